@@ -1,0 +1,39 @@
+# Kaiwu — the two commands: `make run` and `make test`. Everything else is a helper.
+SAN ?= 0
+BUILD_TYPE ?= RelWithDebInfo
+ifeq ($(SAN),1)
+BUILD_DIR ?= build-san
+CMAKE_FLAGS += -DKAIWU_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+else
+BUILD_DIR ?= build
+CMAKE_FLAGS += -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+endif
+JOBS ?= $(shell nproc)
+DATA ?= ./kaiwu-data
+
+.PHONY: all deps configure build test run bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD_DIR)/build.ninja:
+	cmake -S . -B $(BUILD_DIR) -G Ninja $(CMAKE_FLAGS)
+
+configure: deps $(BUILD_DIR)/build.ninja
+
+build: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+run: build
+	$(BUILD_DIR)/kaiwu serve --data $(DATA)
+
+bench: build
+	bench/run.sh $(BUILD_DIR)
+
+clean:
+	rm -rf build build-san

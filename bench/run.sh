@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every benchmark binary of a build and stores JSON results in bench/results/.
+# Usage: bench/run.sh [build-dir]
+set -euo pipefail
+build=${1:-build}
+here=$(cd "$(dirname "$0")" && pwd)
+out="$here/results"
+mkdir -p "$out"
+stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
+host="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m)"
+echo "Kaiwu benchmarks on $host, $stamp"
+found=0
+for b in "$build"/bench/bench_*; do
+  [[ -x "$b" ]] || continue
+  found=1
+  name=$(basename "$b")
+  echo "== $name"
+  "$b" --benchmark_out="$out/$name-$stamp.json" --benchmark_out_format=json
+done
+[[ $found == 1 ]] || { echo "no benchmark binaries in $build/bench"; exit 1; }

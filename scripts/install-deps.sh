@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs every Debian and npm dependency of Kaiwu. Idempotent: a fast no-op when all are present.
+set -euo pipefail
+
+DEBIAN_PACKAGES=(
+  # toolchain
+  g++ cmake ninja-build ccache pkg-config make git
+  # libraries
+  libboost1.81-all-dev libsqlite3-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
+  libargon2-dev libssl-dev librocksdb-dev liblua5.4-dev libzstd-dev liblz4-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev python3 curl
+)
+
+missing=()
+for p in "${DEBIAN_PACKAGES[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "install-deps: all Debian packages present"
+fi

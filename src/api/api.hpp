@@ -1,0 +1,41 @@
+// The management REST API (/api/v1/…) and system endpoints (/healthz, /readyz, /metrics,
+// /api/v1/openapi.json). Each register_* adds its routes to the router; handlers get their
+// dependencies from the ApiContext and act only within the caller's Scope.
+#pragma once
+
+#include <functional>
+
+#include "core/config.hpp"
+#include "core/metrics.hpp"
+#include "http/auth.hpp"
+#include "http/router.hpp"
+#include "meta/store.hpp"
+
+namespace kaiwu::api {
+
+struct ApiContext {
+  meta::MetadataStore& store;
+  const http::Jwt& jwt;
+  MetricsRegistry& metrics;
+  const Config& config;
+  http::RateLimiter& login_by_address;
+  http::RateLimiter& login_by_username;
+  std::function<bool()> ready;  // readiness for /readyz
+  const http::Router* router = nullptr;  // for the OpenAPI document
+};
+
+void register_system_routes(http::Router& r, ApiContext& ctx);
+void register_auth_routes(http::Router& r, ApiContext& ctx);
+void register_tenant_routes(http::Router& r, ApiContext& ctx);
+void register_park_routes(http::Router& r, ApiContext& ctx);
+void register_enterprise_routes(http::Router& r, ApiContext& ctx);
+void register_user_routes(http::Router& r, ApiContext& ctx);
+void register_apikey_routes(http::Router& r, ApiContext& ctx);
+void register_profile_routes(http::Router& r, ApiContext& ctx);
+void register_device_routes(http::Router& r, ApiContext& ctx);
+void register_audit_routes(http::Router& r, ApiContext& ctx);
+
+// All of the above.
+void register_all(http::Router& r, ApiContext& ctx);
+
+}  // namespace kaiwu::api

@@ -1,0 +1,32 @@
+// Helpers shared by the route files: scope resolution, audit records, role ranks.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "api/api.hpp"
+#include "api/json_io.hpp"
+
+namespace kaiwu::api {
+
+// Scope of a read/update/delete: the caller's own; platform admins may name ?tenantId=.
+meta::Scope request_scope(const http::Request& req);
+
+// Scope for creating a tenant-owned object: the caller's own tenant; platform admins must name
+// an existing tenant with "tenantId" in the body.
+Result<meta::Scope> create_scope(ApiContext& ctx, const http::Request& req, const Body& body);
+
+bool is_platform_admin(const http::Request& req);
+
+// True when the caller may hand out `role` (platform-admin only by platform admins; others
+// roles at or below their own rank).
+bool may_grant(const http::Principal& p, model::Role role);
+
+// Appends an audit row (failures are logged, never fail the request).
+void audit(ApiContext& ctx, const http::Request& req, const std::string& tenant_id,
+           std::string_view action, std::string_view object_type, const std::string& object_id,
+           std::string detail = {});
+
+std::string actor_of(const http::Request& req);
+
+}  // namespace kaiwu::api

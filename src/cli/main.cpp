@@ -1,0 +1,48 @@
+// kaiwu: one binary, several roles (serve, admin, …). Wiring only: this is the one place that
+// names concrete implementations.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Kaiwu (开物) — open-source industrial internet platform", "kaiwu"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("kaiwu ") + kaiwu::cli::kVersion);
+
+  kaiwu::cli::CommonOptions common;
+  auto add_common = [&](CLI::App* cmd) {
+    cmd->add_option("-c,--config", common.config_file, "configuration file (TOML)")->check(CLI::ExistingFile);
+    cmd->add_option("-d,--data", common.data_dir, "data directory")->capture_default_str();
+    cmd->add_option("-s,--set", common.sets, "override a setting: section.key=value (repeatable)");
+  };
+
+  auto* serve = app.add_subcommand("serve", "Run the platform: HTTP API and console (MQTT, storage and rules in later releases)");
+  add_common(serve);
+
+  auto* admin = app.add_subcommand("admin", "Offline administration on a data directory");
+  admin->require_subcommand(1);
+  kaiwu::cli::CreateUserOptions cu;
+  auto* create_user = admin->add_subcommand("create-user", "Create a user (works while the server is stopped or running)");
+  create_user->add_option("-d,--data", common.data_dir, "data directory")->capture_default_str();
+  create_user->add_option("--username", cu.username, "login name")->required();
+  create_user->add_option("--password", cu.password, "password (8..256 characters)")->required();
+  create_user->add_option("--role", cu.role, "platform-admin | tenant-admin | park-admin | enterprise-admin | engineer | viewer | developer")->required();
+  create_user->add_option("--tenant", cu.tenant_id, "tenant id (every role but platform-admin)");
+  create_user->add_option("--park", cu.park_id, "park id (park-admin)");
+  create_user->add_option("--enterprise", cu.enterprise_id, "enterprise id (enterprise-scoped roles)");
+  create_user->add_option("--display-name", cu.display_name, "display name");
+
+  auto* print_config = app.add_subcommand("config", "Print the effective configuration and exit");
+  add_common(print_config);
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (serve->parsed()) return kaiwu::cli::run_serve(common);
+  if (create_user->parsed()) return kaiwu::cli::run_create_user(common, cu);
+  if (print_config->parsed()) return kaiwu::cli::run_print_config(common);
+  return 2;
+}

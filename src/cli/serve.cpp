@@ -1,0 +1,104 @@
+#include <boost/asio.hpp>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "api/api.hpp"
+#include "cli/commands.hpp"
+#include "cli/setup.hpp"
+#include "core/crypto.hpp"
+#include "http/auth.hpp"
+#include "http/server.hpp"
+
+namespace kaiwu::cli {
+namespace {
+
+namespace asio = boost::asio;
+
+// First start on an empty store: the platform admin "admin" with KAIWU_ADMIN_PASSWORD, or a
+// generated password printed once.
+Status ensure_admin(meta::MetadataStore& store) {
+  auto count = KAIWU_TRY(store.count_users());
+  if (count > 0) return ok();
+  const char* env = std::getenv("KAIWU_ADMIN_PASSWORD");
+  std::string password = env && *env ? env : crypto::random_token(12);
+  KAIWU_TRY_STATUS(http::check_password_policy(password));
+  model::User admin;
+  admin.username = "admin";
+  admin.display_name = "Platform administrator";
+  admin.role = model::Role::kPlatformAdmin;
+  admin.password_hash = KAIWU_TRY(http::hash_password(password));
+  KAIWU_TRY(store.create_user(meta::Scope::platform(), admin));
+  if (env && *env) {
+    spdlog::info("created platform admin 'admin' with the password from KAIWU_ADMIN_PASSWORD");
+  } else {
+    std::cout << "\n  Created the platform administrator.\n  username: admin\n  password: " << password
+              << "\n  (shown only this once; set KAIWU_ADMIN_PASSWORD before the first start to choose it)\n\n"
+              << std::flush;
+  }
+  return ok();
+}
+
+void drain_then_stop(asio::io_context& io, http::Server& server, std::shared_ptr<asio::steady_timer> timer,
+                     std::chrono::steady_clock::time_point deadline) {
+  if (server.in_flight() == 0 || std::chrono::steady_clock::now() >= deadline) {
+    spdlog::info("stopped ({} requests still in flight)", server.in_flight());
+    io.stop();
+    return;
+  }
+  timer->expires_after(std::chrono::milliseconds(20));
+  timer->async_wait([&io, &server, timer, deadline](boost::system::error_code) {
+    drain_then_stop(io, server, timer, deadline);
+  });
+}
+
+}  // namespace
+
+int run_serve(const CommonOptions& options) {
+  auto env = load_environment(options);
+  if (!env) {
+    std::cerr << "kaiwu serve: " << env.error().message << "\n";
+    return 2;
+  }
+  auto& [config, store] = *env;
+  if (auto st = ensure_admin(*store); !st) {
+    spdlog::critical("cannot create the first admin: {}", st.error().message);
+    return 1;
+  }
+  auto secret = http::load_or_create_secret((std::filesystem::path(config.data_dir) / "jwt.key").string());
+  if (!secret) {
+    spdlog::critical("{}", secret.error().message);
+    return 1;
+  }
+
+  MetricsRegistry metrics;
+  http::Jwt jwt(*secret);
+  http::StoreAuthenticator authenticator(*store, jwt);
+  http::RateLimiter by_address(config.auth.login_attempts_per_minute * 3, std::chrono::minutes(1));
+  http::RateLimiter by_username(config.auth.login_attempts_per_minute, std::chrono::minutes(1));
+  http::Router router;
+  router.set_authenticator(&authenticator);
+  api::ApiContext ctx{*store, jwt, metrics, config, by_address, by_username, [] { return true; }, &router};
+  api::register_all(router, ctx);
+
+  asio::io_context io(1);
+  http::Server server(io, config.http, router, metrics);
+  if (auto st = server.start(); !st) {
+    spdlog::critical("{}", st.error().message);
+    return 1;
+  }
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](boost::system::error_code ec, int signo) {
+    if (ec) return;
+    spdlog::info("signal {}: shutting down gracefully", signo);
+    server.stop();
+    drain_then_stop(io, server, std::make_shared<asio::steady_timer>(io),
+                    std::chrono::steady_clock::now() + std::chrono::seconds(10));
+  });
+  spdlog::info("kaiwu {} serving, data in {}", kVersion, config.data_dir);
+  io.run();
+  return 0;
+}
+
+}  // namespace kaiwu::cli

@@ -1,0 +1,75 @@
+// Configuration: kaiwu.toml, then KAIWU_SECTION_KEY environment variables, then
+// `--set section.key=value` options, later sources overriding earlier ones. Every key is
+// declared in one schema (config.cpp) with its type, default and check; an unknown key or a
+// bad value is an error that names the key, the value and where it came from.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace kaiwu {
+
+struct HttpConfig {
+  std::string address = "0.0.0.0";
+  std::uint16_t port = 8080;
+  std::uint16_t tls_port = 8443;
+  std::string cert;
+  std::string key;
+  std::uint64_t max_body_bytes = 4 * 1024 * 1024;
+  std::uint32_t header_timeout_ms = 10'000;
+  std::uint32_t idle_timeout_ms = 60'000;
+  std::uint32_t threads = 2;  // handler pool (SQLite and other blocking work)
+  std::string web_root;       // built console assets; empty: <exe>/../web/dist if present
+};
+
+struct MqttConfig {
+  std::string address = "0.0.0.0";
+  std::uint16_t port = 1883;
+  std::uint16_t tls_port = 8883;
+};
+
+struct StorageConfig {
+  std::string durability = "fsync";  // fsync | batch | none
+};
+
+struct LogConfig {
+  std::string level = "info";   // trace | debug | info | warn | error
+  std::string format = "text";  // text | json
+};
+
+struct AuthConfig {
+  std::uint32_t token_ttl_s = 12 * 3600;
+  std::uint32_t login_attempts_per_minute = 10;  // per source address and per username
+};
+
+struct Config {
+  std::string data_dir = "./kaiwu-data";
+  HttpConfig http;
+  MqttConfig mqtt;
+  StorageConfig storage;
+  LogConfig log;
+  AuthConfig auth;
+};
+
+// Where configuration comes from, in increasing precedence.
+struct ConfigSources {
+  std::string file;                     // TOML path; empty = none. Missing file is an error.
+  std::map<std::string, std::string> env;  // environment (name → value), usually from environ
+  std::vector<std::string> sets;        // "section.key=value" from --set
+};
+
+// Reads the process environment into a map (only KAIWU_* variables).
+std::map<std::string, std::string> kaiwu_environment();
+
+// Builds a validated Config. Errors (Errc::kInvalidArgument) read like
+// "http.port: \"abc\" (from --set) is not an integer in 1..65535".
+Result<Config> load_config(const ConfigSources& sources);
+
+// Every known key with its effective value, for `kaiwu serve --print-config` and docs.
+std::vector<std::pair<std::string, std::string>> describe_config(const Config& config);
+
+}  // namespace kaiwu

@@ -1,0 +1,244 @@
+#include "meta/schema.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <utility>
+
+#include "core/ids.hpp"
+#include "meta/sqlite_db.hpp"
+
+namespace kaiwu::meta::sqlite {
+
+namespace {
+
+// Version 1: the tenancy tree, identities, devices and the audit log.
+//
+// Optional references are NULL, never ''. A reference to another tenant-owned object is a
+// composite foreign key (ref_id, tenant_id) -> (id, tenant_id), so the database itself refuses
+// a reference across tenants; the store checks first to give a readable error. ON DELETE
+// RESTRICT everywhere: nothing is deleted while something still refers to it.
+constexpr const char* kV1 = R"sql(
+CREATE TABLE tenants (
+  id TEXT PRIMARY KEY NOT NULL,
+  name TEXT NOT NULL UNIQUE,
+  description TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE parks (
+  id TEXT PRIMARY KEY NOT NULL,
+  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE RESTRICT,
+  name TEXT NOT NULL,
+  region TEXT NOT NULL DEFAULT '',
+  level TEXT NOT NULL DEFAULT '',
+  address TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL,
+  UNIQUE (tenant_id, name),
+  UNIQUE (id, tenant_id)
+) STRICT;
+CREATE INDEX parks_tenant_level ON parks (tenant_id, level);
+
+CREATE TABLE enterprises (
+  id TEXT PRIMARY KEY NOT NULL,
+  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE RESTRICT,
+  park_id TEXT,
+  name TEXT NOT NULL,
+  credit_code TEXT NOT NULL DEFAULT '',
+  industry TEXT NOT NULL DEFAULT '',
+  sme INTEGER NOT NULL DEFAULT 0 CHECK (sme IN (0, 1)),
+  paid INTEGER NOT NULL DEFAULT 0 CHECK (paid IN (0, 1)),
+  address TEXT NOT NULL DEFAULT '',
+  longitude REAL,
+  latitude REAL,
+  created_ms INTEGER NOT NULL,
+  UNIQUE (id, tenant_id),
+  FOREIGN KEY (park_id, tenant_id) REFERENCES parks (id, tenant_id) ON DELETE RESTRICT
+) STRICT;
+CREATE INDEX enterprises_tenant ON enterprises (tenant_id, id);
+CREATE INDEX enterprises_park ON enterprises (park_id, tenant_id);
+CREATE INDEX enterprises_industry ON enterprises (tenant_id, industry);
+CREATE INDEX enterprises_flags ON enterprises (tenant_id, sme, paid);
+CREATE UNIQUE INDEX enterprises_credit_code ON enterprises (tenant_id, credit_code)
+  WHERE credit_code <> '';
+
+CREATE TABLE users (
+  id TEXT PRIMARY KEY NOT NULL,
+  tenant_id TEXT REFERENCES tenants (id) ON DELETE RESTRICT,
+  park_id TEXT,
+  enterprise_id TEXT,
+  username TEXT NOT NULL COLLATE NOCASE UNIQUE,
+  display_name TEXT NOT NULL DEFAULT '',
+  role TEXT NOT NULL,
+  password_hash TEXT NOT NULL DEFAULT '',
+  disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+  created_ms INTEGER NOT NULL,
+  last_login_ms INTEGER NOT NULL DEFAULT 0,
+  CHECK (tenant_id IS NOT NULL OR (park_id IS NULL AND enterprise_id IS NULL)),
+  FOREIGN KEY (park_id, tenant_id) REFERENCES parks (id, tenant_id) ON DELETE RESTRICT,
+  FOREIGN KEY (enterprise_id, tenant_id) REFERENCES enterprises (id, tenant_id)
+    ON DELETE RESTRICT
+) STRICT;
+CREATE INDEX users_tenant ON users (tenant_id, id);
+CREATE INDEX users_tenant_role ON users (tenant_id, role);
+CREATE INDEX users_park ON users (park_id, tenant_id);
+CREATE INDEX users_enterprise ON users (enterprise_id, tenant_id);
+
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY NOT NULL,
+  tenant_id TEXT REFERENCES tenants (id) ON DELETE RESTRICT,
+  enterprise_id TEXT,
+  user_id TEXT REFERENCES users (id) ON DELETE RESTRICT,
+  name TEXT NOT NULL DEFAULT '',
+  role TEXT NOT NULL,
+  prefix TEXT NOT NULL DEFAULT '',
+  hash TEXT NOT NULL UNIQUE,
+  created_ms INTEGER NOT NULL,
+  last_used_ms INTEGER NOT NULL DEFAULT 0,
+  expires_ms INTEGER NOT NULL DEFAULT 0,
+  CHECK (tenant_id IS NOT NULL OR enterprise_id IS NULL),
+  FOREIGN KEY (enterprise_id, tenant_id) REFERENCES enterprises (id, tenant_id)
+    ON DELETE RESTRICT
+) STRICT;
+CREATE INDEX api_keys_tenant ON api_keys (tenant_id, id);
+CREATE INDEX api_keys_enterprise ON api_keys (enterprise_id, tenant_id);
+CREATE INDEX api_keys_user ON api_keys (user_id);
+
+CREATE TABLE device_profiles (
+  id TEXT PRIMARY KEY NOT NULL,
+  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE RESTRICT,
+  name TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  thing_model TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (id, tenant_id)
+) STRICT;
+CREATE INDEX device_profiles_tenant ON device_profiles (tenant_id, id);
+
+CREATE TABLE devices (
+  id TEXT PRIMARY KEY NOT NULL,
+  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE RESTRICT,
+  enterprise_id TEXT NOT NULL,
+  profile_id TEXT,
+  name TEXT NOT NULL,
+  category TEXT NOT NULL,
+  protocol TEXT NOT NULL DEFAULT '',
+  is_gateway INTEGER NOT NULL DEFAULT 0 CHECK (is_gateway IN (0, 1)),
+  gateway_id TEXT,
+  label TEXT NOT NULL DEFAULT '',
+  access_token TEXT NOT NULL UNIQUE,
+  created_ms INTEGER NOT NULL,
+  last_seen_ms INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (enterprise_id, name),
+  UNIQUE (id, tenant_id),
+  FOREIGN KEY (enterprise_id, tenant_id) REFERENCES enterprises (id, tenant_id)
+    ON DELETE RESTRICT,
+  FOREIGN KEY (profile_id, tenant_id) REFERENCES device_profiles (id, tenant_id)
+    ON DELETE RESTRICT,
+  FOREIGN KEY (gateway_id, tenant_id) REFERENCES devices (id, tenant_id) ON DELETE RESTRICT
+) STRICT;
+CREATE INDEX devices_tenant ON devices (tenant_id, id);
+CREATE INDEX devices_profile ON devices (profile_id, tenant_id);
+CREATE INDEX devices_gateway ON devices (gateway_id, tenant_id);
+CREATE INDEX devices_tenant_protocol ON devices (tenant_id, protocol);
+CREATE INDEX devices_tenant_category ON devices (tenant_id, category);
+
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  tenant_id TEXT NOT NULL DEFAULT '',
+  actor TEXT NOT NULL DEFAULT '',
+  action TEXT NOT NULL DEFAULT '',
+  object_type TEXT NOT NULL DEFAULT '',
+  object_id TEXT NOT NULL DEFAULT '',
+  time_ms INTEGER NOT NULL,
+  source TEXT NOT NULL DEFAULT '',
+  request_id TEXT NOT NULL DEFAULT '',
+  detail TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX audit_log_tenant ON audit_log (tenant_id, id);
+CREATE INDEX audit_log_actor ON audit_log (actor);
+CREATE INDEX audit_log_action ON audit_log (action);
+CREATE INDEX audit_log_object ON audit_log (object_type, object_id);
+CREATE INDEX audit_log_time ON audit_log (time_ms);
+)sql";
+
+constexpr std::array<Migration, 1> kMigrations{{
+    {1, kV1},
+}};
+
+struct UniqueField {
+  std::string_view columns;  // as SQLite names them after "UNIQUE constraint failed: "
+  std::string_view message;
+};
+constexpr std::array<UniqueField, 13> kUniqueFields{{
+    {"tenants.name", "tenant name already exists"},
+    {"parks.tenant_id, parks.name", "park name already exists in this tenant"},
+    {"enterprises.tenant_id, enterprises.credit_code",
+     "enterprise credit_code already exists in this tenant"},
+    {"users.username", "username already exists"},
+    {"api_keys.hash", "api key hash already exists"},
+    {"devices.access_token", "device access_token already exists"},
+    {"devices.enterprise_id, devices.name", "device name already exists in this enterprise"},
+    {"tenants.id", "tenant id already exists"},
+    {"parks.id", "park id already exists"},
+    {"enterprises.id", "enterprise id already exists"},
+    {"users.id", "user id already exists"},
+    {"device_profiles.id", "profile id already exists"},
+    {"devices.id", "device id already exists"},
+}};
+
+Status apply(Db& db, const Migration& m) {
+  KAIWU_TRY_STATUS(db.script("BEGIN IMMEDIATE"));
+  auto body = [&]() -> Status {
+    // Another process may have migrated between our read of the version and BEGIN.
+    auto current = db.scalar(Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+    if (!current) return std::unexpected(current.error());
+    if (*current >= m.version) return ok();
+    KAIWU_TRY_STATUS(db.script(m.sql));
+    auto row = db.run(Query("INSERT INTO schema_migrations (version, applied_ms) VALUES (?, ?)",
+                            {std::int64_t{m.version}, now_ms()}));
+    if (!row) return std::unexpected(row.error());
+    return ok();
+  };
+  if (auto s = body(); !s) {
+    (void)db.script("ROLLBACK");
+    return fail(s.error().code, fmt::format("migration {}: {}", m.version, s.error().message));
+  }
+  return db.script("COMMIT");
+}
+
+}  // namespace
+
+std::span<const Migration> migrations() { return kMigrations; }
+
+int latest_version() { return kMigrations.back().version; }
+
+Result<int> migrate(Db& db) {
+  KAIWU_TRY_STATUS(
+      db.script("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                "version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)"));
+  const Query max_version("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  const std::int64_t found = KAIWU_TRY(db.scalar(max_version));
+  if (found > latest_version()) {
+    return fail(Errc::kFailedPrecondition,
+                fmt::format("database schema version {} is newer than this build knows ({})", found,
+                            latest_version()));
+  }
+  for (const Migration& m : kMigrations) {
+    if (m.version <= found) continue;
+    KAIWU_TRY_STATUS(apply(db, m));
+  }
+  return static_cast<int>(KAIWU_TRY(db.scalar(max_version)));
+}
+
+std::string describe_unique(std::string_view sqlite_message) {
+  constexpr std::string_view kPrefix = "UNIQUE constraint failed: ";
+  std::string_view columns = sqlite_message;
+  if (columns.starts_with(kPrefix)) columns.remove_prefix(kPrefix.size());
+  for (const auto& f : kUniqueFields)
+    if (f.columns == columns) return std::string(f.message);
+  return fmt::format("{} already exists", columns);
+}
+
+}  // namespace kaiwu::meta::sqlite
