@@ -10,11 +10,13 @@
 #include "http/auth.hpp"
 #include "http/router.hpp"
 #include "meta/store.hpp"
+#include "tsdb/store.hpp"
 
 namespace kaiwu::api {
 
 struct ApiContext {
   meta::MetadataStore& store;
+  tsdb::TelemetryStore& telemetry;
   const http::Jwt& jwt;
   MetricsRegistry& metrics;
   const Config& config;
@@ -34,6 +36,7 @@ void register_apikey_routes(http::Router& r, ApiContext& ctx);
 void register_profile_routes(http::Router& r, ApiContext& ctx);
 void register_device_routes(http::Router& r, ApiContext& ctx);
 void register_audit_routes(http::Router& r, ApiContext& ctx);
+void register_telemetry_routes(http::Router& r, ApiContext& ctx);
 
 // All of the above.
 void register_all(http::Router& r, ApiContext& ctx);

@@ -151,6 +151,7 @@ void register_device_routes(http::Router& r, ApiContext& ctx) {
            auto scope = request_scope(req);
            auto d = KAIWU_TRY(ctx.store.get_device(scope, std::string(req.param("id"))));
            KAIWU_TRY_STATUS(ctx.store.delete_device(scope, d.id));
+           KAIWU_TRY_STATUS(ctx.telemetry.delete_device(d.tenant_id, d.id));
            audit(ctx, req, d.tenant_id, "delete", "device", d.id, d.name);
            return http::Response::no_content();
          }});

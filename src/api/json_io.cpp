@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "core/json_parse.hpp"
+
 namespace kaiwu::api {
 
 std::unexpected<Error> invalid(std::string_view field, std::string_view why) {
@@ -10,9 +12,9 @@ std::unexpected<Error> invalid(std::string_view field, std::string_view why) {
 
 Result<Body> Body::parse(std::string_view text, std::initializer_list<std::string_view> allowed) {
   if (text.empty()) return fail(Errc::kInvalidArgument, "request body: expected a JSON object");
-  boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
-  if (ec) return fail(Errc::kInvalidArgument, "request body: malformed JSON (" + ec.message() + ")");
+  auto parsed = parse_json(text);
+  if (!parsed) return fail(Errc::kInvalidArgument, "request body: " + parsed.error().message);
+  json::value v = std::move(*parsed);
   if (!v.is_object()) return fail(Errc::kInvalidArgument, "request body: expected a JSON object");
   Body b;
   b.obj_ = std::move(v.as_object());

@@ -3,6 +3,10 @@
 #include "cli/commands.hpp"
 #include "cli/setup.hpp"
 #include "http/auth.hpp"
+#include "tsdb/engine.hpp"
+
+#include <filesystem>
+#include <fmt/format.h>
 
 namespace kaiwu::cli {
 
@@ -50,6 +54,33 @@ int run_create_user(const CommonOptions& options, const CreateUserOptions& o) {
   a.detail = u.username + " as " + o.role;
   (void)env->store->append_audit(a);
   std::cout << "created user " << created->username << " (" << o.role << ") id " << created->id << "\n";
+  return 0;
+}
+
+int run_tsdb_stats(const CommonOptions& options) {
+  auto env = load_environment(options);
+  if (!env) {
+    std::cerr << "kaiwu admin: " << env.error().message << "\n";
+    return 2;
+  }
+  tsdb::EngineOptions o;
+  o.dir = (std::filesystem::path(env->config.data_dir) / "tsdb").string();
+  o.background = false;
+  auto store = tsdb::open_engine(o);
+  if (!store) {
+    std::cerr << "kaiwu admin tsdb-stats: " << store.error().message
+              << " (the store can be read only while kaiwu serve is stopped)\n";
+    return 1;
+  }
+  auto st = (*store)->stats();
+  if (!st) {
+    std::cerr << "kaiwu admin tsdb-stats: " << st.error().message << "\n";
+    return 1;
+  }
+  std::cout << fmt::format(
+      "series           {}\nsamples          {}\n  in heads       {}\nchunks           {}\n"
+      "chunk bytes      {}\nbytes on disk    {}\nbytes/sample     {:.3f}\n",
+      st->series, st->samples, st->head_samples, st->chunks, st->chunk_bytes, st->disk_bytes, st->bytes_per_sample);
   return 0;
 }
 

@@ -27,5 +27,6 @@ struct CreateUserOptions {
 int run_serve(const CommonOptions& options);
 int run_create_user(const CommonOptions& options, const CreateUserOptions& user);
 int run_print_config(const CommonOptions& options);
+int run_tsdb_stats(const CommonOptions& options);
 
 }  // namespace kaiwu::cli

@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
     cmd->add_option("-s,--set", common.sets, "override a setting: section.key=value (repeatable)");
   };
 
-  auto* serve = app.add_subcommand("serve", "Run the platform: HTTP API and console (MQTT, storage and rules in later releases)");
+  auto* serve = app.add_subcommand("serve", "Run the platform: HTTP API, telemetry storage (MQTT, rules and console in later releases)");
   add_common(serve);
 
   auto* admin = app.add_subcommand("admin", "Offline administration on a data directory");
@@ -36,6 +36,9 @@ int main(int argc, char** argv) {
   create_user->add_option("--enterprise", cu.enterprise_id, "enterprise id (enterprise-scoped roles)");
   create_user->add_option("--display-name", cu.display_name, "display name");
 
+  auto* tsdb_stats = admin->add_subcommand("tsdb-stats", "Print telemetry storage statistics (server stopped)");
+  tsdb_stats->add_option("-d,--data", common.data_dir, "data directory")->capture_default_str();
+
   auto* print_config = app.add_subcommand("config", "Print the effective configuration and exit");
   add_common(print_config);
 
@@ -43,6 +46,7 @@ int main(int argc, char** argv) {
 
   if (serve->parsed()) return kaiwu::cli::run_serve(common);
   if (create_user->parsed()) return kaiwu::cli::run_create_user(common, cu);
+  if (tsdb_stats->parsed()) return kaiwu::cli::run_tsdb_stats(common);
   if (print_config->parsed()) return kaiwu::cli::run_print_config(common);
   return 2;
 }

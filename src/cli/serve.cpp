@@ -10,6 +10,7 @@
 #include "core/crypto.hpp"
 #include "http/auth.hpp"
 #include "http/server.hpp"
+#include "tsdb/engine.hpp"
 
 namespace kaiwu::cli {
 namespace {
@@ -72,6 +73,13 @@ int run_serve(const CommonOptions& options) {
     return 1;
   }
 
+  auto telemetry = tsdb::open_engine((std::filesystem::path(config.data_dir) / "tsdb").string(),
+                                     config.storage.durability);
+  if (!telemetry) {
+    spdlog::critical("{}", telemetry.error().message);
+    return 1;
+  }
+
   MetricsRegistry metrics;
   http::Jwt jwt(*secret);
   http::StoreAuthenticator authenticator(*store, jwt);
@@ -79,7 +87,7 @@ int run_serve(const CommonOptions& options) {
   http::RateLimiter by_username(config.auth.login_attempts_per_minute, std::chrono::minutes(1));
   http::Router router;
   router.set_authenticator(&authenticator);
-  api::ApiContext ctx{*store, jwt, metrics, config, by_address, by_username, [] { return true; }, &router};
+  api::ApiContext ctx{*store, **telemetry, jwt, metrics, config, by_address, by_username, [] { return true; }, &router};
   api::register_all(router, ctx);
 
   asio::io_context io(1);
