@@ -37,6 +37,7 @@ void register_profile_routes(http::Router& r, ApiContext& ctx);
 void register_device_routes(http::Router& r, ApiContext& ctx);
 void register_audit_routes(http::Router& r, ApiContext& ctx);
 void register_telemetry_routes(http::Router& r, ApiContext& ctx);
+void register_device_api_routes(http::Router& r, ApiContext& ctx);
 
 // All of the above.
 void register_all(http::Router& r, ApiContext& ctx);

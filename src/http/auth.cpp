@@ -34,6 +34,20 @@ bool has_scheme(std::string_view header, std::string_view scheme) {
            std::tolower(static_cast<unsigned char>(b));
   });
 }
+// "Basic base64(user:password)" → password, which must be an API key.
+Result<std::string> api_key_from_basic(std::string_view encoded) {
+  std::string text(encoded);
+  while (!text.empty() && (text.back() == '=' || text.back() == ' ')) text.pop_back();
+  for (char& c : text) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  auto decoded = crypto::base64url_decode(text);
+  auto colon = decoded ? decoded->find(':') : std::string::npos;
+  if (colon == std::string::npos) return fail(Errc::kUnauthenticated, "malformed Basic credentials");
+  std::string password = decoded->substr(colon + 1);
+  if (!password.starts_with(kApiKeyPrefix))
+    return fail(Errc::kUnauthenticated, "Basic credentials must carry an API key as the password");
+  return password;
+}
+
 }  // namespace
 
 Status check_password_policy(std::string_view password) {
@@ -135,10 +149,23 @@ std::string hash_api_key(std::string_view key) { return crypto::sha256_hex(key);
 Result<Principal> StoreAuthenticator::authenticate(const Request& req) {
   std::string_view auth = req.header("Authorization");
   std::string_view cred;
-  if (has_scheme(auth, "Bearer")) cred = auth.substr(7);
-  else if (has_scheme(auth, "Token")) cred = auth.substr(6);
-  else if (auth.empty()) return fail(Errc::kUnauthenticated, "missing Authorization header");
-  else return fail(Errc::kUnauthenticated, "Authorization must be 'Bearer <token>'");
+  std::string basic_password;  // owns the decoded Basic credential
+  if (has_scheme(auth, "Bearer")) {
+    cred = auth.substr(7);
+  } else if (has_scheme(auth, "Token")) {
+    cred = auth.substr(6);
+  } else if (has_scheme(auth, "Basic")) {
+    // InfluxDB v1 clients (Telegraf, influxdb-python) send user:password; the password is the
+    // API key. User passwords are never accepted here.
+    basic_password = KAIWU_TRY(api_key_from_basic(auth.substr(6)));
+    cred = basic_password;
+  } else if (auth.empty()) {
+    auto p = req.query_param("p");  // InfluxDB v1 ?u=&p= query credentials
+    if (!p || !p->starts_with(kApiKeyPrefix)) return fail(Errc::kUnauthenticated, "missing Authorization header");
+    cred = *p;
+  } else {
+    return fail(Errc::kUnauthenticated, "Authorization must be 'Bearer <token>'");
+  }
   while (!cred.empty() && cred.front() == ' ') cred.remove_prefix(1);
   std::int64_t now = now_ms();
 

@@ -163,8 +163,28 @@ CREATE INDEX audit_log_object ON audit_log (object_type, object_id);
 CREATE INDEX audit_log_time ON audit_log (time_ms);
 )sql";
 
-constexpr std::array<Migration, 1> kMigrations{{
+// Version 2: device attributes (client / shared / server key -> JSON text). devices already has
+// UNIQUE (id, tenant_id), so the composite key keeps an attribute in its device's tenant; the
+// attributes are owned by the device and go with it (ON DELETE CASCADE, the one exception to
+// RESTRICT). The primary key serves lookups by device and the cascade; the index serves
+// tenant-wide scans. Keys and values are validated by the store.
+constexpr const char* kV2 = R"sql(
+CREATE TABLE device_attributes (
+  tenant_id TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  scope TEXT NOT NULL CHECK (scope IN ('client', 'shared', 'server')),
+  key TEXT NOT NULL,
+  value_json TEXT NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  PRIMARY KEY (device_id, scope, key),
+  FOREIGN KEY (device_id, tenant_id) REFERENCES devices (id, tenant_id) ON DELETE CASCADE
+) STRICT;
+CREATE INDEX device_attributes_tenant ON device_attributes (tenant_id, device_id);
+)sql";
+
+constexpr std::array<Migration, 2> kMigrations{{
     {1, kV1},
+    {2, kV2},
 }};
 
 struct UniqueField {

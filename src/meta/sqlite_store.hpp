@@ -18,6 +18,9 @@
 //  - Users and API keys with an empty tenant_id (platform-wide) can be created only in the
 //    platform scope; a platform-admin user has no tenant and every other role needs one.
 //  - list_audit: from_ms and to_ms are both inclusive; scopes filter by tenant only.
+//  - Attributes: one updated_ms (now) for every key of a set_attributes call; a key given twice
+//    keeps its last value; values are stored as given (not re-serialised). JSON nested deeper
+//    than 32 levels is refused (Boost.JSON's default limit).
 //
 // Errors from SQLite: unique violations kAlreadyExists naming the field, foreign-key failures
 // kFailedPrecondition, SQLITE_CORRUPT/NOTADB kCorruption, SQLITE_BUSY kUnavailable, other
@@ -107,6 +110,15 @@ class SqliteStore final : public MetadataStore {
   Result<model::Device> update_device(const Scope& s, const model::Device& d) override;
   Status delete_device(const Scope& s, const std::string& id) override;
   Status touch_device(const std::string& id, std::int64_t last_seen_ms) override;
+
+  Status set_attributes(const Scope& s, const std::string& device_id, model::AttributeScope scope,
+                        const std::vector<std::pair<std::string, std::string>>& values) override;
+  Result<std::vector<model::Attribute>> get_attributes(
+      const Scope& s, const std::string& device_id, std::optional<model::AttributeScope> scope,
+      const std::vector<std::string>& keys) override;
+  Status delete_attributes(const Scope& s, const std::string& device_id,
+                           model::AttributeScope scope,
+                           const std::vector<std::string>& keys) override;
 
   Status append_audit(const model::AuditEntry& entry) override;
   Result<PageOf<model::AuditEntry>> list_audit(const Scope& s, const AuditFilter& f,

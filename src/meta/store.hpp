@@ -25,6 +25,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/result.hpp"
@@ -180,6 +181,23 @@ class MetadataStore {
   virtual Result<model::Device> update_device(const Scope& s, const model::Device& d) = 0;
   virtual Status delete_device(const Scope& s, const std::string& id) = 0;
   virtual Status touch_device(const std::string& id, std::int64_t last_seen_ms) = 0;
+
+  // Device attributes. set_attributes upserts (key → JSON text) in one attribute scope and
+  // stamps updated_ms; get_attributes filters by attribute scope (all when nullopt) and keys
+  // (all when empty), ordered by scope then key. Deleting a device deletes its attributes.
+  // kNotFound when the device is outside the caller's scope.
+  // set_attributes is all or nothing: keys must be 1..256 bytes and values valid JSON, else
+  // kInvalidArgument naming the key. delete_attributes with no keys deletes every attribute of
+  // that attribute scope; keys that do not exist are ignored.
+  virtual Status set_attributes(const Scope& s, const std::string& device_id,
+                                model::AttributeScope scope,
+                                const std::vector<std::pair<std::string, std::string>>& values) = 0;
+  virtual Result<std::vector<model::Attribute>> get_attributes(
+      const Scope& s, const std::string& device_id, std::optional<model::AttributeScope> scope,
+      const std::vector<std::string>& keys) = 0;
+  virtual Status delete_attributes(const Scope& s, const std::string& device_id,
+                                   model::AttributeScope scope,
+                                   const std::vector<std::string>& keys) = 0;
 
   // The audit log is append-only. entry.id is assigned by the store.
   virtual Status append_audit(const model::AuditEntry& entry) = 0;

@@ -86,6 +86,21 @@ bool is_park_level(std::string_view s) {
   return s == "national" || s == "provincial" || s == "municipal" || s == "other";
 }
 
+std::string_view attribute_scope_name(AttributeScope s) {
+  switch (s) {
+    case AttributeScope::kClient: return "client";
+    case AttributeScope::kShared: return "shared";
+    case AttributeScope::kServer: return "server";
+  }
+  return "client";
+}
+
+std::optional<AttributeScope> parse_attribute_scope(std::string_view s) {
+  for (auto a : {AttributeScope::kClient, AttributeScope::kShared, AttributeScope::kServer})
+    if (attribute_scope_name(a) == s) return a;
+  return std::nullopt;
+}
+
 const std::vector<std::string>& protocols() {
   static const std::vector<std::string> list = {
       "mqtt",  "http",    "modbus-tcp", "modbus-rtu", "opcua", "dlt645", "hj212",

@@ -128,6 +128,20 @@ struct Device {
   std::int64_t last_seen_ms = 0;
 };
 
+// Device attributes (ThingsBoard semantics): client attributes are reported by the device,
+// shared attributes are set by the platform and pushed to the device, server attributes are
+// visible to the platform only.
+enum class AttributeScope : std::uint8_t { kClient, kShared, kServer };
+std::string_view attribute_scope_name(AttributeScope s);  // "client", "shared", "server"
+std::optional<AttributeScope> parse_attribute_scope(std::string_view s);
+
+struct Attribute {
+  AttributeScope scope = AttributeScope::kClient;
+  std::string key;
+  std::string value_json;  // any JSON value, as text
+  std::int64_t updated_ms = 0;
+};
+
 struct AuditEntry {
   std::int64_t id = 0;
   std::string tenant_id;

@@ -8,10 +8,11 @@
 //   varint last_ts - first_ts /
 //   timestamp block           (codec_timestamps.cpp; only when count > 1)
 //   value block               to the end (codec_doubles.cpp, codec_intseq.cpp, below)
+#include "tsdb/codec.hpp"
+
 #include <limits>
 #include <unordered_map>
 
-#include "tsdb/codec.hpp"
 #include "tsdb/codec_internal.hpp"
 
 namespace kaiwu::tsdb {
@@ -34,10 +35,14 @@ std::unexpected<Error> invalid(std::string_view what) {
 
 std::size_t column_size(const ChunkData& c, ValueType type) {
   switch (type) {
-    case ValueType::kDouble: return c.f64.size();
-    case ValueType::kInt: return c.i64.size();
-    case ValueType::kBool: return c.b.size();
-    case ValueType::kString: return c.str.size();
+    case ValueType::kDouble:
+      return c.f64.size();
+    case ValueType::kInt:
+      return c.i64.size();
+    case ValueType::kBool:
+      return c.b.size();
+    case ValueType::kString:
+      return c.str.size();
   }
   return 0;
 }

@@ -3,7 +3,8 @@
 // payloads, -0.0 and ±Inf included).
 //
 //   timestamps: delta-of-delta, zig-zag, bit-packed (Gorilla §4.1.1 idea with byte-friendly
-//               buckets) — regular 1 s sampling costs ~1 bit per sample;
+//               buckets) — regular sampling costs nothing per sample (one constant delta);
+//               a jittered clock is kept as offsets from its grid when that is smaller;
 //   double:     the smallest of
 //                 - Gorilla XOR (baseline, Pelkonen et al. 2015 §4.1.2),
 //                 - decimal: every value equals m / 10^e for one exponent e ≤ 15 and integer
@@ -15,9 +16,10 @@
 //                   real-valued sensor data such as float32 vibration samples,
 //                 - raw 8-byte bits (fallback);
 //               values not exactly decimal are kept as exception slots with their exact bits;
-//   int64:      delta, zig-zag varints (+ zstd when smaller);
+//   int64:      delta (or none, or delta-of-delta), zig-zag, bit-packed per 128 or varints
+//               (+ zstd when smaller);
 //   bool:       run-length;
-//   string:     dictionary of distinct strings + varint indices.
+//   string:     dictionary of distinct strings + indices coded like int64.
 //
 // decode_chunk validates everything and returns kCorruption (never crashes) on bad bytes.
 #pragma once
@@ -55,8 +57,9 @@ enum class DoubleCodec : std::uint8_t {
   kShuffleZstd = 4,
 };
 
-// Encodes a chunk (precondition: ts strictly increasing, columns sized right; violations are
-// kInvalidArgument). The encoding of doubles is chosen per chunk: whichever is smallest.
+// Encodes a chunk (precondition: ts strictly increasing, columns sized right, bools 0/1, at most
+// 2^24 samples and 256 MiB of strings; violations are kInvalidArgument). The encoding of doubles
+// is chosen per chunk: whichever is smallest.
 Result<std::string> encode_chunk(const ChunkData& chunk);
 Result<ChunkData> decode_chunk(std::string_view bytes);
 

@@ -1,5 +1,5 @@
-// Double codecs: Gorilla XOR, decimal mantissas with exceptions, raw bits; encode_double_column
-// keeps the smallest. Every codec reproduces the exact bits of every value.
+// Double codecs: Gorilla XOR, decimal mantissas with exceptions, byte-shuffled bits under zstd,
+// raw bits; encode_double_column keeps the smallest. Every codec reproduces every value's bits.
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -100,8 +100,8 @@ DecimalPlan plan_at(std::span<const double> values, std::span<const int> min_exp
       plan.exceptions.push_back(i);
     }
   }
-  plan.estimated_size = 1 + exceptions_size(plan.exceptions) +
-                        codec_detail::int_seq_plain_size(plan.mantissas);
+  plan.estimated_size =
+      1 + exceptions_size(plan.exceptions) + codec_detail::int_seq_plain_size(plan.mantissas);
   return plan;
 }
 
@@ -342,8 +342,8 @@ std::string encode_doubles_shuffled(std::span<const double> values) {
     std::string frame = codec_detail::zstd_compress(shuffle(values, narrow, xor_previous));
     if (frame.empty() || (!best.empty() && frame.size() + 1 >= best.size())) continue;
     best.clear();
-    best.push_back(static_cast<char>((narrow ? kShuffleFloat32 : 0) |
-                                     (xor_previous ? kShuffleXor : 0)));
+    best.push_back(
+        static_cast<char>((narrow ? kShuffleFloat32 : 0) | (xor_previous ? kShuffleXor : 0)));
     best += frame;
   }
   return best;
@@ -380,14 +380,24 @@ namespace codec_detail {
 EncodedDoubles encode_double_column(std::span<const double> values) {
   EncodedDoubles best{.codec = DoubleCodec::kRaw, .bytes = encode_doubles_raw(values)};
   auto consider = [&](DoubleCodec codec, std::string bytes) {
-    if (bytes.size() < best.bytes.size()) best = EncodedDoubles{.codec = codec, .bytes = std::move(bytes)};
+    if (bytes.size() < best.bytes.size()) {
+      best = EncodedDoubles{.codec = codec, .bytes = std::move(bytes)};
+    }
   };
-  consider(DoubleCodec::kGorilla, encode_doubles_gorilla(values));
   if (const auto plan = plan_decimal(values)) {
     consider(DoubleCodec::kDecimal, emit_decimal(*plan, values, false));
     consider(DoubleCodec::kDecimalZstd, emit_decimal(*plan, values, true));
   }
-  consider(DoubleCodec::kShuffleZstd, encode_doubles_shuffled(values));
+  // Gorilla needs at least 64 bits plus one per further value.
+  const std::size_t gorilla_floor = values.empty() ? 0 : 8 + (values.size() - 1) / 8;
+  if (best.bytes.size() > gorilla_floor) {
+    consider(DoubleCodec::kGorilla, encode_doubles_gorilla(values));
+  }
+  // Byte planes under zstd hardly ever get below a byte per value; skip the two compressions
+  // when another codec already did.
+  if (best.bytes.size() > values.size()) {
+    consider(DoubleCodec::kShuffleZstd, encode_doubles_shuffled(values));
+  }
   return best;
 }
 

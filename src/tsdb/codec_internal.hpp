@@ -36,7 +36,7 @@ Result<std::string> zstd_decompress(std::string_view in, std::size_t max_size);
 //                                 '1111'+64 bits (Gorilla §4.1.1 with widths chosen per chunk
 //                                 to minimise size), padded to a byte;
 //   0x02 w0 w1 w2 w3 varint(d1)   as 0x01, the bits as varint(length) + one zstd frame
-//        varint(len) frame        (chosen when smaller: long runs of regular samples);
+//        varint(len) frame        (when smaller, e.g. a slowly drifting clock);
 //   0x03 varint(period)           offsets of ts[1..] from ts[0] + i * period (period: the
 //        varint(len) int-seq      median delta) as an integer sequence block of len bytes.
 // The smaller of 0x01/0x02 and 0x03 is written.

@@ -26,13 +26,12 @@ enum class Layout : std::uint8_t { kBitPacked, kVarint };
 
 // The first values of the lower orders, then what remains after `order` differencing.
 struct Residuals {
-  unsigned order = 0;
   std::vector<std::uint64_t> head;
   std::vector<std::uint64_t> rest;
 };
 
 Residuals make_residuals(std::span<const std::int64_t> values, unsigned order) {
-  Residuals r{.order = order, .head = {}, .rest = {}};
+  Residuals r;
   r.rest.assign(values.begin(), values.end());
   for (unsigned k = 0; k < order && !r.rest.empty(); ++k) {
     r.head.push_back(r.rest.front());
@@ -197,8 +196,8 @@ Result<std::vector<std::int64_t>> decode_payload(std::string_view payload, std::
     h = static_cast<std::uint64_t>(zigzag_decode(*z));
   }
   const std::size_t n_rest = count - head.size();
-  auto rest = layout == Layout::kVarint ? decode_varints(in, n_rest)
-                                        : decode_bit_packed(in, n_rest);
+  auto rest =
+      layout == Layout::kVarint ? decode_varints(in, n_rest) : decode_bit_packed(in, n_rest);
   if (!rest) return std::unexpected(rest.error());
   if (!in.at_end()) return corrupt("trailing bytes after integer block");
   std::vector<std::uint64_t> cur = std::move(*rest);
@@ -234,8 +233,8 @@ void encode_int_seq(std::span<const std::int64_t> values, ZstdUse zstd, std::str
   std::uint8_t best_flags = flags_of(static_cast<unsigned>(plain.order), plain_layout, false);
   // zstd frames cost ~12 bytes of overhead; tiny payloads never gain.
   constexpr std::size_t kZstdMinPayload = 16;
-  const bool try_zstd = zstd == ZstdUse::kAlways ||
-                        (zstd == ZstdUse::kIfSmaller && plain.size >= kZstdMinPayload);
+  const bool try_zstd =
+      zstd == ZstdUse::kAlways || (zstd == ZstdUse::kIfSmaller && plain.size >= kZstdMinPayload);
   if (try_zstd) {
     std::string best_z;
     std::uint8_t z_flags = 0;

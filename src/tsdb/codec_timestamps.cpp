@@ -1,6 +1,9 @@
-// Timestamp block: constant delta, or delta-of-delta in prefix-coded buckets whose widths are
-// chosen per chunk (the Gorilla §4.1.1 scheme with widths fitted to the data, so 1 s, 100 ms and
-// 1 ms sampling with jitter of any size all cost close to their entropy).
+// Timestamp block: a constant delta (nothing per sample), else the smaller of
+//  - delta-of-deltas in prefix-coded buckets whose widths are chosen per chunk (Gorilla §4.1.1
+//    with widths fitted to the data, so 1 s, 100 ms and 1 ms sampling all fit), zstd'd when
+//    that is smaller (long runs of '0' on a mostly regular clock), and
+//  - offsets from a regular grid (a regular clock read with jitter: the offsets carry the
+//    jitter once, delta-of-deltas twice).
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -16,7 +19,7 @@ constexpr std::uint8_t kTsBuckets = 0x01;
 constexpr std::uint8_t kTsBucketsZstd = 0x02;
 constexpr std::uint8_t kTsGrid = 0x03;
 constexpr std::size_t kZstdMinBits = 32;  // bytes of bucket bits worth trying zstd on
-constexpr unsigned kBuckets = 4;       // plus the 64-bit escape bucket
+constexpr unsigned kBuckets = 4;          // plus the 64-bit escape bucket
 constexpr unsigned kEscapeBits = 64;
 constexpr std::uint64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
 
@@ -53,8 +56,8 @@ Widths choose_widths(const std::array<std::uint64_t, 65>& hist) {
       from[k + 1][end] = end;
       for (unsigned start = 0; start < end; ++start) {
         if (cost[k][start] == kInf) continue;
-        const std::uint64_t c = cost[k][start] + (cum[end] - cum[start]) *
-                                                     (prefix_bits(k) + present[end - 1]);
+        const std::uint64_t c =
+            cost[k][start] + (cum[end] - cum[start]) * (prefix_bits(k) + present[end - 1]);
         if (c < cost[k + 1][end]) {
           cost[k + 1][end] = c;
           from[k + 1][end] = start;
@@ -130,10 +133,6 @@ Result<std::vector<std::int64_t>> decode_buckets(BitReader& bits, const Widths& 
   return ts;
 }
 
-}  // namespace
-
-namespace {
-
 std::string encode_buckets(std::span<const std::int64_t> ts) {
   const std::size_t n = ts.size();
   auto delta = [&](std::size_t i) { return u64(ts[i]) - u64(ts[i - 1]); };
@@ -155,8 +154,8 @@ std::string encode_buckets(std::span<const std::int64_t> ts) {
   bits.finish();
   std::string compressed;
   if (packed.size() >= kZstdMinBits) compressed = zstd_compress(packed);
-  const bool use_zstd = !compressed.empty() &&
-                        varint_size(compressed.size()) + compressed.size() < packed.size();
+  const bool use_zstd =
+      !compressed.empty() && varint_size(compressed.size()) + compressed.size() < packed.size();
 
   std::string out;
   out.push_back(static_cast<char>(use_zstd ? kTsBucketsZstd : kTsBuckets));
@@ -171,9 +170,7 @@ std::string encode_buckets(std::span<const std::int64_t> ts) {
   return out;
 }
 
-// Offsets of ts[1..] from the grid ts[0] + i * period, period the median delta: small when
-// a regular clock is read with jitter (the offsets carry the jitter once, not twice as in
-// delta-of-deltas).
+// Offsets of ts[1..] from the grid ts[0] + i * period, period the median delta.
 std::string encode_grid(std::span<const std::int64_t> ts) {
   const std::size_t n = ts.size();
   std::vector<std::uint64_t> deltas(n - 1);
@@ -195,8 +192,8 @@ std::string encode_grid(std::span<const std::int64_t> ts) {
   return out;
 }
 
-Result<std::vector<std::int64_t>> decode_grid(ByteReader& in, std::size_t count,
-                                              std::int64_t first, std::int64_t last) {
+Result<std::vector<std::int64_t>> decode_grid(ByteReader& in, std::size_t count, std::int64_t first,
+                                              std::int64_t last) {
   const auto period = in.varint();
   const auto len = in.varint();
   if (!period || !len) return corrupt("timestamp grid truncated");
@@ -213,6 +210,47 @@ Result<std::vector<std::int64_t>> decode_grid(ByteReader& in, std::size_t count,
   return ts;
 }
 
+Result<std::vector<std::int64_t>> decode_constant(std::size_t count, std::int64_t first,
+                                                  std::int64_t last) {
+  const std::uint64_t span = u64(last) - u64(first);
+  const std::uint64_t steps = count - 1;
+  if (span % steps != 0 || span / steps == 0) return corrupt("timestamp span not regular");
+  const std::uint64_t delta = span / steps;
+  std::vector<std::int64_t> ts(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    ts[i] = static_cast<std::int64_t>(u64(first) + i * delta);
+  }
+  return ts;
+}
+
+Result<std::vector<std::int64_t>> decode_bucket_block(ByteReader& in, bool zstd, std::size_t count,
+                                                      std::int64_t first, std::int64_t last) {
+  Widths widths{};
+  for (auto& w : widths) {
+    const auto b = in.u8();
+    if (!b || *b > 64) return corrupt("bad timestamp bucket width");
+    w = *b;
+  }
+  const auto first_delta = in.varint();
+  if (!first_delta) return corrupt("timestamp first delta truncated");
+  if (!zstd) {
+    BitReader bits(in.rest());
+    auto out = decode_buckets(bits, widths, count, first, *first_delta, last);
+    if (out) in.skip(bits.bytes_used());
+    return out;
+  }
+  const auto len = in.varint();
+  if (!len) return corrupt("timestamp block truncated");
+  const auto frame = in.bytes(*len);
+  if (!frame) return corrupt("timestamp block truncated");
+  const std::size_t max_bits = (count - 2) * (prefix_bits(kBuckets) + kEscapeBits);
+  const std::string packed = KAIWU_TRY(zstd_decompress(*frame, max_bits / 8 + 1));
+  BitReader bits(packed);
+  auto out = decode_buckets(bits, widths, count, first, *first_delta, last);
+  if (out && bits.bytes_used() != packed.size()) return corrupt("trailing timestamp bits");
+  return out;
+}
+
 }  // namespace
 
 void encode_timestamps(std::span<const std::int64_t> ts, std::string& out) {
@@ -220,7 +258,9 @@ void encode_timestamps(std::span<const std::int64_t> ts, std::string& out) {
   if (n < 2) return;
   bool constant = true;
   const std::uint64_t first_delta = u64(ts[1]) - u64(ts[0]);
-  for (std::size_t i = 2; i < n && constant; ++i) constant = u64(ts[i]) - u64(ts[i - 1]) == first_delta;
+  for (std::size_t i = 2; i < n && constant; ++i) {
+    constant = u64(ts[i]) - u64(ts[i - 1]) == first_delta;
+  }
   if (constant) {
     out.push_back(static_cast<char>(kTsConstant));
     return;
@@ -240,41 +280,18 @@ Result<std::vector<std::int64_t>> decode_timestamps(ByteReader& in, std::size_t 
   }
   const auto mode = in.u8();
   if (!mode) return corrupt("timestamp block missing");
-  const std::uint64_t span = u64(last) - u64(first);
-  const std::uint64_t steps = count - 1;
-  if (*mode == kTsConstant) {
-    if (span % steps != 0 || span / steps == 0) return corrupt("timestamp span not regular");
-    const std::uint64_t delta = span / steps;
-    ts.resize(count);
-    for (std::size_t i = 0; i < count; ++i) ts[i] = static_cast<std::int64_t>(u64(first) + i * delta);
-    return ts;
+  switch (*mode) {
+    case kTsConstant:
+      return decode_constant(count, first, last);
+    case kTsBuckets:
+      return decode_bucket_block(in, false, count, first, last);
+    case kTsBucketsZstd:
+      return decode_bucket_block(in, true, count, first, last);
+    case kTsGrid:
+      return decode_grid(in, count, first, last);
+    default:
+      return corrupt("unknown timestamp mode");
   }
-  if (*mode == kTsGrid) return decode_grid(in, count, first, last);
-  if (*mode != kTsBuckets && *mode != kTsBucketsZstd) return corrupt("unknown timestamp mode");
-  Widths widths{};
-  for (auto& w : widths) {
-    const auto b = in.u8();
-    if (!b || *b > 64) return corrupt("bad timestamp bucket width");
-    w = *b;
-  }
-  const auto first_delta = in.varint();
-  if (!first_delta) return corrupt("timestamp first delta truncated");
-  if (*mode == kTsBuckets) {
-    BitReader bits(in.rest());
-    auto out = decode_buckets(bits, widths, count, first, *first_delta, last);
-    if (out) in.skip(bits.bytes_used());
-    return out;
-  }
-  const auto len = in.varint();
-  if (!len) return corrupt("timestamp block truncated");
-  const auto frame = in.bytes(*len);
-  if (!frame) return corrupt("timestamp block truncated");
-  const std::size_t max_bits = (count - 2) * (prefix_bits(kBuckets) + kEscapeBits);
-  const std::string packed = KAIWU_TRY(zstd_decompress(*frame, max_bits / 8 + 1));
-  BitReader bits(packed);
-  auto out = decode_buckets(bits, widths, count, first, *first_delta, last);
-  if (out && bits.bytes_used() != packed.size()) return corrupt("trailing timestamp bits");
-  return out;
 }
 
 }  // namespace kaiwu::tsdb::codec_detail

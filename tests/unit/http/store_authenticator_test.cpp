@@ -138,6 +138,19 @@ class FakeStore final : public meta::MetadataStore {
   }
   Status delete_device(const meta::Scope&, const std::string&) override { return unused(); }
   Status touch_device(const std::string&, std::int64_t) override { return unused(); }
+  Status set_attributes(const meta::Scope&, const std::string&, model::AttributeScope,
+                        const std::vector<std::pair<std::string, std::string>>&) override {
+    return unused();
+  }
+  Result<std::vector<model::Attribute>> get_attributes(const meta::Scope&, const std::string&,
+                                                       std::optional<model::AttributeScope>,
+                                                       const std::vector<std::string>&) override {
+    return unused();
+  }
+  Status delete_attributes(const meta::Scope&, const std::string&, model::AttributeScope,
+                           const std::vector<std::string>&) override {
+    return unused();
+  }
   Status append_audit(const model::AuditEntry&) override { return unused(); }
   Result<meta::PageOf<model::AuditEntry>> list_audit(const meta::Scope&, const meta::AuditFilter&,
                                                      const meta::Page&) override {
@@ -187,7 +200,11 @@ class StoreAuthenticatorTest : public ::testing::Test {
 
 TEST_F(StoreAuthenticatorTest, MissingOrForeignSchemeIsRejected) {
   expect_unauthenticated(Request{}, "missing Authorization header");
+  // InfluxDB v1 clients send Basic credentials; only an API key is accepted as the password.
   expect_unauthenticated(with_auth("Basic YWxpY2U6c2VjcmV0"),
+                         "Basic credentials must carry an API key as the password");
+  expect_unauthenticated(with_auth("Basic !!!"), "malformed Basic credentials");
+  expect_unauthenticated(with_auth("Digest username=alice"),
                          "Authorization must be 'Bearer <token>'");
 }
 

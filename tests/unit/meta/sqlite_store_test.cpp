@@ -12,6 +12,7 @@
 #include <memory>
 #include <vector>
 
+#include "meta/schema.hpp"
 #include "store_conformance.hpp"
 
 namespace kaiwu::meta::testing {
@@ -166,6 +167,96 @@ TEST_F(SqliteFile, UsesWriteAheadLogAndForeignKeys) {
       "created_ms) VALUES ('x', '" +
       b.id + "', '" + ea.id + "', 'x', 'other', 'tok', 1)");
   EXPECT_NE(err.find("FOREIGN KEY"), std::string::npos) << err;
+}
+
+TEST_F(SqliteFile, OpensAtSchemaVersionTwo) {
+  auto store = open_or_die(path_.string());
+  EXPECT_EQ(SqliteStore::latest_schema_version(), 2);
+  EXPECT_EQ(store->schema_version(), 2);
+  RawDb raw(path_);
+  EXPECT_EQ(raw.column("SELECT version FROM schema_migrations ORDER BY version"),
+            (std::vector<std::string>{"1", "2"}));
+}
+
+// A file as a version-1 build left it: only migration 1 applied, with data in it.
+TEST_F(SqliteFile, MigratesAVersionOneFileKeepingItsData) {
+  const auto migrations = sqlite::migrations();
+  ASSERT_GE(migrations.size(), 2u);
+  ASSERT_EQ(migrations[0].version, 1);
+  {
+    RawDb raw(path_);
+    ASSERT_EQ(raw.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+                       "applied_ms INTEGER NOT NULL)"),
+              "");
+    ASSERT_EQ(raw.exec(migrations[0].sql), "");
+    ASSERT_EQ(raw.exec("INSERT INTO schema_migrations VALUES (1, 1700000000000);"
+                       "INSERT INTO tenants (id, name, created_ms) VALUES ('t1', 'old', 1);"
+                       "INSERT INTO enterprises (id, tenant_id, name, created_ms) "
+                       "VALUES ('e1', 't1', 'old-ent', 2);"
+                       "INSERT INTO devices (id, tenant_id, enterprise_id, name, category, "
+                       "access_token, created_ms) "
+                       "VALUES ('d1', 't1', 'e1', 'old-meter', 'running', 'tok-old', 3);"),
+              "");
+    EXPECT_TRUE(
+        raw.column("SELECT name FROM sqlite_master WHERE name = 'device_attributes'").empty());
+  }
+
+  auto store = open_or_die(path_.string());
+  EXPECT_EQ(store->schema_version(), 2);
+  const Scope s = Scope::tenant("t1");
+  const auto d = must(store->get_device(s, "d1"));
+  EXPECT_EQ(d.name, "old-meter");
+  EXPECT_EQ(d.enterprise_id, "e1");
+  EXPECT_EQ(d.access_token, "tok-old");
+  EXPECT_EQ(d.created_ms, 3);
+  EXPECT_EQ(must(store->get_tenant("t1")).name, "old");
+  EXPECT_TRUE(must(store->get_attributes(s, "d1", std::nullopt, {})).empty());
+  must(store->set_attributes(s, "d1", model::AttributeScope::kServer, {{"migrated", "true"}}));
+  const auto attrs = must(store->get_attributes(s, "d1", std::nullopt, {}));
+  ASSERT_EQ(attrs.size(), 1u);
+  EXPECT_EQ(attrs[0].value_json, "true");
+
+  RawDb raw(path_);
+  EXPECT_EQ(raw.column("SELECT version || ':' || applied_ms FROM schema_migrations "
+                       "ORDER BY version")
+                .front(),
+            "1:1700000000000");
+  EXPECT_EQ(raw.column("SELECT version FROM schema_migrations ORDER BY version"),
+            (std::vector<std::string>{"1", "2"}));
+  EXPECT_EQ(raw.column("PRAGMA foreign_key_check"), std::vector<std::string>{});
+}
+
+TEST_F(SqliteFile, AttributeRowsAreTiedToTheirDevicesTenantAndCascade) {
+  auto store = open_or_die(path_.string());
+  const auto a = must(store->create_tenant(model::Tenant{"", "a", "", 0}));
+  const auto b = must(store->create_tenant(model::Tenant{"", "b", "", 0}));
+  const auto ea =
+      must(store->create_enterprise(Scope::tenant(a.id), model::Enterprise{.name = "ea"}));
+  model::Device in;
+  in.enterprise_id = ea.id;
+  in.name = "d";
+  const auto d = must(store->create_device(Scope::tenant(a.id), in));
+  must(store->set_attributes(Scope::tenant(a.id), d.id, model::AttributeScope::kClient,
+                             {{"x", "1"}, {"y", "2"}}));
+
+  RawDb raw(path_);
+  EXPECT_EQ(raw.exec("PRAGMA foreign_keys = ON"), "");
+  EXPECT_EQ(raw.column("SELECT tenant_id FROM device_attributes WHERE key = 'x'"),
+            std::vector<std::string>{a.id});
+  // The schema refuses an attribute filed under another tenant, or in an unknown scope.
+  const std::string cross = raw.exec(
+      "INSERT INTO device_attributes (tenant_id, device_id, scope, key, value_json, updated_ms) "
+      "VALUES ('" +
+      b.id + "', '" + d.id + "', 'client', 'z', '1', 1)");
+  EXPECT_NE(cross.find("FOREIGN KEY"), std::string::npos) << cross;
+  const std::string scope = raw.exec(
+      "INSERT INTO device_attributes (tenant_id, device_id, scope, key, value_json, updated_ms) "
+      "VALUES ('" +
+      a.id + "', '" + d.id + "', 'secret', 'z', '1', 1)");
+  EXPECT_NE(scope.find("CHECK"), std::string::npos) << scope;
+
+  must(store->delete_device(Scope::tenant(a.id), d.id));
+  EXPECT_EQ(raw.column("SELECT COUNT(*) FROM device_attributes"), std::vector<std::string>{"0"});
 }
 
 TEST_F(SqliteFile, RefusesADatabaseFromANewerBuild) {

@@ -12,12 +12,13 @@
 #include <vector>
 
 #include "codec_test_util.hpp"
+#include "tsdb/bitstream.hpp"
 #include "tsdb/codec.hpp"
 
 namespace kaiwu::tsdb {
 namespace {
 
-using testing::same_chunk;
+using codec_testing::same_chunk;
 
 constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
 constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
@@ -38,11 +39,35 @@ std::size_t random_length(Rng& rng) {
 
 std::int64_t random_start(Rng& rng) {
   switch (below(rng, 5)) {
-    case 0: return kT0 + static_cast<std::int64_t>(below(rng, 1'000'000));
-    case 1: return static_cast<std::int64_t>(rng());
-    case 2: return kMin + static_cast<std::int64_t>(below(rng, 1000));
-    case 3: return -static_cast<std::int64_t>(below(rng, 1'000'000'000));
-    default: return 0;
+    case 0:
+      return kT0 + static_cast<std::int64_t>(below(rng, 1'000'000));
+    case 1:
+      return static_cast<std::int64_t>(rng());
+    case 2:
+      return kMin + static_cast<std::int64_t>(below(rng, 1000));
+    case 3:
+      return -static_cast<std::int64_t>(below(rng, 1'000'000'000));
+    default:
+      return 0;
+  }
+}
+
+enum class Clock { kRegular, kJittered, kRandomGaps, kHugeGaps, kDrifting, kMostlyRegular };
+
+// The gap before sample i (i >= 1) of a clock; kJittered is handled by random_timestamps.
+std::uint64_t next_gap(Clock clock, std::int64_t step, std::size_t i, Rng& rng) {
+  const auto s = static_cast<std::uint64_t>(step);
+  switch (clock) {
+    case Clock::kRandomGaps:
+      return 1 + below(rng, std::uint64_t{1} << below(rng, 40));
+    case Clock::kHugeGaps:
+      return 1 + (rng() >> below(rng, 64));
+    case Clock::kDrifting:
+      return s + i / 100;
+    case Clock::kMostlyRegular:
+      return chance(rng, 95) ? s : 1 + below(rng, 100'000);
+    default:
+      return s;
   }
 }
 
@@ -50,26 +75,21 @@ std::int64_t random_start(Rng& rng) {
 std::vector<std::int64_t> random_timestamps(std::size_t n, Rng& rng) {
   static constexpr std::int64_t kSteps[] = {1, 10, 100, 1000, 60'000};
   const std::int64_t step = kSteps[below(rng, 5)];
-  const auto style = below(rng, 5);
-  const std::int64_t jitter = style == 1 ? static_cast<std::int64_t>(below(rng, step / 2 + 1)) : 0;
+  const auto clock = static_cast<Clock>(below(rng, 6));
+  const auto jitter =
+      static_cast<std::int64_t>(below(rng, static_cast<std::uint64_t>(step / 2 + 1)));
   std::vector<std::int64_t> ts;
   std::int64_t t = random_start(rng);
   std::int64_t grid = t;
   for (std::size_t i = 0; i < n; ++i) {
     if (i > 0) {
-      std::uint64_t d = 0;
-      switch (style) {
-        case 0: d = static_cast<std::uint64_t>(step); break;
-        case 1: {
-          if (grid > kMax - 2 * step) return ts;
-          grid += step;
-          const std::int64_t want = grid + static_cast<std::int64_t>(below(rng, 2 * jitter + 1)) - jitter;
-          d = want > t ? static_cast<std::uint64_t>(want) - static_cast<std::uint64_t>(t) : 1;
-          break;
-        }
-        case 2: d = 1 + below(rng, std::uint64_t{1} << below(rng, 40)); break;
-        case 3: d = 1 + (rng() >> below(rng, 64)); break;  // up to huge gaps
-        default: d = chance(rng, 95) ? static_cast<std::uint64_t>(step) : 1 + below(rng, 100'000);
+      std::uint64_t d = next_gap(clock, step, i, rng);
+      if (clock == Clock::kJittered) {
+        if (grid > kMax - 2 * step) return ts;
+        grid += step;
+        const std::int64_t want =
+            grid + static_cast<std::int64_t>(below(rng, 2 * jitter + 1)) - jitter;
+        d = want > t ? static_cast<std::uint64_t>(want) - static_cast<std::uint64_t>(t) : 1;
       }
       if (d > static_cast<std::uint64_t>(kMax) - static_cast<std::uint64_t>(t)) return ts;
       t = static_cast<std::int64_t>(static_cast<std::uint64_t>(t) + d);
@@ -81,14 +101,22 @@ std::vector<std::int64_t> random_timestamps(std::size_t n, Rng& rng) {
 
 double special_double(Rng& rng) {
   switch (below(rng, 8)) {
-    case 0: return std::bit_cast<double>(0x7ff0'0000'0000'0000ULL | below(rng, 1ULL << 52) | 1);
-    case 1: return std::bit_cast<double>(0xfff8'0000'0000'0000ULL | below(rng, 1ULL << 51));
-    case 2: return std::numeric_limits<double>::infinity();
-    case 3: return -std::numeric_limits<double>::infinity();
-    case 4: return -0.0;
-    case 5: return std::numeric_limits<double>::denorm_min() * static_cast<double>(below(rng, 1000));
-    case 6: return std::numeric_limits<double>::max();
-    default: return std::bit_cast<double>(rng());
+    case 0:
+      return std::bit_cast<double>(0x7ff0'0000'0000'0000ULL | below(rng, 1ULL << 52) | 1);
+    case 1:
+      return std::bit_cast<double>(0xfff8'0000'0000'0000ULL | below(rng, 1ULL << 51));
+    case 2:
+      return std::numeric_limits<double>::infinity();
+    case 3:
+      return -std::numeric_limits<double>::infinity();
+    case 4:
+      return -0.0;
+    case 5:
+      return std::numeric_limits<double>::denorm_min() * static_cast<double>(below(rng, 1000));
+    case 6:
+      return std::numeric_limits<double>::max();
+    default:
+      return std::bit_cast<double>(rng());
   }
 }
 
@@ -109,9 +137,13 @@ std::vector<double> random_doubles(std::size_t n, Rng& rng) {
         x += static_cast<double>(static_cast<std::int64_t>(below(rng, 2001)) - 1000) * 1e-3;
         value = static_cast<float>(x);
         break;
-      case 2: value = std::bit_cast<double>(rng()); break;
-      case 3: value = static_cast<double>(m); break;  // constant
-      case 4:  // steps
+      case 2:
+        value = std::bit_cast<double>(rng());
+        break;
+      case 3:
+        value = static_cast<double>(m);
+        break;  // constant
+      case 4:   // steps
         if (chance(rng, 2)) m = static_cast<std::int64_t>(below(rng, 1000));
         value = static_cast<double>(m) / scale;
         break;
@@ -119,7 +151,8 @@ std::vector<double> random_doubles(std::size_t n, Rng& rng) {
         x += 0.001;
         value = std::sin(x) * 100;
         break;
-      default: value = std::round(20 + std::sin(static_cast<double>(m++) / 500) * 1000) / scale;
+      default:
+        value = std::round(20 + std::sin(static_cast<double>(m++) / 500) * 1000) / scale;
     }
   }
   const unsigned special_percent = static_cast<unsigned>(below(rng, 4)) * 5;  // 0..15%
@@ -135,11 +168,22 @@ std::vector<std::int64_t> random_ints(std::size_t n, Rng& rng) {
   std::uint64_t x = rng();  // unsigned: the walks may wrap
   for (auto& value : v) {
     switch (style) {
-      case 0: x += below(rng, 7) - 3; value = static_cast<std::int64_t>(x); break;
-      case 1: x += below(rng, 4); value = static_cast<std::int64_t>(x); break;  // counter
-      case 2: value = static_cast<std::int64_t>(rng()); break;
-      case 3: value = chance(rng, 50) ? kMin : kMax; break;
-      default: value = static_cast<std::int64_t>(below(rng, 3));
+      case 0:
+        x += below(rng, 7) - 3;
+        value = static_cast<std::int64_t>(x);
+        break;
+      case 1:
+        x += below(rng, 4);
+        value = static_cast<std::int64_t>(x);
+        break;  // counter
+      case 2:
+        value = static_cast<std::int64_t>(rng());
+        break;
+      case 3:
+        value = chance(rng, 50) ? kMin : kMax;
+        break;
+      default:
+        value = static_cast<std::int64_t>(below(rng, 3));
     }
   }
   return v;
@@ -178,12 +222,33 @@ ChunkData random_chunk(Rng& rng) {
   c.ts = random_timestamps(random_length(rng), rng);
   const std::size_t n = c.ts.size();
   switch (c.type) {
-    case ValueType::kDouble: c.f64 = random_doubles(n, rng); break;
-    case ValueType::kInt: c.i64 = random_ints(n, rng); break;
-    case ValueType::kBool: c.b = random_bools(n, rng); break;
-    case ValueType::kString: c.str = random_strings(n, rng); break;
+    case ValueType::kDouble:
+      c.f64 = random_doubles(n, rng);
+      break;
+    case ValueType::kInt:
+      c.i64 = random_ints(n, rng);
+      break;
+    case ValueType::kBool:
+      c.b = random_bools(n, rng);
+      break;
+    case ValueType::kString:
+      c.str = random_strings(n, rng);
+      break;
   }
   return c;
+}
+
+// The timestamp block's mode byte (0 constant, 1 buckets, 2 buckets + zstd, 3 grid), or -1 for
+// chunks of fewer than two samples. Parses the header by hand: format, kinds, three varints.
+int timestamp_mode(const std::string& chunk) {
+  codec_detail::ByteReader in(chunk);
+  in.skip(2);
+  const auto count = in.varint();
+  if (!count || *count < 2) return -1;
+  (void)in.varint();
+  (void)in.varint();
+  const auto mode = in.u8();
+  return mode ? *mode : -1;
 }
 
 // A decoded chunk must satisfy encode_chunk's preconditions and survive another round trip.
@@ -198,6 +263,7 @@ void expect_valid(const ChunkData& c) {
 TEST(CodecProperty, RandomChunksRoundTripExactly) {
   Rng rng(20240601);
   std::array<int, 5> codecs{};
+  std::array<int, 4> ts_modes{};
   for (int i = 0; i < 2000; ++i) {
     const ChunkData c = random_chunk(rng);
     const auto encoded = encode_chunk(c);
@@ -214,9 +280,17 @@ TEST(CodecProperty, RandomChunksRoundTripExactly) {
       EXPECT_EQ(info->last_ts, c.ts.back());
     }
     if (c.type == ValueType::kDouble) ++codecs[static_cast<std::size_t>(info->double_codec)];
+    const int mode = timestamp_mode(*encoded);
+    if (mode >= 0) ++ts_modes.at(static_cast<std::size_t>(mode));
   }
   // The generator reaches every double codec.
   for (std::size_t k = 0; k < codecs.size(); ++k) EXPECT_GT(codecs[k], 0) << "codec " << k;
+  for (std::size_t k = 0; k < ts_modes.size(); ++k) EXPECT_GT(ts_modes[k], 0) << "ts mode " << k;
+  std::printf(
+      "[ coverage ] double codecs raw/gorilla/decimal/decimal+zstd/shuffle: %d %d %d %d %d;"
+      " timestamp modes constant/buckets/buckets+zstd/grid: %d %d %d %d\n",
+      codecs[0], codecs[1], codecs[2], codecs[3], codecs[4], ts_modes[0], ts_modes[1], ts_modes[2],
+      ts_modes[3]);
 }
 
 // One chunk per codec path (timestamp modes, double codecs, int layouts, bool, string).
@@ -224,18 +298,20 @@ std::vector<std::string> sample_chunks() {
   Rng rng(99);
   std::vector<ChunkData> chunks;
   auto add_doubles = [&](std::vector<std::int64_t> ts, std::vector<double> v) {
-    chunks.push_back(testing::double_chunk(std::move(ts), std::move(v)));
+    chunks.push_back(codec_testing::double_chunk(std::move(ts), std::move(v)));
   };
-  add_doubles(testing::regular_ts(300, kT0, 1000), testing::noisy_analog(300, 2, 0.05, rng));
-  add_doubles(testing::jittered_ts(300, kT0, 1000, 5, rng), testing::noisy_analog(300, 1, 0.5, rng));
-  std::vector<double> with_nan = testing::noisy_analog(40, 2, 0.05, rng);
+  add_doubles(codec_testing::regular_ts(300, kT0, 1000),
+              codec_testing::noisy_analog(300, 2, 0.05, rng));
+  add_doubles(codec_testing::jittered_ts(300, kT0, 1000, 5, rng),
+              codec_testing::noisy_analog(300, 1, 0.5, rng));
+  std::vector<double> with_nan = codec_testing::noisy_analog(40, 2, 0.05, rng);
   with_nan[7] = std::nan("");
   with_nan[20] = -0.0;
-  add_doubles(testing::regular_ts(40, -7000, 100), with_nan);
+  add_doubles(codec_testing::regular_ts(40, -7000, 100), with_nan);
   add_doubles({1, 5, 6, 100, 1000}, {1.0 / 3, 1.0 / 3 + 1e-9, 0.7, 1e300, -1e-300});
   std::vector<double> floats(200);
   for (std::size_t i = 0; i < floats.size(); ++i) floats[i] = static_cast<float>(std::sin(0.3 * i));
-  add_doubles(testing::regular_ts(200, 0, 1), floats);
+  add_doubles(codec_testing::regular_ts(200, 0, 1), floats);
   std::vector<double> random_bits(20);
   for (auto& x : random_bits) x = std::bit_cast<double>(rng());
   add_doubles(random_timestamps(20, rng), random_bits);
@@ -247,12 +323,12 @@ std::vector<std::string> sample_chunks() {
   chunks.push_back(ints);
   ChunkData bools;
   bools.type = ValueType::kBool;
-  bools.ts = testing::regular_ts(50, kT0, 1000);
+  bools.ts = codec_testing::regular_ts(50, kT0, 1000);
   bools.b = random_bools(50, rng);
   chunks.push_back(bools);
   ChunkData strings;
   strings.type = ValueType::kString;
-  strings.ts = testing::regular_ts(30, kT0, 1000);
+  strings.ts = codec_testing::regular_ts(30, kT0, 1000);
   strings.str = random_strings(30, rng);
   chunks.push_back(strings);
   std::vector<std::string> out;

@@ -1,0 +1,18 @@
+#!/bin/sh
+# Builds the libFuzzer targets of tests/fuzz with clang and ASan/UBSan (libFuzzer needs clang;
+# the project builds with g++). libstdc++ 12 shows std::expected only when __cpp_concepts >=
+# 202002L; clang 16 implements what it needs (P0848) but still reports 201907L, hence the
+# override below; clang 14 cannot. Debian: apt-get install clang-16 libclang-rt-16-dev. Usage:
+#   tests/fuzz/build_libfuzzer.sh [out dir]                       # default: build-fuzz
+#   build-fuzz/fuzz_chunk -max_total_time=60 /tmp/chunk-corpus tests/fuzz/corpus/chunk
+set -eu
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=${1:-build-fuzz}
+cxx=${CXX:-clang++-16}
+mkdir -p "$out"
+# shellcheck disable=SC2046
+"$cxx" -std=c++2b -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+  -Wno-builtin-macro-redefined -U__cpp_concepts -D__cpp_concepts=202002L \
+  -I"$root/src" "$root"/src/tsdb/codec*.cpp "$root/tests/fuzz/fuzz_chunk.cpp" \
+  $(pkg-config --cflags --libs libzstd) -o "$out/fuzz_chunk"
+echo "built $out/fuzz_chunk"
