@@ -10,6 +10,7 @@ DEBIAN_PACKAGES=(
   libargon2-dev libssl-dev librocksdb-dev liblua5.4-dev libzstd-dev liblz4-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 curl openssl python3-influxdb
+  mosquitto mosquitto-clients python3-paho-mqtt
 )
 
 missing=()

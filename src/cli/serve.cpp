@@ -8,9 +8,15 @@
 #include "cli/commands.hpp"
 #include "cli/setup.hpp"
 #include "core/crypto.hpp"
+#include "core/ids.hpp"
 #include "http/auth.hpp"
 #include "http/server.hpp"
+#include "device/gateway.hpp"
+#include "mqtt/broker.hpp"
+#include "mqtt/server.hpp"
 #include "tsdb/engine.hpp"
+
+#include <thread>
 
 namespace kaiwu::cli {
 namespace {
@@ -90,10 +96,26 @@ int run_serve(const CommonOptions& options) {
   api::ApiContext ctx{*store, **telemetry, jwt, metrics, config, by_address, by_username, [] { return true; }, &router};
   api::register_all(router, ctx);
 
+  // MQTT: the broker and its connections live on their own io_context thread.
+  asio::io_context mqtt_io(1);
+  device::DeviceGateway gateway(*store, **telemetry, metrics);
+  mqtt::Broker broker(
+      mqtt::BrokerOptions{}, gateway, metrics,
+      [&mqtt_io](std::function<void()> fn) { asio::post(mqtt_io, std::move(fn)); }, [] { return now_ms(); });
+  mqtt::Server mqtt_server(mqtt_io, mqtt::ServerOptions{config.mqtt.address, config.mqtt.port}, broker);
+  if (auto st = mqtt_server.start(); !st) {
+    spdlog::critical("{}", st.error().message);
+    return 1;
+  }
+  auto mqtt_work = asio::make_work_guard(mqtt_io);
+  std::thread mqtt_thread([&mqtt_io] { mqtt_io.run(); });
+
   asio::io_context io(1);
   http::Server server(io, config.http, router, metrics);
   if (auto st = server.start(); !st) {
     spdlog::critical("{}", st.error().message);
+    mqtt_io.stop();
+    mqtt_thread.join();
     return 1;
   }
   asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -101,11 +123,20 @@ int run_serve(const CommonOptions& options) {
     if (ec) return;
     spdlog::info("signal {}: shutting down gracefully", signo);
     server.stop();
+    asio::post(mqtt_io, [&] { mqtt_server.stop(); });
     drain_then_stop(io, server, std::make_shared<asio::steady_timer>(io),
                     std::chrono::steady_clock::now() + std::chrono::seconds(10));
   });
   spdlog::info("kaiwu {} serving, data in {}", kVersion, config.data_dir);
   io.run();
+  // Let the broker flush its DISCONNECTs, then finish device writes before the stores close.
+  mqtt_work.reset();
+  asio::post(mqtt_io, [&] {
+    auto t = std::make_shared<asio::steady_timer>(mqtt_io, std::chrono::milliseconds(200));
+    t->async_wait([&mqtt_io, t](boost::system::error_code) { mqtt_io.stop(); });
+  });
+  mqtt_thread.join();
+  gateway.stop();
   return 0;
 }
 

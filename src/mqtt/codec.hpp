@@ -53,9 +53,9 @@ inline constexpr std::uint32_t kMaxRemainingLength = 268'435'455;
 inline constexpr std::uint32_t kMaxPacketSize = kMaxRemainingLength + 5;
 
 struct FrameHeader {
-  std::uint8_t type_flags = 0;        // byte 1 of the fixed header (MQTT 5.0 §2.1.1)
+  std::uint8_t type_flags = 0;  // byte 1 of the fixed header (MQTT 5.0 §2.1.1)
   std::uint32_t remaining_length = 0;
-  std::size_t header_bytes = 0;       // 2..5
+  std::size_t header_bytes = 0;  // 2..5
 
   PacketType type() const { return static_cast<PacketType>(type_flags >> 4); }
   std::size_t frame_size() const { return header_bytes + remaining_length; }

@@ -27,7 +27,7 @@ constexpr std::uint8_t kOptQoS = 0x03;
 constexpr std::uint8_t kOptNoLocal = 0x04;
 constexpr std::uint8_t kOptRetainAsPublished = 0x08;
 constexpr int kOptRetainHandlingShift = 4;
-constexpr std::uint8_t kOptReserved5 = 0xC0;   // MQTT 5.0 [MQTT-3.8.3-5]
+constexpr std::uint8_t kOptReserved5 = 0xC0;    // MQTT 5.0 [MQTT-3.8.3-5]
 constexpr std::uint8_t kOptReserved311 = 0xFC;  // MQTT 3.1.1 [MQTT-3.8.3-4]
 
 CodecResult<Publish> decode_publish(std::uint8_t flags, Reader r, Version version) {
@@ -37,7 +37,8 @@ CodecResult<Publish> decode_publish(std::uint8_t flags, Reader r, Version versio
   const int qos = (flags >> 1) & 0x03;
   if (qos == 3) return malformed("PUBLISH: QoS 3");  // [MQTT-3.3.1-4]
   out.qos = static_cast<QoS>(qos);
-  if (out.dup && out.qos == QoS::k0) return malformed("PUBLISH: DUP set on QoS 0");  // [MQTT-3.3.1-2]
+  if (out.dup && out.qos == QoS::k0)
+    return malformed("PUBLISH: DUP set on QoS 0");  // [MQTT-3.3.1-2]
   out.topic = KAIWU_TRY(r.utf8("PUBLISH Topic Name"));
   if (out.qos != QoS::k0) out.packet_id = KAIWU_TRY(read_packet_id(r, PacketType::kPublish));
   if (version == Version::k5) {
@@ -169,7 +170,8 @@ CodecResult<Unsubscribe> decode_unsubscribe(std::uint8_t flags, Reader r, Versio
     }
     out.filters.push_back(std::move(filter));
   }
-  if (out.filters.empty()) return protocol_error("UNSUBSCRIBE: no Topic Filter");  // [MQTT-3.10.3-2]
+  if (out.filters.empty())
+    return protocol_error("UNSUBSCRIBE: no Topic Filter");  // [MQTT-3.10.3-2]
   return out;
 }
 
@@ -247,18 +249,21 @@ CodecResult<std::optional<FrameHeader>> peek_frame(std::span<const std::uint8_t>
   if ((first >> 4) == 0) return malformed("packet type 0 is reserved");  // §2.1.2
   const wire::VbiParse v = wire::parse_vbi(buffer.subspan(1));
   switch (v.status) {
-    case wire::VbiStatus::kNeedMore: return std::nullopt;
-    case wire::VbiStatus::kTooLong: return malformed("Remaining Length longer than 4 bytes");
+    case wire::VbiStatus::kNeedMore:
+      return std::nullopt;
+    case wire::VbiStatus::kTooLong:
+      return malformed("Remaining Length longer than 4 bytes");
     case wire::VbiStatus::kNotMinimal:  // [MQTT-1.5.5-1]
       return malformed("Remaining Length not minimally encoded");
-    case wire::VbiStatus::kOk: break;
+    case wire::VbiStatus::kOk:
+      break;
   }
   FrameHeader h{first, v.value, 1 + v.bytes};
   if (h.frame_size() > max_packet_size) {  // §3.1.2.11.4: the limit counts the whole packet
-    return wire::fail(ReasonCode::kPacketTooLarge,
-                      name_of(h.type()) + " of " + std::to_string(h.frame_size()) +
-                          " bytes exceeds the Maximum Packet Size " +
-                          std::to_string(max_packet_size));
+    return wire::fail(ReasonCode::kPacketTooLarge, name_of(h.type()) + " of " +
+                                                       std::to_string(h.frame_size()) +
+                                                       " bytes exceeds the Maximum Packet Size " +
+                                                       std::to_string(max_packet_size));
   }
   return h;
 }
@@ -268,24 +273,36 @@ CodecResult<Packet> decode(std::span<const std::uint8_t> frame, Version version)
   const std::uint8_t flags = f.flags();
   Reader& r = f.body;
   switch (f.header.type()) {
-    case PacketType::kConnect: return as_packet(decode_connect(frame));
-    case PacketType::kConnack: return as_packet(detail::decode_connack(flags, r, version));
-    case PacketType::kPublish: return as_packet(decode_publish(flags, r, version));
-    case PacketType::kPuback: return as_packet(decode_publish_response<Puback>(flags, r, version));
-    case PacketType::kPubrec: return as_packet(decode_publish_response<Pubrec>(flags, r, version));
-    case PacketType::kPubrel: return as_packet(decode_publish_response<Pubrel>(flags, r, version));
+    case PacketType::kConnect:
+      return as_packet(decode_connect(frame));
+    case PacketType::kConnack:
+      return as_packet(detail::decode_connack(flags, r, version));
+    case PacketType::kPublish:
+      return as_packet(decode_publish(flags, r, version));
+    case PacketType::kPuback:
+      return as_packet(decode_publish_response<Puback>(flags, r, version));
+    case PacketType::kPubrec:
+      return as_packet(decode_publish_response<Pubrec>(flags, r, version));
+    case PacketType::kPubrel:
+      return as_packet(decode_publish_response<Pubrel>(flags, r, version));
     case PacketType::kPubcomp:
       return as_packet(decode_publish_response<Pubcomp>(flags, r, version));
-    case PacketType::kSubscribe: return as_packet(decode_subscribe(flags, r, version));
-    case PacketType::kSuback: return as_packet(decode_suback(flags, r, version));
-    case PacketType::kUnsubscribe: return as_packet(decode_unsubscribe(flags, r, version));
-    case PacketType::kUnsuback: return as_packet(decode_unsuback(flags, r, version));
+    case PacketType::kSubscribe:
+      return as_packet(decode_subscribe(flags, r, version));
+    case PacketType::kSuback:
+      return as_packet(decode_suback(flags, r, version));
+    case PacketType::kUnsubscribe:
+      return as_packet(decode_unsubscribe(flags, r, version));
+    case PacketType::kUnsuback:
+      return as_packet(decode_unsuback(flags, r, version));
     case PacketType::kPingreq:
       return as_packet(decode_empty<Pingreq>(PacketType::kPingreq, flags, r));
     case PacketType::kPingresp:
       return as_packet(decode_empty<Pingresp>(PacketType::kPingresp, flags, r));
-    case PacketType::kDisconnect: return as_packet(decode_disconnect(flags, r, version));
-    case PacketType::kAuth: return as_packet(decode_auth(flags, r, version));
+    case PacketType::kDisconnect:
+      return as_packet(decode_disconnect(flags, r, version));
+    case PacketType::kAuth:
+      return as_packet(decode_auth(flags, r, version));
   }
   return malformed("packet type 0 is reserved");
 }

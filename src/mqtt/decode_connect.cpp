@@ -53,13 +53,20 @@ std::string quoted(std::string_view text) {
 // MQTT 3.1.1 §3.2.2.3 Table 3.1 return codes as MQTT 5.0 reason codes.
 std::optional<ReasonCode> from_v311_return_code(std::uint8_t code) {
   switch (code) {
-    case 0: return ReasonCode::kSuccess;
-    case 1: return ReasonCode::kUnsupportedProtocolVersion;
-    case 2: return ReasonCode::kClientIdentifierNotValid;
-    case 3: return ReasonCode::kServerUnavailable;
-    case 4: return ReasonCode::kBadUserNameOrPassword;
-    case 5: return ReasonCode::kNotAuthorized;
-    default: return std::nullopt;
+    case 0:
+      return ReasonCode::kSuccess;
+    case 1:
+      return ReasonCode::kUnsupportedProtocolVersion;
+    case 2:
+      return ReasonCode::kClientIdentifierNotValid;
+    case 3:
+      return ReasonCode::kServerUnavailable;
+    case 4:
+      return ReasonCode::kBadUserNameOrPassword;
+    case 5:
+      return ReasonCode::kNotAuthorized;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -151,9 +158,9 @@ CodecResult<Will> read_will(Reader& r, std::uint8_t flags, Version version) {
   }
   will.topic = KAIWU_TRY(r.utf8("CONNECT Will Topic"));
   if (!valid_topic_name(will.topic)) {  // [MQTT-3.1.3-11], §4.7.3
-    return wire::fail(ReasonCode::kTopicNameInvalid,
-                      "CONNECT: Will Topic " + detail::quoted(will.topic) +
-                          " is not a valid Topic Name");
+    return wire::fail(
+        ReasonCode::kTopicNameInvalid,
+        "CONNECT: Will Topic " + detail::quoted(will.topic) + " is not a valid Topic Name");
   }
   will.payload = KAIWU_TRY(r.binary("CONNECT Will Payload"));
   return will;

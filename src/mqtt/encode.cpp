@@ -19,14 +19,20 @@ std::uint8_t type_bits(PacketType type) { return static_cast<std::uint8_t>(type)
 // the decoding map, other refusals as 3 (Server unavailable), the closest 3.1.1 has.
 std::uint8_t v311_return_code(ReasonCode reason) {
   switch (reason) {
-    case ReasonCode::kSuccess: return 0;
-    case ReasonCode::kUnsupportedProtocolVersion: return 1;
-    case ReasonCode::kClientIdentifierNotValid: return 2;
+    case ReasonCode::kSuccess:
+      return 0;
+    case ReasonCode::kUnsupportedProtocolVersion:
+      return 1;
+    case ReasonCode::kClientIdentifierNotValid:
+      return 2;
     case ReasonCode::kBadUserNameOrPassword:
-    case ReasonCode::kBadAuthenticationMethod: return 4;
+    case ReasonCode::kBadAuthenticationMethod:
+      return 4;
     case ReasonCode::kNotAuthorized:
-    case ReasonCode::kBanned: return 5;
-    default: return 3;
+    case ReasonCode::kBanned:
+      return 5;
+    default:
+      return 3;
   }
 }
 

@@ -101,33 +101,33 @@ using UserProperty = std::pair<std::string, std::string>;
 // Every MQTT 5.0 property (§2.2.2.2); absent unless set. Binary Data is kept in std::string.
 // Only the properties allowed in a packet type are decoded from or encoded into it.
 struct Properties {
-  std::optional<std::uint8_t> payload_format_indicator;      // 0x01: 0 bytes, 1 UTF-8
-  std::optional<std::uint32_t> message_expiry_interval;      // 0x02, seconds
-  std::optional<std::string> content_type;                   // 0x03
-  std::optional<std::string> response_topic;                 // 0x08
-  std::optional<std::string> correlation_data;               // 0x09, binary
-  std::vector<std::uint32_t> subscription_identifiers;       // 0x0B, 1..268'435'455, in order
-  std::optional<std::uint32_t> session_expiry_interval;      // 0x11, seconds
-  std::optional<std::string> assigned_client_identifier;     // 0x12
-  std::optional<std::uint16_t> server_keep_alive;            // 0x13, seconds
-  std::optional<std::string> authentication_method;          // 0x15
-  std::optional<std::string> authentication_data;            // 0x16, binary
-  std::optional<bool> request_problem_information;           // 0x17
-  std::optional<std::uint32_t> will_delay_interval;          // 0x18, seconds
-  std::optional<bool> request_response_information;          // 0x19
-  std::optional<std::string> response_information;           // 0x1A
-  std::optional<std::string> server_reference;               // 0x1C
-  std::optional<std::string> reason_string;                  // 0x1F
-  std::optional<std::uint16_t> receive_maximum;              // 0x21, non-zero
-  std::optional<std::uint16_t> topic_alias_maximum;          // 0x22
-  std::optional<std::uint16_t> topic_alias;                  // 0x23, non-zero
-  std::optional<std::uint8_t> maximum_qos;                   // 0x24, 0 or 1
-  std::optional<bool> retain_available;                      // 0x25
-  std::vector<UserProperty> user_properties;                 // 0x26, order and repeats kept
-  std::optional<std::uint32_t> maximum_packet_size;          // 0x27, non-zero
-  std::optional<bool> wildcard_subscription_available;       // 0x28
-  std::optional<bool> subscription_identifier_available;     // 0x29
-  std::optional<bool> shared_subscription_available;         // 0x2A
+  std::optional<std::uint8_t> payload_format_indicator;   // 0x01: 0 bytes, 1 UTF-8
+  std::optional<std::uint32_t> message_expiry_interval;   // 0x02, seconds
+  std::optional<std::string> content_type;                // 0x03
+  std::optional<std::string> response_topic;              // 0x08
+  std::optional<std::string> correlation_data;            // 0x09, binary
+  std::vector<std::uint32_t> subscription_identifiers;    // 0x0B, 1..268'435'455, in order
+  std::optional<std::uint32_t> session_expiry_interval;   // 0x11, seconds
+  std::optional<std::string> assigned_client_identifier;  // 0x12
+  std::optional<std::uint16_t> server_keep_alive;         // 0x13, seconds
+  std::optional<std::string> authentication_method;       // 0x15
+  std::optional<std::string> authentication_data;         // 0x16, binary
+  std::optional<bool> request_problem_information;        // 0x17
+  std::optional<std::uint32_t> will_delay_interval;       // 0x18, seconds
+  std::optional<bool> request_response_information;       // 0x19
+  std::optional<std::string> response_information;        // 0x1A
+  std::optional<std::string> server_reference;            // 0x1C
+  std::optional<std::string> reason_string;               // 0x1F
+  std::optional<std::uint16_t> receive_maximum;           // 0x21, non-zero
+  std::optional<std::uint16_t> topic_alias_maximum;       // 0x22
+  std::optional<std::uint16_t> topic_alias;               // 0x23, non-zero
+  std::optional<std::uint8_t> maximum_qos;                // 0x24, 0 or 1
+  std::optional<bool> retain_available;                   // 0x25
+  std::vector<UserProperty> user_properties;              // 0x26, order and repeats kept
+  std::optional<std::uint32_t> maximum_packet_size;       // 0x27, non-zero
+  std::optional<bool> wildcard_subscription_available;    // 0x28
+  std::optional<bool> subscription_identifier_available;  // 0x29
+  std::optional<bool> shared_subscription_available;      // 0x2A
 
   bool operator==(const Properties&) const = default;
 };

@@ -38,39 +38,64 @@ enum PropertyId : std::uint8_t {
   kSharedSubscriptionAvailable = 0x2A,
 };
 
-// Largest Subscription Identifier (MQTT 5.0 §3.8.2.1.2).
-constexpr std::uint32_t kMaxSubscriptionIdentifier = 268'435'455;
-
 std::string_view property_name(std::uint32_t id) {
   switch (id) {
-    case kPayloadFormatIndicator: return "Payload Format Indicator";
-    case kMessageExpiryInterval: return "Message Expiry Interval";
-    case kContentType: return "Content Type";
-    case kResponseTopic: return "Response Topic";
-    case kCorrelationData: return "Correlation Data";
-    case kSubscriptionIdentifier: return "Subscription Identifier";
-    case kSessionExpiryInterval: return "Session Expiry Interval";
-    case kAssignedClientIdentifier: return "Assigned Client Identifier";
-    case kServerKeepAlive: return "Server Keep Alive";
-    case kAuthenticationMethod: return "Authentication Method";
-    case kAuthenticationData: return "Authentication Data";
-    case kRequestProblemInformation: return "Request Problem Information";
-    case kWillDelayInterval: return "Will Delay Interval";
-    case kRequestResponseInformation: return "Request Response Information";
-    case kResponseInformation: return "Response Information";
-    case kServerReference: return "Server Reference";
-    case kReasonString: return "Reason String";
-    case kReceiveMaximum: return "Receive Maximum";
-    case kTopicAliasMaximum: return "Topic Alias Maximum";
-    case kTopicAlias: return "Topic Alias";
-    case kMaximumQoS: return "Maximum QoS";
-    case kRetainAvailable: return "Retain Available";
-    case kUserProperty: return "User Property";
-    case kMaximumPacketSize: return "Maximum Packet Size";
-    case kWildcardSubscriptionAvailable: return "Wildcard Subscription Available";
-    case kSubscriptionIdentifierAvailable: return "Subscription Identifier Available";
-    case kSharedSubscriptionAvailable: return "Shared Subscription Available";
-    default: return "unknown property";
+    case kPayloadFormatIndicator:
+      return "Payload Format Indicator";
+    case kMessageExpiryInterval:
+      return "Message Expiry Interval";
+    case kContentType:
+      return "Content Type";
+    case kResponseTopic:
+      return "Response Topic";
+    case kCorrelationData:
+      return "Correlation Data";
+    case kSubscriptionIdentifier:
+      return "Subscription Identifier";
+    case kSessionExpiryInterval:
+      return "Session Expiry Interval";
+    case kAssignedClientIdentifier:
+      return "Assigned Client Identifier";
+    case kServerKeepAlive:
+      return "Server Keep Alive";
+    case kAuthenticationMethod:
+      return "Authentication Method";
+    case kAuthenticationData:
+      return "Authentication Data";
+    case kRequestProblemInformation:
+      return "Request Problem Information";
+    case kWillDelayInterval:
+      return "Will Delay Interval";
+    case kRequestResponseInformation:
+      return "Request Response Information";
+    case kResponseInformation:
+      return "Response Information";
+    case kServerReference:
+      return "Server Reference";
+    case kReasonString:
+      return "Reason String";
+    case kReceiveMaximum:
+      return "Receive Maximum";
+    case kTopicAliasMaximum:
+      return "Topic Alias Maximum";
+    case kTopicAlias:
+      return "Topic Alias";
+    case kMaximumQoS:
+      return "Maximum QoS";
+    case kRetainAvailable:
+      return "Retain Available";
+    case kUserProperty:
+      return "User Property";
+    case kMaximumPacketSize:
+      return "Maximum Packet Size";
+    case kWildcardSubscriptionAvailable:
+      return "Wildcard Subscription Available";
+    case kSubscriptionIdentifierAvailable:
+      return "Subscription Identifier Available";
+    case kSharedSubscriptionAvailable:
+      return "Shared Subscription Available";
+    default:
+      return "unknown property";
   }
 }
 
@@ -150,41 +175,68 @@ CodecResult<void> read_value(Reader& r, std::uint32_t id, Properties& p) {
       p.payload_format_indicator = v;  // §3.3.2.3.2
       return {};
     }
-    case kMessageExpiryInterval: p.message_expiry_interval = KAIWU_TRY(r.u32(name)); return {};
-    case kContentType: p.content_type = KAIWU_TRY(r.utf8(name)); return {};
+    case kMessageExpiryInterval:
+      p.message_expiry_interval = KAIWU_TRY(r.u32(name));
+      return {};
+    case kContentType:
+      p.content_type = KAIWU_TRY(r.utf8(name));
+      return {};
     case kResponseTopic: {
       std::string topic = KAIWU_TRY(r.utf8(name));
       // [MQTT-3.3.2-14]: a Topic Name, so no wildcards.
-      if (!valid_topic_name(topic)) return protocol_error("Response Topic is not a valid Topic Name");
+      if (!valid_topic_name(topic))
+        return protocol_error("Response Topic is not a valid Topic Name");
       p.response_topic = std::move(topic);
       return {};
     }
-    case kCorrelationData: p.correlation_data = KAIWU_TRY(r.binary(name)); return {};
+    case kCorrelationData:
+      p.correlation_data = KAIWU_TRY(r.binary(name));
+      return {};
     case kSubscriptionIdentifier: {
       const std::uint32_t v = KAIWU_TRY(r.vbi(name));
       if (v == 0) return protocol_error("Subscription Identifier is 0");  // §3.8.2.1.2
       p.subscription_identifiers.push_back(v);
       return {};
     }
-    case kSessionExpiryInterval: p.session_expiry_interval = KAIWU_TRY(r.u32(name)); return {};
-    case kAssignedClientIdentifier: p.assigned_client_identifier = KAIWU_TRY(r.utf8(name)); return {};
-    case kServerKeepAlive: p.server_keep_alive = KAIWU_TRY(r.u16(name)); return {};
-    case kAuthenticationMethod: p.authentication_method = KAIWU_TRY(r.utf8(name)); return {};
-    case kAuthenticationData: p.authentication_data = KAIWU_TRY(r.binary(name)); return {};
+    case kSessionExpiryInterval:
+      p.session_expiry_interval = KAIWU_TRY(r.u32(name));
+      return {};
+    case kAssignedClientIdentifier:
+      p.assigned_client_identifier = KAIWU_TRY(r.utf8(name));
+      return {};
+    case kServerKeepAlive:
+      p.server_keep_alive = KAIWU_TRY(r.u16(name));
+      return {};
+    case kAuthenticationMethod:
+      p.authentication_method = KAIWU_TRY(r.utf8(name));
+      return {};
+    case kAuthenticationData:
+      p.authentication_data = KAIWU_TRY(r.binary(name));
+      return {};
     case kRequestProblemInformation:  // §3.1.2.11.7
       p.request_problem_information = KAIWU_TRY(read_flag(r, id));
       return {};
-    case kWillDelayInterval: p.will_delay_interval = KAIWU_TRY(r.u32(name)); return {};
+    case kWillDelayInterval:
+      p.will_delay_interval = KAIWU_TRY(r.u32(name));
+      return {};
     case kRequestResponseInformation:  // §3.1.2.11.6
       p.request_response_information = KAIWU_TRY(read_flag(r, id));
       return {};
-    case kResponseInformation: p.response_information = KAIWU_TRY(r.utf8(name)); return {};
-    case kServerReference: p.server_reference = KAIWU_TRY(r.utf8(name)); return {};
-    case kReasonString: p.reason_string = KAIWU_TRY(r.utf8(name)); return {};
+    case kResponseInformation:
+      p.response_information = KAIWU_TRY(r.utf8(name));
+      return {};
+    case kServerReference:
+      p.server_reference = KAIWU_TRY(r.utf8(name));
+      return {};
+    case kReasonString:
+      p.reason_string = KAIWU_TRY(r.utf8(name));
+      return {};
     case kReceiveMaximum:  // §3.1.2.11.3, §3.2.2.3.3
       p.receive_maximum = KAIWU_TRY(read_nonzero_u16(r, id));
       return {};
-    case kTopicAliasMaximum: p.topic_alias_maximum = KAIWU_TRY(r.u16(name)); return {};
+    case kTopicAliasMaximum:
+      p.topic_alias_maximum = KAIWU_TRY(r.u16(name));
+      return {};
     case kTopicAlias:  // §3.3.2.3.4
       p.topic_alias = KAIWU_TRY(read_nonzero_u16(r, id));
       return {};
@@ -194,7 +246,9 @@ CodecResult<void> read_value(Reader& r, std::uint32_t id, Properties& p) {
       p.maximum_qos = v;
       return {};
     }
-    case kRetainAvailable: p.retain_available = KAIWU_TRY(read_flag(r, id)); return {};
+    case kRetainAvailable:
+      p.retain_available = KAIWU_TRY(read_flag(r, id));
+      return {};
     case kUserProperty: {
       std::string key = KAIWU_TRY(r.utf8("User Property name"));
       std::string value = KAIWU_TRY(r.utf8("User Property value"));
@@ -216,7 +270,8 @@ CodecResult<void> read_value(Reader& r, std::uint32_t id, Properties& p) {
     case kSharedSubscriptionAvailable:
       p.shared_subscription_available = KAIWU_TRY(read_flag(r, id));
       return {};
-    default: return malformed("unknown property identifier " + std::to_string(id));
+    default:
+      return malformed("unknown property identifier " + std::to_string(id));
   }
 }
 
@@ -229,7 +284,8 @@ CodecResult<Properties> read_all(Reader& reader, PropertyScope scope) {
     const std::uint32_t id = KAIWU_TRY(r.vbi("property identifier"));
     if (!is_allowed(scope, id)) {
       // §2.2.2.2: an identifier not valid for the packet type is a Malformed Packet.
-      const std::string shown = id < 256 ? hex_byte(static_cast<std::uint8_t>(id)) : std::to_string(id);
+      const std::string shown =
+          id < 256 ? hex_byte(static_cast<std::uint8_t>(id)) : std::to_string(id);
       return malformed("property " + shown + " (" + named(id) + ") is not allowed here");
     }
     const std::uint64_t bit = std::uint64_t{1} << id;
@@ -274,8 +330,10 @@ void write_u8_prop(Writer& w, PropertyId id, const std::optional<T>& v) {
 // The property list itself (no length), restricted to `mask`, in identifier order.
 void write_list(Writer& w, const Properties& p, std::uint64_t mask) {
   auto on = [mask](PropertyId id) { return ((mask >> id) & 1) != 0; };
-  if (on(kPayloadFormatIndicator)) write_u8_prop(w, kPayloadFormatIndicator, p.payload_format_indicator);
-  if (on(kMessageExpiryInterval)) write_u32_prop(w, kMessageExpiryInterval, p.message_expiry_interval);
+  if (on(kPayloadFormatIndicator))
+    write_u8_prop(w, kPayloadFormatIndicator, p.payload_format_indicator);
+  if (on(kMessageExpiryInterval))
+    write_u32_prop(w, kMessageExpiryInterval, p.message_expiry_interval);
   if (on(kContentType)) write_str_prop(w, kContentType, p.content_type);
   if (on(kResponseTopic)) write_str_prop(w, kResponseTopic, p.response_topic);
   if (on(kCorrelationData)) write_str_prop(w, kCorrelationData, p.correlation_data);
@@ -285,7 +343,8 @@ void write_list(Writer& w, const Properties& p, std::uint64_t mask) {
       w.vbi(id);
     }
   }
-  if (on(kSessionExpiryInterval)) write_u32_prop(w, kSessionExpiryInterval, p.session_expiry_interval);
+  if (on(kSessionExpiryInterval))
+    write_u32_prop(w, kSessionExpiryInterval, p.session_expiry_interval);
   if (on(kAssignedClientIdentifier)) {
     write_str_prop(w, kAssignedClientIdentifier, p.assigned_client_identifier);
   }
@@ -330,17 +389,28 @@ void write_list(Writer& w, const Properties& p, std::uint64_t mask) {
 
 std::string_view scope_name(PropertyScope scope) {
   switch (scope) {
-    case PropertyScope::kConnect: return "CONNECT";
-    case PropertyScope::kWill: return "CONNECT Will";
-    case PropertyScope::kConnack: return "CONNACK";
-    case PropertyScope::kPublish: return "PUBLISH";
-    case PropertyScope::kPublishResponse: return "PUBACK/PUBREC/PUBREL/PUBCOMP";
-    case PropertyScope::kSubscribe: return "SUBSCRIBE";
-    case PropertyScope::kSuback: return "SUBACK";
-    case PropertyScope::kUnsubscribe: return "UNSUBSCRIBE";
-    case PropertyScope::kUnsuback: return "UNSUBACK";
-    case PropertyScope::kDisconnect: return "DISCONNECT";
-    case PropertyScope::kAuth: return "AUTH";
+    case PropertyScope::kConnect:
+      return "CONNECT";
+    case PropertyScope::kWill:
+      return "CONNECT Will";
+    case PropertyScope::kConnack:
+      return "CONNACK";
+    case PropertyScope::kPublish:
+      return "PUBLISH";
+    case PropertyScope::kPublishResponse:
+      return "PUBACK/PUBREC/PUBREL/PUBCOMP";
+    case PropertyScope::kSubscribe:
+      return "SUBSCRIBE";
+    case PropertyScope::kSuback:
+      return "SUBACK";
+    case PropertyScope::kUnsubscribe:
+      return "UNSUBSCRIBE";
+    case PropertyScope::kUnsuback:
+      return "UNSUBACK";
+    case PropertyScope::kDisconnect:
+      return "DISCONNECT";
+    case PropertyScope::kAuth:
+      return "AUTH";
   }
   return "?";
 }
@@ -349,7 +419,8 @@ CodecResult<Properties> decode_properties(Reader& reader, PropertyScope scope) {
   // Field names are prefixed only on failure, so the success path builds no strings.
   auto props = read_all(reader, scope);
   if (!props) {
-    props.error().message = std::string(scope_name(scope)) + " properties: " + props.error().message;
+    props.error().message =
+        std::string(scope_name(scope)) + " properties: " + props.error().message;
   }
   return props;
 }

@@ -7,7 +7,7 @@
 namespace kaiwu::mqtt {
 namespace {
 
-constexpr std::size_t kMaxStringBytes = 65'535;  // MQTT 5.0 §1.5.4
+constexpr std::size_t kMaxStringBytes = 65'535;       // MQTT 5.0 §1.5.4
 constexpr std::string_view kSharePrefix = "$share/";  // MQTT 5.0 §4.8.2
 
 // Yields the '/'-separated levels of a topic: "a//b" is "a", "", "b"; "" is one empty level.

@@ -42,8 +42,9 @@ Errc CodecError::errc() const {
 }
 
 Error CodecError::to_error() const {
-  return Error{errc(), message + " (MQTT reason " + wire::hex_byte(static_cast<std::uint8_t>(reason)) +
-                           " " + std::string(reason_code_name(reason)) + ")"};
+  return Error{errc(), message + " (MQTT reason " +
+                           wire::hex_byte(static_cast<std::uint8_t>(reason)) + " " +
+                           std::string(reason_code_name(reason)) + ")"};
 }
 
 namespace wire {

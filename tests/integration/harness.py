@@ -35,6 +35,7 @@ class Server:
         self.owns_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="kaiwu-it-")
         self.port = free_port()
+        self.mqtt_port = free_port()
         self.extra_sets = list(extra_sets)
         self.env = dict(os.environ, KAIWU_ADMIN_PASSWORD=ADMIN_PASSWORD, **(env or {}))
         self.proc = None
@@ -42,7 +43,8 @@ class Server:
 
     def start(self, timeout=20):
         args = [KAIWU, "serve", "--data", self.data_dir, "--set", "http.address=127.0.0.1",
-                "--set", f"http.port={self.port}"]
+                "--set", f"http.port={self.port}", "--set", "mqtt.address=127.0.0.1",
+                "--set", f"mqtt.port={self.mqtt_port}"]
         for s in self.extra_sets:
             args += ["--set", s]
         self.log = open(self.log_path, "ab")

@@ -186,7 +186,9 @@ TEST(MqttFrame, PeekAtEveryPrefixOfEveryFrame) {
         EXPECT_EQ((*r)->header_bytes, (*full)->header_bytes);
       }
       // A proper prefix of a frame never decodes.
-      if (n < (*full)->frame_size()) EXPECT_FALSE(decode(rest.first(n), Version::k5).has_value());
+      if (n < (*full)->frame_size()) {
+        EXPECT_FALSE(decode(rest.first(n), Version::k5).has_value());
+      }
     }
     offset += (*full)->frame_size();
   }

@@ -46,8 +46,8 @@ const std::map<std::string_view, ReasonCode> kRejected = {
 // Frames whose sender wrote properties out of identifier order; encode() orders them, so only
 // the size and the decoded value survive a round trip.
 const std::vector<std::string_view> kReordered = {
-    "pub5_qos1_props/connect",     "pub5_qos1_props/connack", "pub5_qos1_props/publish",
-    "pub5_qos2_will/connect",      "limits_too_large/connack",
+    "pub5_qos1_props/connect", "pub5_qos1_props/connack",  "pub5_qos1_props/publish",
+    "pub5_qos2_will/connect",  "limits_too_large/connack",
 };
 
 TEST(MqttGolden, EveryCapturedFrameDecodesAndReencodes) {
@@ -102,10 +102,13 @@ TEST(MqttGolden, Connect311WithWillAndCredentials) {
 
 TEST(MqttGolden, Publish311Flows) {
   const auto p = decode_as<Publish>(golden("pub311_qos1/publish"), Version::k311);
-  EXPECT_EQ(p, (Publish{.qos = QoS::k1, .topic = "kaiwu/site1/temp", .packet_id = 1,
-                        .payload = "21.5"}));
+  EXPECT_EQ(
+      p, (Publish{.qos = QoS::k1, .topic = "kaiwu/site1/temp", .packet_id = 1, .payload = "21.5"}));
   const auto r = decode_as<Publish>(golden("pub311_qos2_retain/publish"), Version::k311);
-  EXPECT_EQ(r, (Publish{.qos = QoS::k2, .retain = true, .topic = "kaiwu/retained", .packet_id = 1,
+  EXPECT_EQ(r, (Publish{.qos = QoS::k2,
+                        .retain = true,
+                        .topic = "kaiwu/retained",
+                        .packet_id = 1,
                         .payload = "r1"}));
   const auto q0 = decode_as<Publish>(golden("pub311_qos0/publish"), Version::k311);
   EXPECT_EQ(q0, (Publish{.topic = "kaiwu/q0", .payload = "zero"}));
@@ -196,8 +199,7 @@ TEST(MqttGolden, Connect5PahoSessionKeepsUserPropertyOrder) {
   EXPECT_EQ(c->will->qos, QoS::k1);
   EXPECT_TRUE(c->will->retain);
   EXPECT_EQ(c->will->properties.will_delay_interval, 5u);
-  EXPECT_EQ(c->will->properties.user_properties,
-            (std::vector<UserProperty>{{"site", "sh-01"}}));
+  EXPECT_EQ(c->will->properties.user_properties, (std::vector<UserProperty>{{"site", "sh-01"}}));
   EXPECT_EQ(c->username, "dev-01");
   EXPECT_EQ(c->password, std::string("tok\0en", 6));  // Binary Data may hold 0x00
 }
@@ -253,10 +255,13 @@ TEST(MqttGolden, Subscribe5OptionsAndIdentifiers) {
   EXPECT_EQ(s.properties.subscription_identifiers, std::vector<std::uint32_t>{268'435'455});
   ASSERT_EQ(s.subscriptions.size(), 2u);
   EXPECT_EQ(s.subscriptions[0],
-            (Subscription{.filter = "kaiwu/paho/#", .qos = QoS::k1, .no_local = true,
+            (Subscription{.filter = "kaiwu/paho/#",
+                          .qos = QoS::k1,
+                          .no_local = true,
                           .retain_as_published = true,
                           .retain_handling = RetainHandling::kSendAtSubscribeIfNew}));
-  EXPECT_EQ(s.subscriptions[1], (Subscription{.filter = "kaiwu/+/x", .qos = QoS::k2,
+  EXPECT_EQ(s.subscriptions[1], (Subscription{.filter = "kaiwu/+/x",
+                                              .qos = QoS::k2,
                                               .retain_handling = RetainHandling::kDoNotSend}));
 
   const auto shared = decode_as<Subscribe>(golden("sub5/subscribe"), Version::k5);
@@ -269,9 +274,9 @@ TEST(MqttGolden, Subscribe5OptionsAndIdentifiers) {
   const auto delivered = decode_as<Publish>(golden("sub5/publish"), Version::k5);
   EXPECT_TRUE(delivered.retain);
   EXPECT_EQ(delivered.properties.subscription_identifiers, std::vector<std::uint32_t>{42});
-  EXPECT_EQ(decode_as<Suback>(golden("sub5/suback"), Version::k5),
-            (Suback{.packet_id = 1,
-                    .reasons = {ReasonCode::kGrantedQoS2, ReasonCode::kGrantedQoS2}}));
+  EXPECT_EQ(
+      decode_as<Suback>(golden("sub5/suback"), Version::k5),
+      (Suback{.packet_id = 1, .reasons = {ReasonCode::kGrantedQoS2, ReasonCode::kGrantedQoS2}}));
 }
 
 TEST(MqttGolden, Unsubscribe5AndDisconnect5) {

@@ -43,7 +43,9 @@ std::string f(std::uint8_t first, std::string_view body_hex) {
 // A UTF-8 Encoded String / Binary Data field holding `text`.
 std::string s(std::string_view text) { return hex_u16(text.size()) + test::hex(text); }
 // The same with raw bytes given in hex.
-std::string sraw(std::string_view bytes_hex) { return hex_u16(strip(bytes_hex).size() / 2) + strip(bytes_hex); }
+std::string sraw(std::string_view bytes_hex) {
+  return hex_u16(strip(bytes_hex).size() / 2) + strip(bytes_hex);
+}
 // A property section holding `props_hex`.
 std::string props(std::string_view props_hex) {
   const std::string p = strip(props_hex);
@@ -82,21 +84,25 @@ std::vector<Bad> cases() {
       // PUBLISH, §3.3.
       {"publish qos 3", k5, f(0x36, s("a") + "0001 00"), R::kMalformedPacket, "QoS 3"},
       {"publish dup qos 0", k311, f(0x38, s("a")), R::kMalformedPacket, "DUP"},
-      {"publish id 0", k5, f(0x32, s("a") + "0000 00"), R::kProtocolError, "Packet Identifier is 0"},
-      {"publish id 0 311", k311, f(0x34, s("a") + "0000"), R::kProtocolError, "Packet Identifier is 0"},
+      {"publish id 0", k5, f(0x32, s("a") + "0000 00"), R::kProtocolError,
+       "Packet Identifier is 0"},
+      {"publish id 0 311", k311, f(0x34, s("a") + "0000"), R::kProtocolError,
+       "Packet Identifier is 0"},
       {"publish plus", k5, f(0x30, s("a/+") + "00"), R::kTopicNameInvalid, "wildcard"},
       {"publish hash", k311, f(0x30, s("a/#")), R::kTopicNameInvalid, "wildcard"},
       {"publish empty topic 5", k5, f(0x30, s("") + "00"), R::kProtocolError, "Topic Alias"},
       {"publish empty topic 311", k311, f(0x30, s("")), R::kTopicNameInvalid, "empty Topic Name"},
       {"publish topic truncated", k5, f(0x30, "0005 6162"), R::kMalformedPacket, "Topic Name"},
-      {"publish id truncated", k5, f(0x32, s("a") + "00"), R::kMalformedPacket, "Packet Identifier"},
+      {"publish id truncated", k5, f(0x32, s("a") + "00"), R::kMalformedPacket,
+       "Packet Identifier"},
       // UTF-8 Encoded Strings, §1.5.4.
       {"utf8 overlong nul", k5, f(0x30, sraw("61 c0 80") + "00"), R::kMalformedPacket, "UTF-8"},
       {"utf8 surrogate", k5, f(0x30, sraw("ed a0 80") + "00"), R::kMalformedPacket, "UTF-8"},
       {"utf8 ff", k5, f(0x30, sraw("ff") + "00"), R::kMalformedPacket, "UTF-8"},
       {"utf8 truncated", k5, f(0x30, sraw("e2 82") + "00"), R::kMalformedPacket, "UTF-8"},
       {"utf8 U+0000", k311, f(0x30, sraw("61 00 62")), R::kMalformedPacket, "U+0000"},
-      {"utf8 above U+10FFFF", k5, f(0x30, sraw("f4 90 80 80") + "00"), R::kMalformedPacket, "UTF-8"},
+      {"utf8 above U+10FFFF", k5, f(0x30, sraw("f4 90 80 80") + "00"), R::kMalformedPacket,
+       "UTF-8"},
       {"utf8 stray continuation", k5, f(0x30, sraw("80") + "00"), R::kMalformedPacket, "UTF-8"},
       // Properties, §2.2.2.
       {"dup content type", k5, f(0x30, s("a") + props("03" + s("x") + "03" + s("y"))),
@@ -124,10 +130,12 @@ std::vector<Bad> cases() {
        "Receive Maximum is 0"},
       {"maximum packet size 0", k5, f(0x20, "00 00" + props("2700000000")), R::kProtocolError,
        "Maximum Packet Size is 0"},
-      {"topic alias 0", k5, f(0x30, s("a") + props("230000")), R::kProtocolError, "Topic Alias is 0"},
+      {"topic alias 0", k5, f(0x30, s("a") + props("230000")), R::kProtocolError,
+       "Topic Alias is 0"},
       {"subscription id 0", k5, f(0x82, "0001" + props("0b00") + s("a") + "00"), R::kProtocolError,
        "Subscription Identifier is 0"},
-      {"maximum qos 2", k5, f(0x20, "00 00" + props("2402")), R::kProtocolError, "Maximum QoS is 2"},
+      {"maximum qos 2", k5, f(0x20, "00 00" + props("2402")), R::kProtocolError,
+       "Maximum QoS is 2"},
       {"retain available 2", k5, f(0x20, "00 00" + props("2502")), R::kProtocolError,
        "Retain Available is 2"},
       {"shared available 7", k5, f(0x20, "00 00" + props("2a07")), R::kProtocolError,
@@ -159,16 +167,19 @@ std::vector<Bad> cases() {
        "SUBSCRIBE: Packet Identifier is 0"},
       {"filter hash not last", k5, f(0x82, "0001 00" + s("a/#/b") + "00"), R::kTopicFilterInvalid,
        "'a/#/b'"},
-      {"filter plus in level", k311, f(0x82, "0001" + s("a+/b") + "00"), R::kTopicFilterInvalid, "a+"},
-      {"filter hash in level", k5, f(0x82, "0001 00" + s("a/b#") + "00"), R::kTopicFilterInvalid, ""},
+      {"filter plus in level", k311, f(0x82, "0001" + s("a+/b") + "00"), R::kTopicFilterInvalid,
+       "a+"},
+      {"filter hash in level", k5, f(0x82, "0001 00" + s("a/b#") + "00"), R::kTopicFilterInvalid,
+       ""},
       {"filter empty", k5, f(0x82, "0001 00" + s("") + "00"), R::kTopicFilterInvalid, ""},
-      {"shared without filter", k5, f(0x82, "0001 00" + s("$share/g") + "00"), R::kTopicFilterInvalid,
-       "$share/g"},
-      {"shared empty name", k5, f(0x82, "0001 00" + s("$share//x") + "00"), R::kTopicFilterInvalid, ""},
+      {"shared without filter", k5, f(0x82, "0001 00" + s("$share/g") + "00"),
+       R::kTopicFilterInvalid, "$share/g"},
+      {"shared empty name", k5, f(0x82, "0001 00" + s("$share//x") + "00"), R::kTopicFilterInvalid,
+       ""},
       {"shared wildcard name", k5, f(0x82, "0001 00" + s("$share/g+/x") + "00"),
        R::kTopicFilterInvalid, ""},
-      {"shared empty filter", k5, f(0x82, "0001 00" + s("$share/g/") + "00"), R::kTopicFilterInvalid,
-       ""},
+      {"shared empty filter", k5, f(0x82, "0001 00" + s("$share/g/") + "00"),
+       R::kTopicFilterInvalid, ""},
       {"options reserved 5", k5, f(0x82, "0001 00" + s("a") + "40"), R::kMalformedPacket,
        "reserved Subscription Options"},
       {"options reserved 311", k311, f(0x82, "0001" + s("a") + "04"), R::kMalformedPacket,
@@ -178,7 +189,8 @@ std::vector<Bad> cases() {
        "Retain Handling 3"},
       {"no local on shared", k5, f(0x82, "0001 00" + s("$share/g/a") + "04"), R::kProtocolError,
        "No Local"},
-      {"options missing", k5, f(0x82, "0001 00" + s("a")), R::kMalformedPacket, "Subscription Options"},
+      {"options missing", k5, f(0x82, "0001 00" + s("a")), R::kMalformedPacket,
+       "Subscription Options"},
       {"unsubscribe empty", k5, f(0xA2, "0001 00"), R::kProtocolError, "no Topic Filter"},
       {"unsubscribe bad filter", k311, f(0xA2, "0001" + s("#/a")), R::kTopicFilterInvalid, "#/a"},
       {"unsubscribe id 0", k5, f(0xA2, "0000 00" + s("a")), R::kProtocolError, "Packet Identifier"},
@@ -186,8 +198,10 @@ std::vector<Bad> cases() {
       {"connect reserved flag", k5, connect5("03"), R::kMalformedPacket, "reserved Connect Flags"},
       {"will qos 3", k5, connect5("1e", "00", "00" + s("w") + s("p")), R::kMalformedPacket,
        "Will QoS 3"},
-      {"will qos without will", k311, connect311("0a"), R::kMalformedPacket, "without the Will Flag"},
-      {"will retain without will", k5, connect5("22"), R::kMalformedPacket, "without the Will Flag"},
+      {"will qos without will", k311, connect311("0a"), R::kMalformedPacket,
+       "without the Will Flag"},
+      {"will retain without will", k5, connect5("22"), R::kMalformedPacket,
+       "without the Will Flag"},
       {"password without user 311", k311, connect311("42", s("pw")), R::kMalformedPacket,
        "Password Flag"},
       {"protocol MQIsdp", k311, f(0x10, s("MQIsdp") + "03 02 003c" + s("c")),
@@ -202,7 +216,8 @@ std::vector<Bad> cases() {
        R::kTopicNameInvalid, "Will Topic"},
       {"will topic wildcard 311", k311, connect311("06", s("#") + s("p")), R::kTopicNameInvalid,
        "Will Topic"},
-      {"connect trailing byte", k5, connect5("02", "00", "00"), R::kMalformedPacket, "unexpected bytes"},
+      {"connect trailing byte", k5, connect5("02", "00", "00"), R::kMalformedPacket,
+       "unexpected bytes"},
       {"connect bad client id", k5, f(0x10, s("MQTT") + "05 02 003c 00" + sraw("ff")),
        R::kMalformedPacket, "Client Identifier"},
       {"connect user name missing", k311, connect311("82"), R::kMalformedPacket, "User Name"},
@@ -213,7 +228,8 @@ std::vector<Bad> cases() {
       {"connack 311 code 6", k311, "20020006", R::kProtocolError, "return code 0x06"},
       {"connack 311 trailing", k311, "2003000000", R::kMalformedPacket, "unexpected bytes"},
       {"connack 5 reason 0x04", k5, f(0x20, "00 04 00"), R::kProtocolError, "0x04"},
-      {"connack session with refusal", k5, f(0x20, "01 87 00"), R::kProtocolError, "Session Present"},
+      {"connack session with refusal", k5, f(0x20, "01 87 00"), R::kProtocolError,
+       "Session Present"},
       {"connack 5 properties missing", k5, "20020000", R::kMalformedPacket, "Property Length"},
       // Reason codes per packet, §2.4.
       {"puback 0x92", k5, f(0x40, "0001 92"), R::kProtocolError, "PUBACK: reason code 0x92"},
@@ -228,7 +244,8 @@ std::vector<Bad> cases() {
       {"suback empty", k5, f(0x90, "0001 00"), R::kProtocolError, "SUBACK: no reason code"},
       {"unsuback 5 empty", k5, f(0xB0, "0001 00"), R::kProtocolError, "UNSUBACK: no reason code"},
       {"puback id 0", k5, f(0x40, "0000"), R::kProtocolError, "PUBACK: Packet Identifier is 0"},
-      {"suback id 0", k5, f(0x90, "0000 00 00"), R::kProtocolError, "SUBACK: Packet Identifier is 0"},
+      {"suback id 0", k5, f(0x90, "0000 00 00"), R::kProtocolError,
+       "SUBACK: Packet Identifier is 0"},
       // AUTH, §3.15.
       {"auth in 311", k311, "f000", R::kMalformedPacket, "reserved in MQTT 3.1.1"},
       {"auth length 1", k5, "f00118", R::kMalformedPacket, "AUTH properties: Property Length"},
@@ -272,22 +289,22 @@ TEST(MqttMalformed, EachCaseRejectedWithItsReasonCode) {
 // The counterparts that must stay accepted, so the checks above are not too eager.
 TEST(MqttMalformed, NearMissesAreAccepted) {
   const std::vector<std::pair<Version, std::string>> good = {
-      {k5, f(0x30, s("") + props("230001"))},              // empty topic with Topic Alias
-      {k5, f(0x30, s("a") + props("0b01 0b02"))},          // repeated Subscription Identifier
+      {k5, f(0x30, s("") + props("230001"))},      // empty topic with Topic Alias
+      {k5, f(0x30, s("a") + props("0b01 0b02"))},  // repeated Subscription Identifier
       {k5, f(0x30, s("a") + props("26" + s("k") + s("1") + "26" + s("k") + s("2")))},
       {k5, f(0x30, s("a/b/c") + props("0101") + "ff00")},  // binary payload, format 1 unchecked
-      {k5, connect5("42", "00", s("pw"))},                  // 5.0: password without user name
-      {k311, f(0x82, "0001" + s("$share/g/a/#") + "01")},   // shared filter in 3.1.1
-      {k5, f(0x82, "0001 00" + s("$share/g/+") + "2a")},    // rap, retain handling 2, QoS 2
+      {k5, connect5("42", "00", s("pw"))},                 // 5.0: password without user name
+      {k311, f(0x82, "0001" + s("$share/g/a/#") + "01")},  // shared filter in 3.1.1
+      {k5, f(0x82, "0001 00" + s("$share/g/+") + "2a")},   // rap, retain handling 2, QoS 2
       {k5, f(0x82, "0001 00" + s("+") + "00" + s("#") + "01" + s("/") + "02")},
-      {k5, f(0x40, "0001")},                               // PUBACK short form
-      {k5, f(0x40, "0001 10")},                            // reason without properties
-      {k5, f(0x40, "0001 00 00")},                         // explicit empty properties
+      {k5, f(0x40, "0001")},        // PUBACK short form
+      {k5, f(0x40, "0001 10")},     // reason without properties
+      {k5, f(0x40, "0001 00 00")},  // explicit empty properties
       {k5, "e000"},
-      {k5, "f000"},                                        // AUTH short form
+      {k5, "f000"},  // AUTH short form
       {k5, f(0xF0, "18" + props("15" + s("SCRAM-SHA-1") + "16" + s("data")))},
-      {k311, "20020100"},                                  // 3.1.1 session present
-      {k311, f(0x30, sraw("e4 b8 ad 2f f0 9f 98 80"))},     // multi-byte UTF-8 topic
+      {k311, "20020100"},                                // 3.1.1 session present
+      {k311, f(0x30, sraw("e4 b8 ad 2f f0 9f 98 80"))},  // multi-byte UTF-8 topic
       {k5, f(0x30, sraw("e4 b8 ad 2f f0 9f 98 80") + "00")},
   };
   for (const auto& [version, frame_hex] : good) {

@@ -38,7 +38,7 @@ TEST(MqttSpecFrames, PublishResponsesShortestForm) {
                    Version::k5, "4003000710");
   Pubrec rec{.packet_id = 0x1234, .reason = ReasonCode::kQuotaExceeded};
   rec.properties.reason_string = "full";
-  expect_both_ways(rec, Version::k5, "500a123497071f000466756c6c");
+  expect_both_ways(rec, Version::k5, "500b123497071f000466756c6c");
   expect_both_ways(Pubrel{.packet_id = 9, .reason = ReasonCode::kPacketIdentifierNotFound},
                    Version::k5, "6203000992");
   expect_both_ways(Pubcomp{.packet_id = 65535}, Version::k311, "7002ffff");
@@ -54,24 +54,26 @@ TEST(MqttSpecFrames, Connect311FromTheSpecExample) {
   c.username = "u";
   c.password = "p";
   expect_both_ways(c, Version::k311,
-                   "101f00044d51545404ce000a000269640001770003627965000175000170");
+                   "101c00044d51545404ce000a000269640001770003627965000175000170");
 }
 
 TEST(MqttSpecFrames, Connect5MinimalAndWithWill) {
   Connect c{.version = Version::k5, .keep_alive = 30, .client_id = ""};
   expect_both_ways(c, Version::k5, "100d00044d5154540502001e000000");
   c.clean_start = false;
-  c.will = Will{.topic = "a/b", .payload = std::string("\x00\xff", 2), .qos = QoS::k2,
-                .retain = true};
+  c.will =
+      Will{.topic = "a/b", .payload = std::string("\x00\xff", 2), .qos = QoS::k2, .retain = true};
   c.will->properties.will_delay_interval = 60;
   c.will->properties.payload_format_indicator = 0;
   expect_both_ways(c, Version::k5,
-                   "101d00044d5154540534001e00000007010018000000" "3c0003612f62000200ff");
+                   "101e00044d5154540534001e0000000701001800"
+                   "00003c0003612f62000200ff");
 }
 
 TEST(MqttSpecFrames, Connack311ReturnCodes) {
   expect_both_ways(Connack{.session_present = true}, Version::k311, "20020100");
-  expect_both_ways(Connack{.reason = ReasonCode::kBadUserNameOrPassword}, Version::k311, "20020004");
+  expect_both_ways(Connack{.reason = ReasonCode::kBadUserNameOrPassword}, Version::k311,
+                   "20020004");
   // 5.0 refusals without a 3.1.1 code become the nearest one.
   EXPECT_EQ(hex(encode(Connack{.reason = ReasonCode::kBanned}, Version::k311)), "20020005");
   EXPECT_EQ(hex(encode(Connack{.reason = ReasonCode::kServerBusy}, Version::k311)), "20020003");
@@ -86,15 +88,15 @@ TEST(MqttSpecFrames, Connack5WithServerProperties) {
   c.properties.maximum_qos = 1;
   c.properties.wildcard_subscription_available = false;
   c.properties.shared_subscription_available = true;
-  expect_both_ways(c, Version::k5, "2015000012120006617574 6f2d311300782401280 02a01" == ""
-                                       ? ""
-                                       : "201500001212000661" "75746f2d31130078240128002a01");
+  expect_both_ways(c, Version::k5, "20150000121200066175746f2d31130078240128002a01");
 }
 
 TEST(MqttSpecFrames, SubscribeAndSuback311DropV5Fields) {
   Subscribe s{.packet_id = 10};
   s.properties.subscription_identifiers = {5};
-  s.subscriptions = {{.filter = "a/+", .qos = QoS::k1, .no_local = true,
+  s.subscriptions = {{.filter = "a/+",
+                      .qos = QoS::k1,
+                      .no_local = true,
                       .retain_handling = RetainHandling::kDoNotSend}};
   EXPECT_EQ(hex(encode(s, Version::k311)), "8208000a0003612f2b01");
   EXPECT_EQ(hex(encode(s, Version::k5)), "820b000a020b050003612f2b25");
@@ -121,7 +123,7 @@ TEST(MqttSpecFrames, PublishTopicAliasAndLongRemainingLength) {
   expect_both_ways(p, Version::k5, "300700000323000578");
   Publish big{.qos = QoS::k1, .topic = "a", .packet_id = 1, .payload = std::string(200, 'z')};
   const std::string wire = encode(big, Version::k5);
-  EXPECT_EQ(hex(wire.substr(0, 9)), "30ce010001610001 00" == "" ? "" : "30ce0100016100010" "0");
+  EXPECT_EQ(hex(wire.substr(0, 9)), "32ce01000161000100");  // 206 = 0xce 0x01 (§1.5.5)
   const auto back = decode(bytes_of(wire), Version::k5);
   ASSERT_TRUE(back.has_value());
   EXPECT_EQ(*back, Packet(big));
@@ -129,8 +131,8 @@ TEST(MqttSpecFrames, PublishTopicAliasAndLongRemainingLength) {
 
 TEST(MqttSpecFrames, PropertiesNotAllowedInThePacketAreNotWritten) {
   Publish p{.topic = "t"};
-  p.properties.server_keep_alive = 10;        // CONNACK only
-  p.properties.reason_string = "not here";    // not in PUBLISH
+  p.properties.server_keep_alive = 10;       // CONNACK only
+  p.properties.reason_string = "not here";   // not in PUBLISH
   p.properties.content_type = "text/plain";  // allowed
   const auto back = decode(bytes_of(encode(p, Version::k5)), Version::k5);
   ASSERT_TRUE(back.has_value()) << back.error().message;

@@ -1,9 +1,9 @@
 // Topic Names, Topic Filters and matching: the examples of MQTT 5.0 §4.7 and §4.8.2.
+#include "mqtt/topic.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
-
-#include "mqtt/topic.hpp"
 
 namespace kaiwu::mqtt {
 namespace {
@@ -17,22 +17,23 @@ TEST(MqttTopic, ValidTopicNames) {
     EXPECT_FALSE(valid_topic_name(t)) << t;
   }
   EXPECT_FALSE(valid_topic_name(std::string("a\0b", 3)));  // U+0000 (§1.5.4)
-  EXPECT_FALSE(valid_topic_name("\xc0\xaf"));               // overlong '/'
-  EXPECT_FALSE(valid_topic_name("\xed\xa0\x80"));           // surrogate
+  EXPECT_FALSE(valid_topic_name("\xc0\xaf"));              // overlong '/'
+  EXPECT_FALSE(valid_topic_name("\xed\xa0\x80"));          // surrogate
   EXPECT_TRUE(valid_topic_name(std::string(65'535, 'x')));
   EXPECT_FALSE(valid_topic_name(std::string(65'536, 'x')));
 }
 
 TEST(MqttTopic, ValidTopicFilters) {
   // §4.7.1.2-3 examples.
-  for (const char* f : {"sport/tennis/player1/#", "sport/#", "#", "+", "+/tennis/#", "sport/+/player1",
-                        "/+", "+/+", "sport/", "/", "$SYS/#", "$share/consumer1/sport/tennis/+",
-                        "$share/g/#", "$share/g/$share/x", "$sharex/a"}) {
+  for (const char* f :
+       {"sport/tennis/player1/#", "sport/#", "#", "+", "+/tennis/#", "sport/+/player1", "/+", "+/+",
+        "sport/", "/", "$SYS/#", "$share/consumer1/sport/tennis/+", "$share/g/#",
+        "$share/g/$share/x", "$sharex/a"}) {
     EXPECT_TRUE(valid_topic_filter(f)) << f;
   }
-  for (const char* f : {"", "sport/tennis#", "sport/tennis/#/ranking", "sport+", "a/b+/c", "##",
-                        "$share/", "$share/g", "$share//a", "$share/g+/a", "$share/g#/a",
-                        "$share/g/", "$share/g/a/#/b"}) {
+  for (const char* f :
+       {"", "sport/tennis#", "sport/tennis/#/ranking", "sport+", "a/b+/c", "##", "$share/",
+        "$share/g", "$share//a", "$share/g+/a", "$share/g#/a", "$share/g/", "$share/g/a/#/b"}) {
     EXPECT_FALSE(valid_topic_filter(f)) << f;
   }
   EXPECT_FALSE(valid_topic_filter(std::string("a/\0", 3)));

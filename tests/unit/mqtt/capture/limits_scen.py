@@ -1,3 +1,6 @@
+# Raw client against the limited broker (mosq2.conf) through proxy.py on 18845: provokes
+# mosquitto's own DISCONNECT 0x95 (Packet too large) and 0x9B (QoS not supported). Only the
+# broker's frames (s2c) of these scenarios are kept in frames.jsonl.
 import socket, time
 def lab(name):
     s = socket.create_connection(("127.0.0.1", 18846)); s.sendall(name.encode()); s.recv(10); s.close(); time.sleep(0.2)

@@ -1,3 +1,6 @@
+#!/bin/sh
+# mosquitto_pub / mosquitto_sub scenarios through proxy.py (see README.md). Each `lab` call
+# names the frames that follow in frames.jsonl.
 set -x
 P=18842
 lab() { /usr/bin/python3 -c "import socket,sys; s=socket.create_connection(('127.0.0.1',18843)); s.sendall(sys.argv[1].encode()); s.recv(10)" "$1"; sleep 0.2; }
@@ -17,7 +20,19 @@ lab sub311
 mosquitto_sub -p $P -V 311 -i sub311 -q 1 -t 'kaiwu/+/temp' -t 'kaiwu/#' -t 'kaiwu/retained' -C 1 -k 5
 lab sub5
 mosquitto_sub -p $P -V 5 -i sub5 -q 2 -t 'kaiwu/retained' -t '$share/g1/kaiwu/+' -D subscribe subscription-identifier 42 -D subscribe user-property sk sv -C 1
-lab sub5_options
-timeout 4 mosquitto_sub -p $P -V 5 -i sub5o -q 1 -t 'kaiwu/opts/#' --nl --rap --retain-handling 2 -W 1 -k 1 || true
-lab sub311_ping
-timeout 4 mosquitto_sub -p $P -V 311 -i sub311p -q 0 -t 'x/y' -W 3 -k 1 || true
+
+# Hand-written MQTT 3.1 CONNECT ("MQIsdp", level 3): the codec must refuse it with 0x84.
+lab unsupported_level3
+printf '\020\025\000\006MQIsdp\003\002\000\074\000\007mqtt3xx' | timeout 2 /usr/bin/python3 -c "
+import socket,sys; s=socket.create_connection(('127.0.0.1',$P)); s.sendall(sys.stdin.buffer.read()); print(s.recv(100).hex())"
+
+# Second broker with limits (mosq2.conf), through a second proxy on 18845 (labels on 18846).
+lab2() { /usr/bin/python3 -c "import socket,sys; s=socket.create_connection(('127.0.0.1',18846)); s.sendall(sys.argv[1].encode()); s.recv(10)" "$1"; sleep 0.2; }
+lab2 limits_too_large
+mosquitto_pub -p 18845 -V 5 -i big -q 1 -t kaiwu/big -m "$(head -c 200 /dev/zero | tr '\0' x)"
+lab2 limits_qos2
+mosquitto_pub -p 18845 -V 5 -i q2 -q 2 -t kaiwu/q2 -m x
+lab2 limits_retain
+mosquitto_pub -p 18845 -V 5 -i rt -q 1 -r -t kaiwu/r -m x
+lab2 limits_sub
+timeout 2 mosquitto_sub -p 18845 -V 5 -i s2 -q 2 -t 'kaiwu/#' -W 1

@@ -1,3 +1,5 @@
+# paho-mqtt 1.6.1 scenarios (MQTT 5 properties, subscription options, enhanced auth, ping,
+# unsubscribe, DISCONNECT with reason) through proxy.py on 18842; labels go to 18843.
 import socket, sys, time
 import paho.mqtt.client as mqtt
 from paho.mqtt.properties import Properties

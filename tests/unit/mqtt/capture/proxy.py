@@ -1,4 +1,6 @@
 # Tiny TCP proxy: logs every MQTT frame in both directions as JSON lines (one per frame).
+# Usage: proxy.py <listen port> <broker port> <out.jsonl>; a label sent to <listen port>+1
+# names the frames that follow.
 import socket, threading, json, sys
 LISTEN, UPSTREAM, OUT = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 lock = threading.Lock()

@@ -1,0 +1,109 @@
+// The MQTT 3.1.1 / 5.0 broker core, sans I/O: transports hand it bytes and closes, it hands
+// them bytes to send. All calls must come from one thread (the MQTT io_context); hooks that
+// finish work elsewhere come back through the `post` function given at construction.
+//
+// Namespaces: every tenant has its own topic space, subscriptions, retained messages and
+// sessions, so tenants can never see each other's messages. A device's "v1/devices/me/…" is
+// rewritten to "v1/devices/<device id>/…" inside its tenant, so the platform can address it.
+//
+// Session state machine (per tenant + client id):
+//   CONNECT ─► (auth) ─► online ─► DISCONNECT/close ─► offline (kept while its expiry lasts;
+//   messages for its subscriptions queue up, bounded) ─► resumed by CONNECT with clean start 0
+//   or dropped on expiry / clean start 1.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/metrics.hpp"
+#include "mqtt/codec.hpp"
+
+namespace kaiwu::mqtt {
+
+struct ClientIdentity {
+  std::string tenant_id;  // the topic namespace ("" = platform)
+  std::string username;
+  std::string device_id;  // non-empty for devices
+  bool is_device = false;
+  bool is_gateway = false;
+};
+
+// Policy and integration points, implemented by device/.
+class BrokerHooks {
+ public:
+  virtual ~BrokerHooks() = default;
+  // CONNECT credentials → identity, or the reason code to refuse with (0x86, 0x87, 0x8A…).
+  virtual std::expected<ClientIdentity, ReasonCode> authenticate(const Connect& c, std::string_view remote) = 0;
+  // ACL on topic names/filters as the client wrote them (before "me" rewriting).
+  virtual bool may_publish(const ClientIdentity& who, std::string_view topic) = 0;
+  virtual bool may_subscribe(const ClientIdentity& who, std::string_view filter) = 0;
+  // Every authorised PUBLISH from a client. Return true to take it over: the broker then acks
+  // (QoS 1/2) only when done(reason) is called — e.g. after telemetry is durable — and does not
+  // route it. done may be called from any thread. Return false to route it normally.
+  virtual bool intercept(const ClientIdentity& who, const Publish& p, std::function<void(ReasonCode)> done) = 0;
+  virtual void on_online(const ClientIdentity&) {}
+  virtual void on_offline(const ClientIdentity&) {}
+};
+
+// One connection as the broker sees it.
+class Link {
+ public:
+  virtual ~Link() = default;
+  virtual void send(std::string bytes) = 0;
+  virtual void close() = 0;  // after flushing what was sent
+  virtual void pause_reading(bool paused) = 0;
+  virtual std::string remote() const = 0;
+};
+
+struct BrokerOptions {
+  std::uint32_t max_packet_size = 1 << 20;
+  std::uint16_t receive_maximum = 64;       // QoS 1/2 publishes a client may have unacknowledged
+  std::uint16_t topic_alias_maximum = 32;
+  std::uint32_t max_session_expiry_s = 7 * 86400;
+  std::size_t max_queued_per_session = 1000;
+  std::size_t max_retained_per_tenant = 100'000;
+  std::uint32_t retry_interval_s = 20;      // resend unacknowledged QoS 1/2 (DUP) while online
+};
+
+class Broker {
+ public:
+  using ConnId = std::uint64_t;
+  using Clock = std::function<std::int64_t()>;  // milliseconds
+  using Post = std::function<void(std::function<void()>)>;
+
+  Broker(BrokerOptions options, BrokerHooks& hooks, MetricsRegistry& metrics, Post post, Clock clock);
+  ~Broker();
+
+  ConnId attach(std::shared_ptr<Link> link);
+  void on_bytes(ConnId id, std::span<const std::uint8_t> bytes);
+  // The transport closed (peer gone, error, timeout). Sends the will unless DISCONNECT was clean.
+  void on_closed(ConnId id);
+  // Once a second: keep-alive, delayed wills, session expiry, retransmission, $SYS.
+  void tick();
+
+  // Publishes on behalf of the platform into a tenant's topic space (RPC requests, shared
+  // attribute updates, rule republish).
+  void publish(const std::string& tenant, Publish msg);
+
+  // Stops accepting work: every connection gets DISCONNECT 0x8B (5.0) and is closed.
+  void shutdown();
+
+  std::size_t connections() const;
+  std::size_t sessions() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kaiwu::mqtt

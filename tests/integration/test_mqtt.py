@@ -1,0 +1,266 @@
+"""The MQTT broker and the MQTT device API against the real binary with independent clients:
+mosquitto_pub / mosquitto_sub (3.1.1 and 5) and python3-paho-mqtt (QoS 2, retained, will,
+persistent sessions, wildcards, tenant isolation)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import ADMIN_PASSWORD, Server, credit_code  # noqa: E402
+
+import paho.mqtt.client as paho  # noqa: E402  (python3-paho-mqtt, installed by install-deps.sh)
+
+
+def make_tenant(server, admin, name, code):
+    _, t, _ = server.request("POST", "/api/v1/tenants", {"name": name}, admin)
+    server.request("POST", "/api/v1/users", {"username": f"{name}-user", "password": "password-1",
+                                             "role": "tenant-admin", "tenantId": t["id"]}, admin)
+    tok = server.login(f"{name}-user", "password-1")
+    _, ent, _ = server.request("POST", "/api/v1/enterprises", {"name": f"{name} works", "industry": "汽车",
+                                                               "creditCode": credit_code(code)}, tok)
+    _, dev, _ = server.request("POST", "/api/v1/devices", {"name": f"{name}-press", "enterpriseId": ent["id"],
+                                                           "category": "processing", "protocol": "mqtt"}, tok)
+    return tok, dev
+
+
+class Collector:
+    """A paho client that records what it receives."""
+
+    def __init__(self, port, client_id, username, password=None, protocol=paho.MQTTv311, clean=True, will=None):
+        self.messages = []
+        self.cond = threading.Condition()
+        self.connected = threading.Event()
+        self.rc = None
+        kwargs = {"client_id": client_id, "protocol": protocol}
+        if protocol != paho.MQTTv5:
+            kwargs["clean_session"] = clean
+        self.c = paho.Client(**kwargs)
+        self.c.username_pw_set(username, password)
+        if will:
+            self.c.will_set(*will)
+        self.c.on_message = self._on_message
+        self.c.on_connect = self._on_connect
+        self.port = port
+        self.protocol = protocol
+        self.clean = clean
+
+    def _on_connect(self, client, userdata, flags, rc, properties=None):
+        self.rc = rc
+        self.session_present = flags.get("session present") if isinstance(flags, dict) else None
+        self.connected.set()
+
+    def _on_message(self, client, userdata, msg):
+        with self.cond:
+            self.messages.append((msg.topic, msg.payload, msg.qos, msg.retain))
+            self.cond.notify_all()
+
+    def start(self):
+        if self.protocol == paho.MQTTv5:
+            self.c.connect("127.0.0.1", self.port, keepalive=30, clean_start=self.clean)
+        else:
+            self.c.connect("127.0.0.1", self.port, keepalive=30)
+        self.c.loop_start()
+        assert self.connected.wait(10), "no CONNACK"
+        return self
+
+    def subscribe(self, topic, qos=1):
+        done = threading.Event()
+        self.c.on_subscribe = lambda *a, **k: done.set()
+        self.c.subscribe(topic, qos)
+        assert done.wait(10), "no SUBACK"
+
+    def wait_for(self, n, timeout=10):
+        with self.cond:
+            self.cond.wait_for(lambda: len(self.messages) >= n, timeout)
+            return list(self.messages)
+
+    def stop(self):
+        self.c.disconnect()
+        self.c.loop_stop()
+
+
+class MqttTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server().start()
+        admin = cls.server.login("admin", ADMIN_PASSWORD)
+        cls.tok_a, cls.dev_a = make_tenant(cls.server, admin, "mqa", "91440300MA5MQA001")
+        cls.tok_b, cls.dev_b = make_tenant(cls.server, admin, "mqb", "91440300MA5MQB001")
+        cls.port = cls.server.mqtt_port
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.cleanup()
+
+    def mosquitto_pub(self, *args, timeout=20):
+        return subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.port), *args],
+                              capture_output=True, text=True, timeout=timeout)
+
+    def read(self, dev, keys, t0, t1, token=None):
+        _, got, _ = self.server.request("GET", f"/api/v1/devices/{dev['id']}/telemetry?keys={keys}&from={t0}&to={t1}",
+                                        token=token or self.tok_a)
+        return got
+
+    def test_device_telemetry_with_mosquitto_pub_both_versions(self):
+        t0 = 1_700_000_000_000
+        for i, version in enumerate(["mqttv311", "mqttv5"]):
+            payload = json.dumps({"ts": t0 + i, "values": {"pressure": 101.325 + i, "cycles": 7 + i}})
+            r = self.mosquitto_pub("-V", version, "-q", "1", "-u", self.dev_a["accessToken"],
+                                   "-t", "v1/devices/me/telemetry", "-m", payload)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        got = self.read(self.dev_a, "pressure,cycles", t0, t0 + 2)
+        self.assertEqual(got["pressure"], [{"ts": t0, "value": 101.325}, {"ts": t0 + 1, "value": 102.325}])
+        self.assertEqual(got["cycles"], [{"ts": t0, "value": 7}, {"ts": t0 + 1, "value": 8}])
+
+    def test_bad_token_refused(self):
+        for version in ["mqttv311", "mqttv5"]:
+            r = self.mosquitto_pub("-V", version, "-u", "no-such-token", "-t", "v1/devices/me/telemetry", "-m", "{}")
+            self.assertNotEqual(r.returncode, 0)
+            self.assertRegex(r.stderr.lower(), "bad user name or password|not authori")
+
+    def test_invalid_payload_rejected_others_unaffected(self):
+        before = self.metric("kaiwu_device_payloads_rejected_total")
+        r = self.mosquitto_pub("-V", "mqttv5", "-q", "1", "-u", self.dev_a["accessToken"],
+                               "-t", "v1/devices/me/telemetry", "-m", '{"broken":')
+        self.assertEqual(self.metric("kaiwu_device_payloads_rejected_total"), before + 1, r.stderr)
+        t0 = 1_700_000_100_000
+        r = self.mosquitto_pub("-q", "1", "-u", self.dev_a["accessToken"], "-t", "v1/devices/me/telemetry",
+                               "-m", json.dumps({"ts": t0, "values": {"ok": 1}}))
+        self.assertEqual(r.returncode, 0)
+        self.assertEqual(self.read(self.dev_a, "ok", t0, t0 + 1)["ok"], [{"ts": t0, "value": 1}])
+
+    def metric(self, name):
+        _, text, _ = self.server.request("GET", "/metrics")
+        for line in text.splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        return 0.0
+
+    def test_device_acl(self):
+        # A device may publish only under v1/devices/me/: 3.1.1 QoS 1 to another topic closes it.
+        r = self.mosquitto_pub("-q", "1", "-u", self.dev_a["accessToken"], "-t", "factory/alarm", "-m", "x")
+        self.assertNotEqual(r.returncode, 0)
+
+    def test_qos2_retained_wildcards_and_isolation(self):
+        sub = Collector(self.port, "sub-a", "mqa-user", "password-1", protocol=paho.MQTTv5).start()
+        spy = Collector(self.port, "spy-b", "mqb-user", "password-1").start()
+        try:
+            sub.subscribe("plant/+/temp", 2)
+            spy.subscribe("#", 2)
+            pub = Collector(self.port, "pub-a", "mqa-user", "password-1").start()
+            info = pub.c.publish("plant/line1/temp", b"21.5", qos=2, retain=True)
+            info.wait_for_publish(10)
+            pub.c.publish("plant/line1/pressure", b"3", qos=1).wait_for_publish(10)
+            msgs = sub.wait_for(1)
+            self.assertEqual(msgs[0][:3], ("plant/line1/temp", b"21.5", 2))
+            # A late subscriber gets the retained message with RETAIN set.
+            late = Collector(self.port, "late-a", "mqa-user", "password-1").start()
+            late.subscribe("plant/#", 1)
+            got = late.wait_for(1)
+            self.assertEqual(got[0], ("plant/line1/temp", b"21.5", 1, True))
+            late.stop()
+            pub.stop()
+            time.sleep(0.3)
+            self.assertEqual(len(sub.messages), 1, sub.messages)  # pressure did not match plant/+/temp
+            self.assertEqual(spy.messages, [], "tenant B saw tenant A's messages")
+        finally:
+            sub.stop()
+            spy.stop()
+
+    def test_will_on_abrupt_disconnect(self):
+        watcher = Collector(self.port, "watcher", "mqa-user", "password-1").start()
+        watcher.subscribe("status/+", 1)
+        doomed = Collector(self.port, "doomed", "mqa-user", "password-1", will=("status/doomed", "offline", 1, False)).start()
+        doomed.c.socket().close()  # no DISCONNECT: the broker must send the will
+        got = watcher.wait_for(1)
+        self.assertEqual(got[0][:2], ("status/doomed", b"offline"))
+        polite = Collector(self.port, "polite", "mqa-user", "password-1", will=("status/polite", "offline", 1, False)).start()
+        polite.stop()
+        time.sleep(0.5)
+        self.assertEqual([m[0] for m in watcher.messages], ["status/doomed"])
+        watcher.stop()
+
+    def test_persistent_session_queues_while_offline(self):
+        sub = Collector(self.port, "keeper", "mqa-user", "password-1", clean=False).start()
+        sub.subscribe("orders/#", 1)
+        sub.stop()
+        pub = Collector(self.port, "orderer", "mqa-user", "password-1").start()
+        for i in range(5):
+            pub.c.publish(f"orders/{i}", str(i).encode(), qos=1).wait_for_publish(10)
+        pub.stop()
+        again = Collector(self.port, "keeper", "mqa-user", "password-1", clean=False).start()
+        got = again.wait_for(5)
+        self.assertTrue(again.session_present)
+        self.assertEqual(sorted(m[1] for m in got), [b"0", b"1", b"2", b"3", b"4"])
+        again.stop()
+
+    def test_platform_reaches_device_rpc_topic(self):
+        # The device subscribes to its own RPC topic; a user of its tenant publishes to the
+        # device's id; the device sees it as v1/devices/me/rpc/request/7.
+        sub = subprocess.Popen(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(self.port), "-V", "mqttv5",
+                                "-u", self.dev_a["accessToken"], "-t", "v1/devices/me/rpc/request/+", "-v", "-C", "1",
+                                "-W", "10"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(0.5)
+        pub = Collector(self.port, "rpc-caller", "mqa-user", "password-1").start()
+        pub.c.publish(f"v1/devices/{self.dev_a['id']}/rpc/request/7", b'{"method":"reset"}', qos=1).wait_for_publish(10)
+        pub.stop()
+        out, err = sub.communicate(timeout=15)
+        self.assertEqual(out.strip(), 'v1/devices/me/rpc/request/7 {"method":"reset"}', err)
+
+
+class MqttDurabilityTest(unittest.TestCase):
+    def test_pubacked_telemetry_survives_kill_9(self):
+        server = Server().start()
+        try:
+            admin = server.login("admin", ADMIN_PASSWORD)
+            _, dev = make_tenant(server, admin, "mqd", "91440300MA5MQD001")
+            acked = {}
+            ts = [1_700_000_000_000]
+            for _ in range(5):
+                c = paho.Client(client_id="durable", clean_session=True)
+                c.username_pw_set(dev["accessToken"])
+                c.connect("127.0.0.1", server.mqtt_port, 30)
+                c.loop_start()
+                pending = {}
+                lock = threading.Lock()
+
+                def on_publish(client, userdata, mid, pending=pending):
+                    with lock:
+                        if mid in pending:
+                            acked[pending[mid][0]] = pending[mid][1]
+
+                c.on_publish = on_publish
+                deadline = time.time() + 0.6
+                while time.time() < deadline:
+                    t = ts[0]
+                    ts[0] += 1
+                    v = round(t % 10000 * 0.1, 1)
+                    info = c.publish("v1/devices/me/telemetry", json.dumps({"ts": t, "values": {"v": v}}), qos=1)
+                    with lock:
+                        pending[info.mid] = (t, v)
+                    time.sleep(0.002)
+                server.stop(sig=signal.SIGKILL)
+                c.loop_stop()
+                server.start()
+            tok = server.login("mqd-user", "password-1")
+            lo, hi = min(acked), max(acked) + 1
+            _, got, _ = server.request("GET", f"/api/v1/devices/{dev['id']}/telemetry?keys=v&from={lo}&to={hi}&limit=100000",
+                                       token=tok)
+            have = {s["ts"]: s["value"] for s in got["v"]}
+            self.assertGreater(len(acked), 100)
+            missing = [t for t in acked if t not in have]
+            self.assertEqual(missing, [])
+            for t, v in acked.items():
+                self.assertEqual(have[t], v)
+        finally:
+            server.cleanup()
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
