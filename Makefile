@@ -11,7 +11,7 @@ endif
 JOBS ?= $(shell nproc)
 DATA ?= ./kaiwu-data
 
-.PHONY: all deps configure build test run bench clean
+.PHONY: all deps configure build test run bench fuzz clean
 
 all: build
 
@@ -35,5 +35,13 @@ run: build
 bench: build
 	bench/run.sh $(BUILD_DIR)
 
+# Coverage-guided fuzzing of every decoder for FUZZ_SECONDS each (needs clang-16: apt-get install
+# clang-16 libclang-rt-16-dev). `make test` only replays the seed corpora.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	tests/fuzz/build_libfuzzer.sh build-fuzz
+	for t in chunk mqtt; do mkdir -p build-fuzz/corpus-$$t; \
+	  build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$$t tests/fuzz/corpus/$$t || exit 1; done
+
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz

@@ -11,6 +11,8 @@ DEBIAN_PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 curl openssl python3-influxdb
   mosquitto mosquitto-clients python3-paho-mqtt
+  # benchmark peers (started by bench/ on loopback only)
+  influxdb victoria-metrics
 )
 
 missing=()
@@ -26,6 +28,9 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -q
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+  # Their stock services listen on every interface; tests and benchmarks start their own
+  # instances on loopback, so keep the system ones off where systemd runs.
+  $SUDO systemctl disable --now influxdb victoria-metrics mosquitto >/dev/null 2>&1 || true
 else
   echo "install-deps: all Debian packages present"
 fi

@@ -581,25 +581,43 @@ Status Engine::write_chunks(Series* s, const ChunkData& data, rocksdb::WriteBatc
 }
 
 Status Engine::update_rollups(Series* s, const ChunkData& data, rocksdb::WriteBatch& batch) {
-  for (auto [cf, res] : {std::pair{r1m_cf_, kMinute}, std::pair{r1h_cf_, kHour}}) {
-    std::size_t i = 0;
-    while (i < data.size()) {
-      std::int64_t bucket = floor_to(data.ts[i], res);
-      Partial p;
-      auto key = enc::series_ts_key(s->id, bucket);
-      std::string existing;
-      auto st = db_->Get(rocksdb::ReadOptions(), cf, key, &existing);
-      if (st.ok()) {
-        if (auto old = Partial::decode(existing)) p = std::move(*old);
-      } else if (!st.IsNotFound()) {
-        return rocks(st, "read rollup");
-      }
-      while (i < data.size() && data.ts[i] < bucket + res) {
-        p.add(data.ts[i], value_at(data, i));
-        ++i;
-      }
-      batch.Put(cf, key, p.encode());
+  // 1-hour rollups: one entry per hour.
+  std::size_t i = 0;
+  while (i < data.size()) {
+    std::int64_t bucket = floor_to(data.ts[i], kHour);
+    Partial p;
+    auto key = enc::series_ts_key(s->id, bucket);
+    std::string existing;
+    auto st = db_->Get(rocksdb::ReadOptions(), r1h_cf_, key, &existing);
+    if (st.ok()) {
+      if (auto old = Partial::decode(existing)) p = std::move(*old);
+    } else if (!st.IsNotFound()) {
+      return rocks(st, "read rollup");
     }
+    while (i < data.size() && data.ts[i] < bucket + kHour) {
+      p.add(data.ts[i], value_at(data, i));
+      ++i;
+    }
+    batch.Put(r1h_cf_, key, p.encode());
+  }
+  // 1-minute rollups: one block of minutes per hour.
+  i = 0;
+  while (i < data.size()) {
+    std::int64_t hour = floor_to(data.ts[i], kHour);
+    std::map<std::int64_t, Partial> minutes;
+    auto key = enc::series_ts_key(s->id, hour);
+    std::string existing;
+    auto st = db_->Get(rocksdb::ReadOptions(), r1m_cf_, key, &existing);
+    if (st.ok()) {
+      minutes = KAIWU_TRY(decode_minute_block(existing));
+    } else if (!st.IsNotFound()) {
+      return rocks(st, "read rollup");
+    }
+    while (i < data.size() && data.ts[i] < hour + kHour) {
+      minutes[floor_to(data.ts[i], kMinute)].add(data.ts[i], value_at(data, i));
+      ++i;
+    }
+    batch.Put(r1m_cf_, key, encode_minute_block(minutes, s->type));
   }
   return ok();
 }
@@ -607,26 +625,27 @@ Status Engine::update_rollups(Series* s, const ChunkData& data, rocksdb::WriteBa
 Status Engine::recompute_rollups(Series* s, std::int64_t from, std::int64_t to) {
   from = std::max(from, kMinTs);
   to = std::min(to, -kMinTs);
-  for (auto [cf, res] : {std::pair{r1m_cf_, kMinute}, std::pair{r1h_cf_, kHour}}) {
-    std::int64_t a = floor_to(from, res);
-    std::int64_t b = floor_to(to - 1, res) + res;
-    ChunkData raw = empty_like(s->head);
-    KAIWU_TRY_STATUS(read_chunks(s, a, b, raw));
-    rocksdb::WriteBatch batch;
-    batch.DeleteRange(cf, enc::series_ts_key(s->id, a), enc::series_ts_key(s->id, b));
-    std::size_t i = 0;
-    while (i < raw.size()) {
-      std::int64_t bucket = floor_to(raw.ts[i], res);
-      Partial p;
-      while (i < raw.size() && raw.ts[i] < bucket + res) {
-        p.add(raw.ts[i], value_at(raw, i));
-        ++i;
-      }
-      batch.Put(cf, enc::series_ts_key(s->id, bucket), p.encode());
+  std::int64_t a = floor_to(from, kHour);
+  std::int64_t b = floor_to(to - 1, kHour) + kHour;
+  ChunkData raw = empty_like(s->head);
+  KAIWU_TRY_STATUS(read_chunks(s, a, b, raw));
+  rocksdb::WriteBatch batch;
+  for (auto* cf : {r1m_cf_, r1h_cf_}) batch.DeleteRange(cf, enc::series_ts_key(s->id, a), enc::series_ts_key(s->id, b));
+  std::size_t i = 0;
+  while (i < raw.size()) {
+    std::int64_t hour = floor_to(raw.ts[i], kHour);
+    Partial p;
+    std::map<std::int64_t, Partial> minutes;
+    while (i < raw.size() && raw.ts[i] < hour + kHour) {
+      Value v = value_at(raw, i);
+      p.add(raw.ts[i], v);
+      minutes[floor_to(raw.ts[i], kMinute)].add(raw.ts[i], v);
+      ++i;
     }
-    KAIWU_TRY_STATUS(rocks(db_->Write(rocksdb::WriteOptions(), &batch), "write rollups"));
+    batch.Put(r1h_cf_, enc::series_ts_key(s->id, hour), p.encode());
+    batch.Put(r1m_cf_, enc::series_ts_key(s->id, hour), encode_minute_block(minutes, s->type));
   }
-  return ok();
+  return rocks(db_->Write(rocksdb::WriteOptions(), &batch), "write rollups");
 }
 
 // Drops WAL segments whose samples all sit in chunks, after syncing RocksDB's own log.

@@ -130,12 +130,21 @@ Status Engine::read_rollups(Series* s, std::int64_t res, std::int64_t from, std:
                             std::map<std::int64_t, Partial>& out, std::int64_t interval) {
   auto* cf = res == kHour ? r1h_cf_ : r1m_cf_;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf));
-  for (it->Seek(enc::series_ts_key(s->id, from)); same_series(*it, s->id); it->Next()) {
-    std::int64_t bucket = enc::ts_from_key(enc::get_be64(it->key().data() + 8));
-    if (bucket >= to) break;
-    auto p = Partial::decode(std::string_view(it->value().data(), it->value().size()));
-    if (!p) return fail(Errc::kCorruption, "rollup of series " + s->key + " is damaged");
-    out[floor_to(bucket, interval)].merge(*p);
+  // Minute rollups are stored in blocks keyed by their hour.
+  for (it->Seek(enc::series_ts_key(s->id, floor_to(from, kHour))); same_series(*it, s->id); it->Next()) {
+    std::int64_t key_ts = enc::ts_from_key(enc::get_be64(it->key().data() + 8));
+    if (key_ts >= to) break;
+    std::string_view value(it->value().data(), it->value().size());
+    if (res == kHour) {
+      if (key_ts < from) continue;
+      auto p = Partial::decode(value);
+      if (!p) return fail(Errc::kCorruption, "rollup of series " + s->key + " is damaged");
+      out[floor_to(key_ts, interval)].merge(*p);
+      continue;
+    }
+    auto minutes = KAIWU_TRY(decode_minute_block(value));
+    for (auto& [bucket, p] : minutes)
+      if (bucket >= from && bucket < to) out[floor_to(bucket, interval)].merge(p);
   }
   if (!it->status().ok()) return fail(Errc::kIo, "read rollups: " + it->status().ToString());
   return ok();

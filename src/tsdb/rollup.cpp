@@ -2,6 +2,7 @@
 
 #include <bit>
 
+#include "tsdb/codec.hpp"
 #include "tsdb/encoding.hpp"
 
 namespace kaiwu::tsdb {
@@ -140,6 +141,100 @@ std::optional<Partial> Partial::decode(std::string_view bytes) {
   p.first = std::move(*first);
   p.last = std::move(*last);
   return p;
+}
+
+namespace {
+
+void append_typed(ChunkData& c, std::int64_t ts, const Value& v) {
+  c.ts.push_back(ts);
+  switch (c.type) {
+    case ValueType::kDouble: c.f64.push_back(as_number(v).value_or(0)); break;
+    case ValueType::kInt:
+      c.i64.push_back(type_of(v) == ValueType::kInt ? std::get<std::int64_t>(v)
+                                                     : static_cast<std::int64_t>(as_number(v).value_or(0)));
+      break;
+    case ValueType::kBool: c.b.push_back(as_number(v).value_or(0) != 0 ? 1 : 0); break;
+    case ValueType::kString: c.str.push_back(type_of(v) == ValueType::kString ? std::get<std::string>(v) : std::string()); break;
+  }
+}
+
+Value typed_at(const ChunkData& c, std::size_t i) {
+  switch (c.type) {
+    case ValueType::kDouble: return c.f64[i];
+    case ValueType::kInt: return c.i64[i];
+    case ValueType::kBool: return c.b[i] != 0;
+    case ValueType::kString: return c.str[i];
+  }
+  return 0.0;
+}
+
+void put_column(std::string& out, const ChunkData& c) {
+  auto bytes = encode_chunk(c);
+  std::string b = bytes ? std::move(*bytes) : std::string();
+  enc::put_varint(out, b.size());
+  out += b;
+}
+
+}  // namespace
+
+std::string encode_minute_block(const std::map<std::int64_t, Partial>& buckets, ValueType type) {
+  ChunkData count{ValueType::kInt}, numeric{ValueType::kInt}, first_off{ValueType::kInt}, last_off{ValueType::kInt};
+  ChunkData sum{ValueType::kDouble}, min{ValueType::kDouble}, max{ValueType::kDouble};
+  ChunkData first{type}, last{type};
+  for (const auto& [bucket, p] : buckets) {
+    if (p.count == 0) continue;
+    count.ts.push_back(bucket);
+    count.i64.push_back(static_cast<std::int64_t>(p.count));
+    numeric.ts.push_back(bucket);
+    numeric.i64.push_back(static_cast<std::int64_t>(p.count - p.numeric));
+    first_off.ts.push_back(bucket);
+    first_off.i64.push_back(p.first_ts - bucket);
+    last_off.ts.push_back(bucket);
+    last_off.i64.push_back(p.last_ts - bucket);
+    for (auto [col, v] : {std::pair{&sum, p.sum}, std::pair{&min, p.min}, std::pair{&max, p.max}}) {
+      col->ts.push_back(bucket);
+      col->f64.push_back(v);
+    }
+    append_typed(first, bucket, p.first);
+    append_typed(last, bucket, p.last);
+  }
+  std::string out;
+  out.push_back(1);  // format version
+  for (const ChunkData* c : {&count, &numeric, &first_off, &last_off, &sum, &min, &max, &first, &last}) put_column(out, *c);
+  return out;
+}
+
+Result<std::map<std::int64_t, Partial>> decode_minute_block(std::string_view bytes) {
+  auto bad = [] { return fail(Errc::kCorruption, "rollup block is damaged"); };
+  if (bytes.empty() || bytes[0] != 1) return bad();
+  enc::Reader r(bytes.substr(1));
+  ChunkData cols[9];
+  for (auto& c : cols) {
+    auto n = r.varint();
+    if (!n) return bad();
+    auto b = r.bytes(*n);
+    if (!b) return bad();
+    c = KAIWU_TRY(decode_chunk(*b));
+  }
+  std::size_t n = cols[0].size();
+  for (const auto& c : cols)
+    if (c.size() != n) return bad();
+  std::map<std::int64_t, Partial> out;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::int64_t bucket = cols[0].ts[i];
+    Partial p;
+    p.count = static_cast<std::uint64_t>(cols[0].i64[i]);
+    p.numeric = p.count - static_cast<std::uint64_t>(cols[1].i64[i]);
+    p.first_ts = bucket + cols[2].i64[i];
+    p.last_ts = bucket + cols[3].i64[i];
+    p.sum = cols[4].f64[i];
+    p.min = cols[5].f64[i];
+    p.max = cols[6].f64[i];
+    p.first = typed_at(cols[7], i);
+    p.last = typed_at(cols[8], i);
+    out.emplace(bucket, std::move(p));
+  }
+  return out;
 }
 
 }  // namespace kaiwu::tsdb

@@ -4,10 +4,12 @@
 
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "core/result.hpp"
 #include "tsdb/store.hpp"
 #include "tsdb/types.hpp"
 
@@ -32,6 +34,12 @@ struct Partial {
   std::string encode() const;
   static std::optional<Partial> decode(std::string_view bytes);
 };
+
+// The 1-minute partials of one series in one hour, stored as one value: columns (count, sum,
+// min, max, first/last offsets and values) each encoded with the chunk codec, so a minute costs
+// a few bytes instead of a RocksDB entry of its own. Keys of `buckets` are minute starts.
+std::string encode_minute_block(const std::map<std::int64_t, Partial>& buckets, ValueType type);
+Result<std::map<std::int64_t, Partial>> decode_minute_block(std::string_view bytes);
 
 // Numeric view of a value (bool as 0/1); nullopt for strings.
 std::optional<double> as_number(const Value& v);

@@ -207,6 +207,10 @@ void Wal::sync_loop() {
 
 Status Wal::remove_below(std::uint64_t seq) {
   std::lock_guard lock(mu_);
+  // When everything written so far is covered, start a fresh segment so the current one can go
+  // too (otherwise a fully flushed store would keep up to a segment of dead log on disk).
+  if (!leader_active_ && fd_ >= 0 && segment_size_ > 0 && durable_seq_ < seq && segments_.back().max_seq < seq)
+    KAIWU_TRY_STATUS(open_segment(segments_.back().number + 1));
   while (segments_.size() > 1) {
     const auto& seg = segments_.front();
     if (seg.max_seq >= seq) break;

@@ -16,3 +16,10 @@ mkdir -p "$out"
   -I"$root/src" "$root"/src/tsdb/codec*.cpp "$root/tests/fuzz/fuzz_chunk.cpp" \
   $(pkg-config --cflags --libs libzstd) -o "$out/fuzz_chunk"
 echo "built $out/fuzz_chunk"
+# shellcheck disable=SC2046
+"$cxx" -std=c++2b -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+  -Wno-builtin-macro-redefined -U__cpp_concepts -D__cpp_concepts=202002L \
+  -I"$root/src" "$root"/src/mqtt/decode.cpp "$root"/src/mqtt/decode_connect.cpp "$root"/src/mqtt/encode.cpp \
+  "$root"/src/mqtt/properties.cpp "$root"/src/mqtt/reason.cpp "$root"/src/mqtt/topic.cpp "$root"/src/mqtt/wire.cpp \
+  "$root"/src/core/errc.cpp "$root/tests/fuzz/fuzz_mqtt.cpp" -o "$out/fuzz_mqtt"
+echo "built $out/fuzz_mqtt"

@@ -81,7 +81,7 @@ class Server:
 
     def cleanup(self):
         self.stop()
-        if self.owns_dir:
+        if self.owns_dir and not os.environ.get("KAIWU_KEEP_DATA"):
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def url(self, path):
