@@ -7,6 +7,7 @@
 
 #include "core/config.hpp"
 #include "core/metrics.hpp"
+#include "device/gateway.hpp"
 #include "http/auth.hpp"
 #include "http/router.hpp"
 #include "meta/store.hpp"
@@ -24,6 +25,7 @@ struct ApiContext {
   http::RateLimiter& login_by_username;
   std::function<bool()> ready;  // readiness for /readyz
   const http::Router* router = nullptr;  // for the OpenAPI document
+  device::DeviceGateway* devices = nullptr;  // RPC and online state (null without MQTT)
 };
 
 void register_system_routes(http::Router& r, ApiContext& ctx);

@@ -1,5 +1,6 @@
 #include "api/common.hpp"
 #include "core/crypto.hpp"
+#include "core/json_parse.hpp"
 
 namespace kaiwu::api {
 namespace {
@@ -101,6 +102,21 @@ Result<http::Response> list(ApiContext& ctx, http::Request& req) {
   return list_response(devices, [tokens](const auto& d) { return to_json(d, tokens); });
 }
 
+Result<http::Response> rpc(ApiContext& ctx, http::Request& req) {
+  auto body = KAIWU_TRY(Body::parse(req.body, {"method", "params", "timeoutMs"}));
+  auto method = KAIWU_TRY(body.required_str("method", 256));
+  auto timeout = KAIWU_TRY(body.integer("timeoutMs")).value_or(10'000);
+  if (timeout < 100 || timeout > 120'000) return invalid("timeoutMs", "must be in 100..120000");
+  std::string params = body.has("params") ? json::serialize(body.object().at("params")) : "null";
+  auto d = KAIWU_TRY(ctx.store.get_device(request_scope(req), std::string(req.param("id"))));
+  if (!ctx.devices) return fail(Errc::kUnavailable, "MQTT is not running");
+  audit(ctx, req, d.tenant_id, "rpc", "device", d.id, method);
+  auto reply = KAIWU_TRY(ctx.devices->call_rpc(d.tenant_id, d.id, method, params, std::chrono::milliseconds(timeout)));
+  // The device's answer is passed through: JSON as JSON, anything else as a string.
+  auto parsed = parse_json(reply);
+  return json_response(200, parsed ? std::move(*parsed) : json::value(reply));
+}
+
 }  // namespace
 
 void register_device_routes(http::Router& r, ApiContext& ctx) {
@@ -145,6 +161,13 @@ void register_device_routes(http::Router& r, ApiContext& ctx) {
            audit(ctx, req, d.tenant_id, "rotate_token", "device", d.id);
            return json_response(200, to_json(updated, true));
          }});
+  r.add({.method = http::Method::kPost, .pattern = "/api/v1/devices/{id}/rpc",
+         .summary = "Two-way RPC: sends {method, params} to the device over MQTT and returns its answer "
+                    "(503 when it is not connected, 504 when it does not answer in time)",
+         .tag = "devices", .access = writers,
+         .request_schema = schema_object({{"method", "string"}, {"params", "object"}, {"timeoutMs", "integer"}}, {"method"}),
+         .response_schema = json::object{{"description", "the device's response"}},
+         .handler = [&ctx](http::Request& req) { return rpc(ctx, req); }});
   r.add({.method = http::Method::kDelete, .pattern = "/api/v1/devices/{id}", .summary = "Delete a device",
          .tag = "devices", .access = writers, .success_status = 204,
          .handler = [&ctx](http::Request& req) -> Result<http::Response> {

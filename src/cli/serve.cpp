@@ -99,10 +99,21 @@ int run_serve(const CommonOptions& options) {
   // MQTT: the broker and its connections live on their own io_context thread.
   asio::io_context mqtt_io(1);
   device::DeviceGateway gateway(*store, **telemetry, metrics);
+  mqtt::BrokerOptions broker_options;
+  broker_options.max_packet_size = config.mqtt.max_packet_bytes;
   mqtt::Broker broker(
-      mqtt::BrokerOptions{}, gateway, metrics,
+      broker_options, gateway, metrics,
       [&mqtt_io](std::function<void()> fn) { asio::post(mqtt_io, std::move(fn)); }, [] { return now_ms(); });
-  mqtt::Server mqtt_server(mqtt_io, mqtt::ServerOptions{config.mqtt.address, config.mqtt.port}, broker);
+  gateway.set_publisher([&mqtt_io, &broker](const std::string& tenant, mqtt::Publish message) {
+    asio::post(mqtt_io, [&broker, tenant, message = std::move(message)]() mutable {
+      broker.publish(tenant, std::move(message));
+    });
+  });
+  ctx.devices = &gateway;
+  mqtt::Server mqtt_server(
+      mqtt_io,
+      mqtt::ServerOptions{config.mqtt.address, config.mqtt.port, 16u << 20, config.mqtt.connects_per_minute_per_address},
+      broker);
   if (auto st = mqtt_server.start(); !st) {
     spdlog::critical("{}", st.error().message);
     return 1;

@@ -30,6 +30,8 @@ struct MqttConfig {
   std::string address = "0.0.0.0";
   std::uint16_t port = 1883;
   std::uint16_t tls_port = 8883;
+  std::uint32_t connects_per_minute_per_address = 600;  // 0: unlimited
+  std::uint32_t max_packet_bytes = 1 << 20;
 };
 
 struct StorageConfig {

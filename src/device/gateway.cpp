@@ -4,6 +4,12 @@
 #include <boost/asio/thread_pool.hpp>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+#include <charconv>
+#include <future>
+#include <map>
+#include <mutex>
+
 #include <boost/json.hpp>
 
 #include "core/ids.hpp"
@@ -17,6 +23,15 @@ namespace kaiwu::device {
 using mqtt::ReasonCode;
 
 struct DeviceGateway::Impl {
+  struct PendingRpc {
+    std::promise<std::string> promise;
+  };
+  mutable std::mutex mu;
+  std::map<std::string, int> online_devices;                          // device id → connections; guarded by mu
+  std::map<std::pair<std::string, std::uint64_t>, PendingRpc> rpcs;   // (device, request id); guarded by mu
+  std::atomic<std::uint64_t> next_rpc{1};
+  Publisher publisher;
+
   meta::MetadataStore& store;
   tsdb::TelemetryStore& telemetry;
   boost::asio::thread_pool pool;
@@ -84,6 +99,22 @@ bool DeviceGateway::may_subscribe(const mqtt::ClientIdentity& who, std::string_v
 bool DeviceGateway::intercept(const mqtt::ClientIdentity& who, const mqtt::Publish& p,
                               std::function<void(ReasonCode)> done) {
   if (!who.is_device) return false;
+  constexpr std::string_view kRpcResponse = "v1/devices/me/rpc/response/";
+  if (p.topic.starts_with(kRpcResponse)) {
+    std::string_view id_text = std::string_view(p.topic).substr(kRpcResponse.size());
+    std::uint64_t id = 0;
+    auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
+    std::lock_guard lock(impl_->mu);
+    auto it = ec == std::errc{} && end == id_text.data() + id_text.size()
+                  ? impl_->rpcs.find({who.device_id, id})
+                  : impl_->rpcs.end();
+    if (it != impl_->rpcs.end()) {
+      it->second.promise.set_value(p.payload);
+      impl_->rpcs.erase(it);
+    }
+    done(ReasonCode::kSuccess);
+    return true;
+  }
   bool telemetry = p.topic == "v1/devices/me/telemetry";
   bool attributes = p.topic == "v1/devices/me/attributes";
   if (!telemetry && !attributes) return false;
@@ -128,8 +159,44 @@ bool DeviceGateway::intercept(const mqtt::ClientIdentity& who, const mqtt::Publi
   return true;
 }
 
+void DeviceGateway::set_publisher(Publisher publisher) { impl_->publisher = std::move(publisher); }
+
+bool DeviceGateway::is_online(const std::string& device_id) const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->online_devices.contains(device_id);
+}
+
+Result<std::string> DeviceGateway::call_rpc(const std::string& tenant, const std::string& device_id,
+                                            const std::string& method, const std::string& params_json,
+                                            std::chrono::milliseconds timeout) {
+  if (!impl_->publisher) return fail(Errc::kUnavailable, "MQTT is not running");
+  if (!is_online(device_id)) return fail(Errc::kUnavailable, "device is not connected");
+  std::uint64_t id = impl_->next_rpc++;
+  std::future<std::string> reply;
+  {
+    std::lock_guard lock(impl_->mu);
+    reply = impl_->rpcs[{device_id, id}].promise.get_future();
+  }
+  boost::json::object request{{"method", method}};
+  auto params = parse_json(params_json.empty() ? std::string_view("null") : std::string_view(params_json));
+  request["params"] = params ? std::move(*params) : boost::json::value(nullptr);
+  mqtt::Publish p;
+  p.qos = mqtt::QoS::k1;
+  p.topic = "v1/devices/" + device_id + "/rpc/request/" + std::to_string(id);
+  p.payload = boost::json::serialize(request);
+  impl_->publisher(tenant, std::move(p));
+  if (reply.wait_for(timeout) == std::future_status::ready) return reply.get();
+  std::lock_guard lock(impl_->mu);
+  impl_->rpcs.erase({device_id, id});
+  return fail(Errc::kTimeout, "device did not answer within " + std::to_string(timeout.count()) + " ms");
+}
+
 void DeviceGateway::on_online(const mqtt::ClientIdentity& who) {
   if (!who.is_device) return;
+  {
+    std::lock_guard lock(impl_->mu);
+    ++impl_->online_devices[who.device_id];
+  }
   impl_->online.add(1);
   Impl* impl = impl_.get();
   boost::asio::post(impl->pool, [impl, id = who.device_id] { (void)impl->store.touch_device(id, now_ms()); });
@@ -137,6 +204,11 @@ void DeviceGateway::on_online(const mqtt::ClientIdentity& who) {
 
 void DeviceGateway::on_offline(const mqtt::ClientIdentity& who) {
   if (!who.is_device) return;
+  {
+    std::lock_guard lock(impl_->mu);
+    auto it = impl_->online_devices.find(who.device_id);
+    if (it != impl_->online_devices.end() && --it->second <= 0) impl_->online_devices.erase(it);
+  }
   impl_->online.add(-1);
   Impl* impl = impl_.get();
   boost::asio::post(impl->pool, [impl, id = who.device_id] { (void)impl->store.touch_device(id, now_ms()); });

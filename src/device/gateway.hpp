@@ -13,7 +13,10 @@
 // broker's thread; results come back through the broker's done callback.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <memory>
+#include <string>
 
 #include "core/metrics.hpp"
 #include "meta/store.hpp"
@@ -39,6 +42,18 @@ class DeviceGateway final : public mqtt::BrokerHooks {
 
   // Finishes queued work; call before the stores close.
   void stop();
+
+  // How the gateway publishes into the broker (posts onto the broker's thread).
+  using Publisher = std::function<void(const std::string& tenant, mqtt::Publish message)>;
+  void set_publisher(Publisher publisher);
+
+  // Server-side RPC (ThingsBoard two-way RPC): publishes {"method","params"} to the device's
+  // v1/devices/me/rpc/request/<n> and waits for its v1/devices/me/rpc/response/<n>.
+  // Errors: kUnavailable when the device is not connected, kTimeout when it does not answer
+  // within timeout. Blocks the calling thread (an HTTP pool thread), never the broker's.
+  Result<std::string> call_rpc(const std::string& tenant, const std::string& device_id, const std::string& method,
+                               const std::string& params_json, std::chrono::milliseconds timeout);
+  bool is_online(const std::string& device_id) const;
 
   struct Impl;
 

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <deque>
+#include <unordered_map>
 
 namespace kaiwu::mqtt {
 
@@ -112,6 +113,22 @@ struct Server::Impl {
   tcp::acceptor acceptor;
   asio::steady_timer ticker;
   bool stopped = false;
+  // Connection attempts per source address in the last minute (sliding window).
+  std::unordered_map<std::string, std::deque<std::chrono::steady_clock::time_point>> attempts;
+
+  bool admit(const std::string& address) {
+    if (options.connects_per_minute_per_address == 0) return true;
+    auto now = std::chrono::steady_clock::now();
+    auto& q = attempts[address];
+    while (!q.empty() && now - q.front() > std::chrono::minutes(1)) q.pop_front();
+    if (q.size() >= options.connects_per_minute_per_address) return false;
+    q.push_back(now);
+    if (attempts.size() > 100'000) {  // forget idle addresses now and then
+      for (auto it = attempts.begin(); it != attempts.end();)
+        it = it->second.empty() || now - it->second.back() > std::chrono::minutes(1) ? attempts.erase(it) : std::next(it);
+    }
+    return true;
+  }
 };
 
 namespace {
@@ -139,6 +156,14 @@ asio::awaitable<void> accept_loop(std::shared_ptr<Server::Impl> impl) {
     auto [ec, socket] = co_await impl->acceptor.async_accept(kAsTuple);
     if (ec) {
       if (!impl->acceptor.is_open()) co_return;
+      continue;
+    }
+    boost::system::error_code rec;
+    auto remote = socket.remote_endpoint(rec);
+    std::string address = rec ? std::string("?") : remote.address().to_string();
+    if (!impl->admit(address)) {
+      spdlog::warn("mqtt {}: too many connection attempts, refusing", address);
+      socket.close(rec);
       continue;
     }
     auto link = std::make_shared<TcpLink>(std::move(socket), impl->options.max_write_queue_bytes);

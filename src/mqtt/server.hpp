@@ -21,6 +21,7 @@ struct ServerOptions {
   std::string address = "0.0.0.0";
   std::uint16_t port = 1883;
   std::size_t max_write_queue_bytes = 16u << 20;
+  std::uint32_t connects_per_minute_per_address = 600;  // 0: unlimited
 };
 
 class Server {

@@ -214,6 +214,67 @@ class MqttTest(unittest.TestCase):
         self.assertEqual(out.strip(), 'v1/devices/me/rpc/request/7 {"method":"reset"}', err)
 
 
+    def test_server_side_rpc_round_trip(self):
+        dev = self.dev_b
+        path = f"/api/v1/devices/{dev['id']}/rpc"
+        status, err, _ = self.server.request("POST", path, {"method": "ping"}, self.tok_b)
+        self.assertEqual(status, 503, err)  # not connected
+        device = paho.Client(client_id="rpc-device", protocol=paho.MQTTv311)
+        device.username_pw_set(dev["accessToken"])
+        answering = threading.Event()
+        answering.set()
+
+        def on_message(client, userdata, msg):
+            if not answering.is_set():
+                return
+            n = msg.topic.rsplit("/", 1)[1]
+            request = json.loads(msg.payload)
+            client.publish(f"v1/devices/me/rpc/response/{n}",
+                           json.dumps({"ok": True, "method": request["method"], "echo": request["params"]}), qos=1)
+
+        subscribed = threading.Event()
+        device.on_message = on_message
+        device.on_subscribe = lambda *a: subscribed.set()
+        device.connect("127.0.0.1", self.port, 30)
+        device.loop_start()
+        device.subscribe("v1/devices/me/rpc/request/+", 1)
+        self.assertTrue(subscribed.wait(10))
+        try:
+            status, got, _ = self.server.request("POST", path, {"method": "setSpeed", "params": {"rpm": 1200}}, self.tok_b)
+            self.assertEqual(status, 200, got)
+            self.assertEqual(got, {"ok": True, "method": "setSpeed", "echo": {"rpm": 1200}})
+            answering.clear()
+            started = time.time()
+            status, err, _ = self.server.request("POST", path, {"method": "slow", "timeoutMs": 500}, self.tok_b)
+            self.assertEqual(status, 504, err)
+            self.assertLess(time.time() - started, 5)
+            # Another tenant cannot reach the device.
+            status, _, _ = self.server.request("POST", path, {"method": "x"}, self.tok_a)
+            self.assertEqual(status, 404)
+        finally:
+            device.disconnect()
+            device.loop_stop()
+
+
+class MqttRateLimitTest(unittest.TestCase):
+    def test_connection_attempts_per_address_are_limited(self):
+        server = Server(extra_sets=["mqtt.connects_per_minute_per_address=5"]).start()
+        try:
+            admin = server.login("admin", ADMIN_PASSWORD)
+            _, dev = make_tenant(server, admin, "mqr", "91440300MA5MQR001")
+            codes = []
+            for i in range(8):
+                r = subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(server.mqtt_port), "-u",
+                                    dev["accessToken"], "-t", "v1/devices/me/telemetry", "-m", '{"n": %d}' % i],
+                                   capture_output=True, text=True, timeout=20)
+                codes.append(r.returncode)
+            self.assertEqual(codes[:5], [0] * 5)
+            self.assertTrue(all(c != 0 for c in codes[5:]), codes)
+            self.assertIn("too many connection attempts", server.read_log())
+        finally:
+            server.cleanup()
+
+
 class MqttDurabilityTest(unittest.TestCase):
     def test_pubacked_telemetry_survives_kill_9(self):
         server = Server().start()
