@@ -101,6 +101,7 @@ int run_serve(const CommonOptions& options) {
   device::DeviceGateway gateway(*store, **telemetry, metrics);
   mqtt::BrokerOptions broker_options;
   broker_options.max_packet_size = config.mqtt.max_packet_bytes;
+  broker_options.state_path = (std::filesystem::path(config.data_dir) / "mqtt-sessions.bin").string();
   mqtt::Broker broker(
       broker_options, gateway, metrics,
       [&mqtt_io](std::function<void()> fn) { asio::post(mqtt_io, std::move(fn)); }, [] { return now_ms(); });
@@ -110,6 +111,11 @@ int run_serve(const CommonOptions& options) {
     });
   });
   ctx.devices = &gateway;
+  if (auto st = broker.load_state(); !st) {
+    spdlog::critical("{} (move {} away to start without the saved MQTT sessions)", st.error().message,
+                     broker_options.state_path);
+    return 1;
+  }
   mqtt::Server mqtt_server(
       mqtt_io,
       mqtt::ServerOptions{config.mqtt.address, config.mqtt.port, 16u << 20, config.mqtt.connects_per_minute_per_address},

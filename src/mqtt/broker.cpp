@@ -66,6 +66,8 @@ void Broker::shutdown() {
     c->clean_disconnect = true;  // a server shutdown is not the client's fault: no will
     c->link->close();
   }
+  impl_->dirty = true;
+  if (auto st = impl_->save_state(); !st) spdlog::error("mqtt: saving sessions failed: {}", st.error().message);
 }
 
 std::size_t Broker::connections() const { return impl_->conns.size(); }
@@ -93,6 +95,7 @@ void Broker::Impl::on_bytes(ConnId id, std::span<const std::uint8_t> bytes) {
   if (c.closing) return;
   c.buffer.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   c.last_rx_ms = clock();
+  dirty = true;
   std::size_t off = 0;
   while (!c.closing && c.pending < options.receive_maximum) {
     auto view = std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(c.buffer.data()) + off,
@@ -408,6 +411,7 @@ void Broker::Impl::on_unsubscribe(Connection& c, Unsubscribe&& u) {
 }
 
 void Broker::Impl::close(Connection& c, bool abnormal) {
+  dirty = true;
   if (!c.closing) c.link->close();
   c.closing = true;
   if (Session* s = c.session) {
@@ -459,6 +463,10 @@ void Broker::Impl::tick() {
   if (now - last_sys_ms >= 10'000) {
     last_sys_ms = now;
     publish_sys();
+  }
+  if (now - last_save_ms >= static_cast<std::int64_t>(options.save_interval_ms)) {
+    last_save_ms = now;
+    if (auto st = save_state(); !st) spdlog::error("mqtt: saving sessions failed: {}", st.error().message);
   }
 }
 

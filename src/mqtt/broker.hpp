@@ -72,6 +72,10 @@ struct BrokerOptions {
   std::size_t max_queued_per_session = 1000;
   std::size_t max_retained_per_tenant = 100'000;
   std::uint32_t retry_interval_s = 20;      // resend unacknowledged QoS 1/2 (DUP) while online
+  // Where persistent sessions and retained messages are kept across restarts ("" = memory
+  // only). Written every save_interval_ms when something changed, and at shutdown.
+  std::string state_path;
+  std::uint32_t save_interval_ms = 1000;
 };
 
 class Broker {
@@ -94,8 +98,14 @@ class Broker {
   // attribute updates, rule republish).
   void publish(const std::string& tenant, Publish msg);
 
-  // Stops accepting work: every connection gets DISCONNECT 0x8B (5.0) and is closed.
+  // Stops accepting work: every connection gets DISCONNECT 0x8B (5.0) and is closed, and the
+  // durable state is saved.
   void shutdown();
+
+  // Restores sessions and retained messages saved by an earlier run (call before accepting).
+  Status load_state();
+  // Writes the durable state now if it changed (tick() does this periodically).
+  Status save_state();
 
   std::size_t connections() const;
   std::size_t sessions() const;

@@ -91,6 +91,8 @@ struct Broker::Impl {
   std::unordered_map<std::string, std::size_t> round_robin;  // shared group cursor
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
   std::int64_t last_sys_ms = 0;
+  std::int64_t last_save_ms = 0;
+  bool dirty = false;  // durable state changed since the last snapshot
 
   Counter& received;
   Counter& sent;
@@ -124,6 +126,11 @@ struct Broker::Impl {
   void drop_session(Session& s);
   void on_ack(Connection& c, PacketType type, std::uint16_t packet_id);
   void publish_sys();
+
+  // broker_state.cpp
+  std::string snapshot() const;
+  Status restore(std::string_view bytes);
+  Status save_state();
 };
 
 }  // namespace kaiwu::mqtt

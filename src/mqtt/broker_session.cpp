@@ -26,6 +26,7 @@ std::string Broker::Impl::from_space(const Session& s, std::string_view topic) c
 }
 
 void Broker::Impl::route(const std::string& tenant, MessagePtr m) {
+  dirty = true;
   auto& space = tenants[tenant];
   if (m->retain) {
     // MQTT 5.0 §3.3.1.3: an empty retained message clears the topic.
@@ -190,6 +191,7 @@ void Broker::Impl::publish_will(Session& s) {
 }
 
 void Broker::Impl::drop_session(Session& s) {
+  dirty = true;
   auto& space = tenants[s.who.tenant_id];
   for (const auto& [filter, o] : s.subscriptions) space.subscriptions.remove(filter, s.key);
   sessions.erase(s.key);  // s is gone after this line

@@ -256,6 +256,38 @@ class MqttTest(unittest.TestCase):
             device.loop_stop()
 
 
+class MqttRestartTest(unittest.TestCase):
+    def test_persistent_session_and_retained_survive_restart(self):
+        server = Server().start()
+        try:
+            admin = server.login("admin", ADMIN_PASSWORD)
+            make_tenant(server, admin, "mqp", "91440300MA5MQP001")
+            port = server.mqtt_port
+            sub = Collector(port, "durable-sub", "mqp-user", "password-1", clean=False).start()
+            sub.subscribe("line/#", 1)
+            sub.stop()
+            pub = Collector(port, "pub-1", "mqp-user", "password-1").start()
+            for i in range(3):
+                pub.c.publish(f"line/{i}", f"before-{i}".encode(), qos=1).wait_for_publish(10)
+            pub.c.publish("config/mode", b"auto", qos=1, retain=True).wait_for_publish(10)
+            pub.stop()
+            self.assertEqual(server.stop(), 0)
+            server.start()
+            pub = Collector(port, "pub-2", "mqp-user", "password-1").start()
+            pub.c.publish("line/9", b"after", qos=1).wait_for_publish(10)
+            pub.stop()
+            again = Collector(port, "durable-sub", "mqp-user", "password-1", clean=False).start()
+            self.assertTrue(again.session_present)
+            got = again.wait_for(4)
+            self.assertEqual(sorted(m[1] for m in got), [b"after", b"before-0", b"before-1", b"before-2"])
+            again.subscribe("config/+", 1)
+            got = again.wait_for(5)
+            self.assertIn(("config/mode", b"auto", 1, True), got)
+            again.stop()
+        finally:
+            server.cleanup()
+
+
 class MqttRateLimitTest(unittest.TestCase):
     def test_connection_attempts_per_address_are_limited(self):
         server = Server(extra_sets=["mqtt.connects_per_minute_per_address=5"]).start()
