@@ -118,7 +118,9 @@ int run_serve(const CommonOptions& options) {
   }
   mqtt::Server mqtt_server(
       mqtt_io,
-      mqtt::ServerOptions{config.mqtt.address, config.mqtt.port, 16u << 20, config.mqtt.connects_per_minute_per_address},
+      // MQTTS uses the platform's certificate (http.cert / http.key) on mqtt.tls_port.
+      mqtt::ServerOptions{config.mqtt.address, config.mqtt.port, 16u << 20, config.mqtt.connects_per_minute_per_address,
+                          config.mqtt.tls_port, config.http.cert, config.http.key},
       broker);
   if (auto st = mqtt_server.start(); !st) {
     spdlog::critical("{}", st.error().message);

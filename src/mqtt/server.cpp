@@ -1,6 +1,7 @@
 #include "mqtt/server.hpp"
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <spdlog/spdlog.h>
 
 #include <deque>
@@ -14,14 +15,16 @@ constexpr auto kAsTuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 
-class TcpLink final : public Link, public std::enable_shared_from_this<TcpLink> {
+// Stream is tcp::socket (MQTT) or asio::ssl::stream<tcp::socket> (MQTTS).
+template <typename Stream>
+class StreamLink final : public Link, public std::enable_shared_from_this<StreamLink<Stream>> {
  public:
-  TcpLink(tcp::socket socket, std::size_t max_queue)
-      : socket_(std::move(socket)), resume_(socket_.get_executor()), max_queue_(max_queue) {
+  StreamLink(Stream stream, std::size_t max_queue)
+      : socket_(std::move(stream)), resume_(socket_.get_executor()), max_queue_(max_queue) {
     boost::system::error_code ec;
-    auto ep = socket_.remote_endpoint(ec);
+    auto ep = lowest().remote_endpoint(ec);
     remote_ = ec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
-    socket_.set_option(tcp::no_delay(true), ec);
+    lowest().set_option(tcp::no_delay(true), ec);
   }
 
   void send(std::string bytes) override {
@@ -48,7 +51,11 @@ class TcpLink final : public Link, public std::enable_shared_from_this<TcpLink> 
 
   std::string remote() const override { return remote_; }
 
-  tcp::socket& socket() { return socket_; }
+  Stream& stream() { return socket_; }
+  tcp::socket& lowest() {
+    if constexpr (std::is_same_v<Stream, tcp::socket>) return socket_;
+    else return socket_.next_layer();
+  }
   bool paused() const { return paused_; }
   asio::steady_timer& resume_timer() { return resume_; }
 
@@ -56,8 +63,8 @@ class TcpLink final : public Link, public std::enable_shared_from_this<TcpLink> 
     if (closed_) return;
     closed_ = true;
     boost::system::error_code ec;
-    socket_.shutdown(tcp::socket::shutdown_both, ec);
-    socket_.close(ec);
+    lowest().shutdown(tcp::socket::shutdown_both, ec);
+    lowest().close(ec);
     resume_.cancel();
   }
 
@@ -78,7 +85,7 @@ class TcpLink final : public Link, public std::enable_shared_from_this<TcpLink> 
     }
     auto buf = std::make_shared<std::string>(std::move(batch));
     asio::async_write(socket_, asio::buffer(*buf),
-                      [self = shared_from_this(), buf](boost::system::error_code ec, std::size_t n) {
+                      [self = this->shared_from_this(), buf](boost::system::error_code ec, std::size_t n) {
                         self->queued_bytes_ -= std::min(self->queued_bytes_, n);
                         if (ec) {
                           self->out_.clear();
@@ -91,7 +98,7 @@ class TcpLink final : public Link, public std::enable_shared_from_this<TcpLink> 
                       });
   }
 
-  tcp::socket socket_;
+  Stream socket_;
   asio::steady_timer resume_;
   std::string remote_;
   std::deque<std::string> out_;
@@ -103,14 +110,20 @@ class TcpLink final : public Link, public std::enable_shared_from_this<TcpLink> 
   bool paused_ = false;
 };
 
+using TcpLink = StreamLink<tcp::socket>;
+using TlsLink = StreamLink<asio::ssl::stream<tcp::socket>>;
+
 }  // namespace
 
 struct Server::Impl {
-  Impl(asio::io_context& i, ServerOptions o, Broker& b) : io(i), options(std::move(o)), broker(b), acceptor(i), ticker(i) {}
+  Impl(asio::io_context& i, ServerOptions o, Broker& b)
+      : io(i), options(std::move(o)), broker(b), acceptor(i), tls_acceptor(i), ssl(asio::ssl::context::tls_server), ticker(i) {}
   asio::io_context& io;
   ServerOptions options;
   Broker& broker;
   tcp::acceptor acceptor;
+  tcp::acceptor tls_acceptor;
+  asio::ssl::context ssl;
   asio::steady_timer ticker;
   bool stopped = false;
   // Connection attempts per source address in the last minute (sliding window).
@@ -133,17 +146,18 @@ struct Server::Impl {
 
 namespace {
 
-asio::awaitable<void> serve_link(Broker* broker, std::shared_ptr<TcpLink> link) {
+template <typename LinkT>
+asio::awaitable<void> serve_link(Broker* broker, std::shared_ptr<LinkT> link) {
   auto id = broker->attach(link);
   std::array<std::uint8_t, 16 * 1024> buf;
   while (true) {
     if (link->paused()) {
       link->resume_timer().expires_at(asio::steady_timer::time_point::max());
       co_await link->resume_timer().async_wait(kAsTuple);
-      if (!link->socket().is_open()) break;
+      if (!link->lowest().is_open()) break;
       continue;
     }
-    auto [ec, n] = co_await link->socket().async_read_some(asio::buffer(buf), kAsTuple);
+    auto [ec, n] = co_await link->stream().async_read_some(asio::buffer(buf), kAsTuple);
     if (ec) break;
     broker->on_bytes(id, std::span<const std::uint8_t>(buf.data(), n));
   }
@@ -151,11 +165,37 @@ asio::awaitable<void> serve_link(Broker* broker, std::shared_ptr<TcpLink> link) 
   broker->on_closed(id);
 }
 
-asio::awaitable<void> accept_loop(std::shared_ptr<Server::Impl> impl) {
-  while (impl->acceptor.is_open()) {
-    auto [ec, socket] = co_await impl->acceptor.async_accept(kAsTuple);
+void log_stray(std::exception_ptr e) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    spdlog::error("mqtt connection ended with an exception: {}", ex.what());
+  }
+}
+
+// TLS: the handshake must finish within 10 s, then the connection is served like a plain one.
+asio::awaitable<void> serve_tls(Broker* broker, std::shared_ptr<TlsLink> link) {
+  asio::steady_timer deadline(link->lowest().get_executor(), std::chrono::seconds(10));
+  deadline.async_wait([link](boost::system::error_code ec) {
+    if (!ec) link->shutdown_now();
+  });
+  auto [ec] = co_await link->stream().async_handshake(asio::ssl::stream_base::server, kAsTuple);
+  deadline.cancel();
+  if (ec) {
+    spdlog::info("mqtt {}: TLS handshake failed: {}", link->remote(), ec.message());
+    link->shutdown_now();
+    co_return;
+  }
+  co_await serve_link(broker, link);
+}
+
+asio::awaitable<void> accept_loop(std::shared_ptr<Server::Impl> impl, bool tls) {
+  auto& acceptor = tls ? impl->tls_acceptor : impl->acceptor;
+  while (acceptor.is_open()) {
+    auto [ec, socket] = co_await acceptor.async_accept(kAsTuple);
     if (ec) {
-      if (!impl->acceptor.is_open()) co_return;
+      if (!acceptor.is_open()) co_return;
       continue;
     }
     boost::system::error_code rec;
@@ -166,16 +206,28 @@ asio::awaitable<void> accept_loop(std::shared_ptr<Server::Impl> impl) {
       socket.close(rec);
       continue;
     }
-    auto link = std::make_shared<TcpLink>(std::move(socket), impl->options.max_write_queue_bytes);
-    asio::co_spawn(impl->io, serve_link(&impl->broker, link), [](std::exception_ptr e) {
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        spdlog::error("mqtt connection ended with an exception: {}", ex.what());
-      }
-    });
+    if (tls) {
+      auto link = std::make_shared<TlsLink>(asio::ssl::stream<tcp::socket>(std::move(socket), impl->ssl),
+                                            impl->options.max_write_queue_bytes);
+      asio::co_spawn(impl->io, serve_tls(&impl->broker, link), log_stray);
+    } else {
+      auto link = std::make_shared<TcpLink>(std::move(socket), impl->options.max_write_queue_bytes);
+      asio::co_spawn(impl->io, serve_link(&impl->broker, link), log_stray);
+    }
   }
+}
+
+Status listen(tcp::acceptor& a, const std::string& host, std::uint16_t port) {
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (ec) return fail(Errc::kInvalidArgument, "mqtt.address: \"" + host + "\" is not an IP address");
+  tcp::endpoint ep(address, port);
+  a.open(ep.protocol(), ec);
+  if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) a.bind(ep, ec);
+  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return fail(Errc::kIo, "cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
+  return ok();
 }
 
 void schedule_tick(std::shared_ptr<Server::Impl> impl) {
@@ -196,24 +248,35 @@ Server::~Server() {
   impl_->stopped = true;
   boost::system::error_code ec;
   impl_->acceptor.close(ec);
+  impl_->tls_acceptor.close(ec);
   impl_->ticker.cancel();
 }
 
 Status Server::start() {
-  boost::system::error_code ec;
-  auto address = asio::ip::make_address(impl_->options.address, ec);
-  if (ec) return fail(Errc::kInvalidArgument, "mqtt.address: \"" + impl_->options.address + "\" is not an IP address");
-  tcp::endpoint ep(address, impl_->options.port);
-  auto& a = impl_->acceptor;
-  a.open(ep.protocol(), ec);
-  if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) a.bind(ep, ec);
-  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return fail(Errc::kIo, "cannot listen on " + impl_->options.address + ":" + std::to_string(impl_->options.port) + ": " + ec.message());
-  asio::co_spawn(impl_->io, accept_loop(impl_), asio::detached);
+  KAIWU_TRY_STATUS(listen(impl_->acceptor, impl_->options.address, impl_->options.port));
+  if (!impl_->options.cert.empty()) {
+    boost::system::error_code ec;
+    auto& ssl = impl_->ssl;
+    ssl.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+    ssl.use_certificate_chain_file(impl_->options.cert, ec);
+    if (ec) return fail(Errc::kInvalidArgument, "certificate \"" + impl_->options.cert + "\": " + ec.message());
+    ssl.use_private_key_file(impl_->options.key, asio::ssl::context::pem, ec);
+    if (ec) return fail(Errc::kInvalidArgument, "private key \"" + impl_->options.key + "\": " + ec.message());
+    KAIWU_TRY_STATUS(listen(impl_->tls_acceptor, impl_->options.address, impl_->options.tls_port));
+    asio::co_spawn(impl_->io, accept_loop(impl_, true), asio::detached);
+  }
+  asio::co_spawn(impl_->io, accept_loop(impl_, false), asio::detached);
   schedule_tick(impl_);
-  spdlog::info("MQTT listening on {}:{}", impl_->options.address, port());
+  spdlog::info("MQTT listening on {}:{}{}", impl_->options.address, port(),
+               impl_->options.cert.empty() ? std::string() : ", MQTTS on " + std::to_string(tls_port()));
   return ok();
+}
+
+std::uint16_t Server::tls_port() const {
+  boost::system::error_code ec;
+  auto ep = impl_->tls_acceptor.local_endpoint(ec);
+  return ec ? 0 : ep.port();
 }
 
 std::uint16_t Server::port() const {
@@ -226,6 +289,7 @@ void Server::stop() {
   impl_->stopped = true;
   boost::system::error_code ec;
   impl_->acceptor.close(ec);
+  impl_->tls_acceptor.close(ec);
   impl_->ticker.cancel();
   impl_->broker.shutdown();
 }

@@ -1,4 +1,4 @@
-// MQTT over TCP: accepts connections and shuttles bytes between sockets and the Broker, on one
+// MQTT over TCP and TLS: accepts connections and shuttles bytes between sockets and the Broker, on one
 // io_context thread (the broker's). Reading pauses while the broker applies back-pressure;
 // a client that does not read its messages fast enough (more than max_write_queue_bytes
 // waiting) is disconnected instead of slowing anyone else down.
@@ -22,6 +22,10 @@ struct ServerOptions {
   std::uint16_t port = 1883;
   std::size_t max_write_queue_bytes = 16u << 20;
   std::uint32_t connects_per_minute_per_address = 600;  // 0: unlimited
+  // MQTTS on tls_port when a certificate chain and key (PEM) are given.
+  std::uint16_t tls_port = 8883;
+  std::string cert;
+  std::string key;
 };
 
 class Server {
@@ -30,6 +34,7 @@ class Server {
   ~Server();
   Status start();  // binds and starts the accept loop and the broker's 1 s tick
   std::uint16_t port() const;
+  std::uint16_t tls_port() const;  // 0 when TLS is off
   void stop();     // stops accepting and asks the broker to disconnect everyone
   struct Impl;
 
