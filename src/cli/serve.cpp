@@ -14,6 +14,7 @@
 #include "device/gateway.hpp"
 #include "mqtt/broker.hpp"
 #include "mqtt/server.hpp"
+#include "mqtt/ws_bridge.hpp"
 #include "tsdb/engine.hpp"
 
 #include <thread>
@@ -131,6 +132,9 @@ int run_serve(const CommonOptions& options) {
 
   asio::io_context io(1);
   http::Server server(io, config.http, router, metrics);
+  server.add_websocket(mqtt::websocket_endpoint(
+      broker, [&mqtt_io](std::function<void()> fn) { asio::post(mqtt_io, std::move(fn)); }, "/mqtt",
+      config.mqtt.max_packet_bytes + 16));
   if (auto st = server.start(); !st) {
     spdlog::critical("{}", st.error().message);
     mqtt_io.stop();

@@ -6,6 +6,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <spdlog/spdlog.h>
 
 #include <boost/json.hpp>
@@ -16,6 +18,10 @@
 
 #include "core/crypto.hpp"
 #include "core/log.hpp"
+#include "http/websocket.hpp"
+
+#include <deque>
+#include <mutex>
 
 namespace kaiwu::http {
 
@@ -101,6 +107,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   bool tls_enabled = false;
   std::atomic<bool> stopping{false};
   std::atomic<int> in_flight{0};
+  std::vector<WsEndpoint> websockets;  // set before start()
   Gauge& in_flight_gauge;
   Gauge& connections_gauge;
   // Connections waiting for their next request; stop() cancels their read so shutdown does not
@@ -184,6 +191,120 @@ awaitable<void> write_response(Stream& stream, bhttp::response<bhttp::string_bod
 }
 
 // Serves requests on one connection until it closes, times out or the server stops.
+// One accepted WebSocket. Writes are serialised on the stream's executor; the application may
+// call from any thread.
+template <typename Stream>
+class WsPeerImpl final : public WsPeer, public std::enable_shared_from_this<WsPeerImpl<Stream>> {
+ public:
+  WsPeerImpl(beast::websocket::stream<Stream> ws, std::string remote)
+      : ws_(std::move(ws)), resume_(ws_.get_executor()), remote_(std::move(remote)) {}
+
+  void send_binary(std::string bytes) override { queue(std::move(bytes), true); }
+  void send_text(std::string text) override { queue(std::move(text), false); }
+  void close() override {
+    asio::post(ws_.get_executor(), [self = this->shared_from_this()] {
+      self->closing_ = true;
+      if (!self->writing_) self->do_close();
+    });
+  }
+  void pause_reading(bool paused) override {
+    asio::post(ws_.get_executor(), [self = this->shared_from_this(), paused] {
+      self->paused_ = paused;
+      if (!paused) self->resume_.cancel();
+    });
+  }
+  std::string remote() const override { return remote_; }
+
+  beast::websocket::stream<Stream>& ws() { return ws_; }
+  bool paused() const { return paused_; }
+  asio::steady_timer& resume_timer() { return resume_; }
+
+ private:
+  void queue(std::string data, bool binary) {
+    asio::post(ws_.get_executor(), [self = this->shared_from_this(), data = std::move(data), binary]() mutable {
+      if (self->closed_) return;
+      self->out_.emplace_back(std::move(data), binary);
+      if (!self->writing_) self->write_next();
+    });
+  }
+  void write_next() {
+    if (out_.empty()) {
+      writing_ = false;
+      if (closing_) do_close();
+      return;
+    }
+    writing_ = true;
+    auto item = std::make_shared<std::pair<std::string, bool>>(std::move(out_.front()));
+    out_.pop_front();
+    ws_.binary(item->second);
+    ws_.async_write(asio::buffer(item->first), [self = this->shared_from_this(), item](boost::system::error_code ec, std::size_t) {
+      if (ec) {
+        self->out_.clear();
+        self->writing_ = false;
+        self->closed_ = true;
+        return;
+      }
+      self->write_next();
+    });
+  }
+  void do_close() {
+    if (closed_) return;
+    closed_ = true;
+    ws_.async_close(beast::websocket::close_code::normal, [self = this->shared_from_this()](boost::system::error_code) {
+      boost::system::error_code ec;
+      beast::get_lowest_layer(self->ws_).socket().close(ec);
+      self->resume_.cancel();
+    });
+  }
+
+  beast::websocket::stream<Stream> ws_;
+  asio::steady_timer resume_;
+  std::string remote_;
+  std::deque<std::pair<std::string, bool>> out_;
+  bool writing_ = false;
+  bool closing_ = false;
+  bool closed_ = false;
+  bool paused_ = false;
+};
+
+// Accepts the upgrade and pumps messages to the endpoint's handler until either side closes.
+template <typename Stream>
+// (A client sends frames only after the 101 response, so nothing is left in the HTTP buffer.)
+awaitable<void> serve_websocket(const WsEndpoint* endpoint, Stream& stream,
+                                bhttp::request<bhttp::string_body> upgrade, std::string remote) {
+  beast::get_lowest_layer(stream).expires_never();
+  beast::websocket::stream<Stream> ws(std::move(stream));
+  ws.set_option(beast::websocket::stream_base::timeout::suggested(beast::role_type::server));
+  ws.read_message_max(endpoint->max_message_bytes);
+  std::string offered(upgrade[bhttp::field::sec_websocket_protocol]);
+  std::string chosen = !endpoint->subprotocol.empty() && offered.find(endpoint->subprotocol) != std::string::npos
+                           ? endpoint->subprotocol
+                           : std::string();
+  ws.set_option(beast::websocket::stream_base::decorator([chosen](beast::websocket::response_type& res) {
+    res.set(bhttp::field::server, "kaiwu");
+    if (!chosen.empty()) res.set(bhttp::field::sec_websocket_protocol, chosen);
+  }));
+  auto [aec] = co_await ws.async_accept(upgrade, kAsTuple);
+  if (aec) co_return;
+  auto peer = std::make_shared<WsPeerImpl<Stream>>(std::move(ws), remote);
+  auto handler = endpoint->open(peer);
+  beast::flat_buffer in;
+  while (handler) {
+    if (peer->paused()) {
+      peer->resume_timer().expires_at(asio::steady_timer::time_point::max());
+      co_await peer->resume_timer().async_wait(kAsTuple);
+      if (!beast::get_lowest_layer(peer->ws()).socket().is_open()) break;
+      continue;
+    }
+    auto [ec, n] = co_await peer->ws().async_read(in, kAsTuple);
+    if (ec) break;
+    auto bytes = in.cdata();
+    handler->on_message(std::string_view(static_cast<const char*>(bytes.data()), bytes.size()), peer->ws().got_binary());
+    in.consume(n);
+  }
+  if (handler) handler->on_close();
+}
+
 template <typename Stream>
 awaitable<void> serve_connection(std::shared_ptr<Server::Impl> impl, Stream& stream, std::string remote) {
   beast::flat_buffer buffer;
@@ -236,6 +357,15 @@ awaitable<void> serve_connection(std::shared_ptr<Server::Impl> impl, Stream& str
       co_return;
     }
 
+    if (beast::websocket::is_upgrade(parser.get())) {
+      std::string_view target(parser.get().target());
+      target = target.substr(0, target.find('?'));
+      for (const auto& endpoint : impl->websockets) {
+        if (endpoint.path != target) continue;
+        co_await serve_websocket(&endpoint, stream, parser.release(), remote);
+        co_return;
+      }
+    }
     auto started = std::chrono::steady_clock::now();
     const auto& msg_in = parser.get();
     Request req = to_request(msg_in, remote);
@@ -381,5 +511,7 @@ void Server::stop() {
 }
 
 int Server::in_flight() const { return impl_->in_flight.load(); }
+
+void Server::add_websocket(WsEndpoint endpoint) { impl_->websockets.push_back(std::move(endpoint)); }
 
 }  // namespace kaiwu::http

@@ -14,6 +14,7 @@
 #include "core/metrics.hpp"
 #include "core/result.hpp"
 #include "http/router.hpp"
+#include "http/websocket.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -42,6 +43,9 @@ class Server {
   void stop();
   // Requests being handled right now.
   int in_flight() const;
+
+  // Serves WebSocket upgrades on endpoint.path (call before start()).
+  void add_websocket(WsEndpoint endpoint);
 
   struct Impl;  // defined in server.cpp; public only so its session coroutines can name it
 

@@ -41,21 +41,25 @@ class LineParser {
     while (!rest.empty() && (rest.back() == ' ' || rest.back() == '\r')) rest.remove_suffix(1);
     auto [p, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), ts);
     if (ec != std::errc{} || p != rest.data() + rest.size()) return error("bad timestamp \"" + std::string(rest) + "\"");
-    out.ts_ms = to_ms(ts, precision);
+    if (!to_ms(ts, precision, out.ts_ms)) return error("timestamp \"" + std::string(rest) + "\" out of range");
     return out;
   }
 
  private:
-  static std::int64_t to_ms(std::int64_t ts, Precision p) {
+  // False when the timestamp does not fit in int64 milliseconds (s, m and h multiply).
+  static bool to_ms(std::int64_t ts, Precision p, std::int64_t& ms) {
+    std::int64_t factor = 1;
     switch (p) {
-      case Precision::kNs: return ts / 1'000'000;
-      case Precision::kUs: return ts / 1'000;
-      case Precision::kMs: return ts;
-      case Precision::kS: return ts * 1'000;
-      case Precision::kM: return ts * 60'000;
-      case Precision::kH: return ts * 3'600'000;
+      case Precision::kNs: ms = ts / 1'000'000; return true;
+      case Precision::kUs: ms = ts / 1'000; return true;
+      case Precision::kMs: ms = ts; return true;
+      case Precision::kS: factor = 1'000; break;
+      case Precision::kM: factor = 60'000; break;
+      case Precision::kH: factor = 3'600'000; break;
     }
-    return ts;
+    if (ts > INT64_MAX / factor || ts < INT64_MIN / factor) return false;
+    ms = ts * factor;
+    return true;
   }
 
   char peek() const { return i_ < s_.size() ? s_[i_] : '\0'; }

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <cmath>
+
 #include "core/json_parse.hpp"
 
 namespace kaiwu::ingest {
@@ -13,12 +15,30 @@ Status bad(const std::string& where, const std::string& what) {
   return fail(Errc::kInvalidArgument, "telemetry" + where + ": " + what);
 }
 
+// parse_json reads numbers beyond the double range (1e999) as ±Inf, which the line protocol
+// rejects and which has no JSON spelling (nested values would be stored as "Infinity").
+bool all_finite(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::double_: return std::isfinite(v.get_double());
+    case json::kind::array:
+      for (const auto& e : v.get_array())
+        if (!all_finite(e)) return false;
+      return true;
+    case json::kind::object:
+      for (const auto& [k, e] : v.get_object())
+        if (!all_finite(e)) return false;
+      return true;
+    default: return true;
+  }
+}
+
 Status add_values(const json::object& values, std::int64_t ts, const std::string& where,
                   std::vector<TelemetrySample>& out) {
   for (const auto& [k, v] : values) {
     std::string key(k);
     if (key.empty() || key.size() > 256) return bad(where, "key must be 1..256 bytes");
     if (out.size() >= kMaxSamplesPerPayload) return bad(where, "more than 100000 values in one payload");
+    if (!all_finite(v)) return bad(where + "." + key, "number out of range");
     tsdb::Value value;
     switch (v.kind()) {
       case json::kind::int64: value = v.get_int64(); break;

@@ -23,3 +23,12 @@ echo "built $out/fuzz_chunk"
   "$root"/src/mqtt/properties.cpp "$root"/src/mqtt/reason.cpp "$root"/src/mqtt/topic.cpp "$root"/src/mqtt/wire.cpp \
   "$root"/src/core/errc.cpp "$root/tests/fuzz/fuzz_mqtt.cpp" -o "$out/fuzz_mqtt"
 echo "built $out/fuzz_mqtt"
+# The ingest decoders need only their own sources, the JSON parser, Errc, and Boost.JSON's
+# implementation (compiled once by src/core/json.cpp; Boost 1.81 headers from /usr/include).
+for t in telemetry_json line_protocol; do
+  "$cxx" -std=c++2b -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+    -Wno-builtin-macro-redefined -U__cpp_concepts -D__cpp_concepts=202002L \
+    -I"$root/src" "$root"/src/ingest/*.cpp "$root"/src/core/json_parse.cpp "$root"/src/core/json.cpp \
+    "$root"/src/core/errc.cpp "$root/tests/fuzz/fuzz_$t.cpp" -o "$out/fuzz_$t"
+  echo "built $out/fuzz_$t"
+done

@@ -323,6 +323,51 @@ class MqttTlsTest(unittest.TestCase):
                 server.cleanup()
 
 
+class MqttWebSocketTest(unittest.TestCase):
+    def test_mqtt_over_websocket_on_http_port(self):
+        server = Server().start()
+        try:
+            admin = server.login("admin", ADMIN_PASSWORD)
+            tok, dev = make_tenant(server, admin, "mqw", "91440300MA5MQW001")
+            # A user subscribed over WebSocket receives what a TCP client publishes.
+            sub = paho.Client(client_id="ws-sub", transport="websockets", protocol=paho.MQTTv5)
+            sub.ws_set_options(path="/mqtt")
+            sub.username_pw_set("mqw-user", "password-1")
+            got, ready = [], threading.Event()
+            sub.on_message = lambda c, u, m: got.append((m.topic, m.payload))
+            sub.on_subscribe = lambda *a: ready.set()
+            sub.connect("127.0.0.1", server.port, 30)
+            sub.loop_start()
+            sub.subscribe("hall/#", 1)
+            self.assertTrue(ready.wait(10))
+            pub = Collector(server.mqtt_port, "tcp-pub", "mqw-user", "password-1").start()
+            pub.c.publish("hall/a", b"over-tcp", qos=1).wait_for_publish(10)
+            pub.stop()
+            deadline = time.time() + 10
+            while not got and time.time() < deadline:
+                time.sleep(0.05)
+            self.assertEqual(got, [("hall/a", b"over-tcp")])
+            # A device sends telemetry over WebSocket; PUBACK means it is stored.
+            d = paho.Client(client_id="ws-dev", transport="websockets")
+            d.ws_set_options(path="/mqtt")
+            d.username_pw_set(dev["accessToken"])
+            d.connect("127.0.0.1", server.port, 30)
+            d.loop_start()
+            d.publish("v1/devices/me/telemetry", json.dumps({"ts": 1700000000000, "values": {"ws": 42.5}}),
+                      qos=1).wait_for_publish(10)
+            d.disconnect()
+            d.loop_stop()
+            sub.disconnect()
+            sub.loop_stop()
+            _, latest, _ = server.request("GET", f"/api/v1/devices/{dev['id']}/telemetry/latest?keys=ws", token=tok)
+            self.assertEqual(latest["ws"], {"ts": 1700000000000, "value": 42.5})
+            # Ordinary HTTP keeps working on the same port.
+            status, _, _ = server.request("GET", "/healthz")
+            self.assertEqual(status, 200)
+        finally:
+            server.cleanup()
+
+
 class MqttRateLimitTest(unittest.TestCase):
     def test_connection_attempts_per_address_are_limited(self):
         server = Server(extra_sets=["mqtt.connects_per_minute_per_address=5"]).start()

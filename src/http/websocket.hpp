@@ -1,0 +1,41 @@
+// WebSocket endpoints on the HTTP server without Beast in the interface: the server accepts
+// the upgrade on a registered path and talks to the application through these two objects.
+// Used for MQTT over WebSocket (/mqtt) and, later, the live feed (/api/v1/ws).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace kaiwu::http {
+
+// The accepted WebSocket, as the application sees it. Every method may be called from any
+// thread (work is posted to the connection's own executor).
+class WsPeer {
+ public:
+  virtual ~WsPeer() = default;
+  virtual void send_binary(std::string bytes) = 0;
+  virtual void send_text(std::string text) = 0;
+  virtual void close() = 0;  // after what was sent
+  virtual void pause_reading(bool paused) = 0;
+  virtual std::string remote() const = 0;
+};
+
+// The application's side of one WebSocket. Callbacks come from the HTTP io thread, in order.
+class WsHandler {
+ public:
+  virtual ~WsHandler() = default;
+  virtual void on_message(std::string_view data, bool binary) = 0;
+  virtual void on_close() = 0;  // exactly once, after the last on_message
+};
+
+struct WsEndpoint {
+  std::string path;         // e.g. "/mqtt"
+  std::string subprotocol;  // echoed when the client offers it, e.g. "mqtt"; "" = none
+  std::size_t max_message_bytes = 1 << 20;
+  // Called once the WebSocket is open; returns the handler for its messages.
+  std::function<std::shared_ptr<WsHandler>(std::shared_ptr<WsPeer> peer)> open;
+};
+
+}  // namespace kaiwu::http
