@@ -34,3 +34,17 @@ if ((${#missing[@]})); then
 else
   echo "install-deps: all Debian packages present"
 fi
+
+# Node.js for the console build and the npm test peers (Debian's nodejs/npm unless a newer Node
+# is already installed), then the npm packages the tests use, pinned by package-lock.json.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "install-deps: installing nodejs npm"
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends nodejs npm
+fi
+root=$(cd "$(dirname "$0")/.." && pwd)
+if [[ ! -d "$root/tests/js/node_modules/mqtt" ]]; then
+  echo "install-deps: npm ci in tests/js"
+  (cd "$root/tests/js" && npm ci --no-audit --no-fund)
+fi

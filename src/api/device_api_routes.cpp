@@ -179,6 +179,15 @@ Result<http::Response> post_attributes(ApiContext& ctx, http::Request& req) {
   auto device = KAIWU_TRY(ctx.store.get_device(scope, id));
   auto values = KAIWU_TRY(attribute_values(req.body));
   KAIWU_TRY_STATUS(ctx.store.set_attributes(scope, id, attr_scope, values));
+  if (attr_scope == AttributeScope::kShared && ctx.devices) {
+    // ThingsBoard shared-attribute update: the changed keys go to v1/devices/me/attributes.
+    json::object changed;
+    for (const auto& [k, v] : values) {
+      auto parsed = parse_json(v);
+      changed[k] = parsed ? std::move(*parsed) : json::value(v);
+    }
+    ctx.devices->notify_shared_attributes(device.tenant_id, id, json::serialize(changed));
+  }
   std::string keys;
   for (const auto& [k, v] : values) keys += (keys.empty() ? "" : ",") + k;
   audit(ctx, req, device.tenant_id, "set_attributes", "device", id,

@@ -9,6 +9,8 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <tuple>
 
 #include <boost/json.hpp>
 
@@ -30,6 +32,9 @@ struct DeviceGateway::Impl {
   std::map<std::string, int> online_devices;                          // device id → connections; guarded by mu
   std::map<std::pair<std::string, std::uint64_t>, PendingRpc> rpcs;   // (device, request id); guarded by mu
   std::atomic<std::uint64_t> next_rpc{1};
+  std::map<std::string, std::string> gateway_enterprise;                 // gateway id → enterprise; guarded by mu
+  // (gateway id, device name) → id of the device behind that gateway; guarded by mu
+  std::map<std::pair<std::string, std::string>, std::string> behind;
   Publisher publisher;
 
   meta::MetadataStore& store;
@@ -46,6 +51,20 @@ struct DeviceGateway::Impl {
         ingested(m.counter("kaiwu_device_samples_ingested_total", "telemetry samples stored from MQTT devices")),
         rejected(m.counter("kaiwu_device_payloads_rejected_total", "MQTT device payloads rejected as invalid")),
         online(m.gauge("kaiwu_devices_online", "devices connected over MQTT")) {}
+
+  void publish(const std::string& tenant, std::string topic, std::string payload) {
+    if (!publisher) return;
+    mqtt::Publish p;
+    p.qos = mqtt::QoS::k1;
+    p.topic = std::move(topic);
+    p.payload = std::move(payload);
+    publisher(tenant, std::move(p));
+  }
+
+  // The device named `name` behind a gateway: found by name in the gateway's enterprise or
+  // created there. Blocking (the store): call on the pool.
+  Result<std::string> device_behind(const mqtt::ClientIdentity& gw, const std::string& name,
+                                    std::optional<model::Category> category);
 };
 
 namespace {
@@ -53,7 +72,118 @@ constexpr std::string_view kMe = "v1/devices/me/";
 constexpr std::string_view kGateway = "v1/gateway/";
 
 bool under(std::string_view topic, std::string_view prefix) { return topic.starts_with(prefix); }
+
+// The <n> of ".../request/<n>": non-empty, one topic level.
+std::optional<std::string> request_id(std::string_view topic, std::string_view prefix) {
+  if (!topic.starts_with(prefix)) return std::nullopt;
+  auto id = topic.substr(prefix.size());
+  if (id.empty() || id.find('/') != std::string_view::npos) return std::nullopt;
+  return std::string(id);
+}
+
+// An empty payload means {}.
+Result<boost::json::object> payload_object(std::string_view payload) {
+  if (payload.find_first_not_of(" \t\r\n") == std::string_view::npos) return boost::json::object{};
+  auto parsed = KAIWU_TRY(parse_json(payload));
+  if (!parsed.is_object()) return fail(Errc::kInvalidArgument, "expected a JSON object");
+  return std::move(parsed.as_object());
+}
+
+// "a,b" or ["a","b"] → keys; whitespace around names is ignored.
+std::vector<std::string> key_list(const boost::json::object& o, std::string_view field) {
+  std::vector<std::string> out;
+  auto it = o.find(field);
+  if (it == o.end()) return out;
+  auto add = [&out](std::string_view k) {
+    auto b = k.find_first_not_of(' ');
+    if (b == std::string_view::npos) return;
+    k = k.substr(b, k.find_last_not_of(' ') - b + 1);
+    out.emplace_back(k);
+  };
+  if (it->value().is_string()) {
+    std::string_view s = it->value().as_string();
+    while (true) {
+      auto comma = s.find(',');
+      add(s.substr(0, comma));
+      if (comma == std::string_view::npos) break;
+      s = s.substr(comma + 1);
+    }
+  } else if (it->value().is_array()) {
+    for (const auto& v : it->value().as_array())
+      if (v.is_string()) add(v.as_string());
+  }
+  return out;
+}
+
+boost::json::object attribute_object(const std::vector<model::Attribute>& attrs) {
+  boost::json::object out;
+  for (const auto& a : attrs) {
+    auto v = parse_json(a.value_json);
+    out[a.key] = v ? std::move(*v) : boost::json::value(a.value_json);
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> attribute_pairs(const boost::json::object& o) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [k, v] : o) out.emplace_back(std::string(k), boost::json::serialize(v));
+  return out;
+}
+
+ReasonCode write_reason(const Error& e) {
+  return e.code == Errc::kInvalidArgument ? ReasonCode::kPayloadFormatInvalid
+                                           : ReasonCode::kImplementationSpecificError;
+}
 }  // namespace
+
+Result<std::string> DeviceGateway::Impl::device_behind(const mqtt::ClientIdentity& gw, const std::string& name,
+                                                       std::optional<model::Category> category) {
+  if (name.empty()) return fail(Errc::kInvalidArgument, "gateway: empty device name");
+  std::string enterprise;
+  {
+    std::lock_guard lock(mu);
+    if (auto it = behind.find({gw.device_id, name}); it != behind.end()) return it->second;
+    if (auto it = gateway_enterprise.find(gw.device_id); it != gateway_enterprise.end()) enterprise = it->second;
+  }
+  if (enterprise.empty()) {
+    auto g = KAIWU_TRY(store.get_device(meta::Scope::tenant(gw.tenant_id), gw.device_id));
+    enterprise = g.enterprise_id;
+    std::lock_guard lock(mu);
+    gateway_enterprise[gw.device_id] = enterprise;
+  }
+  meta::Scope scope = meta::Scope::tenant(gw.tenant_id);
+  scope.enterprise_id = enterprise;
+  meta::DeviceFilter f;
+  f.q = name;
+  f.enterprise_id = enterprise;
+  auto find = [&]() -> Result<std::string> {
+    auto page = KAIWU_TRY(store.list_devices(scope, f, meta::Page{1000, {}, 0}));
+    for (const auto& d : page.items)
+      if (d.name == name) return d.id;
+    return std::string{};
+  };
+  std::string id = KAIWU_TRY(find());
+  if (id.empty()) {
+    model::Device d;
+    d.tenant_id = gw.tenant_id;
+    d.enterprise_id = enterprise;
+    d.name = name;
+    d.category = category.value_or(model::Category::kOther);
+    d.protocol = "mqtt";
+    d.gateway_id = gw.device_id;
+    auto created = store.create_device(scope, d);
+    if (created) {
+      id = created->id;
+      spdlog::info("mqtt gateway {}: created device {} ({})", gw.device_id, name, id);
+    } else if (created.error().code == Errc::kAlreadyExists) {  // created concurrently
+      id = KAIWU_TRY(find());
+    }
+    if (id.empty()) return std::unexpected(created.error());
+  }
+  std::lock_guard lock(mu);
+  behind[{gw.device_id, name}] = id;
+  return id;
+}
 
 DeviceGateway::DeviceGateway(meta::MetadataStore& store, tsdb::TelemetryStore& telemetry, MetricsRegistry& metrics,
                              unsigned threads)
@@ -115,10 +245,56 @@ bool DeviceGateway::intercept(const mqtt::ClientIdentity& who, const mqtt::Publi
     done(ReasonCode::kSuccess);
     return true;
   }
+  Impl* impl = impl_.get();
+  auto reject = [impl, &who, &p, &done](std::string_view why) {
+    impl->rejected.inc();
+    spdlog::info("mqtt device {}: {} rejected: {}", who.device_id, p.topic, why);
+    done(ReasonCode::kPayloadFormatInvalid);
+    return true;
+  };
+  if (auto n = request_id(p.topic, "v1/devices/me/attributes/request/")) {
+    auto request = payload_object(p.payload);
+    if (!request) return reject(request.error().message);
+    auto client_keys = key_list(*request, "clientKeys");
+    auto shared_keys = key_list(*request, "sharedKeys");
+    done(ReasonCode::kSuccess);
+    boost::asio::post(impl->pool, [impl, who, n = *n, client_keys = std::move(client_keys),
+                                   shared_keys = std::move(shared_keys)] {
+      auto scope = meta::Scope::tenant(who.tenant_id);
+      bool all = client_keys.empty() && shared_keys.empty();
+      boost::json::object out;
+      for (auto [attr_scope, keys, name] : {std::tuple{model::AttributeScope::kClient, &client_keys, "client"},
+                                            std::tuple{model::AttributeScope::kShared, &shared_keys, "shared"}}) {
+        if (!all && keys->empty()) continue;
+        auto attrs = impl->store.get_attributes(scope, who.device_id, attr_scope, *keys);
+        if (!attrs) {
+          spdlog::warn("mqtt device {}: attribute request failed: {}", who.device_id, attrs.error().message);
+          return;
+        }
+        out[name] = attribute_object(*attrs);
+      }
+      impl->publish(who.tenant_id, "v1/devices/" + who.device_id + "/attributes/response/" + n,
+                    boost::json::serialize(out));
+    });
+    return true;
+  }
+  if (auto n = request_id(p.topic, "v1/devices/me/rpc/request/")) {
+    auto request = payload_object(p.payload);
+    if (!request) return reject(request.error().message);
+    auto method = request->find("method");
+    boost::json::object reply;
+    if (method != request->end() && method->value().is_string() && method->value().as_string() == "getCurrentTime")
+      reply["time"] = now_ms();
+    else
+      reply["error"] = "unsupported method";
+    impl->publish(who.tenant_id, "v1/devices/" + who.device_id + "/rpc/response/" + *n, boost::json::serialize(reply));
+    done(ReasonCode::kSuccess);
+    return true;
+  }
+  if (who.is_gateway && under(p.topic, kGateway)) return intercept_gateway(who, p, std::move(done));
   bool telemetry = p.topic == "v1/devices/me/telemetry";
   bool attributes = p.topic == "v1/devices/me/attributes";
   if (!telemetry && !attributes) return false;
-  Impl* impl = impl_.get();
   if (telemetry) {
     auto samples = ingest::parse_telemetry_json(p.payload, now_ms());
     if (!samples) {
@@ -157,6 +333,112 @@ bool DeviceGateway::intercept(const mqtt::ClientIdentity& who, const mqtt::Publi
     done(st ? ReasonCode::kSuccess : ReasonCode::kPayloadFormatInvalid);
   });
   return true;
+}
+
+bool DeviceGateway::intercept_gateway(const mqtt::ClientIdentity& who, const mqtt::Publish& p,
+                                      std::function<void(ReasonCode)> done) {
+  Impl* impl = impl_.get();
+  auto reject = [impl, &who, &p, &done](std::string_view why) {
+    impl->rejected.inc();
+    spdlog::info("mqtt gateway {}: {} rejected: {}", who.device_id, p.topic, why);
+    done(ReasonCode::kPayloadFormatInvalid);
+    return true;
+  };
+  std::string_view verb = std::string_view(p.topic).substr(kGateway.size());
+  if (verb != "connect" && verb != "disconnect" && verb != "telemetry" && verb != "attributes")
+    return false;  // e.g. v1/gateway/rpc: routed inside the tenant
+  auto body = payload_object(p.payload);
+  if (!body) return reject(body.error().message);
+
+  if (verb == "connect" || verb == "disconnect") {
+    auto device = body->find("device");
+    if (device == body->end() || !device->value().is_string() || device->value().as_string().empty())
+      return reject("\"device\" must name the device");
+    std::optional<model::Category> category;
+    if (auto type = body->find("type"); type != body->end() && type->value().is_string())
+      category = model::parse_category(type->value().as_string());
+    std::string name(device->value().as_string());
+    {
+      // connect looks the device up afresh (it may have been deleted or renamed); disconnect
+      // forgets it.
+      std::lock_guard lock(impl->mu);
+      impl->behind.erase({who.device_id, name});
+    }
+    if (verb == "disconnect") {
+      done(ReasonCode::kSuccess);
+      return true;
+    }
+    boost::asio::post(impl->pool, [impl, who, name = std::move(name), category, done = std::move(done)] {
+      auto id = impl->device_behind(who, name, category);
+      if (!id) {
+        spdlog::warn("mqtt gateway {}: device {}: {}", who.device_id, name, id.error().message);
+        done(write_reason(id.error()));
+        return;
+      }
+      (void)impl->store.touch_device(*id, now_ms());
+      done(ReasonCode::kSuccess);
+    });
+    return true;
+  }
+
+  if (verb == "telemetry") {
+    auto batches = std::make_shared<std::vector<std::pair<std::string, std::vector<ingest::TelemetrySample>>>>();
+    std::int64_t now = now_ms();
+    for (const auto& [name, v] : *body) {
+      auto samples = ingest::parse_telemetry_json(boost::json::serialize(v), now);
+      if (!samples) return reject(std::string(name) + ": " + samples.error().message);
+      batches->emplace_back(std::string(name), std::move(*samples));
+    }
+    boost::asio::post(impl->pool, [impl, who, batches, done = std::move(done)] {
+      std::vector<tsdb::Point> points;
+      for (auto& [name, samples] : *batches) {
+        auto id = impl->device_behind(who, name, std::nullopt);
+        if (!id) {
+          spdlog::warn("mqtt gateway {}: device {}: {}", who.device_id, name, id.error().message);
+          done(write_reason(id.error()));
+          return;
+        }
+        for (auto& s : samples) points.push_back({who.tenant_id, *id, std::move(s.key), s.ts, std::move(s.value)});
+      }
+      auto st = impl->telemetry.write(points);
+      if (!st) {
+        spdlog::warn("mqtt gateway {}: telemetry not stored: {}", who.device_id, st.error().message);
+        done(write_reason(st.error()));
+        return;
+      }
+      impl->ingested.inc(points.size());
+      done(ReasonCode::kSuccess);
+    });
+    return true;
+  }
+
+  // attributes: {"device name": {"k": v, …}, …} → client attributes of each device.
+  using Values = std::vector<std::pair<std::string, std::string>>;
+  auto batches = std::make_shared<std::vector<std::pair<std::string, Values>>>();
+  for (const auto& [name, v] : *body) {
+    if (!v.is_object()) return reject(std::string(name) + ": expected a JSON object");
+    batches->emplace_back(std::string(name), attribute_pairs(v.as_object()));
+  }
+  boost::asio::post(impl->pool, [impl, who, batches, done = std::move(done)] {
+    for (const auto& [name, values] : *batches) {
+      auto id = impl->device_behind(who, name, std::nullopt);
+      Status st = id ? impl->store.set_attributes(meta::Scope::tenant(who.tenant_id), *id,
+                                                  model::AttributeScope::kClient, values)
+                     : Status(std::unexpected(id.error()));
+      if (!st) {
+        spdlog::warn("mqtt gateway {}: attributes of {}: {}", who.device_id, name, st.error().message);
+        done(write_reason(st.error()));
+        return;
+      }
+    }
+    done(ReasonCode::kSuccess);
+  });
+  return true;
+}
+
+void DeviceGateway::notify_shared_attributes(const std::string& tenant, const std::string& device_id,
+                                             const std::string& json_object_text) {
+  impl_->publish(tenant, "v1/devices/" + device_id + "/attributes", json_object_text);
 }
 
 void DeviceGateway::set_publisher(Publisher publisher) { impl_->publisher = std::move(publisher); }
@@ -207,7 +489,14 @@ void DeviceGateway::on_offline(const mqtt::ClientIdentity& who) {
   {
     std::lock_guard lock(impl_->mu);
     auto it = impl_->online_devices.find(who.device_id);
-    if (it != impl_->online_devices.end() && --it->second <= 0) impl_->online_devices.erase(it);
+    if (it != impl_->online_devices.end() && --it->second <= 0) {
+      impl_->online_devices.erase(it);
+      if (who.is_gateway) {  // the next session looks its devices up afresh
+        auto& b = impl_->behind;
+        b.erase(b.lower_bound({who.device_id, std::string{}}), b.lower_bound({who.device_id + '\0', std::string{}}));
+        impl_->gateway_enterprise.erase(who.device_id);
+      }
+    }
   }
   impl_->online.add(-1);
   Impl* impl = impl_.get();

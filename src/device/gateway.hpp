@@ -3,8 +3,16 @@
 //   in their tenant's topic space.
 //   v1/devices/me/telemetry   → durable in the telemetry store before PUBACK
 //   v1/devices/me/attributes  → client attributes in the metadata store before PUBACK
-//   other v1/devices/me/…     → routed inside the tenant (RPC requests/responses, attribute
-//                               requests) with "me" meaning the device itself
+//   v1/devices/me/attributes/request/<n> → answered on …/attributes/response/<n> with
+//                               {"client":{…},"shared":{…}} (clientKeys/sharedKeys select)
+//   v1/devices/me/rpc/request/<n> → client-side RPC, answered on …/rpc/response/<n>:
+//                               getCurrentTime → {"time":ms}, else {"error":"unsupported method"}
+//   v1/devices/me/rpc/response/<n> → completes a server-side RPC (call_rpc)
+//   other v1/devices/me/…     → routed inside the tenant with "me" meaning the device itself
+// Gateways (is_gateway) also: v1/gateway/connect|disconnect|telemetry|attributes, naming the
+// devices behind them, which are found by name in the gateway's enterprise or created there
+// (protocol mqtt, gateway_id = the gateway); gateway telemetry is durable before PUBACK too.
+// Shared attributes set on the platform are pushed to v1/devices/me/attributes.
 // ACL: a device may publish and subscribe only under v1/devices/me/ (gateways also under
 // v1/gateway/); users may not impersonate devices (v1/devices/me/…) nor touch $SYS unless they
 // are platform admins.
@@ -55,9 +63,17 @@ class DeviceGateway final : public mqtt::BrokerHooks {
                                const std::string& params_json, std::chrono::milliseconds timeout);
   bool is_online(const std::string& device_id) const;
 
+  // Pushes changed shared attributes (a JSON object, key → value) to the device's
+  // v1/devices/me/attributes (ThingsBoard shared-attribute update). No-op without MQTT.
+  void notify_shared_attributes(const std::string& tenant, const std::string& device_id,
+                                const std::string& json_object_text);
+
   struct Impl;
 
  private:
+  bool intercept_gateway(const mqtt::ClientIdentity& who, const mqtt::Publish& p,
+                         std::function<void(mqtt::ReasonCode)> done);
+
   std::unique_ptr<Impl> impl_;
 };
 
