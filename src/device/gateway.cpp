@@ -193,24 +193,34 @@ DeviceGateway::~DeviceGateway() { stop(); }
 
 void DeviceGateway::stop() { impl_->pool.join(); }
 
-std::expected<mqtt::ClientIdentity, ReasonCode> DeviceGateway::authenticate(const mqtt::Connect& c,
-                                                                            std::string_view remote) {
-  if (!c.username || c.username->empty()) return std::unexpected(ReasonCode::kBadUserNameOrPassword);
-  if (!c.password) {
+namespace {
+// The credential check itself: a database lookup, and argon2 for users — run on the pool.
+mqtt::BrokerHooks::AuthResult check_credentials(meta::MetadataStore& store, const std::optional<std::string>& username,
+                                                const std::optional<std::string>& password, const std::string& remote) {
+  if (!username || username->empty()) return std::unexpected(ReasonCode::kBadUserNameOrPassword);
+  if (!password) {
     // ThingsBoard convention: the device access token is the username, no password.
-    auto device = impl_->store.find_device_by_token(*c.username);
+    auto device = store.find_device_by_token(*username);
     if (!device) {
       spdlog::info("mqtt {}: unknown device token", remote);
       return std::unexpected(ReasonCode::kBadUserNameOrPassword);
     }
     return mqtt::ClientIdentity{device->tenant_id, device->name, device->id, true, device->is_gateway};
   }
-  auto user = impl_->store.find_user_by_username(*c.username);
-  if (!user || user->disabled || !http::verify_password(user->password_hash, *c.password)) {
-    spdlog::info("mqtt {}: bad username or password for {}", remote, *c.username);
+  auto user = store.find_user_by_username(*username);
+  if (!user || user->disabled || !http::verify_password(user->password_hash, *password)) {
+    spdlog::info("mqtt {}: bad username or password for {}", remote, *username);
     return std::unexpected(ReasonCode::kBadUserNameOrPassword);
   }
   return mqtt::ClientIdentity{user->tenant_id, user->username, {}, false, false};
+}
+}  // namespace
+
+void DeviceGateway::authenticate(const mqtt::Connect& c, std::string remote, std::function<void(AuthResult)> done) {
+  boost::asio::post(impl_->pool, [impl = impl_.get(), username = c.username, password = c.password,
+                                  remote = std::move(remote), done = std::move(done)] {
+    done(check_credentials(impl->store, username, password, remote));
+  });
 }
 
 bool DeviceGateway::may_publish(const mqtt::ClientIdentity& who, std::string_view topic) {

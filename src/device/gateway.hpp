@@ -39,8 +39,7 @@ class DeviceGateway final : public mqtt::BrokerHooks {
                 unsigned threads = 2);
   ~DeviceGateway() override;
 
-  std::expected<mqtt::ClientIdentity, mqtt::ReasonCode> authenticate(const mqtt::Connect& c,
-                                                                     std::string_view remote) override;
+  void authenticate(const mqtt::Connect& c, std::string remote, std::function<void(AuthResult)> done) override;
   bool may_publish(const mqtt::ClientIdentity& who, std::string_view topic) override;
   bool may_subscribe(const mqtt::ClientIdentity& who, std::string_view filter) override;
   bool intercept(const mqtt::ClientIdentity& who, const mqtt::Publish& p,

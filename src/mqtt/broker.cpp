@@ -97,7 +97,7 @@ void Broker::Impl::on_bytes(ConnId id, std::span<const std::uint8_t> bytes) {
   c.last_rx_ms = clock();
   dirty = true;
   std::size_t off = 0;
-  while (!c.closing && c.pending < options.receive_maximum) {
+  while (!c.closing && !c.authenticating && c.pending < options.receive_maximum) {
     auto view = std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(c.buffer.data()) + off,
                                               c.buffer.size() - off);
     auto header = peek_frame(view, options.max_packet_size);
@@ -132,7 +132,7 @@ void Broker::Impl::on_bytes(ConnId id, std::span<const std::uint8_t> bytes) {
   }
   if (c.closing) return;
   if (off) c.buffer.erase(0, off);
-  bool pause = c.pending >= options.receive_maximum;
+  bool pause = c.pending >= options.receive_maximum || c.authenticating;
   if (pause != c.paused) {
     c.paused = pause;
     c.link->pause_reading(pause);
@@ -202,7 +202,34 @@ void Broker::Impl::on_connect(Connection& c, Connect&& connect) {
   }
   if (connect.will && !valid_topic_name(connect.will->topic))
     return refuse(ReasonCode::kTopicNameInvalid, "invalid will topic");
-  auto who = hooks.authenticate(connect, c.link->remote());
+  c.authenticating = true;
+  c.assigned_client_id = assigned;
+  c.connect = std::move(connect);
+  ConnId id = c.id;
+  std::weak_ptr<bool> alive_flag = alive;
+  hooks.authenticate(*c.connect, c.link->remote(), [this, alive_flag, id](BrokerHooks::AuthResult who) {
+    post([this, alive_flag, id, who = std::move(who)]() mutable {
+      if (alive_flag.expired()) return;
+      on_authenticated(id, std::move(who));
+    });
+  });
+}
+
+void Broker::Impl::on_authenticated(ConnId id, BrokerHooks::AuthResult who) {
+  auto cit = conns.find(id);
+  if (cit == conns.end()) return;  // the client left while its credentials were checked
+  Connection& c = *cit->second;
+  c.authenticating = false;
+  if (c.closing || !c.connect) return;
+  Connect connect = std::move(*c.connect);
+  c.connect.reset();
+  bool assigned = c.assigned_client_id;
+  auto refuse = [&](ReasonCode reason, const std::string& why) {
+    send(c, Connack{false, reason, {}});
+    spdlog::info("mqtt {}: CONNECT refused ({}): {}", c.link->remote(), reason_code_name(reason), why);
+    close(c, false);
+  };
+  if (stopping) return refuse(ReasonCode::kServerUnavailable, "shutting down");
   if (!who) return refuse(who.error(), "authentication failed");
   if (connect.will && !hooks.may_publish(*who, connect.will->topic))
     return refuse(ReasonCode::kNotAuthorized, "will topic not allowed");
@@ -283,6 +310,8 @@ void Broker::Impl::on_connect(Connection& c, Connect&& connect) {
   // Resend what was in flight (MQTT 5.0 §4.4), then what queued while offline.
   for (auto& [pid, o] : s->inflight) transmit(*s, o, true);
   pump(*s);
+  // Packets the client sent right after CONNECT wait in the buffer; reading resumes too.
+  on_bytes(id, {});
 }
 
 void Broker::Impl::on_publish(Connection& c, Publish&& p) {

@@ -42,7 +42,10 @@ class BrokerHooks {
  public:
   virtual ~BrokerHooks() = default;
   // CONNECT credentials → identity, or the reason code to refuse with (0x86, 0x87, 0x8A…).
-  virtual std::expected<ClientIdentity, ReasonCode> authenticate(const Connect& c, std::string_view remote) = 0;
+  // Asynchronous so that slow checks (argon2, database) never stall the broker: call done from
+  // any thread, exactly once. The connection reads nothing more until it is called.
+  using AuthResult = std::expected<ClientIdentity, ReasonCode>;
+  virtual void authenticate(const Connect& c, std::string remote, std::function<void(AuthResult)> done) = 0;
   // ACL on topic names/filters as the client wrote them (before "me" rewriting).
   virtual bool may_publish(const ClientIdentity& who, std::string_view topic) = 0;
   virtual bool may_subscribe(const ClientIdentity& who, std::string_view filter) = 0;

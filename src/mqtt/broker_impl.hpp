@@ -68,6 +68,9 @@ struct Connection {
   std::uint16_t keep_alive_s = 0;
   std::unordered_map<std::uint16_t, std::string> aliases;  // inbound topic aliases (5.0)
   int pending = 0;  // intercepted publishes awaiting done()
+  bool authenticating = false;  // CONNECT handed to the auth hook, awaiting its answer
+  std::optional<Connect> connect;  // the CONNECT being authenticated
+  bool assigned_client_id = false;
   bool paused = false;
 };
 
@@ -105,6 +108,7 @@ struct Broker::Impl {
   void on_bytes(ConnId id, std::span<const std::uint8_t> bytes);
   void handle(Connection& c, Packet&& packet);
   void on_connect(Connection& c, Connect&& connect);
+  void on_authenticated(ConnId id, BrokerHooks::AuthResult who);
   void on_publish(Connection& c, Publish&& publish);
   void on_subscribe(Connection& c, Subscribe&& s);
   void on_unsubscribe(Connection& c, Unsubscribe&& u);
