@@ -9,6 +9,13 @@ using model::Role;
 
 bool sees_tokens(const http::Principal& p) { return p.role != Role::kViewer && p.role != Role::kDeveloper; }
 
+// The device as JSON plus its live connection state (MQTT), when the broker runs.
+json::object device_json(ApiContext& ctx, const model::Device& d, bool with_token) {
+  auto o = to_json(d, with_token);
+  o["online"] = ctx.devices && ctx.devices->is_online(d.id);
+  return o;
+}
+
 Status check_token(const std::string& token) {
   if (token.size() < 8 || token.size() > 64) return invalid("accessToken", "must be 8..64 characters");
   for (char c : token)
@@ -71,7 +78,7 @@ Result<http::Response> create(ApiContext& ctx, http::Request& req) {
   KAIWU_TRY_STATUS(apply(ctx, scope, *req.principal, body, d, true));
   auto created = KAIWU_TRY(ctx.store.create_device(scope, d));
   audit(ctx, req, created.tenant_id, "create", "device", created.id, created.name);
-  return json_response(201, to_json(created, true));
+  return json_response(201, device_json(ctx, created, true));
 }
 
 Result<http::Response> update(ApiContext& ctx, http::Request& req) {
@@ -82,7 +89,7 @@ Result<http::Response> update(ApiContext& ctx, http::Request& req) {
   KAIWU_TRY_STATUS(apply(ctx, scope, *req.principal, body, d, false));
   auto updated = KAIWU_TRY(ctx.store.update_device(scope, d));
   audit(ctx, req, d.tenant_id, "update", "device", d.id, body.has("accessToken") ? "accessToken changed" : "");
-  return json_response(200, to_json(updated, true));
+  return json_response(200, device_json(ctx, updated, true));
 }
 
 Result<http::Response> list(ApiContext& ctx, http::Request& req) {
@@ -99,7 +106,7 @@ Result<http::Response> list(ApiContext& ctx, http::Request& req) {
   }
   auto devices = KAIWU_TRY(ctx.store.list_devices(request_scope(req), f, page));
   bool tokens = sees_tokens(*req.principal);
-  return list_response(devices, [tokens](const auto& d) { return to_json(d, tokens); });
+  return list_response(devices, [&ctx, tokens](const auto& d) { return device_json(ctx, d, tokens); });
 }
 
 Result<http::Response> rpc(ApiContext& ctx, http::Request& req) {
@@ -125,7 +132,7 @@ void register_device_routes(http::Router& r, ApiContext& ctx) {
                                      {"profileId", "string"}, {"name", "string"}, {"category", "string"},
                                      {"protocol", "string"}, {"isGateway", "boolean"}, {"gatewayId", "string"},
                                      {"label", "string"}, {"accessToken", "string"}, {"createdAt", "integer"},
-                                     {"lastSeenAt", "integer"}});
+                                     {"lastSeenAt", "integer"}, {"online", "boolean"}});
   const auto body = schema_object({{"name", "string"}, {"enterpriseId", "string"}, {"category", "string"},
                                    {"protocol", "string"}, {"profileId", "string"}, {"isGateway", "boolean"},
                                    {"gatewayId", "string"}, {"label", "string"}, {"accessToken", "string"},
@@ -145,7 +152,7 @@ void register_device_routes(http::Router& r, ApiContext& ctx) {
          .access = http::Access::signed_in(), .response_schema = device,
          .handler = [&ctx](http::Request& req) -> Result<http::Response> {
            auto d = KAIWU_TRY(ctx.store.get_device(request_scope(req), std::string(req.param("id"))));
-           return json_response(200, to_json(d, sees_tokens(*req.principal)));
+           return json_response(200, device_json(ctx, d, sees_tokens(*req.principal)));
          }});
   r.add({.method = http::Method::kPatch, .pattern = "/api/v1/devices/{id}", .summary = "Update a device",
          .tag = "devices", .access = writers, .request_schema = body, .response_schema = device,
@@ -159,7 +166,7 @@ void register_device_routes(http::Router& r, ApiContext& ctx) {
            d.access_token = crypto::random_token(15);
            auto updated = KAIWU_TRY(ctx.store.update_device(scope, d));
            audit(ctx, req, d.tenant_id, "rotate_token", "device", d.id);
-           return json_response(200, to_json(updated, true));
+           return json_response(200, device_json(ctx, updated, true));
          }});
   r.add({.method = http::Method::kPost, .pattern = "/api/v1/devices/{id}/rpc",
          .summary = "Two-way RPC: sends {method, params} to the device over MQTT and returns its answer "

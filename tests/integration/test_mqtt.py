@@ -221,6 +221,8 @@ class MqttTest(unittest.TestCase):
         path = f"/api/v1/devices/{dev['id']}/rpc"
         status, err, _ = self.server.request("POST", path, {"method": "ping"}, self.tok_b)
         self.assertEqual(status, 503, err)  # not connected
+        _, listed, _ = self.server.request("GET", f"/api/v1/devices/{dev['id']}", token=self.tok_b)
+        self.assertFalse(listed["online"])
         device = paho.Client(client_id="rpc-device", protocol=paho.MQTTv311)
         device.username_pw_set(dev["accessToken"])
         answering = threading.Event()
@@ -242,6 +244,8 @@ class MqttTest(unittest.TestCase):
         device.subscribe("v1/devices/me/rpc/request/+", 1)
         self.assertTrue(subscribed.wait(10))
         try:
+            _, listed, _ = self.server.request("GET", f"/api/v1/devices/{dev['id']}", token=self.tok_b)
+            self.assertTrue(listed["online"])
             status, got, _ = self.server.request("POST", path, {"method": "setSpeed", "params": {"rpm": 1200}}, self.tok_b)
             self.assertEqual(status, 200, got)
             self.assertEqual(got, {"ok": True, "method": "setSpeed", "echo": {"rpm": 1200}})
