@@ -262,4 +262,24 @@ Result<ChunkData> decode_chunk(std::string_view bytes) {
   return out;
 }
 
+void append_value(ChunkData& c, std::int64_t ts, const Value& v) {
+  c.ts.push_back(ts);
+  switch (c.type) {
+    case ValueType::kDouble: c.f64.push_back(std::get<double>(v)); break;
+    case ValueType::kInt: c.i64.push_back(std::get<std::int64_t>(v)); break;
+    case ValueType::kBool: c.b.push_back(std::get<bool>(v) ? 1 : 0); break;
+    case ValueType::kString: c.str.push_back(std::get<std::string>(v)); break;
+  }
+}
+
+Value value_at(const ChunkData& c, std::size_t i) {
+  switch (c.type) {
+    case ValueType::kDouble: return c.f64[i];
+    case ValueType::kInt: return c.i64[i];
+    case ValueType::kBool: return c.b[i] != 0;
+    case ValueType::kString: return c.str[i];
+  }
+  return 0.0;
+}
+
 }  // namespace kaiwu::tsdb

@@ -48,6 +48,11 @@ struct ChunkData {
   std::size_t size() const { return ts.size(); }
 };
 
+// Appends one sample to the column of c's type (the value must have that type).
+void append_value(ChunkData& c, std::int64_t ts, const Value& v);
+// Sample i of c's value column as a Value.
+Value value_at(const ChunkData& c, std::size_t i);
+
 // Which encoding the value column used (for stats and benchmarks).
 enum class DoubleCodec : std::uint8_t {
   kRaw = 0,

@@ -44,9 +44,6 @@ struct Series {
   std::size_t head_bytes = 0;      // guarded by mu
 };
 
-// Appends one value to the column of chunk's type (the value must have that type).
-void append_value(ChunkData& c, std::int64_t ts, const Value& v);
-Value value_at(const ChunkData& c, std::size_t i);
 std::size_t value_bytes(const Value& v);
 // Sorts by timestamp and keeps the last-written value of equal timestamps.
 ChunkData sorted_unique(const ChunkData& c);

@@ -158,16 +158,6 @@ void append_typed(ChunkData& c, std::int64_t ts, const Value& v) {
   }
 }
 
-Value typed_at(const ChunkData& c, std::size_t i) {
-  switch (c.type) {
-    case ValueType::kDouble: return c.f64[i];
-    case ValueType::kInt: return c.i64[i];
-    case ValueType::kBool: return c.b[i] != 0;
-    case ValueType::kString: return c.str[i];
-  }
-  return 0.0;
-}
-
 void put_column(std::string& out, const ChunkData& c) {
   auto bytes = encode_chunk(c);
   std::string b = bytes ? std::move(*bytes) : std::string();
@@ -230,8 +220,8 @@ Result<std::map<std::int64_t, Partial>> decode_minute_block(std::string_view byt
     p.sum = cols[4].f64[i];
     p.min = cols[5].f64[i];
     p.max = cols[6].f64[i];
-    p.first = typed_at(cols[7], i);
-    p.last = typed_at(cols[8], i);
+    p.first = value_at(cols[7], i);
+    p.last = value_at(cols[8], i);
     out.emplace(bucket, std::move(p));
   }
   return out;
