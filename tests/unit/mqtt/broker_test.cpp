@@ -259,5 +259,55 @@ TEST_F(BrokerTest, KeepAliveTimeoutClosesAndSendsWill) {
   EXPECT_TRUE(will_seen);
 }
 
+TEST_F(BrokerTest, SharedSubscriptionRoundRobin) {
+  auto [a, la] = connect("worker-a", "alice");
+  auto [b, lb] = connect("worker-b", "alice");
+  feed(a, subscribe("$share/grp/jobs/+", QoS::k0));
+  feed(b, subscribe("$share/grp/jobs/+", QoS::k0));
+  la->packets(Version::k5);
+  lb->packets(Version::k5);
+  auto [p, lp] = connect("producer", "alice");
+  for (int i = 0; i < 10; ++i) feed(p, publish("jobs/x", std::to_string(i)));
+  auto ga = la->packets(Version::k5), gb = lb->packets(Version::k5);
+  EXPECT_EQ(ga.size() + gb.size(), 10u);  // each message to exactly one member
+  EXPECT_EQ(ga.size(), 5u);
+}
+
+TEST_F(BrokerTest, WillDelayAndCancelOnReconnect) {
+  auto [sid, sub] = connect("sub", "alice");
+  feed(sid, subscribe("w", QoS::k0));
+  sub->packets(Version::k5);
+  Will w;
+  w.topic = "w";
+  w.payload = "late";
+  w.properties.will_delay_interval = 5;
+  auto [id, link] = connect("delayed", "alice", Version::k5, true, w, 60);
+  broker_.on_closed(id);
+  now_ += 3'000;
+  broker_.tick();
+  EXPECT_TRUE(sub->packets(Version::k5).empty());  // still within the delay
+  now_ += 3'000;
+  broker_.tick();
+  ASSERT_EQ(sub->packets(Version::k5).size(), 1u);
+  // A client that comes back within the delay cancels its will.
+  auto [id2, link2] = connect("delayed2", "alice", Version::k5, true, w, 60);
+  broker_.on_closed(id2);
+  now_ += 1'000;
+  connect("delayed2", "alice", Version::k5, false, std::nullopt, 60);
+  now_ += 10'000;
+  broker_.tick();
+  for (auto& pk : sub->packets(Version::k5)) EXPECT_FALSE(std::holds_alternative<Publish>(pk));
+}
+
+TEST_F(BrokerTest, OversizedPacketIsRefusedWithReason) {
+  auto [id, link] = connect("big", "alice");
+  link->packets(Version::k5);
+  feed(id, publish("t", std::string(2 << 20, 'x')));  // over the 1 MiB default
+  EXPECT_TRUE(link->closed);
+  auto ps = link->packets(Version::k5);
+  ASSERT_FALSE(ps.empty());
+  EXPECT_EQ(std::get<Disconnect>(ps.back()).reason, ReasonCode::kPacketTooLarge);
+}
+
 }  // namespace
 }  // namespace kaiwu::mqtt
