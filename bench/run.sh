@@ -18,3 +18,5 @@ for b in "$build"/bench/bench_*; do
   "$b" --benchmark_out="$out/$name-$stamp.json" --benchmark_out_format=json
 done
 [[ $found == 1 ]] || { echo "no benchmark binaries in $build/bench"; exit 1; }
+echo "== mqtt (kaiwu bench mqtt: Kaiwu vs mosquitto)"
+/usr/bin/python3 "$here/mqtt/run.py" --build "$build" --out "$out/mqtt-$stamp.json"

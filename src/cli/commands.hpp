@@ -1,6 +1,8 @@
 // The subcommands of the kaiwu binary.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -24,9 +26,27 @@ struct CreateUserOptions {
   std::string display_name;
 };
 
+// `kaiwu bench mqtt` (bench_mqtt.cpp): an MQTT 3.1.1 load generator.
+struct BenchMqttOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 1883;
+  std::size_t connections = 50;
+  unsigned qos = 1;
+  std::size_t payload_bytes = 64;
+  std::uint64_t messages = 0;  // stop after this many acknowledged (0: only --duration)
+  unsigned inflight = 16;      // unacknowledged PUBLISHes per connection
+  std::string token_file;      // one device access token (MQTT username) per line
+  std::string username;
+  std::string password;
+  std::string topic = "kaiwu/bench";
+  double duration_s = 20;
+  bool idle = false;
+};
+
 int run_serve(const CommonOptions& options);
 int run_create_user(const CommonOptions& options, const CreateUserOptions& user);
 int run_print_config(const CommonOptions& options);
 int run_tsdb_stats(const CommonOptions& options);
+int run_bench_mqtt(const BenchMqttOptions& options);
 
 }  // namespace kaiwu::cli

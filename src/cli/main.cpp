@@ -42,11 +42,30 @@ int main(int argc, char** argv) {
   auto* print_config = app.add_subcommand("config", "Print the effective configuration and exit");
   add_common(print_config);
 
+  auto* bench = app.add_subcommand("bench", "Load generators for benchmarks");
+  bench->require_subcommand(1);
+  kaiwu::cli::BenchMqttOptions bm;
+  auto* bench_mqtt = bench->add_subcommand("mqtt", "MQTT 3.1.1 publish load (QoS 0/1, pipelined) or idle connections; prints JSON");
+  bench_mqtt->add_option("--host", bm.host, "broker address (IP)")->capture_default_str();
+  bench_mqtt->add_option("--port", bm.port, "broker port")->capture_default_str();
+  bench_mqtt->add_option("--connections", bm.connections, "client connections")->capture_default_str();
+  bench_mqtt->add_option("--qos", bm.qos, "0 or 1")->check(CLI::Range(0, 1))->capture_default_str();
+  bench_mqtt->add_option("--payload-bytes", bm.payload_bytes, "payload size ({\"v\":n} padded)")->capture_default_str();
+  bench_mqtt->add_option("--messages", bm.messages, "stop after this many acknowledged messages (0: duration only)")->capture_default_str();
+  bench_mqtt->add_option("--inflight", bm.inflight, "unacknowledged PUBLISHes per connection")->check(CLI::Range(1, 65535))->capture_default_str();
+  auto* token_file = bench_mqtt->add_option("--token-file", bm.token_file, "device access tokens, one per line (MQTT username; topic v1/devices/me/telemetry)")->check(CLI::ExistingFile);
+  bench_mqtt->add_option("--username", bm.username, "MQTT username")->excludes(token_file);
+  bench_mqtt->add_option("--password", bm.password, "MQTT password");
+  bench_mqtt->add_option("--topic", bm.topic, "topic (without --token-file)")->capture_default_str();
+  bench_mqtt->add_option("--duration", bm.duration_s, "seconds of load (or of idling)")->capture_default_str();
+  bench_mqtt->add_flag("--idle", bm.idle, "connect, then stay idle for --duration seconds");
+
   CLI11_PARSE(app, argc, argv);
 
   if (serve->parsed()) return kaiwu::cli::run_serve(common);
   if (create_user->parsed()) return kaiwu::cli::run_create_user(common, cu);
   if (tsdb_stats->parsed()) return kaiwu::cli::run_tsdb_stats(common);
+  if (bench_mqtt->parsed()) return kaiwu::cli::run_bench_mqtt(bm);
   if (print_config->parsed()) return kaiwu::cli::run_print_config(common);
   return 2;
 }

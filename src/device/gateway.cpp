@@ -37,6 +37,73 @@ struct DeviceGateway::Impl {
   std::map<std::pair<std::string, std::string>, std::string> behind;
   Publisher publisher;
 
+  // Telemetry from every connection is written in batches: while one write (one WAL fsync) is
+  // in flight, new payloads queue up and the next write takes them all (group commit across
+  // devices). Each payload's PUBACK waits for the write that holds it.
+  struct IngestItem {
+    std::vector<tsdb::Point> points;
+    std::function<void(ReasonCode)> done;
+  };
+  std::mutex ingest_mu;
+  std::vector<IngestItem> ingest_queue;  // guarded by ingest_mu
+  bool ingest_running = false;           // guarded by ingest_mu
+  static constexpr std::size_t kMaxBatchPoints = 50'000;
+
+  void enqueue(std::vector<tsdb::Point> points, std::function<void(ReasonCode)> done) {
+    bool start = false;
+    {
+      std::lock_guard lock(ingest_mu);
+      ingest_queue.push_back({std::move(points), std::move(done)});
+      start = !ingest_running;
+      ingest_running = true;
+    }
+    if (start) boost::asio::post(pool, [this] { drain(); });
+  }
+
+  static ReasonCode reason_of(const Error& e) {
+    return e.code == Errc::kInvalidArgument ? ReasonCode::kPayloadFormatInvalid : ReasonCode::kImplementationSpecificError;
+  }
+
+  void drain() {
+    while (true) {
+      std::vector<IngestItem> batch;
+      {
+        std::lock_guard lock(ingest_mu);
+        std::size_t n = 0, points = 0;
+        while (n < ingest_queue.size() && (n == 0 || points + ingest_queue[n].points.size() <= kMaxBatchPoints))
+          points += ingest_queue[n++].points.size();
+        if (n == 0) {
+          ingest_running = false;
+          return;
+        }
+        batch.assign(std::make_move_iterator(ingest_queue.begin()), std::make_move_iterator(ingest_queue.begin() + n));
+        ingest_queue.erase(ingest_queue.begin(), ingest_queue.begin() + n);
+      }
+      std::vector<tsdb::Point> all;
+      for (auto& item : batch) all.insert(all.end(), std::make_move_iterator(item.points.begin()), std::make_move_iterator(item.points.end()));
+      auto st = telemetry.write(all);
+      if (st) {
+        ingested.inc(all.size());
+        for (auto& item : batch) item.done(ReasonCode::kSuccess);
+        continue;
+      }
+      if (batch.size() == 1 || st.error().code != Errc::kInvalidArgument) {
+        spdlog::warn("mqtt telemetry not stored ({} payloads): {}", batch.size(), st.error().message);
+        for (auto& item : batch) item.done(reason_of(st.error()));
+        continue;
+      }
+      // One bad payload (e.g. too far out of order) must not fail the others: write each alone.
+      std::size_t offset = 0;
+      for (auto& item : batch) {
+        std::span<const tsdb::Point> mine(all.data() + offset, item.points.size());
+        offset += item.points.size();
+        auto one = telemetry.write(mine);
+        if (one) ingested.inc(mine.size());
+        item.done(one ? ReasonCode::kSuccess : reason_of(one.error()));
+      }
+    }
+  }
+
   meta::MetadataStore& store;
   tsdb::TelemetryStore& telemetry;
   boost::asio::thread_pool pool;
@@ -313,20 +380,10 @@ bool DeviceGateway::intercept(const mqtt::ClientIdentity& who, const mqtt::Publi
       done(ReasonCode::kPayloadFormatInvalid);
       return true;
     }
-    auto points = std::make_shared<std::vector<tsdb::Point>>();
-    points->reserve(samples->size());
-    for (auto& s : *samples) points->push_back({who.tenant_id, who.device_id, std::move(s.key), s.ts, std::move(s.value)});
-    boost::asio::post(impl->pool, [impl, points, done = std::move(done), device = who.device_id] {
-      auto st = impl->telemetry.write(*points);
-      if (!st) {
-        spdlog::warn("mqtt device {}: telemetry not stored: {}", device, st.error().message);
-        done(st.error().code == Errc::kInvalidArgument ? ReasonCode::kPayloadFormatInvalid
-                                                       : ReasonCode::kImplementationSpecificError);
-        return;
-      }
-      impl->ingested.inc(points->size());
-      done(ReasonCode::kSuccess);
-    });
+    std::vector<tsdb::Point> points;
+    points.reserve(samples->size());
+    for (auto& s : *samples) points.push_back({who.tenant_id, who.device_id, std::move(s.key), s.ts, std::move(s.value)});
+    impl->enqueue(std::move(points), std::move(done));
     return true;
   }
   auto parsed = parse_json(p.payload);
@@ -410,14 +467,7 @@ bool DeviceGateway::intercept_gateway(const mqtt::ClientIdentity& who, const mqt
         }
         for (auto& s : samples) points.push_back({who.tenant_id, *id, std::move(s.key), s.ts, std::move(s.value)});
       }
-      auto st = impl->telemetry.write(points);
-      if (!st) {
-        spdlog::warn("mqtt gateway {}: telemetry not stored: {}", who.device_id, st.error().message);
-        done(write_reason(st.error()));
-        return;
-      }
-      impl->ingested.inc(points.size());
-      done(ReasonCode::kSuccess);
+      impl->enqueue(std::move(points), std::move(done));  // batched with everyone else's telemetry
     });
     return true;
   }
