@@ -11,6 +11,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "core/rate_limiter.hpp"
 #include "core/result.hpp"
 #include "http/router.hpp"
 #include "meta/store.hpp"
@@ -67,20 +68,7 @@ class StoreAuthenticator final : public Authenticator {
   const Jwt& jwt_;
 };
 
-// Sliding-window limiter: at most `limit` events per key within `window`. Thread-safe.
-class RateLimiter {
- public:
-  RateLimiter(std::size_t limit, std::chrono::milliseconds window) : limit_(limit), window_(window) {}
-  // Records an attempt; false when the key is over its limit (the attempt is not recorded).
-  bool allow(const std::string& key, std::int64_t now_ms);
-
- private:
-  std::size_t limit_;
-  std::chrono::milliseconds window_;
-  std::mutex mu_;
-  std::unordered_map<std::string, std::deque<std::int64_t>> events_;  // guarded by mu_
-  std::int64_t last_sweep_ms_ = 0;                                    // guarded by mu_
-};
+using kaiwu::RateLimiter;  // core/rate_limiter.hpp; kept here for the http:: spelling
 
 // The Scope a principal acts in. Platform admins act platform-wide unless they name a tenant;
 // everyone else acts in their own tenant (a requested tenant is ignored), narrowed to their

@@ -7,6 +7,8 @@
 #include <deque>
 #include <unordered_map>
 
+#include "core/rate_limiter.hpp"
+
 namespace kaiwu::mqtt {
 
 namespace asio = boost::asio;
@@ -126,21 +128,13 @@ struct Server::Impl {
   asio::ssl::context ssl;
   asio::steady_timer ticker;
   bool stopped = false;
-  // Connection attempts per source address in the last minute (sliding window).
-  std::unordered_map<std::string, std::deque<std::chrono::steady_clock::time_point>> attempts;
+  // Connection attempts per source address in the last minute (0: unlimited).
+  RateLimiter attempts{options.connects_per_minute_per_address, std::chrono::minutes(1)};
 
   bool admit(const std::string& address) {
     if (options.connects_per_minute_per_address == 0) return true;
-    auto now = std::chrono::steady_clock::now();
-    auto& q = attempts[address];
-    while (!q.empty() && now - q.front() > std::chrono::minutes(1)) q.pop_front();
-    if (q.size() >= options.connects_per_minute_per_address) return false;
-    q.push_back(now);
-    if (attempts.size() > 100'000) {  // forget idle addresses now and then
-      for (auto it = attempts.begin(); it != attempts.end();)
-        it = it->second.empty() || now - it->second.back() > std::chrono::minutes(1) ? attempts.erase(it) : std::next(it);
-    }
-    return true;
+    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch());
+    return attempts.allow(address, now.count());
   }
 };
 
