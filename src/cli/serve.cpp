@@ -121,7 +121,7 @@ int run_serve(const CommonOptions& options) {
       mqtt_io,
       // MQTTS uses the platform's certificate (http.cert / http.key) on mqtt.tls_port.
       mqtt::ServerOptions{config.mqtt.address, config.mqtt.port, 16u << 20, config.mqtt.connects_per_minute_per_address,
-                          config.mqtt.tls_port, config.http.cert, config.http.key},
+                          config.mqtt.tls_port, config.http.cert, config.http.key, config.mqtt.client_ca},
       broker);
   if (auto st = mqtt_server.start(); !st) {
     spdlog::critical("{}", st.error().message);
