@@ -52,6 +52,8 @@ std::chrono::microseconds frame_gap_for(std::string_view endpoint) {
   return std::chrono::microseconds(3'500'000ull * 11 / baud);
 }
 
+bool is_exception(const Error& e) { return e.message.starts_with("modbus exception"); }
+
 bool is_write(Function f) {
   return f == Function::kWriteSingleCoil || f == Function::kWriteSingleRegister ||
          f == Function::kWriteMultipleCoils || f == Function::kWriteMultipleRegisters;
@@ -142,27 +144,34 @@ asio::awaitable<Result<Response>> ModbusDriver::transact(const Request& request)
 }
 
 asio::awaitable<Result<Response>> ModbusDriver::transact_locked(const Request& request) {
+  if (!settings_) co_return fail(Errc::kFailedPrecondition, "modbus driver stopped");  // stop() ran while we queued
   auto pdu = encode_request(request);
   if (!pdu) co_return std::unexpected(pdu.error());
   if (framing_ == Framing::kRtu && options_.unit == kBroadcastUnit && !is_write(request.function))
     co_return fail(Errc::kInvalidArgument, "modbus unit 0 is broadcast: writes only (Serial Line V1.02 §2.1)");
-  Error last{Errc::kTimeout, "no attempt"};
-  for (int i = 0; i <= std::max(0, settings_->retries); ++i) {
+  int retries_left = std::max(0, settings_->retries);
+  bool reconnected = false;
+  for (;;) {
+    const bool was_open = transport_->is_open();
     auto r = co_await attempt(request, *pdu);
     if (r) {
       health_.last_success_ms = now_ms();
       co_return r;
     }
-    last = r.error();
-    note_error(last);
-    // Retry what a second attempt may fix: silence, a garbled frame, a dropped connection
-    // that was up before. Exception responses and refused connections are final.
-    const bool retry = last.code == Errc::kTimeout || last.code == Errc::kCorruption ||
-                       (last.code == Errc::kUnavailable && !last.message.starts_with("modbus exception") &&
-                        ever_connected_ && transport_->is_open() == false && i == 0);
-    if (!retry) break;
+    note_error(r.error());
+    // Retry what another attempt may fix: silence or a garbled frame (up to `retries` times),
+    // and, once, a connection that was up and dropped (the device may have closed an idle
+    // link). Exception responses and refused connections are final.
+    const Errc code = r.error().code;
+    const bool exception = is_exception(r.error());
+    const bool lost_link = code == Errc::kUnavailable && !exception && was_open && !transport_->is_open() && !reconnected;
+    if (lost_link) {
+      reconnected = true;
+      continue;
+    }
+    if ((code == Errc::kTimeout || code == Errc::kCorruption) && retries_left-- > 0) continue;
+    co_return r;
   }
-  co_return std::unexpected(last);
 }
 
 asio::awaitable<void> ModbusDriver::wait_inter_frame_gap() {
@@ -293,7 +302,7 @@ asio::awaitable<void> ModbusDriver::read_batch(std::span<const PointConfig> poin
   // An illegal address/value anywhere in a batch fails all of it; read the points one by one
   // so only the points that really are missing report the exception.
   const bool per_point = batch.points.size() > 1 && response.error().code == Errc::kInvalidArgument &&
-                         response.error().message.starts_with("modbus exception");
+                         is_exception(response.error());
   if (!per_point) {
     for (std::size_t i : batch.points) out[i].value = std::unexpected(response.error());
     co_return;
@@ -357,6 +366,7 @@ asio::awaitable<void> ModbusDriver::stop() {
   co_await lock();  // waits for the request in flight
   if (transport_) transport_->close();
   health_.connected = false;
+  settings_.reset();  // read/write now fail with kFailedPrecondition until start()
   unlock();
 }
 

@@ -95,6 +95,38 @@ Result<tsdb::Value> RegisterMap::value(Table t, std::uint16_t start, DataType ty
                  Response{.registers = std::move(regs)});
 }
 
+Status RegisterMap::set_point(const PointConfig& point, const tsdb::Value& engineering) {
+  const Location loc = KAIWU_TRY(locate(point));
+  const Table t = loc.address.table;
+  if (is_bit_table(t) || loc.address.bit) {
+    const auto raw = KAIWU_TRY(to_raw(point, engineering));
+    const bool on = std::get<bool>(raw);
+    if (is_bit_table(t)) return set_bits(t, loc.address.offset, {on});
+    std::lock_guard lock(mutex_);
+    auto* table = register_table(t);
+    if (loc.address.offset >= table->size()) return out_of_range(t, loc.address.offset, 1);
+    auto& reg = (*table)[loc.address.offset];
+    const auto mask = static_cast<std::uint16_t>(1u << *loc.address.bit);
+    reg = on ? static_cast<std::uint16_t>(reg | mask) : static_cast<std::uint16_t>(reg & ~mask);
+    return ok();
+  }
+  const auto regs = KAIWU_TRY(registers_for(point, loc, engineering));
+  return set_registers(t, loc.address.offset, regs);
+}
+
+Result<tsdb::Value> RegisterMap::point_value(const PointConfig& point) const {
+  const Location loc = KAIWU_TRY(locate(point));
+  const Table t = loc.address.table;
+  const Batch batch{.table = t, .start = loc.address.offset, .count = loc.count};
+  Response r;
+  if (is_bit_table(t)) {
+    r.bits = KAIWU_TRY(bits(t, loc.address.offset, loc.count));
+  } else {
+    r.registers = KAIWU_TRY(registers(t, loc.address.offset, loc.count));
+  }
+  return extract(point, loc, batch, r);
+}
+
 void RegisterMap::set_write_observer(WriteObserver observer) { observer_ = std::move(observer); }
 
 std::optional<std::uint8_t> RegisterMap::handle_locked(const Request& r, Response& out) {

@@ -47,6 +47,12 @@ class RegisterMap {
   Result<tsdb::Value> value(Table table, std::uint16_t start, DataType type, ByteOrder order,
                             std::size_t string_length = 0) const;
 
+  // The simulator's view of a point configured as on the edge (address such as "hr:10.3" or
+  // "40001", type, byte order, scale/offset, length): set and read in engineering units.
+  // kInvalidArgument for a bad address, a value that does not fit, or a range outside the map.
+  Status set_point(const PointConfig& point, const tsdb::Value& engineering);
+  Result<tsdb::Value> point_value(const PointConfig& point) const;
+
   void set_write_observer(WriteObserver observer);  // before serving
 
   // Executes one request (the write of FC 23 before its read, §6.17); exception responses for

@@ -256,8 +256,34 @@ TEST(ModbusServer, DriverReconnectsAfterTheServerDropsIt) {
     EXPECT_EQ(std::get<std::int64_t>(*back[0].value), 1500);
     EXPECT_EQ(driver.health().reconnects, 1u);
     co_await driver.stop();
+    co_await driver.stop();  // idempotent
+    EXPECT_EQ((co_await driver.read(pts))[0].value.error().code, Errc::kFailedPrecondition);
     second.stop();
   });
+}
+
+TEST(RegisterMap, PointsInEngineeringUnits) {
+  RegisterMap m(RegisterMap::Sizes{.coils = 8, .discrete_inputs = 8, .input_registers = 8, .holding_registers = 8});
+  auto speed = point("speed", "40001", DataType::kUint16);
+  speed.scale = 0.1;
+  EXPECT_TRUE(m.set_point(speed, tsdb::Value{1234.5}));
+  EXPECT_EQ(m.registers(Table::kHoldingRegister, 0, 1)->at(0), 12345);
+  EXPECT_DOUBLE_EQ(std::get<double>(*m.point_value(speed)), 1234.5);
+  auto alarm = point("alarm", "hr:1.4", DataType::kBool);
+  auto running = point("running", "hr:1.0", DataType::kBool);
+  EXPECT_TRUE(m.set_point(alarm, tsdb::Value{true}));
+  EXPECT_TRUE(m.set_point(running, tsdb::Value{true}));
+  EXPECT_EQ(m.registers(Table::kHoldingRegister, 1, 1)->at(0), 0x11);
+  EXPECT_TRUE(m.set_point(alarm, tsdb::Value{false}));
+  EXPECT_EQ(m.registers(Table::kHoldingRegister, 1, 1)->at(0), 0x01);
+  auto temp = point("temp", "ir:2", DataType::kFloat32, ByteOrder::kCDAB);
+  EXPECT_TRUE(m.set_point(temp, tsdb::Value{21.5}));
+  EXPECT_DOUBLE_EQ(std::get<double>(*m.point_value(temp)), 21.5);
+  auto door = point("door", "di:3", DataType::kBool);
+  EXPECT_TRUE(m.set_point(door, tsdb::Value{true}));
+  EXPECT_TRUE(std::get<bool>(*m.point_value(door)));
+  EXPECT_FALSE(m.set_point(point("far", "hr:8", DataType::kUint16), tsdb::Value{std::int64_t{1}}));
+  EXPECT_FALSE(m.set_point(speed, tsdb::Value{1e6}));  // 10,000,000 raw does not fit a uint16
 }
 
 TEST(RegisterMap, RangesAndObserver) {
