@@ -2,7 +2,7 @@
 //  (a) our modbus-tcp driver against a pymodbus TCP server: every data type and byte order,
 //      coils, discrete inputs, input registers, writes read back, exception 2 per point;
 //  (b) our modbus-rtu driver over a socat pseudo-terminal pair against pymodbus's serial server;
-//  (c) the pymodbus client against our ModbusServer.
+//  (c) the pymodbus client against our ModbusServer, over TCP and as RTU on a socat pty pair.
 // The peer script is modbus_peer.py; servers listen on 127.0.0.1 only, on free ports, and are
 // killed when the test ends. Labelled "integration" in ctest.
 #include <gtest/gtest.h>
@@ -266,35 +266,65 @@ TEST(ModbusInterop, RtuDriverOverPseudoTerminalAgainstPymodbusSerialServer) {
   });
 }
 
-TEST(ModbusInterop, PymodbusClientAgainstOurServer) {
-  asio::io_context io;
+// The image modbus_peer.py's client expects, loaded through our encoder.
+std::shared_ptr<RegisterMap> client_image() {
   auto map = std::make_shared<RegisterMap>(RegisterMap::Sizes{.coils = 100, .discrete_inputs = 100,
                                                               .input_registers = 100, .holding_registers = 100});
-  ASSERT_TRUE(map->set_value(Table::kHoldingRegister, 0, DataType::kUint16, ByteOrder::kABCD, std::int64_t{1500}));
-  ASSERT_TRUE(map->set_value(Table::kHoldingRegister, 1, DataType::kInt16, ByteOrder::kABCD, std::int64_t{-7}));
-  ASSERT_TRUE(map->set_value(Table::kHoldingRegister, 2, DataType::kInt32, ByteOrder::kCDAB, std::int64_t{-100000}));
-  ASSERT_TRUE(map->set_value(Table::kHoldingRegister, 4, DataType::kFloat32, ByteOrder::kDCBA, 3.25));
-  ASSERT_TRUE(map->set_value(Table::kHoldingRegister, 6, DataType::kFloat64, ByteOrder::kABCD, -2.5e10));
-  ASSERT_TRUE(map->set_value(Table::kInputRegister, 5, DataType::kFloat32, ByteOrder::kABCD, 21.5));
-  ASSERT_TRUE(map->set_bits(Table::kCoil, 3, {true, false, true}));
-  ASSERT_TRUE(map->set_bits(Table::kDiscreteInput, 10, {true}));
-  ModbusServer server(io.get_executor(), {});
-  server.add_unit(1, map);
-  auto port = server.listen("127.0.0.1:0");
-  ASSERT_TRUE(port);
+  EXPECT_TRUE(map->set_value(Table::kHoldingRegister, 0, DataType::kUint16, ByteOrder::kABCD, std::int64_t{1500}));
+  EXPECT_TRUE(map->set_value(Table::kHoldingRegister, 1, DataType::kInt16, ByteOrder::kABCD, std::int64_t{-7}));
+  EXPECT_TRUE(map->set_value(Table::kHoldingRegister, 2, DataType::kInt32, ByteOrder::kCDAB, std::int64_t{-100000}));
+  EXPECT_TRUE(map->set_value(Table::kHoldingRegister, 4, DataType::kFloat32, ByteOrder::kDCBA, 3.25));
+  EXPECT_TRUE(map->set_value(Table::kHoldingRegister, 6, DataType::kFloat64, ByteOrder::kABCD, -2.5e10));
+  EXPECT_TRUE(map->set_value(Table::kInputRegister, 5, DataType::kFloat32, ByteOrder::kABCD, 21.5));
+  EXPECT_TRUE(map->set_bits(Table::kCoil, 3, {true, false, true}));
+  EXPECT_TRUE(map->set_bits(Table::kDiscreteInput, 10, {true}));
+  return map;
+}
+
+void expect_client_writes(RegisterMap& map) {
+  EXPECT_EQ(map.registers(Table::kHoldingRegister, 50, 4).value(), (std::vector<std::uint16_t>{4321, 1, 2, 3}));
+  EXPECT_EQ(map.registers(Table::kHoldingRegister, 60, 2).value(), (std::vector<std::uint16_t>{9, 8}));
+  EXPECT_TRUE(map.bits(Table::kCoil, 7, 1)->at(0));
+  EXPECT_EQ(map.bits(Table::kCoil, 20, 4).value(), (std::vector<bool>{true, false, true, true}));
+}
+
+// Runs the pymodbus client against `server` (already listening or open) until it exits.
+int run_client(asio::io_context& io, ModbusServer& server, const std::string& target) {
   std::thread loop([&] { io.run(); });
-  auto client = spawn({kPython, kPeer, "client-tcp", std::to_string(*port)});
-  const int status = client->wait(30s);
+  auto client = spawn({kPython, kPeer, "client", target});
+  const int status = client->wait(60s);
   asio::post(io, [&] {
     server.stop();
     io.stop();
   });
   loop.join();
-  EXPECT_EQ(status, 0) << "the pymodbus client reported a mismatch (see its output above)";
-  EXPECT_EQ(map->registers(Table::kHoldingRegister, 50, 4).value(), (std::vector<std::uint16_t>{4321, 1, 2, 3}));
-  EXPECT_EQ(map->registers(Table::kHoldingRegister, 60, 2).value(), (std::vector<std::uint16_t>{9, 8}));
-  EXPECT_TRUE(map->bits(Table::kCoil, 7, 1)->at(0));
-  EXPECT_EQ(map->bits(Table::kCoil, 20, 4).value(), (std::vector<bool>{true, false, true, true}));
+  return status;
+}
+
+TEST(ModbusInterop, PymodbusClientAgainstOurServer) {
+  asio::io_context io;
+  auto map = client_image();
+  ModbusServer server(io.get_executor(), {});
+  server.add_unit(1, map);
+  auto port = server.listen("127.0.0.1:0");
+  ASSERT_TRUE(port);
+  EXPECT_EQ(run_client(io, server, std::to_string(*port)), 0) << "the pymodbus client reported a mismatch (see above)";
+  expect_client_writes(*map);
+}
+
+TEST(ModbusInterop, PymodbusRtuClientAgainstOurSerialServer) {
+  auto socat = spawn({"/usr/bin/socat", "-d", "-d", "pty,raw,echo=0", "pty,raw,echo=0"}, true);
+  ASSERT_TRUE(socat);
+  const auto ptys = read_pty_names(socat->err);
+  ASSERT_EQ(ptys.size(), 2u) << "socat did not report two pseudo-terminals";
+  asio::io_context io;
+  auto map = client_image();
+  ModbusServer server(io.get_executor(), {.framing = Framing::kRtu});
+  server.add_unit(1, map);
+  ASSERT_TRUE(server.open_serial(ptys[0] + "?baud=19200"));
+  EXPECT_EQ(run_client(io, server, ptys[1]), 0) << "the pymodbus RTU client reported a mismatch (see above)";
+  expect_client_writes(*map);
+  EXPECT_FALSE(server.open_serial("/dev/does-not-exist"));
 }
 
 }  // namespace
