@@ -240,7 +240,9 @@ std::optional<Result<Adu>> ModbusDriver::take_frame(std::uint16_t transaction) {
   auto size = framing_ == Framing::kTcp ? mbap_frame_size(data) : rtu_frame_size(data, Direction::kResponse);
   if (!size) {
     rx_.clear();
-    transport_->close();  // lost framing: start again on a fresh connection
+    // MBAP cannot be resynchronised: start again on a fresh connection. RTU input is
+    // discarded before the next request anyway.
+    if (framing_ == Framing::kTcp) transport_->close();
     return Result<Adu>(std::unexpected(Error{Errc::kCorruption, size.error().message}));
   }
   if (*size == 0 || *size > rx_.size()) return std::nullopt;
