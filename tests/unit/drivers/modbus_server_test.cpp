@@ -204,6 +204,11 @@ TEST(ModbusServer, SurvivesGarbageAndAnswersMalformedRequestsWithExceptions) {
     // FC 23: write 3 registers at 30, read 2 from 31 (the write happens first).
     EXPECT_EQ(co_await exchange(s, encode_mbap(9, 1, std::string("\x17\x00\x1F\x00\x02\x00\x1E\x00\x03\x06\x00\x01\x00\x02\x00\x03", 16)), 50ms),
               encode_mbap(9, 1, std::string("\x17\x04\x00\x02\x00\x03", 6)));
+    // Two requests in one segment (a pipelining client): both answered, in order.
+    EXPECT_EQ(co_await exchange(s, encode_mbap(10, 1, std::string("\x03\x00\x00\x00\x01", 5)) +
+                                       encode_mbap(11, 1, std::string("\x01\x00\x03\x00\x03", 5)),
+                                50ms),
+              encode_mbap(10, 1, std::string("\x03\x02\x05\xDC", 4)) + encode_mbap(11, 1, std::string("\x01\x01\x05", 3)));
     // A bad protocol id: the server drops the connection.
     EXPECT_EQ(co_await exchange(s, std::string("\x00\x01\x00\x05\x00\x06\x01\x03\x00\x00\x00\x01", 12), 50ms), "");
     std::array<char, 1> one;
