@@ -10,7 +10,9 @@
 // Options (DeviceSettings::options): unit (0-255, default 1; RTU unit 0 = broadcast, writes
 // only), max_gap (registers a batch may skip, default 10), max_gap_bits (default 64),
 // max_registers (per read, 1-125), max_bits (per read, 1-2000), broadcast_delay_ms (turnaround
-// after an RTU broadcast write, default 100).
+// after an RTU broadcast write, default 100), pipeline (modbus-tcp: up to N read requests of one
+// read() in flight at once, matched by transaction id; default 1 = off, max 16; batches that
+// fail in the pipeline are read again one at a time with the usual retries).
 //
 // Errors: kUnavailable when the device cannot be reached (the next call reconnects),
 // kTimeout when it stays silent through all retries, kCorruption for CRC errors,
@@ -62,15 +64,19 @@ class ModbusDriver final : public Driver {
     std::uint8_t unit = 1;
     PlanOptions plan;
     std::chrono::milliseconds broadcast_delay{100};
+    std::size_t pipeline = 1;  // TCP: read requests in flight at once
   };
   static Result<Options> parse_options(const DeviceSettings& settings);
 
   asio::awaitable<Result<Response>> transact_locked(const Request& request);
   asio::awaitable<Result<Response>> attempt(const Request& request, const std::string& pdu);
   asio::awaitable<Status> ensure_open();
-  asio::awaitable<Result<Adu>> read_frame(std::uint16_t transaction,
-                                          std::chrono::steady_clock::time_point deadline);
-  std::optional<Result<Adu>> take_frame(std::uint16_t transaction);
+  // `transaction` < 0 accepts any transaction id (pipelined reads match them themselves).
+  asio::awaitable<Result<Adu>> read_frame(int transaction, std::chrono::steady_clock::time_point deadline);
+  std::optional<Result<Adu>> take_frame(int transaction);
+  std::uint16_t next_transaction();
+  asio::awaitable<void> read_pipelined(std::span<const PointConfig> points, const ReadPlan& plan,
+                                       std::vector<Reading>& out);
   asio::awaitable<void> wait_inter_frame_gap();
   asio::awaitable<void> read_batch(std::span<const PointConfig> points, const ReadPlan& plan,
                                    const Batch& batch, std::vector<Reading>& out);

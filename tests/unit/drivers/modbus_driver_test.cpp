@@ -148,6 +148,32 @@ TEST(ModbusDriver, ExceptionInABatchIsNarrowedToThePoint) {
   EXPECT_EQ(f.driver->health().failures, 2u);
 }
 
+TEST(ModbusDriver, PipelinedReadsMatchAnswersByTransactionId) {
+  Fixture f(Framing::kTcp);
+  // Both requests in one write; the answers come back in the other order.
+  f.fake->expect(tcp(1, "03 00 00 00 01") + tcp(2, "03 00 64 00 01"),
+                 {tcp(2, "03 02 00 02") + tcp(1, "03 02 00 01")});
+  // Next read: only the first is answered; the second is read again on its own.
+  f.fake->expect(tcp(3, "03 00 00 00 01") + tcp(4, "03 00 64 00 01"), {tcp(3, "03 02 00 03")});
+  f.fake->expect(tcp(5, "03 00 64 00 01"), {tcp(5, "03 02 00 04")});
+  std::vector<PointConfig> pts{point("a", "hr:0"), point("b", "hr:100")};
+  f.run([&]() -> asio::awaitable<void> {
+    auto s = f.settings(0);
+    s.options["pipeline"] = "4";
+    EXPECT_TRUE(co_await f.driver->start(s));
+    auto r = co_await f.driver->read(pts);
+    CO_ASSERT(r[0].value && r[1].value);
+    EXPECT_EQ(std::get<std::int64_t>(*r[0].value), 1);
+    EXPECT_EQ(std::get<std::int64_t>(*r[1].value), 2);
+    auto again = co_await f.driver->read(pts);
+    CO_ASSERT(again[0].value && again[1].value);
+    EXPECT_EQ(std::get<std::int64_t>(*again[0].value), 3);
+    EXPECT_EQ(std::get<std::int64_t>(*again[1].value), 4);
+  });
+  EXPECT_EQ(f.driver->health().requests, 5u);
+  EXPECT_EQ(f.driver->health().timeouts, 1u);
+}
+
 TEST(ModbusDriver, RtuCrcErrorIsRetriedAndMalformedAnswersCounted) {
   Fixture f(Framing::kRtu);
   std::string corrupt = rtu("03 02 00 09");

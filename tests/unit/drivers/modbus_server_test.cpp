@@ -132,6 +132,19 @@ TEST(ModbusServer, TcpServesEveryTypeAndAcceptsWrites) {
   ModbusDriver driver(io.get_executor(), Framing::kTcp);
   run(io, [&]() -> asio::awaitable<void> {
     co_await read_write_roundtrip(driver, *map, "127.0.0.1:" + std::to_string(*port));
+    // The same points with pipelined requests (4 batches in flight, one answered with exception 2).
+    ModbusDriver pipelined(io.get_executor(), Framing::kTcp);
+    auto ps = settings("127.0.0.1:" + std::to_string(*port));
+    ps.options["pipeline"] = "4";
+    EXPECT_TRUE(co_await pipelined.start(ps));
+    (void)map->set_value(Table::kHoldingRegister, 0, DataType::kUint16, ByteOrder::kABCD, std::int64_t{1500});
+    (void)map->set_value(Table::kHoldingRegister, 8, DataType::kFloat64, ByteOrder::kCDAB, -2.5e10);
+    (void)map->set_registers(Table::kHoldingRegister, 20, std::vector<std::uint16_t>{0b1000});
+    (void)map->set_bits(Table::kCoil, 4, {false});
+    (void)map->set_value(Table::kHoldingRegister, 16, DataType::kString, ByteOrder::kABCD, std::string("CNC-01"), 8);
+    auto pts = sample_points();
+    expect_sample_values(co_await pipelined.read(pts));
+    co_await pipelined.stop();
     // A unit the server does not have: exception 0x0B over TCP.
     ModbusDriver other(io.get_executor(), Framing::kTcp);
     auto s = settings("127.0.0.1:" + std::to_string(*port));
