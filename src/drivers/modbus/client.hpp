@@ -2,7 +2,8 @@
 // TCP/IP Implementation Guide V1.0b) and `modbus-rtu` (RTU framing over a serial line or over
 // TCP, "tcp://host:port"; Modbus over Serial Line V1.02).
 //
-// One request at a time per driver (half-duplex on a serial line; on TCP the transaction id
+// One request at a time per driver unless `pipeline` is set (half-duplex on a serial line; on
+// TCP the transaction id
 // still tells a late answer to an abandoned request from the current one, and such stale
 // frames are dropped). Concurrent read()/write() calls queue on an async lock in arrival
 // order. Everything runs on the executor given at construction.
