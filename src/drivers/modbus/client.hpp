@@ -3,9 +3,8 @@
 // TCP, "tcp://host:port"; Modbus over Serial Line V1.02).
 //
 // One request at a time per driver unless `pipeline` is set (half-duplex on a serial line; on
-// TCP the transaction id
-// still tells a late answer to an abandoned request from the current one, and such stale
-// frames are dropped). Concurrent read()/write() calls queue on an async lock in arrival
+// TCP the transaction id still tells a late answer to an abandoned request from the current
+// one, and such stale frames are dropped). Concurrent read()/write() calls queue on an async lock in arrival
 // order. Everything runs on the executor given at construction.
 //
 // Options (DeviceSettings::options): unit (0-255, default 1; RTU unit 0 = broadcast, writes
