@@ -11,6 +11,8 @@ DEBIAN_PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 curl openssl python3-influxdb
   mosquitto mosquitto-clients python3-paho-mqtt
+  # Modbus peers: pymodbus server/client (serial server needs pyserial-asyncio), socat pty pairs
+  python3-pymodbus python3-serial python3-serial-asyncio socat
   # benchmark peers (started by bench/ on loopback only)
   influxdb victoria-metrics
 )

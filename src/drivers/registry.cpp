@@ -1,5 +1,7 @@
 #include "drivers/registry.hpp"
 
+#include "drivers/modbus/client.hpp"
+
 #include <fmt/format.h>
 
 #include <vector>
@@ -8,7 +10,10 @@ namespace kaiwu::drivers {
 
 std::span<const DriverEntry> registered_drivers() {
   // One line per driver; protocol folders add theirs here.
-  static const std::vector<DriverEntry> entries{};
+  static const std::vector<DriverEntry> entries{
+      {"modbus-tcp", modbus::make_modbus_tcp},
+      {"modbus-rtu", modbus::make_modbus_rtu},
+  };
   return entries;
 }
 

@@ -32,3 +32,11 @@ for t in telemetry_json line_protocol; do
     "$root"/src/core/errc.cpp "$root/tests/fuzz/fuzz_$t.cpp" -o "$out/fuzz_$t"
   echo "built $out/fuzz_$t"
 done
+# Modbus: the codec, point planning and the register map (no asio), with fmt.
+# shellcheck disable=SC2046
+"$cxx" -std=c++2b -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+  -Wno-builtin-macro-redefined -U__cpp_concepts -D__cpp_concepts=202002L \
+  -I"$root/src" "$root"/src/drivers/modbus/codec.cpp "$root"/src/drivers/modbus/points.cpp \
+  "$root"/src/drivers/modbus/register_map.cpp "$root"/src/drivers/point.cpp \
+  "$root/tests/fuzz/fuzz_modbus.cpp" $(pkg-config --cflags --libs fmt) -o "$out/fuzz_modbus"
+echo "built $out/fuzz_modbus"
