@@ -4,11 +4,15 @@
 
 #include <vector>
 
+#include "drivers/dlt645/driver.hpp"
+
 namespace kaiwu::drivers {
 
 std::span<const DriverEntry> registered_drivers() {
   // One line per driver; protocol folders add theirs here.
-  static const std::vector<DriverEntry> entries{};
+  static const std::vector<DriverEntry> entries{
+      {"dlt645", dlt645::make_dlt645_driver},
+  };
   return entries;
 }
 
