@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "drivers/dlt645/driver.hpp"
+#include "drivers/hj212/driver.hpp"
 
 namespace kaiwu::drivers {
 
@@ -12,6 +13,7 @@ std::span<const DriverEntry> registered_drivers() {
   // One line per driver; protocol folders add theirs here.
   static const std::vector<DriverEntry> entries{
       {"dlt645", dlt645::make_dlt645_driver},
+      {"hj212", hj212::make_hj212_driver},
   };
   return entries;
 }
