@@ -239,7 +239,10 @@ Result<std::int64_t> parse_cst_time(std::string_view t) {
   auto num = [&](std::size_t pos, std::size_t n) { return std::stoi(std::string(t.substr(pos, n))); };
   const int y = num(0, 4), mo = num(4, 2), d = num(6, 2), h = num(8, 2), mi = num(10, 2), s = num(12, 2);
   const int ms = t.size() == 17 ? num(14, 3) : 0;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59)
+  static constexpr int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (mo < 1 || mo > 12 || d < 1 || d > kDays[mo - 1] || (mo == 2 && d == 29 && !leap) || h > 23 || mi > 59 ||
+      s > 59)
     return fail(Errc::kInvalidArgument, fmt::format("HJ 212 time '{}' is out of range", t));
   const std::int64_t days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
   return ((days * 24 + h) * 60 + mi) * 60000 + s * 1000 + ms - kCstOffsetMs;

@@ -89,6 +89,9 @@ TEST(Hj212Codec, ChinaStandardTime) {
   EXPECT_EQ(*parse_cst_time("20260101000000") % 86400000, 16 * 3600000);
   EXPECT_FALSE(parse_cst_time("2016080108585"));
   EXPECT_FALSE(parse_cst_time("20161301085857"));
+  EXPECT_FALSE(parse_cst_time("20230229000000"));  // not a leap year
+  EXPECT_TRUE(parse_cst_time("20240229000000"));
+  EXPECT_FALSE(parse_cst_time("20240431000000"));
   EXPECT_FALSE(parse_cst_time("2016080108585x"));
 }
 
