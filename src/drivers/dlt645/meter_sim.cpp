@@ -1,7 +1,10 @@
 #include "drivers/dlt645/meter_sim.hpp"
 
 #include <boost/asio.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <cmath>
 
 #include "drivers/dlt645/data_ids.hpp"
 
@@ -40,6 +43,46 @@ void MeterSim::set_value(const Address& address, DataId id, tsdb::Value value) {
 void MeterSim::set_provider(Provider provider) {
   std::lock_guard lock(mu_);
   provider_ = std::move(provider);
+}
+
+void MeterSim::set_three_phase(const Address& a, const ThreePhase& t) {
+  const double sin_phi = std::sqrt(std::max(0.0, 1.0 - t.power_factor * t.power_factor));
+  double p_total = 0, q_total = 0, s_total = 0;
+  std::lock_guard lock(mu_);
+  auto& m = meters_[a.bytes];
+  for (std::uint32_t phase = 1; phase <= 3; ++phase) {
+    const double u = t.voltage[phase - 1], i = t.current[phase - 1];
+    const double s = u * i / 1000.0, p = s * t.power_factor, q = s * sin_phi;  // kVA, kW, kvar
+    p_total += p, q_total += q, s_total += s;
+    m[0x02010000 | phase << 8] = std::round(u * 10) / 10;
+    m[0x02020000 | phase << 8] = std::round(i * 1000) / 1000;
+    m[0x02030000 | phase << 8] = std::round(p * 1e4) / 1e4;
+    m[0x02040000 | phase << 8] = std::round(q * 1e4) / 1e4;
+    m[0x02050000 | phase << 8] = std::round(s * 1e4) / 1e4;
+    m[0x02060000 | phase << 8] = std::round(t.power_factor * 1000) / 1000;
+  }
+  m[0x02030000] = std::round(p_total * 1e4) / 1e4;
+  m[0x02040000] = std::round(q_total * 1e4) / 1e4;
+  m[0x02050000] = std::round(s_total * 1e4) / 1e4;
+  m[0x02060000] = std::round(t.power_factor * 1000) / 1000;
+  m[0x02800002] = std::round(t.frequency * 100) / 100;
+  m[0x00010000] = std::round(t.forward_energy * 100) / 100;
+  m[0x00020000] = std::round(t.reverse_energy * 100) / 100;
+  m[0x00000000] = std::round((t.forward_energy + t.reverse_energy) * 100) / 100;
+  if (t.clock_ms) {
+    const std::int64_t local_s = *t.clock_ms / 1000 + 8 * 3600;  // China Standard Time
+    std::int64_t days = local_s / 86400;
+    const std::int64_t secs = local_s % 86400;
+    // civil date from days since 1970-01-01
+    days += 719468;
+    const std::int64_t era = days / 146097, doe = days - era * 146097;
+    const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+    const std::int64_t d = doy - (153 * mp + 2) / 5 + 1, mo = mp < 10 ? mp + 3 : mp - 9;
+    const std::int64_t y = yoe + era * 400 + (mo <= 2);
+    m[0x04000101] = fmt::format("{:04}-{:02}-{:02}", y, mo, d);
+    m[0x04000102] = fmt::format("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
+  }
 }
 
 std::optional<tsdb::Value> MeterSim::value(const Address& address, DataId id) const { return lookup(address, id); }

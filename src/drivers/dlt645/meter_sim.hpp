@@ -32,6 +32,17 @@ namespace kaiwu::drivers::dlt645 {
 
 namespace asio = boost::asio;
 
+// A coherent three-phase snapshot, as a real meter would show it at one instant.
+struct ThreePhase {
+  std::array<double, 3> voltage{220.0, 220.0, 220.0};  // V
+  std::array<double, 3> current{0.0, 0.0, 0.0};        // A, negative while exporting
+  double power_factor = 1.0;                           // 0 … 1, same on every phase
+  double frequency = 50.0;                             // Hz
+  double forward_energy = 0.0;                         // kWh, 00-01-00-00
+  double reverse_energy = 0.0;                         // kWh, 00-02-00-00
+  std::optional<std::int64_t> clock_ms;                // meter clock (China Standard Time shown)
+};
+
 class MeterSim {
  public:
   using Provider = std::function<std::optional<tsdb::Value>(const Address&, DataId)>;
@@ -42,6 +53,10 @@ class MeterSim {
   void add_meter(const Address& address);
   void set_value(const Address& address, DataId id, tsdb::Value value);
   void set_provider(Provider provider);
+  // Sets voltages, currents, active/reactive/apparent powers (per phase and total), power
+  // factors, frequency, energies (combined active = forward + reverse) and, with a clock, the
+  // date and time identifiers, all consistent with each other.
+  void set_three_phase(const Address& address, const ThreePhase& snapshot);
   void set_password(std::uint32_t password) { password_ = password; }  // 0xPAP2P1P0
   std::optional<tsdb::Value> value(const Address& address, DataId id) const;
 

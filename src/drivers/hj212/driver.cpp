@@ -59,7 +59,12 @@ Result<std::pair<std::string, std::string>> split_listen(std::string_view listen
   std::string host(listen.substr(0, colon));
   if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
   if (host.empty()) host = "0.0.0.0";
-  return std::make_pair(host, std::string(listen.substr(colon + 1)));
+  const std::string_view port = listen.substr(colon + 1);
+  unsigned v = 0;
+  auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), v);
+  if (ec != std::errc() || p != port.data() + port.size() || v > 65535)
+    return fail(Errc::kInvalidArgument, fmt::format("hj212 listen port '{}' is not a port number", port));
+  return std::make_pair(host, std::string(port));
 }
 
 std::string listen_of(const DeviceSettings& s) {

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <map>
 
 namespace kaiwu::drivers::hj212 {
 
@@ -152,6 +153,66 @@ asio::awaitable<Status> StationSim::send_realtime(std::int64_t data_time_ms, std
 asio::awaitable<Status> StationSim::send_interval(std::string_view cn, std::int64_t data_time_ms,
                                                   std::span<const IntervalValue> values) {
   co_return co_await send(interval_packet(config_, cn, data_time_ms, values, next_qn_ms()));
+}
+
+namespace {
+
+struct Window {
+  double sum = 0, min = 0, max = 0;
+  std::size_t count = 0;
+};
+
+}  // namespace
+
+asio::awaitable<void> StationSim::run(std::string endpoint, StationSchedule schedule, Sampler sampler) {
+  stopped_ = false;
+  asio::steady_timer timer(ex_);
+  sleeping_ = &timer;
+  std::map<std::string, Window> window;
+  std::vector<std::string> order;  // pollutants in first-seen order
+  std::int64_t window_start = now_ms();
+  while (!stopped_) {
+    std::chrono::milliseconds wait = schedule.realtime_interval;
+    if (!socket_.is_open() && !(co_await connect(endpoint))) {
+      wait = schedule.retry_delay;
+    } else {
+      const std::int64_t now = now_ms();
+      const auto values = sampler(now);
+      for (const auto& v : values) {
+        auto [it, fresh] = window.try_emplace(v.code, Window{0, v.rtd, v.rtd, 0});
+        if (fresh) order.push_back(v.code);
+        it->second.sum += v.rtd, it->second.count += 1;
+        it->second.min = std::min(it->second.min, v.rtd), it->second.max = std::max(it->second.max, v.rtd);
+      }
+      bool sent = static_cast<bool>(co_await send_realtime(now, values));
+      if (sent) ++uploads_;
+      if (sent && schedule.minute_interval.count() > 0 && now - window_start >= schedule.minute_interval.count()) {
+        std::vector<IntervalValue> stats;
+        for (const auto& code : order) {
+          const Window& w = window[code];
+          if (w.count > 0) stats.push_back({code, w.sum / static_cast<double>(w.count), w.min, w.max, std::nullopt, "N"});
+        }
+        sent = static_cast<bool>(co_await send_interval(cn::kMinute, window_start, stats));
+        if (sent) ++uploads_;
+        window.clear(), order.clear();
+        window_start = now;
+      }
+      if (!sent) {
+        close();
+        wait = schedule.retry_delay;
+      }
+    }
+    if (stopped_) break;
+    timer.expires_after(wait);
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  sleeping_ = nullptr;
+  close();
+}
+
+void StationSim::stop() {
+  stopped_ = true;
+  if (sleeping_) sleeping_->cancel();
 }
 
 void StationSim::close() {

@@ -7,9 +7,11 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -55,6 +57,15 @@ Packet realtime_packet(const StationConfig& c, std::int64_t data_time_ms, std::s
 Packet interval_packet(const StationConfig& c, std::string_view cn, std::int64_t data_time_ms,
                        std::span<const IntervalValue> values, std::int64_t qn_ms);
 
+// How often a running station uploads (run()).
+struct StationSchedule {
+  std::chrono::milliseconds realtime_interval{30000};  // 2011 real-time data
+  std::chrono::milliseconds minute_interval{60000};    // 2051 statistics of the samples since the last one; 0 = none
+  std::chrono::milliseconds retry_delay{5000};         // after a failed connect or upload
+};
+// Returns the pollutants' current values; called on the station's executor.
+using Sampler = std::function<std::vector<RealtimeValue>(std::int64_t now_ms)>;
+
 class StationSim {
  public:
   StationSim(asio::any_io_executor executor, StationConfig config);
@@ -70,6 +81,13 @@ class StationSim {
   void close();
   bool is_open() const { return socket_.is_open(); }
 
+  // Uploads until stop(): real-time data every realtime_interval and the minute statistics
+  // (Min/Avg/Max of the real-time samples, DataTime = start of the window) every
+  // minute_interval; reconnects after retry_delay when the platform is away.
+  asio::awaitable<void> run(std::string endpoint, StationSchedule schedule, Sampler sampler);
+  void stop();
+  std::uint64_t uploads() const { return uploads_; }  // packets sent successfully by run()
+
   std::uint64_t acks() const { return acks_; }
   const std::vector<Packet>& replies() const { return replies_; }  // every packet received, in order
 
@@ -83,6 +101,9 @@ class StationSim {
   std::vector<Packet> replies_;
   std::uint64_t acks_ = 0;
   std::int64_t last_qn_ms_ = 0;
+  std::uint64_t uploads_ = 0;
+  bool stopped_ = false;
+  asio::steady_timer* sleeping_ = nullptr;  // the timer run() waits on, cancelled by stop()
 };
 
 }  // namespace kaiwu::drivers::hj212

@@ -237,6 +237,50 @@ TEST(Dlt645Driver, UnknownMeterTimesOutAndReconnectsAfterServerLoss) {
   });
 }
 
+asio::awaitable<void> read_three_phase(Dlt645Driver& driver, std::uint16_t port) {
+  EXPECT_TRUE(co_await driver.start(settings("127.0.0.1:" + std::to_string(port), "7")));
+  const std::vector<PointConfig> points{point("p", "02-03-00-00"), point("pc", "02-03-03-00"), point("ic", "02-02-03-00"),
+                                        point("ub", "02-01-02-00"), point("pf", "02-06-00-00"), point("e", "00-00-00-00"),
+                                        point("date", "04-00-01-01"), point("time", "04-00-01-02"), point("f", "02-80-00-02")};
+  auto r = co_await driver.read(points);
+  EXPECT_DOUBLE_EQ(number(r[0]), 3.7368);  // (230·10 + 231·10 + 229·(−2)) · 0.9 / 1000
+  EXPECT_DOUBLE_EQ(number(r[1]), -0.4122);
+  EXPECT_DOUBLE_EQ(number(r[2]), -2.0);
+  EXPECT_DOUBLE_EQ(number(r[3]), 231.0);
+  EXPECT_DOUBLE_EQ(number(r[4]), 0.9);
+  EXPECT_DOUBLE_EQ(number(r[5]), 1500.75);
+  EXPECT_EQ(std::get<std::string>(*r[6].value), "2026-11-26");
+  EXPECT_EQ(std::get<std::string>(*r[7].value), "10:30:00");
+  EXPECT_DOUBLE_EQ(number(r[8]), 50.01);
+  co_await driver.stop();
+}
+
+// The virtual factory's view of a meter: one coherent three-phase snapshot.
+TEST(Dlt645Driver, ThreePhaseSnapshotIsConsistent) {
+  asio::io_context io;
+  MeterSim sim;
+  ThreePhase t;
+  t.voltage = {230.0, 231.0, 229.0};
+  t.current = {10.0, 10.0, -2.0};
+  t.power_factor = 0.9;
+  t.frequency = 50.01;
+  t.forward_energy = 1500.25;
+  t.reverse_energy = 0.5;
+  t.clock_ms = 1795660200000;  // 2026-11-26 10:30:00 in Beijing
+  sim.set_three_phase(addr("7"), t);
+  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  asio::co_spawn(io, serve_meters(sim, acceptor), asio::detached);
+  Dlt645Driver driver(io.get_executor());
+  bool done = false;
+  asio::co_spawn(io, read_three_phase(driver, acceptor.local_endpoint().port()), [&](std::exception_ptr e) {
+    done = true;
+    sim.stop();
+    if (e) std::rethrow_exception(e);
+  });
+  io.run();
+  EXPECT_TRUE(done);
+}
+
 asio::awaitable<void> serve_pty(MeterSim& sim, asio::posix::stream_descriptor& master) {
   co_await sim.serve_stream(master);
 }

@@ -68,6 +68,9 @@ TEST(Hj212Driver, IsRegisteredAndValidates) {
   EXPECT_EQ((*d)->validate(no_mn, points).error().code, Errc::kInvalidArgument);
   points.push_back(point("bad", "hr:0"));
   EXPECT_NE((*d)->validate(listener_settings(), points).error().message.find("'bad'"), std::string::npos);
+  DeviceSettings bad_port = listener_settings();
+  bad_port.options["listen"] = "127.0.0.1:http";
+  EXPECT_NE((*d)->validate(bad_port, {}).error().message.find("port"), std::string::npos);
   points.back().address = "9999/a21026-Avg";
   EXPECT_FALSE((*d)->validate(listener_settings(), points));
 }
@@ -332,6 +335,44 @@ TEST(Hj212Driver, SeveralPacketsPerReadAndPacketsSplitAcrossReads) {
   asio::io_context io;
   Hj212Driver driver(io.get_executor());
   run(io, batched_and_split(driver));
+}
+
+asio::awaitable<void> running_station(Hj212Driver& driver, StationSim& sim, int& samples) {
+  auto ex = co_await asio::this_coro::executor;
+  EXPECT_TRUE(co_await driver.start(listener_settings()));
+  const StationSchedule schedule{20ms, 100ms, 50ms};
+  auto sampler = [&samples](std::int64_t) {
+    ++samples;
+    return std::vector<RealtimeValue>{{"a21026", static_cast<double>(samples), "N"}};
+  };
+  asio::co_spawn(ex, sim.run(port_of(driver), schedule, sampler), asio::detached);
+  const std::vector<PointConfig> stats{point("min", "2051/a21026-Min"), point("avg", "2051/a21026-Avg"),
+                                       point("max", "2051/a21026-Max"), point("rtd", "a21026-Rtd")};
+  auto r = co_await read_when_ready(driver, stats);
+  sim.stop();
+  asio::steady_timer settle(ex, 50ms);
+  co_await settle.async_wait(kAsTuple);
+  r = co_await driver.read(stats);
+  const double min = number(r[0]), avg = number(r[1]), max = number(r[2]), rtd = number(r[3]);
+  // The samples are 1, 2, 3 … so a window's average is the middle of its min and max.
+  EXPECT_GE(min, 1.0);
+  EXPECT_LT(min, max);
+  EXPECT_DOUBLE_EQ(avg, (min + max) / 2);
+  EXPECT_GE(rtd, max);
+  EXPECT_DOUBLE_EQ(rtd, static_cast<double>(samples));
+  EXPECT_EQ(driver.stats().packets, sim.uploads());
+  EXPECT_EQ(driver.stats().acks_sent, sim.uploads());
+  co_await driver.stop();
+}
+
+TEST(Hj212Driver, RunningStationUploadsRealtimeAndMinuteStatistics) {
+  asio::io_context io;
+  Hj212Driver driver(io.get_executor());
+  StationSim sim(io.get_executor(), station());
+  int samples = 0;
+  run(io, running_station(driver, sim, samples));
+  EXPECT_GE(samples, 6);
+  EXPECT_GE(sim.uploads(), 7u);  // the samples and at least one minute packet
 }
 
 }  // namespace
