@@ -1,6 +1,7 @@
 #include "drivers/hj212/driver.hpp"
 
 #include <boost/asio.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -12,6 +13,7 @@ namespace kaiwu::drivers::hj212 {
 namespace {
 
 using tcp = asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
 constexpr auto kAsTuple = asio::as_tuple(asio::use_awaitable);
 
 std::int64_t now_ms() {
@@ -26,7 +28,8 @@ const DriverInfo kInfo{
     R"("listen":{"type":"string","description":"host:port to listen on, e.g. 0.0.0.0:9212"},)"
     R"("mn":{"type":"string","description":"the station's MN code"},)"
     R"("pw":{"type":"string","description":"access password the station must send, optional"},)"
-    R"("max_connections":{"type":"string","pattern":"^[0-9]+$","default":"16"}}})",
+    R"("max_connections":{"type":"string","pattern":"^[0-9]+$","default":"16"},)"
+    R"("idle_timeout_ms":{"type":"string","pattern":"^[0-9]+$","default":"600000"}}})",
     true};
 
 bool is_data_command(std::string_view cn) {
@@ -111,6 +114,12 @@ Status Hj212Driver::validate(const DeviceSettings& settings, std::span<const Poi
     if (ec != std::errc() || p != m->second.data() + m->second.size() || v == 0 || v > 10000)
       return fail(Errc::kInvalidArgument, "hj212 option max_connections must be 1-10000");
   }
+  if (auto m = settings.options.find("idle_timeout_ms"); m != settings.options.end()) {
+    unsigned long v = 0;
+    auto [p, ec] = std::from_chars(m->second.data(), m->second.data() + m->second.size(), v);
+    if (ec != std::errc() || p != m->second.data() + m->second.size() || v == 0)
+      return fail(Errc::kInvalidArgument, "hj212 option idle_timeout_ms must be a positive number");
+  }
   for (const auto& p : points) KAIWU_TRY_STATUS(check_point_address(p));
   return ok();
 }
@@ -122,6 +131,8 @@ asio::awaitable<Status> Hj212Driver::start(DeviceSettings settings) {
   if (auto it = settings_.options.find("pw"); it != settings_.options.end()) pw_ = it->second;
   if (auto it = settings_.options.find("max_connections"); it != settings_.options.end())
     max_connections_ = std::stoul(it->second);
+  if (auto it = settings_.options.find("idle_timeout_ms"); it != settings_.options.end())
+    idle_timeout_ = std::chrono::milliseconds(std::stoul(it->second));
   const auto [host, port] = *split_listen(listen_of(settings_));
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(host, ec);
@@ -176,7 +187,13 @@ asio::awaitable<void> Hj212Driver::session(std::shared_ptr<tcp::socket> socket) 
   std::array<std::byte, 1024> chunk;
   bool open = true;
   while (open) {
-    auto [ec, n] = co_await socket->async_read_some(asio::buffer(chunk), kAsTuple);
+    asio::steady_timer idle(ex_, idle_timeout_);
+    auto got = co_await (socket->async_read_some(asio::buffer(chunk), kAsTuple) || idle.async_wait(kAsTuple));
+    if (got.index() == 1) {  // a silent connection gives its slot back
+      ++stats_.idle_closed;
+      break;
+    }
+    auto [ec, n] = std::get<0>(got);
     if (ec) break;
     buffer.insert(buffer.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(n));
     std::string replies;

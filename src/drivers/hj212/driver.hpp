@@ -8,7 +8,8 @@
 // returns the latest value of each point; subscribe() pushes readings as packets arrive.
 // Malformed input (garbage, bad length, bad CRC, malformed CP) is counted and skipped: the
 // connection survives, other stations are unaffected. Buffers are bounded by the 1024-byte
-// packet limit; at most `max_connections` (default 16) connections at once.
+// packet limit; at most `max_connections` (default 16) connections at once, each closed after
+// `idle_timeout_ms` (default 600000) without a byte.
 //
 // Every coroutine and the sink run on the executor given at construction.
 #pragma once
@@ -33,6 +34,7 @@ class Hj212Driver final : public Driver {
     std::uint64_t bad_packets = 0;  // garbage, bad length, CRC, malformed segment or CP
     std::uint64_t acks_sent = 0;
     std::uint64_t refused = 0;      // connections over max_connections
+    std::uint64_t idle_closed = 0;  // connections closed after idle_timeout_ms without a byte
   };
 
   explicit Hj212Driver(asio::any_io_executor executor);
@@ -66,6 +68,7 @@ class Hj212Driver final : public Driver {
   DeviceSettings settings_;
   std::string mn_, pw_;
   std::size_t max_connections_ = 16;
+  std::chrono::milliseconds idle_timeout_{600000};
   std::unique_ptr<asio::ip::tcp::acceptor> acceptor_;
   std::uint16_t port_ = 0;
   bool accepting_ = false;
