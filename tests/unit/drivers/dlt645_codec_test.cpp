@@ -204,6 +204,22 @@ TEST(Dlt645Codec, RejectsCorruptFrames) {
   EXPECT_FALSE(parse_read_response(read_request(addr("1"), 0), 0));
 }
 
+// Read follow-up data (12H/92H): the reply ends with the frame sequence number SEQ, and D5 says
+// whether more frames follow.
+TEST(Dlt645Codec, FollowUpFrames) {
+  const Address a = addr("1");
+  EXPECT_EQ(read_follow_request(a, 0x00010000, 2).data, (std::vector<std::uint8_t>{0x00, 0x00, 0x01, 0x00, 0x02}));
+  Frame more{a, 0xB1, {0x00, 0x00, 0x01, 0x00, 0x42, 0x06, 0x12, 0x00}};  // 91H with D5: more to come
+  auto r = parse_read_response(more, 0x00010000);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->follows);
+  Frame last{a, 0x92, {0x00, 0x00, 0x01, 0x00, 0x11, 0x22, 0x02}};  // 92H, SEQ = 2
+  r = parse_read_response(last, 0x00010000);
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->follows);
+  EXPECT_EQ(r->value, (std::vector<std::uint8_t>{0x11, 0x22}));
+}
+
 TEST(Dlt645Scan, SkipsGarbageAndWaitsForSplitFrames) {
   const std::string frame = hex("68 25 04 03 02 01 00 68 91 08 33 33 34 33 75 39 45 33 8B 16");
   const std::string noisy = std::string("\x00\x68\x13\xFE\xFE", 5) + frame + "tail";

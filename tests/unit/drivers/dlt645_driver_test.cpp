@@ -4,6 +4,11 @@
 
 #include <gtest/gtest.h>
 
+// GCC 12 reports asio's awaitable frame allocator as mismatched new/delete in large test
+// coroutines, depending on inlining (a false positive: the frame's operator new and delete
+// are a matching pair); it is silenced here only.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
 #include <boost/asio.hpp>
 
 #include <pty.h>
@@ -78,7 +83,8 @@ TEST(Dlt645Driver, ScriptedLineWithNoiseSplitsRetriesAndAbnormalReply) {
   const Address a = addr("123456789012");
   const std::string ua_req = encode(read_request(a, 0x02010100));
   const std::string ua_rsp = encode(read_response(a, 0x02010100, std::vector<std::uint8_t>{0x01, 0x22}), 2);
-  line->expect(ua_req, {std::string("\x00\x11\x68", 3), ua_rsp.substr(0, 7), ua_rsp.substr(7)});
+  // On a two-wire RS-485 line the master hears its own request before the meter's reply.
+  line->expect(ua_req, {ua_req + std::string("\x00\x11\x68", 3), ua_rsp.substr(0, 7), ua_rsp.substr(7)});
   const std::string ia_req = encode(read_request(a, 0x02020100));
   line->expect(ia_req, {});  // silent: timeout, then the retry is answered
   line->expect(ia_req, {encode(read_response(a, 0x02020100, std::vector<std::uint8_t>{0x00, 0x15, 0x80}), 0)});
