@@ -11,6 +11,8 @@
 // - L: data length (≤ 200 for reads, ≤ 50 for writes);
 // - DATA: every byte transmitted +0x33 (mod 256) and received −0x33;
 // - CS: sum of all bytes from the first 68 to the end of DATA, mod 256.
+// Clause references name chapters of the standard: §5 数据链路层 (link layer), §7 应用层
+// (application layer), 附录A (data identifier tables).
 #pragma once
 
 #include <array>

@@ -10,7 +10,7 @@ namespace kaiwu::drivers::dlt645 {
 
 namespace {
 
-// 附录A 表A.3 变量数据标识编码表 and 表A.5 参变量数据标识编码表 (common items).
+// 附录A: 变量数据标识编码表 and 参变量数据标识编码表 (common items).
 constexpr std::array<DataFormat, 36> kTable{{
     {0x02010100, "phase A voltage", ValueKind::kNumber, 2, 1, false, "V"},
     {0x02010200, "phase B voltage", ValueKind::kNumber, 2, 1, false, "V"},
@@ -50,7 +50,7 @@ constexpr std::array<DataFormat, 36> kTable{{
     {0x04000401, "communication address", ValueKind::kDigits, 6, 0, false, ""},
 }};
 
-// 附录A 表A.1 电能量数据标识编码表: DI3=00, DI2 = kind, DI1 = tariff (00 total, 01-3F),
+// 附录A 电能量数据标识编码表: DI3=00, DI2 = kind, DI1 = tariff (00 total, 01-3F),
 // DI0 = settlement month (00 current, 01-0C). Every item XXXXXX.XX, 4 bytes; combined
 // energies carry a sign in their highest bit.
 struct EnergyKind {
@@ -119,7 +119,7 @@ Result<tsdb::Value> decode_value(const DataFormat& f, std::span<const std::uint8
     case ValueKind::kNumber: {
       std::vector<std::uint8_t> digits(bytes.begin(), bytes.end());
       bool negative = false;
-      if (f.is_signed) {  // 表A.3 注: 最高位为符号位, 0 正 1 负
+      if (f.is_signed) {  // 附录A notes: 最高位为符号位, 0 正 1 负
         negative = (digits.back() & 0x80) != 0;
         digits.back() &= 0x7F;
       }

@@ -1,5 +1,5 @@
 // DL/T 645-2007 data identifiers (附录A 数据编码表) and their value formats: BCD, signed BCD
-// (highest bit of the most significant byte is the sign, §附录A 表A.3 注), fixed decimal
+// (highest bit of the most significant byte is the sign, per the notes of 附录A), fixed decimal
 // places, dates and times. Sans-I/O.
 #pragma once
 

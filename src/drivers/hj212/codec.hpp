@@ -1,6 +1,6 @@
 // HJ 212-2017 (污染物在线监控(监测)系统数据传输标准) packet codec, sans-I/O.
 //
-// Packet (§6.3.1 通讯包结构组成), ASCII:
+// Packet (§6.3 通讯包结构组成), ASCII:
 //   "##" + data length (4 decimal digits, 0000-1024) + data segment + CRC (4 hex digits) + CR LF
 // Data segment (§6.3 数据段结构组成), fields separated by ';':
 //   QN=YYYYMMDDhhmmsszzz;ST=..;CN=....;PW=......;MN=........;Flag=..;[PNUM=..;PNO=..;]CP=&&…&&
@@ -24,7 +24,7 @@
 
 namespace kaiwu::drivers::hj212 {
 
-inline constexpr std::size_t kMaxDataLength = 1024;  // §6.3.1: 数据段长度 0 ≤ n ≤ 1024
+inline constexpr std::size_t kMaxDataLength = 1024;  // §6.3: 数据段长度 0 ≤ n ≤ 1024
 inline constexpr std::size_t kOverhead = 2 + 4 + 4 + 2;  // ## + length + CRC + CR LF
 inline constexpr std::size_t kMaxPacketSize = kMaxDataLength + kOverhead;
 

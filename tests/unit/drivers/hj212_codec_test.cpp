@@ -11,7 +11,7 @@ namespace {
 
 std::span<const std::byte> bytes(std::string_view s) { return std::as_bytes(std::span<const char>(s.data(), s.size())); }
 
-// The example packet printed in HJ 212-2017 (通讯包结构 example, §6.3.1; CN=1062 sets the
+// The example packet printed in HJ 212-2017 (通讯包结构 example in §6.3; CN=1062 sets the
 // real-time data interval as in 附录C): its CRC 1C80 checks the 附录A algorithm.
 constexpr std::string_view kStandardExample =
     "##0101QN=20160801085857223;ST=32;CN=1062;PW=100000;MN=010000A8900016F000169DC0;Flag=5;"
