@@ -13,6 +13,7 @@ namespace kaiwu::drivers::dlt645 {
 namespace {
 
 constexpr auto kAsTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::uint8_t kMaxFollowUps = 16;  // bounds a value spread over follow-up frames
 
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -178,6 +179,24 @@ asio::awaitable<Result<tsdb::Value>> Dlt645Driver::read_point(const PointConfig&
   if (!response) {
     note(std::unexpected(response.error()));
     co_return std::unexpected(response.error());
+  }
+  // D5 set: the rest comes in follow-up frames, asked for with 12H and a sequence number.
+  for (std::uint8_t seq = 1; response->follows; ++seq) {
+    if (seq > kMaxFollowUps) {
+      auto e = fail(Errc::kResourceExhausted, fmt::format("meter sent more than {} follow-up frames for {}",
+                                                          kMaxFollowUps, point.address));
+      note(std::unexpected(e.error()));
+      co_return e;
+    }
+    auto next = co_await transact(read_follow_request(address_, *id, seq));
+    if (!next) co_return std::unexpected(next.error());
+    auto more = parse_read_response(*next, *id);
+    if (!more) {
+      note(std::unexpected(more.error()));
+      co_return std::unexpected(more.error());
+    }
+    response->value.insert(response->value.end(), more->value.begin(), more->value.end());
+    response->follows = more->follows;
   }
   Result<tsdb::Value> raw = fail(Errc::kInternal, "unset");
   if (auto format = find_format(*id)) {

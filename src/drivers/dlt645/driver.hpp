@@ -6,7 +6,8 @@
 // Point address: the data identifier, "02-01-01-00". The line is half-duplex: one request per
 // identifier, one at a time (concurrent read/write calls queue on an async lock); a request
 // that times out or gets a corrupt frame is repeated `retries` times; a meter's abnormal
-// response fails that point only. Runs on the executor it was constructed with.
+// response fails that point only; a reply flagged "more follows" (D5) is completed with
+// follow-up reads (12H). Runs on the executor it was constructed with.
 #pragma once
 
 #include <boost/asio/experimental/channel.hpp>

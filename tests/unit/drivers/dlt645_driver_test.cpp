@@ -134,6 +134,31 @@ TEST(Dlt645Driver, CorruptReplyIsRetriedThenReported) {
   EXPECT_EQ(driver.health().failures, 2u);
 }
 
+// A value spread over a first frame (B1H: D5 set) and a follow-up frame (12H → 92H, SEQ=1).
+TEST(Dlt645Driver, ChainsFollowUpFrames) {
+  asio::io_context io;
+  auto fake = std::make_unique<FakeTransport>();
+  FakeTransport* line = fake.get();
+  const Address a = addr("1");
+  const DataId id = 0x06000001;  // not in the table: read as plain BCD digits
+  Frame first = read_response(a, id, std::vector<std::uint8_t>{0x78, 0x56});
+  first.control |= control::kFollows;
+  Frame second{a, 0x92, {0x01, 0x00, 0x00, 0x06, 0x34, 0x12, 0x01}};
+  line->expect(encode(read_request(a, id)), {encode(first)});
+  line->expect(encode(read_follow_request(a, id, 1)), {encode(second)});
+  Dlt645Driver driver(io.get_executor(), std::move(fake));
+  std::vector<Reading> readings;
+  run(io, [&]() -> asio::awaitable<void> {
+    EXPECT_TRUE(co_await driver.start(settings("unused:1", "1")));
+    std::vector<PointConfig> points{point("record", "06-00-00-01")};
+    readings = co_await driver.read(points);
+  });
+  EXPECT_TRUE(line->done()) << line->mismatch();
+  ASSERT_EQ(readings.size(), 1u);
+  ASSERT_TRUE(readings[0].value) << readings[0].value.error().message;
+  EXPECT_EQ(std::get<std::int64_t>(*readings[0].value), 12345678);  // bytes 78 56 34 12, low first
+}
+
 asio::awaitable<void> serve_meters(MeterSim& sim, tcp::acceptor& acceptor) { co_await sim.serve(acceptor); }
 
 asio::awaitable<void> read_and_write(Dlt645Driver& driver, MeterSim& sim, std::uint16_t port) {
