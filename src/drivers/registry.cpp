@@ -6,6 +6,9 @@
 
 #include <vector>
 
+#include "drivers/dlt645/driver.hpp"
+#include "drivers/hj212/driver.hpp"
+
 namespace kaiwu::drivers {
 
 std::span<const DriverEntry> registered_drivers() {
@@ -13,6 +16,8 @@ std::span<const DriverEntry> registered_drivers() {
   static const std::vector<DriverEntry> entries{
       {"modbus-tcp", modbus::make_modbus_tcp},
       {"modbus-rtu", modbus::make_modbus_rtu},
+      {"dlt645", dlt645::make_dlt645_driver},
+      {"hj212", hj212::make_hj212_driver},
   };
   return entries;
 }

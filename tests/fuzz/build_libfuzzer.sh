@@ -40,3 +40,13 @@ done
   "$root"/src/drivers/modbus/register_map.cpp "$root"/src/drivers/point.cpp \
   "$root/tests/fuzz/fuzz_modbus.cpp" $(pkg-config --cflags --libs fmt) -o "$out/fuzz_modbus"
 echo "built $out/fuzz_modbus"
+# The DL/T 645 and HJ 212 codecs need their own sources, Errc and fmt.
+for t in dlt645 hj212; do
+  srcs="$root/src/drivers/$t/codec.cpp"
+  [ "$t" = dlt645 ] && srcs="$srcs $root/src/drivers/dlt645/data_ids.cpp"
+  # shellcheck disable=SC2086
+  "$cxx" -std=c++2b -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+    -Wno-builtin-macro-redefined -U__cpp_concepts -D__cpp_concepts=202002L \
+    -I"$root/src" $srcs "$root"/src/core/errc.cpp "$root/tests/fuzz/fuzz_$t.cpp" -lfmt -o "$out/fuzz_$t"
+  echo "built $out/fuzz_$t"
+done
