@@ -4,11 +4,15 @@
 
 #include <vector>
 
+#include "drivers/opcua/driver.hpp"
+
 namespace kaiwu::drivers {
 
 std::span<const DriverEntry> registered_drivers() {
   // One line per driver; protocol folders add theirs here.
-  static const std::vector<DriverEntry> entries{};
+  static const std::vector<DriverEntry> entries{
+      {"opcua", opcua::make_driver},
+  };
   return entries;
 }
 
