@@ -10,7 +10,29 @@ namespace kaiwu::drivers::opcua {
 
 namespace {
 
+// The Scalar alternative each built-in type is held in (types.hpp), so a hand-built Variant
+// with a mismatched element is an error rather than an exception.
+std::size_t expected_index(BuiltinType type) {
+  switch (type) {
+    case BuiltinType::kBoolean: return 1;
+    case BuiltinType::kSByte: case BuiltinType::kInt16: case BuiltinType::kInt32: case BuiltinType::kInt64:
+    case BuiltinType::kDateTime: return 2;
+    case BuiltinType::kByte: case BuiltinType::kUInt16: case BuiltinType::kUInt32: case BuiltinType::kUInt64:
+    case BuiltinType::kStatusCode: return 3;
+    case BuiltinType::kFloat: case BuiltinType::kDouble: return 4;
+    case BuiltinType::kString: case BuiltinType::kXmlElement: case BuiltinType::kByteString: return 5;
+    case BuiltinType::kGuid: return 6;
+    case BuiltinType::kNodeId: return 7;
+    case BuiltinType::kQualifiedName: return 9;
+    case BuiltinType::kLocalizedText: return 10;
+    default: return 0;
+  }
+}
+
 Result<tsdb::Value> scalar_to_value(BuiltinType type, const Scalar& s) {
+  if (expected_index(type) != 0 && s.index() != expected_index(type)) {
+    return fail(Errc::kInvalidArgument, fmt::format("OPC UA {} value holds another type", builtin_type_name(type)));
+  }
   switch (type) {
     case BuiltinType::kBoolean: return std::get<bool>(s);
     case BuiltinType::kSByte:
