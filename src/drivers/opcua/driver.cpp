@@ -261,7 +261,7 @@ class OpcUaDriver final : public Driver {
       MonitoredItemCreate m;
       m.node = *parse_node_id(subscribed_[i].address);
       m.client_handle = static_cast<std::uint32_t>(i);
-      m.sampling_interval_ms = sampling_interval_ms_ != 0 ? sampling_interval_ms_ : -1;
+      m.sampling_interval_ms = sampling_interval_ms_ != 0 ? sampling_interval_ms_ : publishing_interval_ms_;
       items.push_back(std::move(m));
     }
     auto results = co_await client_->create_monitored_items(subscription_id_, items);

@@ -2,6 +2,8 @@
 // of OPC 10000-6 (Part 6) and hostile inputs that must be rejected, never crash.
 #include <gtest/gtest.h>
 
+#include <boost/asio/io_context.hpp>
+
 #include <fmt/format.h>
 
 #include <fstream>
@@ -355,6 +357,52 @@ TEST(OpcUaPeerBytes, NodeOpcUaResponsesDecode) {
   ASSERT_TRUE(open) << open.error().message;
   EXPECT_NE(open->channel_id, 0u);
   EXPECT_GT(open->revised_lifetime, 0u);
+}
+
+}  // namespace
+}  // namespace kaiwu::drivers::opcua
+
+namespace kaiwu::drivers::opcua {
+namespace {
+
+TEST(OpcUaDriver, ValidatesOptionsAndAddressesWithoutIo) {
+  boost::asio::io_context io;
+  auto driver = make_driver(io.get_executor());
+  EXPECT_EQ(driver->info().name, "opcua");
+  EXPECT_TRUE(driver->info().can_subscribe);
+  EXPECT_NE(driver->info().settings_schema.find("Basic256Sha256"), std::string::npos);
+  DeviceSettings s;
+  s.endpoint = "127.0.0.1:4840";
+  PointConfig good;
+  good.key = "speed";
+  good.address = "ns=2;s=Speed";
+  PointConfig bad = good;
+  bad.key = "broken";
+  bad.address = "ns=2;x=1";
+  std::vector<PointConfig> points{good};
+  EXPECT_TRUE(driver->validate(s, points));
+  points.push_back(bad);
+  auto r = driver->validate(s, points);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("broken"), std::string::npos);
+  points.pop_back();
+  for (auto [key, value] : std::vector<std::pair<std::string, std::string>>{
+           {"security", "Basic128"}, {"mode", "Sign"}, {"password", "x"}, {"subscribe", "yes"},
+           {"publishing_interval", "5"}, {"publishing_interval", "abc"}}) {
+    DeviceSettings o = s;
+    o.options[key] = value;
+    auto v = driver->validate(o, points);
+    EXPECT_FALSE(v) << key << "=" << value;
+    if (!v) {
+      EXPECT_EQ(v.error().code, Errc::kInvalidArgument);
+    }
+  }
+  DeviceSettings secure = s;
+  secure.options = {{"security", "Basic256Sha256"}, {"mode", "Sign"}, {"username", "u"}, {"password", "p"}};
+  EXPECT_TRUE(driver->validate(secure, points));
+  DeviceSettings url = s;
+  url.endpoint = "opc.tcp://plc";
+  EXPECT_FALSE(driver->validate(url, points));
 }
 
 }  // namespace

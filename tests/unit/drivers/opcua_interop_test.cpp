@@ -4,6 +4,7 @@
 
 #include <boost/asio.hpp>
 
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -37,6 +38,68 @@ void run(asio::io_context& io, F coroutine) {
   io.run();
   ASSERT_TRUE(done);
 }
+
+
+// A TCP relay in front of the server whose connections the test can cut (a lost network).
+class CuttableProxy {
+ public:
+  CuttableProxy(asio::io_context& io, int upstream_port)
+      : io_(io), acceptor_(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
+        upstream_port_(upstream_port) {
+    asio::co_spawn(io, accept_loop(), asio::detached);
+  }
+  int port() const { return acceptor_.local_endpoint().port(); }
+  void cut() {
+    for (auto& s : sockets_) {
+      boost::system::error_code ec;
+      s->close(ec);
+    }
+    sockets_.clear();
+    ++cuts_;
+  }
+  void stop() {
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+    cut();
+  }
+
+ private:
+  using Socket = std::shared_ptr<asio::ip::tcp::socket>;
+  asio::awaitable<void> accept_loop() {
+    for (;;) {
+      auto [ec, client] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
+      if (ec) co_return;
+      auto down = std::make_shared<asio::ip::tcp::socket>(std::move(client));
+      auto up = std::make_shared<asio::ip::tcp::socket>(io_);
+      auto [cec] = co_await up->async_connect(
+          asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(upstream_port_)),
+          asio::as_tuple(asio::use_awaitable));
+      if (cec) continue;
+      sockets_.push_back(down);
+      sockets_.push_back(up);
+      asio::co_spawn(io_, relay(down, up), asio::detached);
+      asio::co_spawn(io_, relay(up, down), asio::detached);
+    }
+  }
+  static asio::awaitable<void> relay(Socket from, Socket to) {
+    std::array<char, 16384> buf;
+    for (;;) {
+      auto [ec, n] = co_await from->async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
+      if (ec) break;
+      auto [wec, w] = co_await asio::async_write(*to, asio::buffer(buf.data(), n), asio::as_tuple(asio::use_awaitable));
+      if (wec) break;
+    }
+    boost::system::error_code ignored;
+    to->close(ignored);
+    from->close(ignored);
+  }
+
+  asio::io_context& io_;
+  asio::ip::tcp::acceptor acceptor_;
+  int upstream_port_;
+  std::vector<Socket> sockets_;
+  int cuts_ = 0;
+};
 
 class NodeOpcUaServer : public ::testing::Test {
  protected:
@@ -314,6 +377,56 @@ TEST_F(NodeOpcUaServer, RenewsTheSecureChannelToken) {
     EXPECT_GE(client.renewals(), 1u);  // node-opcua revises short lifetimes upwards
     co_await client.close();
   });
+}
+
+
+TEST_F(NodeOpcUaServer, ReconnectsAfterTheConnectionIsLostAndResumesTheSubscription) {
+  asio::io_context io;
+  CuttableProxy proxy(io, port_);
+  auto driver = *drivers::make_driver("opcua", io.get_executor());
+  auto device = settings({{"security", "Basic256Sha256"}, {"mode", "SignAndEncrypt"}, {"publishing_interval", "100"},
+                          {"sampling_interval", "50"}});
+  device.endpoint = "opc.tcp://127.0.0.1:" + std::to_string(proxy.port()) + "/kaiwu";
+  std::vector<PointConfig> polled{point("speed", "ns=1;s=Speed", DataType::kFloat64)};
+  std::vector<PointConfig> pushed{point("counter", "ns=1;s=Counter", DataType::kUint32)};
+  std::vector<std::int64_t> before;
+  std::vector<std::int64_t> after;
+  bool was_cut = false;
+  run(io, [&]() -> asio::awaitable<void> {
+    auto started = co_await driver->start(device);
+    EXPECT_TRUE(started) << started.error().message;
+    if (!started) co_return;
+    auto subscribed = co_await driver->subscribe(pushed, [&](std::vector<Reading> readings) {
+      for (auto& r : readings) {
+        if (r.value) (was_cut ? after : before).push_back(std::get<std::int64_t>(*r.value));
+      }
+    });
+    EXPECT_TRUE(subscribed);
+    asio::steady_timer wait(io, 600ms);
+    co_await wait.async_wait(asio::use_awaitable);
+    proxy.cut();
+    was_cut = true;
+    wait.expires_after(100ms);
+    co_await wait.async_wait(asio::use_awaitable);
+    EXPECT_FALSE(driver->health().connected);
+    // The next read reconnects (new channel, session, subscription) and succeeds.
+    auto readings = co_await driver->read(polled);
+    EXPECT_TRUE(readings[0].value) << readings[0].value.error().message;
+    if (readings[0].value) {
+      EXPECT_EQ(std::get<double>(*readings[0].value), 1234.5);
+    }
+    wait.expires_after(1000ms);
+    co_await wait.async_wait(asio::use_awaitable);
+    EXPECT_TRUE(driver->health().connected);
+    EXPECT_GE(driver->health().reconnects, 1u);
+    co_await driver->stop();
+    proxy.stop();
+  });
+  EXPECT_GE(before.size(), 3u);
+  EXPECT_GE(after.size(), 3u);  // the subscription was re-created on the new session
+  if (!before.empty() && !after.empty()) {
+    EXPECT_GT(after.back(), before.back());
+  }
 }
 
 }  // namespace
