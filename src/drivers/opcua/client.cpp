@@ -152,6 +152,15 @@ Result<SecurityConfig> Client::security_for(const EndpointDescription* endpoint)
   s.client_private_key = identity_->private_key;
   s.client_certificate = identity_->certificate.der;
   s.server_certificate = KAIWU_TRY(parse_certificate(endpoint->server_certificate));
+  // Part 4 §6.1.3: the certificate must be valid now and name the server's ApplicationUri.
+  if (!s.server_certificate.time_valid) {
+    return fail(Errc::kPermissionDenied, "OPC UA server certificate is expired or not yet valid");
+  }
+  if (s.server_certificate.application_uri != endpoint->server.application_uri) {
+    return fail(Errc::kPermissionDenied,
+                fmt::format("OPC UA server certificate is for '{}' but the server is '{}' (BadCertificateUriInvalid)",
+                            s.server_certificate.application_uri, endpoint->server.application_uri));
+  }
   if (config_.trust != "any" && !certificate_trusted(config_.trust, endpoint->server_certificate)) {
     return fail(Errc::kPermissionDenied,
                 fmt::format("OPC UA server certificate (application {}) is not in the trusted directory {}",

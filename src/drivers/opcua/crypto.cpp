@@ -274,6 +274,8 @@ Result<Certificate> parse_certificate(std::string_view der) {
   Certificate c;
   c.der = to_der(x.get());
   c.public_key = own(X509_get_pubkey(x.get()));
+  c.time_valid = X509_cmp_current_time(X509_get0_notBefore(x.get())) < 0 &&
+                 X509_cmp_current_time(X509_get0_notAfter(x.get())) > 0;
   if (!c.public_key || EVP_PKEY_get_base_id(c.public_key.get()) != EVP_PKEY_RSA) {
     return fail(Errc::kInvalidArgument, "OPC UA: certificate without an RSA public key");
   }

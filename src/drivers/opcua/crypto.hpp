@@ -47,6 +47,7 @@ struct Certificate {
   std::string der;
   PKey public_key;
   std::string application_uri;  // from subjectAltName URI, empty if none
+  bool time_valid = false;      // now is within notBefore … notAfter
 };
 Result<Certificate> parse_certificate(std::string_view der);
 

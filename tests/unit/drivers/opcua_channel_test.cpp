@@ -71,6 +71,7 @@ class OpcUaChannel : public ::testing::Test {
 
 TEST_F(OpcUaChannel, CertificateCarriesTheApplicationUriAndIsReloaded) {
   EXPECT_EQ(client_->certificate.application_uri, "urn:kaiwu:test:client");
+  EXPECT_TRUE(client_->certificate.time_valid);
   EXPECT_EQ(rsa_bytes(client_->private_key), 256u);
   auto again = load_or_create_identity((dir_ / "client").string(), "urn:kaiwu:test:client", "localhost");
   ASSERT_TRUE(again);

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "drivers/opcua/binary.hpp"
+#include "drivers/opcua/crypto.hpp"
 #include "drivers/opcua/driver.hpp"
 #include "drivers/opcua/messages.hpp"
 #include "drivers/opcua/services.hpp"
@@ -339,9 +340,13 @@ TEST(OpcUaPeerBytes, NodeOpcUaResponsesDecode) {
   ASSERT_EQ(endpoints->size(), 3u);
   EXPECT_EQ((*endpoints)[0].security_mode, SecurityMode::kNone);
   EXPECT_FALSE((*endpoints)[1].server_certificate.empty());
-  bool username = false;
-  for (const auto& p : (*endpoints)[0].user_identity_tokens) username = username || p.token_type == UserTokenType::kUserName;
-  EXPECT_TRUE(username);
+  // On the None endpoint node-opcua asks for the password to be encrypted with Basic256Sha256
+  // (RSA-OAEP), so the user-name interop test over None exercises the encrypted token.
+  std::string username_policy;
+  for (const auto& p : (*endpoints)[0].user_identity_tokens) {
+    if (p.token_type == UserTokenType::kUserName) username_policy = p.security_policy_uri;
+  }
+  EXPECT_EQ(username_policy, kPolicyBasic256Sha256);
 
   auto browse = decode_browse(corpus("s2c_MSG_530_1_body.bin"), false);
   ASSERT_TRUE(browse) << browse.error().message;
