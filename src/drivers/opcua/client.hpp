@@ -58,8 +58,10 @@ class Client {
   const std::string& last_error() const { return last_error_; }
 
   asio::awaitable<Result<std::vector<EndpointDescription>>> get_endpoints();
-  // All references of `node` in `direction`, following BrowseNext continuation points.
-  asio::awaitable<Result<std::vector<ReferenceDescription>>> browse(NodeId node, std::uint32_t direction = 0);
+  // All references of `node` in `direction`, asking for at most `max_references` per answer and
+  // following BrowseNext continuation points for the rest.
+  asio::awaitable<Result<std::vector<ReferenceDescription>>> browse(NodeId node, std::uint32_t direction = 0,
+                                                                    std::uint32_t max_references = 1000);
   asio::awaitable<Result<std::vector<DataValue>>> read(const std::vector<NodeId>& nodes);
   asio::awaitable<Result<std::vector<std::uint32_t>>> write(const std::vector<WriteValue>& values);
   asio::awaitable<Result<CreateSubscriptionResponse>> create_subscription(const CreateSubscriptionRequest& r);

@@ -117,13 +117,14 @@ asio::awaitable<Result<std::vector<EndpointDescription>>> Client::get_endpoints(
 }
 
 // Part 4 §5.8.2 Browse and §5.8.3 BrowseNext until no continuation point is left.
-asio::awaitable<Result<std::vector<ReferenceDescription>>> Client::browse(NodeId node, std::uint32_t direction) {
+asio::awaitable<Result<std::vector<ReferenceDescription>>> Client::browse(NodeId node, std::uint32_t direction,
+                                                                          std::uint32_t max_references) {
   BrowseDescription d;
   d.node = std::move(node);
   d.direction = direction;
   std::vector<BrowseDescription> nodes;
   nodes.push_back(std::move(d));
-  auto body = co_await request(encode_browse(next_header(), nodes, 1000), config_.timeout);
+  auto body = co_await request(encode_browse(next_header(), nodes, max_references), config_.timeout);
   if (!body) co_return std::unexpected(body.error());
   auto results = decode_browse(*body, false);
   std::vector<ReferenceDescription> refs;

@@ -249,6 +249,14 @@ TEST_F(NodeOpcUaServer, BrowseFindsTheVariables) {
     }
     EXPECT_EQ(names, (std::set<std::string>{"Count", "Counter", "Name", "Pressure", "Running", "Setpoint", "Speed",
                                             "Status", "Temperature"}));
+    // Two references per answer: the rest comes through BrowseNext continuation points.
+    const auto requests_before = client.requests();
+    auto paged = co_await client.browse(NodeId::str(1, "Plant"), 0, 2);
+    EXPECT_TRUE(paged) << paged.error().message;
+    EXPECT_GE(client.requests() - requests_before, 5u);  // Browse + at least 4 BrowseNext
+    if (paged) {
+      EXPECT_EQ(paged->size(), refs->size());
+    }
     auto endpoints = co_await client.get_endpoints();
     EXPECT_TRUE(endpoints);
     EXPECT_EQ(endpoints->size(), 3u);  // None, Basic256Sha256 Sign, SignAndEncrypt
