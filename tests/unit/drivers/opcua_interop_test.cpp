@@ -437,5 +437,37 @@ TEST_F(NodeOpcUaServer, ReconnectsAfterTheConnectionIsLostAndResumesTheSubscript
   }
 }
 
+// A bounded measurement for the report: 200 batched reads of 8 points per security mode.
+TEST_F(NodeOpcUaServer, MeasuresBatchedReadRate) {
+  for (const char* mode : {"None", "SignAndEncrypt"}) {
+    asio::io_context io;
+    auto driver = *drivers::make_driver("opcua", io.get_executor());
+    std::map<std::string, std::string, std::less<>> options;
+    if (std::string(mode) != "None") options = {{"security", "Basic256Sha256"}, {"mode", mode}};
+    const auto device = settings(options);
+    std::vector<PointConfig> points;
+    for (const char* name : {"Speed", "Temperature", "Count", "Status", "Running", "Name", "Setpoint", "Counter"}) {
+      points.push_back(point(name, std::string("ns=1;s=") + name, DataType::kFloat64));
+    }
+    int good = 0;
+    std::chrono::steady_clock::duration took{};
+    run(io, [&]() -> asio::awaitable<void> {
+      auto started = co_await driver->start(device);
+      EXPECT_TRUE(started);
+      const auto t0 = std::chrono::steady_clock::now();
+      for (int i = 0; i < 200; ++i) {
+        auto readings = co_await driver->read(points);
+        for (const auto& r : readings) good += r.value ? 1 : 0;
+      }
+      took = std::chrono::steady_clock::now() - t0;
+      co_await driver->stop();
+    });
+    EXPECT_EQ(good, 200 * 8);
+    const double seconds = std::chrono::duration<double>(took).count();
+    std::printf("opcua %s: 200 Read requests of 8 points in %.3f s = %.0f requests/s, %.0f values/s\n", mode,
+                seconds, 200 / seconds, 1600 / seconds);
+  }
+}
+
 }  // namespace
 }  // namespace kaiwu::drivers::opcua
