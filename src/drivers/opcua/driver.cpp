@@ -191,6 +191,8 @@ class OpcUaDriver final : public Driver {
       publish_done_.reset();
     }
     health_.connected = false;
+    subscribed_.clear();  // a later start() begins without a subscription
+    sink_ = nullptr;
   }
 
   Health health() const override {
