@@ -46,7 +46,7 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends nodejs npm
 fi
 root=$(cd "$(dirname "$0")/.." && pwd)
-if [[ ! -d "$root/tests/js/node_modules/mqtt" ]]; then
+if [[ ! -d "$root/tests/js/node_modules/mqtt" || ! -d "$root/tests/js/node_modules/node-opcua" ]]; then
   echo "install-deps: npm ci in tests/js"
   (cd "$root/tests/js" && npm ci --no-audit --no-fund)
 fi

@@ -8,6 +8,7 @@
 
 #include "drivers/dlt645/driver.hpp"
 #include "drivers/hj212/driver.hpp"
+#include "drivers/opcua/driver.hpp"
 
 namespace kaiwu::drivers {
 
@@ -18,6 +19,7 @@ std::span<const DriverEntry> registered_drivers() {
       {"modbus-rtu", modbus::make_modbus_rtu},
       {"dlt645", dlt645::make_dlt645_driver},
       {"hj212", hj212::make_hj212_driver},
+      {"opcua", opcua::make_driver},
   };
   return entries;
 }

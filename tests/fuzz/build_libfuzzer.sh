@@ -50,3 +50,13 @@ for t in dlt645 hj212; do
     -I"$root/src" $srcs "$root"/src/core/errc.cpp "$root/tests/fuzz/fuzz_$t.cpp" -lfmt -o "$out/fuzz_$t"
   echo "built $out/fuzz_$t"
 done
+# The OPC UA codec: UA Binary, framing, secure channel (OpenSSL), services and value mapping.
+# shellcheck disable=SC2046
+"$cxx" -std=c++2b -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+  -Wno-builtin-macro-redefined -U__cpp_concepts -D__cpp_concepts=202002L \
+  -I"$root/src" "$root"/src/drivers/opcua/binary.cpp "$root"/src/drivers/opcua/types.cpp \
+  "$root"/src/drivers/opcua/messages.cpp "$root"/src/drivers/opcua/services.cpp \
+  "$root"/src/drivers/opcua/secure_channel.cpp "$root"/src/drivers/opcua/crypto.cpp \
+  "$root"/src/drivers/opcua/values.cpp "$root"/src/core/errc.cpp "$root/tests/fuzz/fuzz_opcua.cpp" \
+  $(pkg-config --cflags --libs fmt libcrypto) -o "$out/fuzz_opcua"
+echo "built $out/fuzz_opcua"
