@@ -11,6 +11,8 @@ DEBIAN_PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 curl openssl python3-influxdb
   mosquitto mosquitto-clients python3-paho-mqtt
+  # the web console's end-to-end test (playwright-core drives it) and CJK glyphs for its screenshots
+  chromium fonts-wqy-microhei
   # benchmark peers (started by bench/ on loopback only)
   influxdb victoria-metrics
 )
@@ -47,4 +49,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 if [[ ! -d "$root/tests/js/node_modules/mqtt" ]]; then
   echo "install-deps: npm ci in tests/js"
   (cd "$root/tests/js" && npm ci --no-audit --no-fund)
+fi
+# The web console (web/): React, Ant Design, ECharts, Vite, Vitest, playwright-core.
+if [[ ! -d "$root/web/node_modules" ]]; then
+  echo "install-deps: npm ci in web"
+  (cd "$root/web" && npm ci --no-audit --no-fund)
 fi

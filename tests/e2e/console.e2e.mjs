@@ -45,9 +45,15 @@ async function startKaiwu() {
     env: { ...process.env, KAIWU_ADMIN_PASSWORD: PASSWORD }, stdio: ['ignore', openSync(log, 'a'), openSync(log, 'a')],
   });
   const url = `http://127.0.0.1:${http}`;
-  const stop = () => {
-    if (proc.exitCode === null) proc.kill('SIGTERM');
-    if (!process.env.KAIWU_KEEP_DATA) rmSync(data, { recursive: true, force: true });
+  const stop = async () => {
+    if (proc.exitCode === null) {
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    if (!process.env.KAIWU_KEEP_DATA) rmSync(data, { recursive: true, force: true, maxRetries: 3 });
   };
   process.on('exit', () => { if (proc.exitCode === null) proc.kill('SIGKILL'); });
   for (let i = 0; i < 200; i++) {
@@ -57,7 +63,7 @@ async function startKaiwu() {
     } catch { /* not yet */ }
     await new Promise((r) => setTimeout(r, 100));
   }
-  stop();
+  await stop();
   throw new Error('kaiwu did not become healthy');
 }
 
@@ -69,9 +75,17 @@ async function shot(page, name) {
   console.log(`  screenshot ${file}`);
 }
 
+// Presses the primary (OK) button of the open dialog.
+async function okModal(page) {
+  await page.locator('.ant-modal-wrap:visible .ant-modal-footer .ant-btn-primary').click();
+}
+
 // Opens an Ant Design Select by its form label and picks the option with that text.
 async function pick(page, label, option) {
-  await page.getByLabel(label, { exact: true }).click();
+  const input = page.getByLabel(label, { exact: true });
+  await page.locator('.ant-form-item').filter({ has: input }).locator('.ant-select-selector').click();
+  // Long lists are virtual: type to filter (selects without search have a read-only input).
+  if (await input.getAttribute('readonly') === null) await page.keyboard.type(option);
   await page.locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden) .ant-select-item-option', { hasText: option }).first().click();
 }
 
@@ -131,7 +145,7 @@ async function main() {
     await page.getByRole('menuitem', { name: 'Tenants' }).click();
     await page.getByTestId('create-button').click();
     await page.getByLabel('Name', { exact: true }).fill('苏州工业园');
-    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    await okModal(page);
     await page.getByRole('cell', { name: '苏州工业园' }).waitFor();
     await shot(page, 'tenants-en');
 
@@ -140,7 +154,7 @@ async function main() {
     await pick(page, 'Tenant', '苏州工业园');
     await page.getByLabel('Name', { exact: true }).fill('苏州工业园区');
     await page.getByLabel('Region').fill('江苏省苏州市');
-    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    await okModal(page);
     await page.getByRole('cell', { name: '苏州工业园区' }).waitFor();
     await shot(page, 'parks-en');
 
@@ -151,11 +165,11 @@ async function main() {
     await pick(page, 'Industry', '机械');
     await pick(page, 'Park', '苏州工业园区');
     await page.getByLabel('Unified social credit code').fill('123');
-    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    await okModal(page);
     // The server's check of the credit code comes back as a clear error with its code.
     await page.locator('.ant-modal [data-testid=error-code]').filter({ hasText: 'invalid_argument' }).waitFor();
     await page.getByLabel('Unified social credit code').fill('');
-    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    await okModal(page);
     await page.getByRole('cell', { name: '华东精密机床有限公司' }).waitFor();
     await shot(page, 'enterprises-en');
 
@@ -169,7 +183,7 @@ async function main() {
     await page.getByRole('button', { name: 'Insert example' }).click();
     await page.getByTestId('thing-model-status').filter({ hasText: 'Valid thing model: 3 properties' }).waitFor();
     await shot(page, 'profile-editor-en');
-    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    await okModal(page);
     await page.getByRole('cell', { name: '数控机床' }).waitFor();
 
     console.log('create a device: token and examples');
@@ -179,11 +193,11 @@ async function main() {
     await pick(page, 'Enterprise', '华东精密机床有限公司');
     await pick(page, 'Category', 'Processing');
     await pick(page, 'Profile', '数控机床');
-    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    await okModal(page);
     const token = (await page.getByTestId('device-token').innerText()).trim();
     assert.match(token, /^[A-Za-z0-9_-]{8,64}$/);
     const example = await page.getByTestId('mqtt-example').innerText();
-    assert.ok(example.includes(`-p ${server.mqtt} -u '${token}' -t v1/devices/me/telemetry`), example);
+    assert.ok(example.includes(`-p ${server.mqtt} \\\n  -u '${token}' \\\n  -t v1/devices/me/telemetry`), example);
     assert.ok((await page.getByTestId('curl-example').innerText()).includes(`${base}/api/v1/${token}/telemetry`));
     await shot(page, 'device-created-en');
     await page.getByTestId('open-device').click();
@@ -259,7 +273,7 @@ async function main() {
     } catch { /* best effort */ }
   } finally {
     await browser.close();
-    server.stop();
+    await server.stop();
   }
   if (failures.length) {
     console.error(`FAILED:\n${failures.join('\n')}`);

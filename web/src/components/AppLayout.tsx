@@ -1,7 +1,7 @@
 import { Layout, Menu, Button, Dropdown, Space, Segmented, Typography, Tag, theme as antTheme } from 'antd';
 import {
   DashboardOutlined, ClusterOutlined, EnvironmentOutlined, BankOutlined, ApiOutlined, UserOutlined, KeyOutlined,
-  ProfileOutlined, LogoutOutlined, MoonOutlined, SunOutlined, AlertOutlined, BranchesOutlined, GlobalOutlined,
+  ProfileOutlined, LogoutOutlined, MoonOutlined, SunOutlined, AlertOutlined, BranchesOutlined, GlobalOutlined, MenuFoldOutlined, MenuUnfoldOutlined,
 } from '@ant-design/icons';
 import { useTranslation } from 'react-i18next';
 import { Outlet, useLocation, useNavigate } from 'react-router-dom';
@@ -27,7 +27,7 @@ const ITEMS: { key: Resource | 'alarms' | 'rule-chains'; icon: React.ReactNode; 
 export function AppLayout() {
   const { t, i18n } = useTranslation();
   const { session, logout } = useSession();
-  const { theme, setTheme } = usePreferences();
+  const { theme, setTheme } = usePreferences(); // the dark algorithm darkens the light Sider/Menu too
   const navigate = useNavigate();
   const location = useLocation();
   const [collapsed, setCollapsed] = useState(false);
@@ -40,7 +40,7 @@ export function AppLayout() {
       key: i.key,
       icon: i.icon,
       label: (i.key === 'alarms' || i.key === 'rule-chains')
-        ? <span>{t(i.label)} <Tag style={{ marginInlineStart: 4, fontSize: 11 }}>{t('common.notAvailable')}</Tag></span>
+        ? <span>{t(i.label)} <Tag bordered={false} style={{ marginInlineStart: 6, fontSize: 11, lineHeight: '18px' }}>{t('common.soon')}</Tag></span>
         : t(i.label),
     });
     return [
@@ -54,19 +54,21 @@ export function AppLayout() {
 
   return (
     <Layout style={{ minHeight: '100vh' }}>
-      <Layout.Sider breakpoint="lg" collapsedWidth={0} collapsible collapsed={collapsed} onCollapse={setCollapsed}
-        theme={theme === 'dark' ? 'dark' : 'light'} width={220}
-        style={{ borderInlineEnd: `1px solid ${token.colorBorderSecondary}` }}>
-        <div style={{ height: 56, display: 'flex', alignItems: 'center', gap: 10, padding: '0 20px' }}>
+      <Layout.Sider breakpoint="lg" collapsedWidth={64} trigger={null} collapsible collapsed={collapsed} onCollapse={setCollapsed}
+        theme="light" width={220}
+        style={{ borderInlineEnd: `1px solid ${token.colorBorderSecondary}`, background: token.colorBgContainer }}>
+        <div style={{ height: 56, display: 'flex', alignItems: 'center', gap: 10, padding: collapsed ? '0 18px' : '0 20px' }}>
           <img src="/favicon.svg" alt="" width={28} height={28} />
-          <Typography.Text strong style={{ fontSize: 17, whiteSpace: 'nowrap' }}>{t('app.name')}</Typography.Text>
+          {!collapsed && <Typography.Text strong style={{ fontSize: 17, whiteSpace: 'nowrap' }}>{t('app.name')}</Typography.Text>}
         </div>
         <Menu mode="inline" selectedKeys={[selected]} items={menu} style={{ borderInlineEnd: 0 }}
           onClick={(e) => navigate(`/${e.key === 'overview' ? '' : e.key}`)} data-testid="nav" />
       </Layout.Sider>
       <Layout>
         <Layout.Header style={{ background: token.colorBgContainer, padding: '0 20px', display: 'flex', alignItems: 'center',
-          justifyContent: 'flex-end', gap: 16, borderBottom: `1px solid ${token.colorBorderSecondary}`, height: 56 }}>
+          justifyContent: 'space-between', gap: 16, borderBottom: `1px solid ${token.colorBorderSecondary}`, height: 56 }}>
+          <Button type="text" icon={collapsed ? <MenuUnfoldOutlined /> : <MenuFoldOutlined />} onClick={() => setCollapsed(!collapsed)}
+            aria-label="menu" />
           <Space size="middle" wrap>
             <Dropdown
               menu={{ items: LANGUAGES.map((l) => ({ key: l.code, label: l.label })), selectedKeys: [i18n.language],

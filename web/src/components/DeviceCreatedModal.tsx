@@ -11,7 +11,7 @@ export interface ConnectInfo {
 }
 
 export function mqttExample(d: Pick<Device, 'accessToken'>, c: ConnectInfo): string {
-  return `mosquitto_pub -h ${c.host} -p ${c.mqttPort} -u '${d.accessToken}' -t v1/devices/me/telemetry -q 1 \\\n  -m '{"temperature": 25.3, "humidity": 61}'`;
+  return `mosquitto_pub -h ${c.host} -p ${c.mqttPort} \\\n  -u '${d.accessToken}' \\\n  -t v1/devices/me/telemetry -q 1 \\\n  -m '{"temperature": 25.3, "humidity": 61}'`;
 }
 
 export function curlExample(d: Pick<Device, 'accessToken'>, c: ConnectInfo): string {

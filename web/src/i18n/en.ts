@@ -12,7 +12,7 @@ const en: Messages = {
     search: 'Search', loading: 'Loading…', actions: 'Actions', name: 'Name', description: 'Description',
     createdAt: 'Created', yes: 'Yes', no: 'No', none: '—', copy: 'Copy', copied: 'Copied', close: 'Close',
     confirmDelete: 'Delete “{{name}}”?', deleted: 'Deleted', created: 'Created', saved: 'Saved', tenant: 'Tenant',
-    all: 'All', id: 'ID', never: 'never', retry: 'Retry', notAvailable: 'Not yet available',
+    all: 'All', id: 'ID', never: 'never', retry: 'Retry', notAvailable: 'Not yet available', soon: 'soon',
   },
   error: { title: 'Request failed', network: 'Cannot reach the server', code: 'Code', status: 'HTTP status' },
   login: {

@@ -47,7 +47,16 @@ export function formatNumber(n: number | null | undefined, digits = 0): string {
 }
 export function formatTime(ms: number | null | undefined): string {
   if (!ms) return '—';
-  return new Intl.DateTimeFormat(i18n.language, { dateStyle: 'short', timeStyle: 'medium', hour12: false }).format(new Date(ms));
+  return new Intl.DateTimeFormat(i18n.language, { dateStyle: 'medium', timeStyle: 'medium', hour12: false }).format(new Date(ms));
+}
+
+
+// Today: the time only; other days: date and time.
+export function formatShortTime(ms: number | null | undefined): string {
+  if (!ms) return '—';
+  const d = new Date(ms);
+  const today = new Date().toDateString() === d.toDateString();
+  return new Intl.DateTimeFormat(i18n.language, today ? { timeStyle: 'medium', hour12: false } : { dateStyle: 'short', timeStyle: 'short', hour12: false }).format(d);
 }
 
 export default i18n;

@@ -10,7 +10,7 @@ const zh = {
     search: '搜索', loading: '加载中…', actions: '操作', name: '名称', description: '描述', createdAt: '创建时间',
     yes: '是', no: '否', none: '—', copy: '复制', copied: '已复制', close: '关闭', confirmDelete: '确定删除“{{name}}”？',
     deleted: '已删除', created: '已创建', saved: '已保存', tenant: '租户', all: '全部', id: 'ID', never: '从未',
-    retry: '重试', notAvailable: '暂未开放',
+    retry: '重试', notAvailable: '暂未开放', soon: '待开放',
   },
   error: { title: '请求失败', network: '无法连接服务器', code: '错误码', status: 'HTTP 状态' },
   login: {

@@ -16,27 +16,46 @@ import { Chart } from '../components/Chart';
 import { CopyBlock } from '../components/CopyBlock';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { curlExample, mqttExample } from '../components/DeviceCreatedModal';
-import { formatNumber, formatTime } from '../i18n';
+import { formatNumber, formatShortTime, formatTime } from '../i18n';
 import { OnlineBadge, useConnectInfo } from './Devices';
 
 const POLL_MS = 3000;
 const LIVE_WINDOW_MS = 15 * 60_000;
 type Series = Record<string, Point[]>;
 
-function lineOption(series: Series, units: Record<string, string>) {
-  const keys = Object.keys(series).filter((k) => series[k].some((p) => typeof p.value === 'number'));
+const PALETTE = ['#1668dc', '#13a8a8', '#fa8c16', '#eb2f96', '#722ed1', '#52c41a'];
+const PANEL_PX = 150;
+
+export function numericKeys(series: Series): string[] {
+  return Object.keys(series).filter((k) => series[k].some((p) => typeof p.value === 'number')).sort();
+}
+
+// One small panel per numeric key (values of different magnitudes stay readable), sharing the
+// time axis and its zoom.
+export function lineOption(series: Series, units: Record<string, string>, names: Record<string, string> = {}) {
+  const keys = numericKeys(series);
+  const top = 8;
   return {
     tooltip: { trigger: 'axis' },
-    legend: { top: 0, type: 'scroll' },
-    grid: { left: 48, right: 24, top: 36, bottom: 56 },
-    xAxis: { type: 'time' },
-    yAxis: { type: 'value', scale: true },
-    dataZoom: [{ type: 'inside' }, { type: 'slider', height: 18, bottom: 8 }],
-    series: keys.map((k) => ({
-      name: units[k] ? `${k} (${units[k]})` : k, type: 'line', showSymbol: series[k].length < 60, smooth: false,
-      data: series[k].map((p) => [p.ts, p.value]),
+    axisPointer: { link: [{ xAxisIndex: 'all' }] },
+    color: PALETTE,
+    grid: keys.map((_, i) => ({ left: 64, right: 24, top: top + i * PANEL_PX + 22, height: PANEL_PX - 48 })),
+    title: keys.map((k, i) => ({
+      text: `${names[k] ? `${names[k]} · ` : ''}${k}${units[k] ? ` (${units[k]})` : ''}`,
+      left: 8, top: top + i * PANEL_PX, textStyle: { fontSize: 12, fontWeight: 'normal' },
+    })),
+    xAxis: keys.map((_, i) => ({ type: 'time', gridIndex: i, axisLabel: { show: i === keys.length - 1, hideOverlap: true } })),
+    yAxis: keys.map((_, i) => ({ type: 'value', gridIndex: i, scale: true, splitNumber: 2 })),
+    dataZoom: [{ type: 'inside', xAxisIndex: keys.map((_, i) => i) }],
+    series: keys.map((k, i) => ({
+      name: k, type: 'line', xAxisIndex: i, yAxisIndex: i, showSymbol: series[k].length < 40, symbolSize: 4,
+      areaStyle: { opacity: 0.08 }, data: series[k].map((p) => [p.ts, p.value]),
     })),
   };
+}
+
+export function chartHeight(series: Series): number {
+  return Math.max(1, numericKeys(series).length) * PANEL_PX + 24;
 }
 
 function formatValue(v: Point['value']): string {
@@ -103,7 +122,7 @@ export function DeviceDetailPage() {
       </Card>
       <Row gutter={[16, 16]}>
         <Col xs={24} xl={9}><LatestCard id={id} units={units} names={names} /></Col>
-        <Col xs={24} xl={15}><TrendCard id={id} units={units} /></Col>
+        <Col xs={24} xl={15}><TrendCard id={id} units={units} names={names} /></Col>
       </Row>
       <Card>
         <Tabs items={[
@@ -132,16 +151,16 @@ function LatestCard({ id, units, names }: { id: string; units: Record<string, st
         locale={{ emptyText: <Empty description={t('device.noTelemetry')} image={Empty.PRESENTED_IMAGE_SIMPLE} /> }}
         columns={[
           { title: t('device.key'), dataIndex: 'key', render: (k: string) => <Space direction="vertical" size={0}>
-            <Typography.Text code>{k}</Typography.Text>{names[k] && <Typography.Text type="secondary" style={{ fontSize: 12 }}>{names[k]}</Typography.Text>}</Space> },
+            <Typography.Text code style={{ whiteSpace: 'nowrap' }}>{k}</Typography.Text>{names[k] && <Typography.Text type="secondary" style={{ fontSize: 12 }}>{names[k]}</Typography.Text>}</Space> },
           { title: t('device.value'), dataIndex: 'value', align: 'right', render: (v: Point['value'], r) => (
-            <Typography.Text strong data-testid={`latest-${r.key}`}>{formatValue(v)}{units[r.key] ? ` ${units[r.key]}` : ''}</Typography.Text>) },
-          { title: t('device.time'), dataIndex: 'ts', render: formatTime },
+            <Typography.Text strong style={{ whiteSpace: 'nowrap' }} data-testid={`latest-${r.key}`}>{formatValue(v)}{units[r.key] ? ` ${units[r.key]}` : ''}</Typography.Text>) },
+          { title: t('device.time'), dataIndex: 'ts', render: (ts: number) => <span style={{ whiteSpace: 'nowrap' }} title={formatTime(ts)}>{formatShortTime(ts)}</span> },
         ]} />
     </Card>
   );
 }
 
-function TrendCard({ id, units }: { id: string; units: Record<string, string> }) {
+function TrendCard({ id, units, names }: { id: string; units: Record<string, string>; names: Record<string, string> }) {
   const { t } = useTranslation();
   const trend = useQuery({
     queryKey: ['trend', id],
@@ -153,13 +172,13 @@ function TrendCard({ id, units }: { id: string; units: Record<string, string> })
     },
     refetchInterval: POLL_MS,
   });
-  const option = useMemo(() => lineOption(trend.data ?? {}, units), [trend.data, units]);
+  const option = useMemo(() => lineOption(trend.data ?? {}, units, names), [trend.data, units, names]);
   const empty = !trend.isLoading && Object.values(trend.data ?? {}).every((s) => !s.some((p) => typeof p.value === 'number'));
   return (
     <Card title={t('device.trend')} extra={<Typography.Text type="secondary">{t('device.last15m')}</Typography.Text>}>
       {trend.error && <ErrorAlert error={trend.error} />}
       {empty ? <Empty description={t('device.noTelemetry')} style={{ height: 280, paddingTop: 80 }} />
-        : <Chart option={option} height={300} testId="trend-chart" />}
+        : <Chart option={option} height={chartHeight(trend.data ?? {})} testId="trend-chart" />}
     </Card>
   );
 }
@@ -172,6 +191,8 @@ const INTERVALS = [
 
 function HistoryPanel({ id, units }: { id: string; units: Record<string, string> }) {
   const { t } = useTranslation();
+  // A preset is relative ("the last hour" when Query is pressed); picking dates makes it absolute.
+  const [relative, setRelative] = useState<number | null>(3_600_000);
   const [range, setRange] = useState<[Dayjs, Dayjs]>([dayjs().subtract(1, 'hour'), dayjs()]);
   const [keys, setKeys] = useState<string[]>([]);
   const [agg, setAgg] = useState<(typeof AGGS)[number]>('avg');
@@ -201,9 +222,19 @@ function HistoryPanel({ id, units }: { id: string; units: Record<string, string>
   const aggLabel = (a: string) => t(`device.agg${a.charAt(0).toUpperCase()}${a.slice(1)}`);
   return (
     <Space direction="vertical" style={{ width: '100%' }}>
-      <Form layout="inline" style={{ rowGap: 8 }} onFinish={() => setRequest({ from: range[0].valueOf(), to: range[1].valueOf(), keys: keys.join(','), agg, interval })}>
+      <Form layout="inline" style={{ rowGap: 8 }} onFinish={() => {
+        const now = Date.now();
+        const [from, to] = relative ? [now - relative, now + 1] : [range[0].valueOf(), range[1].valueOf()];
+        if (relative) setRange([dayjs(from), dayjs(now)]);
+        setRequest({ from, to, keys: keys.join(','), agg, interval });
+      }}>
         <Form.Item label={t('device.range')}>
-          <DatePicker.RangePicker showTime value={range} presets={presets} onChange={(v) => v?.[0] && v[1] && setRange([v[0], v[1]])} />
+          <DatePicker.RangePicker showTime value={range} presets={presets} onChange={(v) => {
+            if (!v?.[0] || !v[1]) return;
+            setRange([v[0], v[1]]);
+            const preset = presets.find((p) => Math.abs(p.value[0].diff(v[0])) < 2000 && Math.abs(p.value[1].diff(v[1])) < 2000);
+            setRelative(preset ? preset.value[1].diff(preset.value[0]) : null);
+          }} />
         </Form.Item>
         <Form.Item label={t('device.keys')}>
           <Select mode="multiple" allowClear style={{ minWidth: 200 }} placeholder={t('common.all')} value={keys} onChange={setKeys}
@@ -223,7 +254,7 @@ function HistoryPanel({ id, units }: { id: string; units: Record<string, string>
       {history.data && (
         <>
           <Typography.Text type="secondary">{t('device.points', { count })}</Typography.Text>
-          {count > 0 ? <Chart option={lineOption(history.data, units)} height={320} testId="history-chart" />
+          {count > 0 ? <Chart option={lineOption(history.data, units)} height={chartHeight(history.data)} testId="history-chart" />
             : <Empty description={t('device.noTelemetry')} />}
         </>
       )}

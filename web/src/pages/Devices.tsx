@@ -53,7 +53,7 @@ export function DevicesPage() {
           { title: t('devices.profile'), dataIndex: 'profileId', render: (v: string | null) => (v ? profiles.get(v) ?? v : '—') },
           { title: t('devices.lastSeen'), dataIndex: 'lastSeenAt', render: (v: number | null) => (v ? formatTime(v) : t('common.never')) },
         ]}
-        extraActions={(d) => <Button size="small" type="link" onClick={() => navigate(`/devices/${d.id}`)}>{t('device.title')}</Button>}
+        extraActions={(d) => <Button size="small" type="link" onClick={() => navigate(`/devices/${d.id}`)}>{t('devices.openDevice')}</Button>}
         toBody={(v) => {
           const ent = enterprises.get(v.enterpriseId as string);
           return { ...v, profileId: v.profileId || undefined, label: v.label || undefined,

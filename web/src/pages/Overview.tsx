@@ -38,7 +38,10 @@ export function OverviewPage() {
     series: [{
       type: 'pie', radius: ['45%', '70%'], center: ['50%', '45%'], avoidLabelOverlap: true,
       label: { formatter: '{b}\n{c}' },
-      data: CATEGORIES.map((c) => ({ name: t(`category.${c}`), value: o?.byCategory[c] ?? 0 })),
+      data: CATEGORIES.map((c) => {
+        const value = o?.byCategory[c] ?? 0;
+        return { name: t(`category.${c}`), value, label: { show: value > 0 }, labelLine: { show: value > 0 } };
+      }),
     }],
   }), [o, t]);
   const protocolOption = useMemo(() => {
@@ -78,7 +81,7 @@ export function OverviewPage() {
           <Card size="small">
             <Statistic title={t('overview.samplesRate')} prefix={<ThunderboltOutlined />}
               value={o.samplesIngested === null ? '—' : rate === null ? '…' : formatNumber(rate, 1)}
-              suffix={o.samplesIngested === null ? undefined : t('overview.samplesUnit')} />
+              suffix={o.samplesIngested === null || rate === null ? undefined : t('overview.samplesUnit')} />
             {o.samplesIngested === null && <Typography.Text type="secondary" style={{ fontSize: 12 }}>{t('overview.onlyAdmins')}</Typography.Text>}
           </Card>
         </Col>

@@ -16,7 +16,7 @@ describe('DeviceCreatedModal', () => {
     expect(screen.getByText('设备已接入')).toBeInTheDocument();
     expect(screen.getByTestId('device-token')).toHaveTextContent('Tok3n_abcdefGHIJ');
     const mqtt = screen.getByTestId('mqtt-example').textContent!;
-    expect(mqtt).toContain("mosquitto_pub -h plant.example -p 11883 -u 'Tok3n_abcdefGHIJ' -t v1/devices/me/telemetry");
+    expect(mqtt).toMatch(/^mosquitto_pub -h plant\.example -p 11883 \\\n {2}-u 'Tok3n_abcdefGHIJ' \\\n {2}-t v1\/devices\/me\/telemetry -q 1 \\\n/);
     expect(mqtt).toContain(`-m '{"temperature": 25.3, "humidity": 61}'`);
     const curl = screen.getByTestId('curl-example').textContent!;
     expect(curl).toContain('curl -X POST http://plant.example:8080/api/v1/Tok3n_abcdefGHIJ/telemetry');
