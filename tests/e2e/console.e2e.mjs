@@ -254,6 +254,12 @@ async function main() {
     await page.getByTestId('theme-switch').getByTitle('深色').click();
     await page.waitForTimeout(300);
     await shot(page, 'overview-dark-zh');
+    // Narrow screen (a phone in the plant): the menu folds to icons, cards stack.
+    await page.setViewportSize({ width: 400, height: 860 });
+    await page.goto(deviceUrl);
+    await page.getByTestId('latest-temperature').filter({ hasText: '42.5 °C' }).waitFor();
+    await shot(page, 'device-narrow-dark-zh');
+    await page.setViewportSize({ width: 1440, height: 900 });
     pub.stdin.end();
 
     console.log('an invalid session goes back to login with a notice');

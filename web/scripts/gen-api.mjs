@@ -35,7 +35,15 @@ async function startServer() {
   const url = `http://127.0.0.1:${http}`;
   for (let i = 0; i < 200; i++) {
     try {
-      if ((await fetch(`${url}/healthz`)).ok) return { url, stop: () => { proc.kill('SIGTERM'); rmSync(data, { recursive: true, force: true }); } };
+      if ((await fetch(`${url}/healthz`)).ok) {
+        const stop = async () => {
+          const exited = new Promise((r) => proc.once('exit', r));
+          proc.kill('SIGTERM');
+          await exited;
+          rmSync(data, { recursive: true, force: true });
+        };
+        return { url, stop };
+      }
     } catch { /* not up yet */ }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -43,7 +51,7 @@ async function startServer() {
   throw new Error(`${bin} did not start`);
 }
 
-const server = process.env.KAIWU_URL ? { url: process.env.KAIWU_URL, stop: () => {} } : await startServer();
+const server = process.env.KAIWU_URL ? { url: process.env.KAIWU_URL, stop: async () => {} } : await startServer();
 try {
   const res = await fetch(`${server.url}/api/v1/openapi.json`);
   if (!res.ok) throw new Error(`GET /api/v1/openapi.json: ${res.status}`);
@@ -54,5 +62,5 @@ try {
   writeFileSync(join(out, 'schema.d.ts'), header + astToString(ast));
   console.log(`gen:api: ${Object.keys(doc.paths).length} paths → src/api/schema.d.ts`);
 } finally {
-  server.stop();
+  await server.stop();
 }

@@ -87,7 +87,7 @@ export default function App() {
       <Themed>
         <QueryClientProvider client={client}>
           <SessionProvider>
-            <BrowserRouter>
+            <BrowserRouter future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
               <AppRoutes />
             </BrowserRouter>
           </SessionProvider>

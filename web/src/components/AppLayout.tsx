@@ -1,4 +1,4 @@
-import { Layout, Menu, Button, Dropdown, Space, Segmented, Typography, Tag, theme as antTheme } from 'antd';
+import { Grid, Layout, Menu, Button, Dropdown, Space, Segmented, Typography, Tag, theme as antTheme } from 'antd';
 import {
   DashboardOutlined, ClusterOutlined, EnvironmentOutlined, BankOutlined, ApiOutlined, UserOutlined, KeyOutlined,
   ProfileOutlined, LogoutOutlined, MoonOutlined, SunOutlined, AlertOutlined, BranchesOutlined, GlobalOutlined, MenuFoldOutlined, MenuUnfoldOutlined,
@@ -33,6 +33,8 @@ export function AppLayout() {
   const [collapsed, setCollapsed] = useState(false);
   const { token } = antTheme.useToken();
   const role = session?.user.role ?? null;
+  const screens = Grid.useBreakpoint();
+  const compact = !screens.md; // phones: icon-only header buttons
 
   const menu = useMemo(() => {
     const visible = ITEMS.filter((i) => i.key === 'alarms' || i.key === 'rule-chains' || canView(role, i.key as Resource));
@@ -43,12 +45,13 @@ export function AppLayout() {
         ? <span>{t(i.label)} <Tag bordered={false} style={{ marginInlineStart: 6, fontSize: 11, lineHeight: '18px' }}>{t('common.soon')}</Tag></span>
         : t(i.label),
     });
+    if (collapsed) return visible.map(item); // group titles do not fit a folded menu
     return [
       ...visible.filter((i) => !i.group).map(item),
       { type: 'group' as const, key: 'g-iot', label: t('nav.iot'), children: visible.filter((i) => i.group === 'iot').map(item) },
       { type: 'group' as const, key: 'g-mgmt', label: t('nav.management'), children: visible.filter((i) => i.group === 'management').map(item) },
     ];
-  }, [role, t]);
+  }, [role, t, collapsed]);
 
   const selected = location.pathname.split('/')[1] || 'overview';
 
@@ -65,29 +68,31 @@ export function AppLayout() {
           onClick={(e) => navigate(`/${e.key === 'overview' ? '' : e.key}`)} data-testid="nav" />
       </Layout.Sider>
       <Layout>
-        <Layout.Header style={{ background: token.colorBgContainer, padding: '0 20px', display: 'flex', alignItems: 'center',
+        <Layout.Header style={{ background: token.colorBgContainer, padding: compact ? '0 8px' : '0 20px', display: 'flex', alignItems: 'center',
           justifyContent: 'space-between', gap: 16, borderBottom: `1px solid ${token.colorBorderSecondary}`, height: 56 }}>
           <Button type="text" icon={collapsed ? <MenuUnfoldOutlined /> : <MenuFoldOutlined />} onClick={() => setCollapsed(!collapsed)}
             aria-label="menu" />
-          <Space size="middle" wrap>
+          <Space size={compact ? 'small' : 'middle'}>
             <Dropdown
               menu={{ items: LANGUAGES.map((l) => ({ key: l.code, label: l.label })), selectedKeys: [i18n.language],
                 onClick: (e) => void i18n.changeLanguage(e.key) }}>
-              <Button type="text" icon={<GlobalOutlined />} data-testid="lang-switch">
-                {LANGUAGES.find((l) => l.code === i18n.language)?.label ?? i18n.language}
+              <Button type="text" icon={<GlobalOutlined />} data-testid="lang-switch" aria-label={t('header.language')}>
+                {compact ? null : LANGUAGES.find((l) => l.code === i18n.language)?.label ?? i18n.language}
               </Button>
             </Dropdown>
             <Segmented size="small" value={theme} onChange={(v) => setTheme(v as 'light' | 'dark')} data-testid="theme-switch"
               options={[{ value: 'light', icon: <SunOutlined />, title: t('header.light') }, { value: 'dark', icon: <MoonOutlined />, title: t('header.dark') }]} />
             <Dropdown menu={{ items: [{ key: 'logout', icon: <LogoutOutlined />, label: t('header.logout') }], onClick: () => logout('logout') }}>
               <Button type="text" icon={<UserOutlined />} data-testid="user-menu">
-                {session?.user.displayName || session?.user.username}
-                <Tag color="blue" style={{ marginInlineStart: 8 }}>{role ? t(`roles.${role}`) : ''}</Tag>
+                {!compact && <>
+                  {session?.user.displayName || session?.user.username}
+                  <Tag color="blue" style={{ marginInlineStart: 8 }}>{role ? t(`roles.${role}`) : ''}</Tag>
+                </>}
               </Button>
             </Dropdown>
           </Space>
         </Layout.Header>
-        <Layout.Content style={{ padding: 20, minWidth: 0 }}>
+        <Layout.Content style={{ padding: compact ? 10 : 20, minWidth: 0 }}>
           <Outlet />
         </Layout.Content>
       </Layout>

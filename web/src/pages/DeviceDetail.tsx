@@ -39,7 +39,7 @@ export function lineOption(series: Series, units: Record<string, string>, names:
     tooltip: { trigger: 'axis' },
     axisPointer: { link: [{ xAxisIndex: 'all' }] },
     color: PALETTE,
-    grid: keys.map((_, i) => ({ left: 64, right: 24, top: top + i * PANEL_PX + 22, height: PANEL_PX - 48 })),
+    grid: keys.map((_, i) => ({ left: 64, right: 24, top: top + i * PANEL_PX + 32, height: PANEL_PX - 58 })),
     title: keys.map((k, i) => ({
       text: `${names[k] ? `${names[k]} · ` : ''}${k}${units[k] ? ` (${units[k]})` : ''}`,
       left: 8, top: top + i * PANEL_PX, textStyle: { fontSize: 12, fontWeight: 'normal' },
@@ -228,8 +228,8 @@ function HistoryPanel({ id, units }: { id: string; units: Record<string, string>
         if (relative) setRange([dayjs(from), dayjs(now)]);
         setRequest({ from, to, keys: keys.join(','), agg, interval });
       }}>
-        <Form.Item label={t('device.range')}>
-          <DatePicker.RangePicker showTime value={range} presets={presets} onChange={(v) => {
+        <Form.Item label={t('device.range')} style={{ maxWidth: '100%', minWidth: 0 }}>
+          <DatePicker.RangePicker showTime value={range} presets={presets} style={{ width: '100%', minWidth: 0 }} onChange={(v) => {
             if (!v?.[0] || !v[1]) return;
             setRange([v[0], v[1]]);
             const preset = presets.find((p) => Math.abs(p.value[0].diff(v[0])) < 2000 && Math.abs(p.value[1].diff(v[1])) < 2000);

@@ -46,10 +46,10 @@ describe('API client', () => {
     vi.stubGlobal('fetch', fetchMock);
     render(
       <PreferencesProvider><Themed><QueryClientProvider client={makeQueryClient()}><SessionProvider>
-        <MemoryRouter initialEntries={['/']}><AppRoutes /></MemoryRouter>
+        <MemoryRouter initialEntries={['/']} future={{ v7_startTransition: true, v7_relativeSplatPath: true }}><AppRoutes /></MemoryRouter>
       </SessionProvider></QueryClientProvider></Themed></PreferencesProvider>,
     );
-    expect(await screen.findByTestId('session-expired')).toHaveTextContent('登录已过期，请重新登录');
+    expect(await screen.findByTestId('session-expired', {}, { timeout: 10_000 })).toHaveTextContent('登录已过期，请重新登录');
     expect(screen.getByTestId('login-submit')).toBeInTheDocument();
     expect(localStorage.getItem('kaiwu.session')).toBeNull();
     await waitFor(() => expect(fetchMock).toHaveBeenCalled());

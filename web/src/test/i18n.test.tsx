@@ -20,7 +20,7 @@ function renderLogin() {
       <Themed>
         <QueryClientProvider client={makeQueryClient()}>
           <SessionProvider>
-            <MemoryRouter initialEntries={['/login']}><LoginPage /></MemoryRouter>
+            <MemoryRouter initialEntries={['/login']} future={{ v7_startTransition: true, v7_relativeSplatPath: true }}><LoginPage /></MemoryRouter>
           </SessionProvider>
         </QueryClientProvider>
       </Themed>
