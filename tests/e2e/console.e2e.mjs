@@ -67,6 +67,25 @@ async function startKaiwu() {
   throw new Error('kaiwu did not become healthy');
 }
 
+// A device that answers every server-side RPC with {"ok":true,"method":…,"echo":params}.
+const RPC_RESPONDER = `
+import json, sys, paho.mqtt.client as mqtt
+port, token = int(sys.argv[1]), sys.argv[2]
+def on_message(c, u, m):
+    n = m.topic.rsplit("/", 1)[1]
+    req = json.loads(m.payload)
+    c.publish("v1/devices/me/rpc/response/" + n, json.dumps({"ok": True, "method": req["method"], "echo": req["params"]}), qos=1)
+def on_subscribe(*a):
+    print("ready", flush=True)
+c = mqtt.Client(client_id="e2e-rpc-device", protocol=mqtt.MQTTv311)
+c.username_pw_set(token)
+c.on_message = on_message
+c.on_subscribe = on_subscribe
+c.on_connect = lambda c, u, f, rc: c.subscribe("v1/devices/me/rpc/request/+", 1)
+c.connect("127.0.0.1", port, 30)
+c.loop_forever()
+`;
+
 let step = 0;
 async function shot(page, name) {
   await page.waitForTimeout(400); // let charts finish their entry animation
@@ -260,7 +279,31 @@ async function main() {
     await page.getByTestId('latest-temperature').filter({ hasText: '42.5 °C' }).waitFor();
     await shot(page, 'device-narrow-dark-zh');
     await page.setViewportSize({ width: 1440, height: 900 });
+    const pubExited = new Promise((r) => pub.once('exit', r));
     pub.stdin.end();
+    await pubExited;
+
+    console.log('RPC from the console to a device that answers (paho)');
+    const responder = spawn('/usr/bin/python3', ['-c', RPC_RESPONDER, String(server.mqtt), token], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise((ok, fail) => {
+        const timer = setTimeout(() => fail(new Error('RPC responder did not subscribe')), STEP_MS);
+        responder.stdout.on('data', (b) => { if (b.toString().includes('ready')) { clearTimeout(timer); ok(); } });
+      });
+      await page.goto(deviceUrl);
+      await page.getByText('在线', { exact: true }).first().waitFor();
+      await page.getByRole('tab', { name: /远程调用/ }).click();
+      await page.getByLabel('方法').fill('setSpeed');
+      await page.getByLabel('参数（JSON）').fill('{"rpm": 1200');
+      await page.getByText('必须是合法的 JSON').waitFor();
+      await page.getByLabel('参数（JSON）').fill('{"rpm": 1200}');
+      await page.getByRole('button', { name: /发\s?送/ }).click();
+      await page.getByTestId('rpc-result').filter({ hasText: '"rpm": 1200' }).waitFor();
+      assert.match(await page.getByTestId('rpc-result').innerText(), /"method": "setSpeed"/);
+      await shot(page, 'device-rpc-dark-zh');
+    } finally {
+      responder.kill('SIGTERM');
+    }
 
     console.log('an invalid session goes back to login with a notice');
     await page.evaluate(() => {
