@@ -24,6 +24,7 @@ export interface ResourcePageProps<T extends { id: string; name?: string }> {
   toBody?: (values: Record<string, unknown>) => unknown;
   onCreated?: (item: T) => void;
   deletable?: boolean;
+  canDeleteRow?: (row: T) => boolean;
   rowName?: (row: T) => string;
   extraActions?: (row: T) => ReactNode;
   modalWidth?: number;
@@ -72,7 +73,7 @@ export function ResourcePage<T extends { id: string; name?: string }>(props: Res
       render: (_, row) => (
         <Space>
           {props.extraActions?.(row)}
-          {writable && props.deletable !== false && (
+          {writable && props.deletable !== false && (props.canDeleteRow?.(row) ?? true) && (
             <Popconfirm title={t('common.confirmDelete', { name: props.rowName?.(row) ?? row.name ?? row.id })}
               onConfirm={() => remove.mutate(row.id)} okText={t('common.ok')} cancelText={t('common.cancel')}>
               <Button size="small" type="text" danger icon={<DeleteOutlined />} aria-label={t('common.delete')} />

@@ -6,7 +6,7 @@ import { useTranslation } from 'react-i18next';
 import { listAll } from '../api/client';
 import type { ApiKey, Enterprise, Park, Tenant, User } from '../api/types';
 import { INDUSTRIES, PARK_LEVELS } from '../api/types';
-import { useRole } from '../auth/session';
+import { useRole, useSession } from '../auth/session';
 import { grantableRoles } from '../auth/permissions';
 import { CopyBlock } from '../components/CopyBlock';
 import { NameField, ResourcePage } from '../components/ResourcePage';
@@ -107,11 +107,12 @@ export function EnterprisesPage() {
 export function UsersPage() {
   const { t } = useTranslation();
   const role = useRole();
+  const me = useSession().session?.user.id;
   const enterprises = useNames<Enterprise>('/api/v1/enterprises');
   const parks = useNames<Park>('/api/v1/parks');
   return (
     <ResourcePage<User & { name?: string }> resource="users" title="users.title" createLabel="users.create" path="/api/v1/users"
-      tenantOwned rowName={(u) => u.username}
+      tenantOwned rowName={(u) => u.username} canDeleteRow={(u) => u.id !== me}
       columns={[
         { title: t('users.username'), dataIndex: 'username' },
         { title: t('users.displayName'), dataIndex: 'displayName' },
