@@ -119,13 +119,18 @@ async function main() {
     const page = await context.newPage();
     page.setDefaultTimeout(STEP_MS);
     page.on('pageerror', (e) => failures.push(`page error: ${e.message}`));
-    page.on('console', (m) => { if (m.type() === 'error') console.log(`  browser console: ${m.text()}`); });
+    page.on('console', (m) => {
+      if (m.type() !== 'error') return;
+      console.log(`  browser console: ${m.text()}`);
+      if (m.text().includes('Content Security Policy')) failures.push(`CSP violation: ${m.text()}`);
+    });
     const base = server.url;
 
     // Static serving: assets with types and caching, SPA fallback, API 404 stays JSON.
     const index = await fetch(`${base}/devices/whatever`);
     assert.equal(index.status, 200);
     assert.match(index.headers.get('content-type'), /text\/html/);
+    assert.match(index.headers.get('content-security-policy'), /script-src 'self'/);
     const html = await index.text();
     const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)[1];
     const js = await fetch(base + asset);

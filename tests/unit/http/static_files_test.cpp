@@ -71,6 +71,17 @@ TEST_F(StaticFilesTest, HashedAssetsAreImmutableAndIndexIsRevalidated) {
   EXPECT_EQ(header(*get("/favicon.svg"), "X-Content-Type-Options"), "nosniff");
 }
 
+TEST_F(StaticFilesTest, PagesCarryASameOriginContentSecurityPolicy) {
+  for (std::string path : {"/", "/index.html", "/devices/7"}) {
+    auto r = get(path);
+    ASSERT_TRUE(r) << path;
+    EXPECT_NE(header(*r, "Content-Security-Policy").find("script-src 'self';"), std::string::npos) << path;
+    EXPECT_NE(header(*r, "Content-Security-Policy").find("frame-ancestors 'none'"), std::string::npos) << path;
+    EXPECT_EQ(header(*r, "X-Frame-Options"), "DENY") << path;
+  }
+  EXPECT_EQ(header(*get("/assets/index-abc123.js"), "Content-Security-Policy"), "");
+}
+
 TEST_F(StaticFilesTest, ClientRoutesFallBackToIndex) {
   for (std::string path : {"/login", "/devices/dev_123", "/settings/", "/a/b/c"}) {
     auto r = get(path);
