@@ -310,6 +310,21 @@ async function main() {
       responder.kill('SIGTERM');
     }
 
+    console.log('edit the device and rotate its token');
+    await page.getByTestId('device-edit').click();
+    await page.getByLabel('标签').fill('A车间 3号线');
+    await okModal(page);
+    await page.getByText('A车间 3号线').waitFor();
+    await page.getByRole('button', { name: '重置令牌' }).click();
+    await page.locator('.ant-popconfirm .ant-btn-primary').click();
+    await page.getByText('令牌已重置').waitFor();
+    await page.getByText(token).waitFor({ state: 'detached' });
+    const rotated = await (await fetch(`${base}/api/v1/auth/login`, { method: 'POST', body: JSON.stringify({ username: 'admin', password: PASSWORD }) })).json();
+    const dev = await (await fetch(`${base}/api/v1/devices/${deviceUrl.split('/').pop()}`, { headers: { Authorization: `Bearer ${rotated.token}` } })).json();
+    assert.notEqual(dev.accessToken, token);
+    assert.equal(dev.label, 'A车间 3号线');
+    await page.getByText(dev.accessToken).first().waitFor();
+
     console.log('an invalid session goes back to login with a notice');
     await page.evaluate(() => {
       const s = JSON.parse(localStorage.getItem('kaiwu.session'));

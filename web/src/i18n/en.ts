@@ -76,7 +76,7 @@ const en: Messages = {
     polling: 'refreshes every {{seconds}} s', rpcMethod: 'Method', rpcParams: 'Params (JSON)', rpcTimeout: 'Timeout (ms)',
     rpcSend: 'Send', rpcResult: 'Device reply', rpcOffline: 'Calls fail while the device is offline',
     last15m: 'Last 15 minutes', last1h: 'Last hour', last24h: 'Last 24 hours', last7d: 'Last 7 days',
-    rotateToken: 'Rotate token', notFound: 'No such device',
+    rotateToken: 'Rotate token', rotateConfirm: 'The old token stops working at once; the device must reconnect with the new one. Rotate?', tokenRotated: 'Token rotated', edit: 'Edit device', notFound: 'No such device',
   },
   alarms: { title: 'Alarms', placeholder: 'The alarm centre is being built; it opens when the alarm API ships.' },
   ruleChains: { title: 'Rule chains', placeholder: 'The rule engine is being built; it opens when the rule-chain API ships.' },

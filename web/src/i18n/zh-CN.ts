@@ -67,7 +67,7 @@ const zh = {
     aggFirst: '首值', aggLast: '末值', points: '{{count}} 个数据点', polling: '每 {{seconds}} 秒刷新',
     rpcMethod: '方法', rpcParams: '参数（JSON）', rpcTimeout: '超时（毫秒）', rpcSend: '发送', rpcResult: '设备应答',
     rpcOffline: '设备离线时调用会失败', last15m: '最近 15 分钟', last1h: '最近 1 小时', last24h: '最近 24 小时',
-    last7d: '最近 7 天', rotateToken: '重置令牌', notFound: '设备不存在',
+    last7d: '最近 7 天', rotateToken: '重置令牌', rotateConfirm: '重置后旧令牌立即失效，设备需使用新令牌重新连接。确定重置？', tokenRotated: '令牌已重置', edit: '编辑设备', notFound: '设备不存在',
   },
   alarms: { title: '告警', placeholder: '告警中心正在开发中，将在告警接口发布后开放。' },
   ruleChains: { title: '规则链', placeholder: '规则引擎正在开发中，将在规则链接口发布后开放。' },

@@ -16,6 +16,7 @@ import { Chart } from '../components/Chart';
 import { CopyBlock } from '../components/CopyBlock';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { curlExample, mqttExample } from '../components/DeviceCreatedModal';
+import { DeviceActions } from '../components/DeviceActions';
 import { formatNumber, formatShortTime, formatTime } from '../i18n';
 import { OnlineBadge, useConnectInfo } from './Devices';
 
@@ -108,7 +109,8 @@ export function DeviceDetailPage() {
           <Link to="/devices" aria-label={t('nav.devices')}><ArrowLeftOutlined /></Link>
           <Typography.Title level={4} style={{ margin: 0 }} data-testid="device-name">{d.name}</Typography.Title>
           <OnlineBadge online={d.online} />
-        </Space>}>
+        </Space>}
+        extra={canWrite(role, 'devices') ? <DeviceActions device={d} /> : null}>
         <Descriptions size="small" column={{ xs: 1, sm: 2, lg: 3 }}>
           <Descriptions.Item label={t('common.id')}><Typography.Text code copyable>{d.id}</Typography.Text></Descriptions.Item>
           <Descriptions.Item label={t('devices.category')}><Tag color="geekblue">{t(`category.${d.category}`)}</Tag></Descriptions.Item>
