@@ -40,6 +40,7 @@ void register_device_routes(http::Router& r, ApiContext& ctx);
 void register_audit_routes(http::Router& r, ApiContext& ctx);
 void register_telemetry_routes(http::Router& r, ApiContext& ctx);
 void register_device_api_routes(http::Router& r, ApiContext& ctx);
+void register_overview_routes(http::Router& r, ApiContext& ctx);  // GET /api/v1/overview
 
 // All of the above.
 void register_all(http::Router& r, ApiContext& ctx);

@@ -11,6 +11,7 @@
 #include "core/ids.hpp"
 #include "http/auth.hpp"
 #include "http/server.hpp"
+#include "http/static_files.hpp"
 #include "device/gateway.hpp"
 #include "mqtt/broker.hpp"
 #include "mqtt/server.hpp"
@@ -96,6 +97,10 @@ int run_serve(const CommonOptions& options) {
   router.set_authenticator(&authenticator);
   api::ApiContext ctx{*store, **telemetry, jwt, metrics, config, by_address, by_username, [] { return true; }, &router};
   api::register_all(router, ctx);
+  // The web console (web/dist) at "/", for every path no API route takes.
+  auto console = std::make_shared<http::StaticFiles>(http::resolve_web_root(config.http.web_root));
+  spdlog::info("web console from {}", console->root().string());
+  router.set_fallback([console](const http::Request& req) { return console->serve(req); });
 
   // MQTT: the broker and its connections live on their own io_context thread.
   asio::io_context mqtt_io(1);
