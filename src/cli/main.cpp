@@ -23,6 +23,12 @@ int main(int argc, char** argv) {
   auto* serve = app.add_subcommand("serve", "Run the platform: HTTP API, telemetry storage (MQTT, rules and console in later releases)");
   add_common(serve);
 
+  kaiwu::cli::EdgeOptions eo;
+  auto* edge = app.add_subcommand("edge", "Run an edge gateway: poll devices, buffer on disk, forward to a platform over MQTT");
+  edge->add_option("-c,--config", eo.config_file, "edge configuration (TOML)")->required()->check(CLI::ExistingFile);
+  edge->add_option("-d,--data", eo.data_dir, "data directory (the forward queue goes to DIR/edge-buffer)");
+  edge->add_option("-s,--set", eo.sets, "override uplink.*/log.* keys: uplink.token=… (repeatable)");
+
   auto* admin = app.add_subcommand("admin", "Offline administration on a data directory");
   admin->require_subcommand(1);
   kaiwu::cli::CreateUserOptions cu;
@@ -63,6 +69,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   if (serve->parsed()) return kaiwu::cli::run_serve(common);
+  if (edge->parsed()) return kaiwu::cli::run_edge(eo);
   if (create_user->parsed()) return kaiwu::cli::run_create_user(common, cu);
   if (tsdb_stats->parsed()) return kaiwu::cli::run_tsdb_stats(common);
   if (bench_mqtt->parsed()) return kaiwu::cli::run_bench_mqtt(bm);
