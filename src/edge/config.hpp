@@ -29,6 +29,9 @@ struct UplinkConfig {
   std::string ca_file;              // mqtts: trust anchors (default: the system's)
   bool insecure = false;            // mqtts: skip certificate verification (test benches only)
   std::string client_id;            // default: "kaiwu-edge-" + first 8 characters of the token
+  // Not in the file: a direct device (the simulator) publishes its records elsewhere.
+  std::string record_topic = "v1/gateway/telemetry";
+  std::string rpc_topic = "v1/gateway/rpc";  // empty: no RPC subscription
 };
 
 struct DeviceConfig {

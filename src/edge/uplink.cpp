@@ -188,11 +188,13 @@ asio::awaitable<Status> Uplink::State::handshake(std::string& buffer) {
   if (ack->reason != mqtt::ReasonCode::kSuccess)
     co_return fail(Errc::kUnauthenticated,
                    fmt::format("platform refused the connection: {}", mqtt::reason_code_name(ack->reason)));
-  mqtt::Subscribe sub;
-  sub.packet_id = next_packet_id();
-  event_ids[sub.packet_id] = true;
-  sub.subscriptions.push_back({kRpcTopic, mqtt::QoS::k1});
-  queue_packet(sub);
+  if (!config.rpc_topic.empty()) {
+    mqtt::Subscribe sub;
+    sub.packet_id = next_packet_id();
+    event_ids[sub.packet_id] = true;
+    sub.subscriptions.push_back({config.rpc_topic, mqtt::QoS::k1});
+    queue_packet(sub);
+  }
   if (hooks.on_session)
     for (auto& [topic, payload] : hooks.on_session()) events.emplace_front(std::move(topic), std::move(payload));
   co_return ok();
@@ -207,7 +209,7 @@ void Uplink::State::fill_window() {
       for (auto& r : *records) {
         mqtt::Publish p;
         p.qos = mqtt::QoS::k1;
-        p.topic = kTelemetryTopic;
+        p.topic = config.record_topic;
         p.packet_id = next_packet_id();
         p.payload = std::move(r.payload);
         inflight[r.seq] = {p.packet_id, false};
@@ -269,7 +271,7 @@ Status Uplink::State::on_packet(mqtt::Packet&& packet) {
       queue_packet(mqtt::Puback{p->packet_id, mqtt::ReasonCode::kSuccess, {}});
       wake();
     }
-    if (p->topic == kRpcTopic && hooks.on_rpc) {
+    if (p->topic == config.rpc_topic && hooks.on_rpc) {
       update([](UplinkStats& s) { ++s.rpc_requests; });
       hooks.on_rpc(std::move(p->payload));
     }
