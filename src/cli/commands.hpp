@@ -50,7 +50,15 @@ struct EdgeOptions {
   std::vector<std::string> sets;
 };
 
+// `kaiwu sim` (sim.cpp).
+struct SimOptions {
+  std::string config_file;  // empty: the default factory
+  std::string data_dir;
+};
+
 int run_serve(const CommonOptions& options);
+int run_demo(const CommonOptions& options);
+int run_sim(const SimOptions& options);
 int run_edge(const EdgeOptions& options);
 int run_create_user(const CommonOptions& options, const CreateUserOptions& user);
 int run_print_config(const CommonOptions& options);

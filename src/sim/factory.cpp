@@ -61,8 +61,8 @@ Result<SimConfig> parse_sim_config(std::string_view text, std::string_view origi
       for (const auto& [dk, dv] : t) {
         std::string_view name = dk.str();
         int* field = name == "cnc" ? &c.cnc : name == "compressors" ? &c.compressors : name == "meters" ? &c.meters
-                   : name == "stations" ? &c.stations : name == "sensors" ? &c.sensors : nullptr;
-        if (!field) return bad(origin, fmt::format("devices.{}", name), "unknown key (cnc, compressors, meters, stations, sensors)");
+                   : name == "stations" ? &c.stations : name == "sensors" ? &c.sensors : name == "agvs" ? &c.agvs : nullptr;
+        if (!field) return bad(origin, fmt::format("devices.{}", name), "unknown key (cnc, compressors, meters, stations, sensors, agvs)");
         KAIWU_TRY_STATUS(read_int(t, origin, "devices.", name, *field, 0, 1000));
       }
     } else if (key == "mqtt" && v.is_table()) {
@@ -133,6 +133,10 @@ Factory::Factory(const SimConfig& c) {
     sensors_.emplace_back(seed + 500 + i);
     add(numbered("th-sensor", i), DeviceKind::kSensor, "other", i % workshops, i);
   }
+  for (int i = 0; i < c.agvs; ++i) {
+    agvs_.emplace_back(seed + 600 + i, shifts);
+    add(numbered("agv", i), DeviceKind::kAgv, "mobile", i % workshops, i);
+  }
 }
 
 void Factory::step(std::int64_t now_ms) {
@@ -150,6 +154,8 @@ void Factory::step(std::int64_t now_ms) {
       stations_[s.index].step(now_ms);
     } else if (s.device.kind == DeviceKind::kSensor) {
       sensors_[s.index].step(now_ms);
+    } else if (s.device.kind == DeviceKind::kAgv) {
+      agvs_[s.index].step(now_ms);
     }
     if (!load.empty() && (s.device.kind == DeviceKind::kCnc || s.device.kind == DeviceKind::kCompressor))
       load[static_cast<std::size_t>(s.device.workshop) % load.size()] += kw;
@@ -170,6 +176,7 @@ Values Factory::values_locked(const Slot& s) const {
     case DeviceKind::kMeter: return meters_[s.index].values();
     case DeviceKind::kStation: return stations_[s.index].values();
     case DeviceKind::kSensor: return sensors_[s.index].values();
+    case DeviceKind::kAgv: return agvs_[s.index].values();
   }
   return {};
 }

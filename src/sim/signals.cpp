@@ -210,6 +210,50 @@ Values StationModel::values() const {
           {"exceeding", so2_ > kSo2Limit || nox_ > kNoxLimit || dust_ > kDustLimit}};
 }
 
+AgvModel::AgvModel(std::uint64_t seed, ShiftPattern shifts) : rng_(seed), shifts_(std::move(shifts)) {
+  s_ = rng_.uniform() * 320;
+}
+
+void AgvModel::step(std::int64_t now_ms) {
+  advance(last_ms_, now_ms, [this](double dt, std::int64_t t) {
+    constexpr double kLoop = 2 * (120 + 40);
+    if (charging_) {
+      battery_ = std::min(100.0, battery_ + dt * 0.05);
+      if (battery_ >= 95) charging_ = false;
+      speed_ = 0;
+      return;
+    }
+    if (battery_ < 20) charging_ = true;
+    if (dwell_s_ > 0 || !shifts_.producing(t)) {
+      dwell_s_ = std::max(0.0, dwell_s_ - dt);
+      speed_ = 0;
+    } else {
+      speed_ = std::max(0.0, rng_.normal(1.2, 0.05));
+      double before = s_;
+      s_ = std::fmod(s_ + speed_ * dt, kLoop);
+      odometer_ += speed_ * dt;
+      if (std::floor(before / 80) != std::floor(s_ / 80)) dwell_s_ = 15 + rng_.uniform() * 30;  // a station
+      battery_ = std::max(0.0, battery_ - dt * 0.004);
+    }
+    battery_ = std::max(0.0, battery_ - dt * 0.0005);
+  });
+}
+
+Values AgvModel::values() const {
+  // Position on the loop: along the bottom, up the right side, back along the top, down the left.
+  double x = 0, y = 0, s = s_;
+  if (s < 120) x = s, y = 0;
+  else if (s < 160) x = 120, y = s - 120;
+  else if (s < 280) x = 280 - s, y = 40;
+  else x = 0, y = 320 - s;
+  return {{"x_m", quantize(x, 2)},
+          {"y_m", quantize(y, 2)},
+          {"speed_m_s", quantize(speed_, 2)},
+          {"battery_pct", quantize(battery_, 1)},
+          {"odometer_m", quantize(odometer_, 1)},
+          {"state", std::string(charging_ ? "charging" : speed_ > 0 ? "moving" : "waiting")}};
+}
+
 EnvSensorModel::EnvSensorModel(std::uint64_t seed) : rng_(seed) {}
 
 void EnvSensorModel::step(std::int64_t now_ms) {

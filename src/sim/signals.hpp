@@ -124,6 +124,23 @@ class StationModel {
   double so2_ = 0, nox_ = 0, dust_ = 0, flow_ = 0, o2_ = 0, temp_ = 0;
 };
 
+// An AGV on a closed 120 m × 40 m loop: drives at ~1.2 m/s during shifts, stops at stations,
+// charges when the battery runs low.
+class AgvModel {
+ public:
+  AgvModel(std::uint64_t seed, ShiftPattern shifts);
+  void step(std::int64_t now_ms);
+  Values values() const;
+  double odometer_m() const { return odometer_; }
+
+ private:
+  Rng rng_;
+  ShiftPattern shifts_;
+  std::int64_t last_ms_ = 0;
+  double s_ = 0, speed_ = 0, battery_ = 90, odometer_ = 0, dwell_s_ = 0;
+  bool charging_ = false;
+};
+
 // A temperature/humidity sensor in a workshop (a plain MQTT device).
 class EnvSensorModel {
  public:
