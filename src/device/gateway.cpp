@@ -412,10 +412,27 @@ bool DeviceGateway::intercept_gateway(const mqtt::ClientIdentity& who, const mqt
     return true;
   };
   std::string_view verb = std::string_view(p.topic).substr(kGateway.size());
-  if (verb != "connect" && verb != "disconnect" && verb != "telemetry" && verb != "attributes")
-    return false;  // e.g. v1/gateway/rpc: routed inside the tenant
+  if (verb != "connect" && verb != "disconnect" && verb != "telemetry" && verb != "attributes" && verb != "rpc")
+    return false;
   auto body = payload_object(p.payload);
   if (!body) return reject(body.error().message);
+
+  if (verb == "rpc") {
+    // The reply to a server-side RPC to a device behind this gateway (ThingsBoard gateway
+    // API): {"device":"name","id":n,"data":{…}} completes call_rpc's request (gateway, n).
+    const auto* id = body->if_contains("id");
+    const auto* data = body->if_contains("data");
+    std::uint64_t n = id && id->is_int64() && id->as_int64() > 0 ? static_cast<std::uint64_t>(id->as_int64())
+                    : id && id->is_uint64() ? id->as_uint64() : 0;
+    if (n == 0 || !data) return reject("an RPC reply needs \"id\" and \"data\"");
+    std::lock_guard lock(impl->mu);
+    if (auto it = impl->rpcs.find({who.device_id, n}); it != impl->rpcs.end()) {
+      it->second.promise.set_value(boost::json::serialize(*data));
+      impl->rpcs.erase(it);
+    }
+    done(ReasonCode::kSuccess);
+    return true;
+  }
 
   if (verb == "connect" || verb == "disconnect") {
     auto device = body->find("device");
@@ -512,24 +529,42 @@ Result<std::string> DeviceGateway::call_rpc(const std::string& tenant, const std
                                             const std::string& method, const std::string& params_json,
                                             std::chrono::milliseconds timeout) {
   if (!impl_->publisher) return fail(Errc::kUnavailable, "MQTT is not running");
-  if (!is_online(device_id)) return fail(Errc::kUnavailable, "device is not connected");
+  // A device behind a gateway (edge) is reached through it on v1/gateway/rpc.
+  std::string via;  // the gateway's id, or empty for a direct device
+  std::string name;
+  if (!is_online(device_id)) {
+    auto d = impl_->store.get_device(meta::Scope::tenant(tenant), device_id);
+    if (d && !d->gateway_id.empty() && is_online(d->gateway_id)) {
+      via = d->gateway_id;
+      name = d->name;
+    } else {
+      return fail(Errc::kUnavailable, "device is not connected");
+    }
+  }
   std::uint64_t id = impl_->next_rpc++;
+  const std::string& waiter = via.empty() ? device_id : via;
   std::future<std::string> reply;
   {
     std::lock_guard lock(impl_->mu);
-    reply = impl_->rpcs[{device_id, id}].promise.get_future();
+    reply = impl_->rpcs[{waiter, id}].promise.get_future();
   }
   boost::json::object request{{"method", method}};
   auto params = parse_json(params_json.empty() ? std::string_view("null") : std::string_view(params_json));
   request["params"] = params ? std::move(*params) : boost::json::value(nullptr);
   mqtt::Publish p;
   p.qos = mqtt::QoS::k1;
-  p.topic = "v1/devices/" + device_id + "/rpc/request/" + std::to_string(id);
-  p.payload = boost::json::serialize(request);
+  if (via.empty()) {
+    p.topic = "v1/devices/" + device_id + "/rpc/request/" + std::to_string(id);
+    p.payload = boost::json::serialize(request);
+  } else {
+    request["id"] = id;
+    p.topic = "v1/gateway/rpc";
+    p.payload = boost::json::serialize(boost::json::object{{"device", name}, {"data", std::move(request)}});
+  }
   impl_->publisher(tenant, std::move(p));
   if (reply.wait_for(timeout) == std::future_status::ready) return reply.get();
   std::lock_guard lock(impl_->mu);
-  impl_->rpcs.erase({device_id, id});
+  impl_->rpcs.erase({waiter, id});
   return fail(Errc::kTimeout, "device did not answer within " + std::to_string(timeout.count()) + " ms");
 }
 

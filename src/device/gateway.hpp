@@ -55,7 +55,9 @@ class DeviceGateway final : public mqtt::BrokerHooks {
   void set_publisher(Publisher publisher);
 
   // Server-side RPC (ThingsBoard two-way RPC): publishes {"method","params"} to the device's
-  // v1/devices/me/rpc/request/<n> and waits for its v1/devices/me/rpc/response/<n>.
+  // v1/devices/me/rpc/request/<n> and waits for its v1/devices/me/rpc/response/<n>. A device
+  // behind a connected gateway gets {"device":name,"data":{"id":n,"method","params"}} on
+  // v1/gateway/rpc, answered by the gateway with {"device","id":n,"data":{…}} on the same topic.
   // Errors: kUnavailable when the device is not connected, kTimeout when it does not answer
   // within timeout. Blocks the calling thread (an HTTP pool thread), never the broker's.
   Result<std::string> call_rpc(const std::string& tenant, const std::string& device_id, const std::string& method,

@@ -99,6 +99,21 @@ class DemoTest(unittest.TestCase):
         self.assertTrue(10 < th["temperature"]["value"] < 40)
         self.assertGreater(stack["so2_mg_m3"]["value"], 0)
 
+        # A server-side RPC reaches the simulated machine through its edge gateway.
+        cnc_id = devs["cnc-01"]["id"]
+        st, reply, _ = s.request("POST", f"/api/v1/devices/{cnc_id}/rpc",
+                                 {"method": "write", "params": {"key": "spindle_setpoint", "value": 6000},
+                                  "timeoutMs": 5000}, tok)
+        self.assertEqual((st, reply), (200, {"success": True}))
+        st, reply, _ = s.request("POST", f"/api/v1/devices/{cnc_id}/rpc",
+                                 {"method": "read", "params": {"key": "spindle_setpoint"}, "timeoutMs": 5000}, tok)
+        self.assertEqual((st, reply), (200, {"success": True, "values": {"spindle_setpoint": 6000.0}}))
+        st, reply, _ = s.request("POST", f"/api/v1/devices/{cnc_id}/rpc",
+                                 {"method": "write", "params": {"key": "part_count", "value": 1}, "timeoutMs": 5000}, tok)
+        self.assertEqual(st, 200)
+        self.assertFalse(reply["success"])
+        self.assertIn("not writable", reply["error"])
+
         # Energy only increases on the meters.
         m = devs["meter-01"]["id"]
         e1 = self.latest(tok, m, "energy_kwh")["energy_kwh"]
