@@ -163,6 +163,21 @@ category = "processing"
         self.assertEqual(body["setpoint"]["value"], 0)
         self.assertGreaterEqual(body["seq"]["value"], 1)
 
+        # A setpoint written from the platform: REST RPC → gateway → Modbus FC 6 on the peer.
+        st, reply, _ = self.server.request("POST", f"/api/v1/devices/{dev['id']}/rpc",
+                                           {"method": "write", "params": {"key": "setpoint", "value": 1500},
+                                            "timeoutMs": 5000}, self.tok)
+        self.assertEqual((st, reply), (200, {"success": True}))
+        st, reply, _ = self.server.request("POST", f"/api/v1/devices/{dev['id']}/rpc",
+                                           {"method": "read", "params": {"keys": ["setpoint", "temp"]},
+                                            "timeoutMs": 5000}, self.tok)
+        self.assertEqual((st, reply), (200, {"success": True, "values": {"setpoint": 1500, "temp": 123.4}}))
+        st, reply, _ = self.server.request("POST", f"/api/v1/devices/{dev['id']}/rpc",
+                                           {"method": "write", "params": {"key": "temp", "value": 1}, "timeoutMs": 5000},
+                                           self.tok)
+        self.assertEqual(st, 200)
+        self.assertFalse(reply["success"], reply)
+
         # 2. The platform goes away for a while; the edge keeps polling into its disk queue.
         time.sleep(1)
         self.server.stop()
