@@ -93,11 +93,33 @@ void Edge::start() {
   sync_thread_ = std::thread([this] { sync_loop(); });
   uplink_->start();
   for (auto& p : pollers_) p->start();
+  health_timer_ = std::make_shared<asio::steady_timer>(ex_);
+  report_health();
+}
+
+void Edge::report_health() {
+  health_timer_->expires_after(std::chrono::seconds(30));
+  health_timer_->async_wait([this, t = health_timer_](boost::system::error_code ec) {
+    if (ec || !started_) return;
+    // v1/gateway/attributes: {"dev":{"edge_connected":true,…}} → each device's client attributes.
+    boost::json::object all;
+    for (const auto& p : pollers_) {
+      auto c = p->counters();
+      all[p->config().settings.name] = boost::json::object{
+          {"edge_connected", c.connected},          {"edge_polls", c.polls},
+          {"edge_poll_failures", c.poll_failures},  {"edge_point_errors", c.point_errors},
+          {"edge_missed_ticks", c.missed_ticks},    {"edge_reconnects", c.connects},
+          {"edge_last_success_ms", c.last_success_ms}, {"edge_last_error", c.last_error}};
+    }
+    if (!all.empty()) uplink_->send_event(kAttributesTopic, boost::json::serialize(all));
+    report_health();
+  });
 }
 
 void Edge::stop() {
   if (!started_) return;
   started_ = false;
+  if (health_timer_) asio::post(ex_, [t = health_timer_] { t->cancel(); });
   for (auto& p : pollers_) p->stop();
   uplink_->stop();
   {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <condition_variable>
 #include <memory>
@@ -51,6 +52,7 @@ class Edge {
   void on_rpc(std::string payload);
   std::vector<std::pair<std::string, std::string>> session_events();
   void sync_loop();
+  void report_health();  // device counters as client attributes, every 30 s
 
   boost::asio::any_io_executor ex_;
   EdgeConfig config_;
@@ -65,6 +67,7 @@ class Edge {
   std::map<std::string, bool> connected_;  // guarded by mu_
   std::uint64_t records_ = 0;              // guarded by mu_
   std::uint64_t append_failures_ = 0;      // guarded by mu_
+  std::shared_ptr<boost::asio::steady_timer> health_timer_;
   bool started_ = false;
 };
 
