@@ -216,5 +216,52 @@ category = "processing"
         self.assertGreater(waiting[1], 0, "nothing was buffered across kill -9")
 
 
+class EdgeTlsTest(unittest.TestCase):
+    """mqtts:// uplink: the platform's certificate is verified (CA file and host name)."""
+
+    def test_mqtts_uplink_verifies_the_platform(self):
+        with tempfile.TemporaryDirectory() as d:
+            key, cert = os.path.join(d, "key.pem"), os.path.join(d, "cert.pem")
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                            "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
+                           check=True, capture_output=True)
+            tls_port = free_port()
+            server = Server(extra_sets=[f"http.cert={cert}", f"http.key={key}", f"http.tls_port={free_port()}",
+                                        f"mqtt.tls_port={tls_port}"]).start()
+            try:
+                admin = server.login("admin", ADMIN_PASSWORD)
+                _, t, _ = server.request("POST", "/api/v1/tenants", {"name": "edge-tls"}, admin)
+                server.request("POST", "/api/v1/users", {"username": "edge-tls", "password": "password-1",
+                                                         "role": "tenant-admin", "tenantId": t["id"]}, admin)
+                tok = server.login("edge-tls", "password-1")
+                _, ent, _ = server.request("POST", "/api/v1/enterprises", {"name": "tls works", "industry": "电子",
+                                                                          "creditCode": credit_code("91320505MA1EDGE02")}, tok)
+                _, gw, _ = server.request("POST", "/api/v1/devices", {"name": "tls-gw", "enterpriseId": ent["id"],
+                                                                      "category": "other", "protocol": "mqtt",
+                                                                      "isGateway": True}, tok)
+
+                def run_edge(extra):
+                    config = os.path.join(d, "edge.toml")
+                    with open(config, "w") as f:
+                        f.write(f'[uplink]\nurl = "mqtts://localhost:{tls_port}"\ntoken = "{gw["accessToken"]}"\n{extra}\n')
+                    log = os.path.join(d, "edge.log")
+                    with open(log, "wb") as out:
+                        p = subprocess.Popen([KAIWU, "edge", "--config", config, "--data", d], stdout=out,
+                                             stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+                        time.sleep(2)
+                        p.send_signal(signal.SIGTERM)
+                        p.wait(10)
+                    with open(log) as f:
+                        return f.read()
+
+                trusted = run_edge(f'ca_file = "{cert}"')
+                self.assertIn(f"edge uplink: connected to mqtts://localhost:{tls_port}", trusted)
+                untrusted = run_edge("")  # the system's trust anchors do not know this certificate
+                self.assertNotIn("edge uplink: connected", untrusted)
+                self.assertIn("uplink offline", untrusted)
+            finally:
+                server.cleanup()
+
+
 if __name__ == "__main__":
     unittest.main()
