@@ -201,7 +201,7 @@ asio::awaitable<Status> Uplink::State::handshake(std::string& buffer) {
 }
 
 void Uplink::State::fill_window() {
-  if (inflight.size() < config.max_inflight) {
+  if (inflight.size() < config.max_inflight && next_send < queue.next_seq()) {
     auto records = queue.read(next_send, config.max_inflight - inflight.size(), kReadBatchBytes);
     if (!records) {
       spdlog::error("edge uplink: {}", records.error().message);
