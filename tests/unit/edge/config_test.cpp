@@ -164,5 +164,14 @@ TEST(EdgeConfig, ValidatesPointsWithTheDriver) {
   EXPECT_NE(st.error().message.find("device \"cnc-01\": driver: unknown driver 'profibus'"), std::string::npos);
 }
 
+TEST(EdgeConfig, TheShippedExampleParses) {
+  auto c = load_edge_config(KAIWU_SOURCE_DIR "/examples/edge.toml", {"uplink.token=T0KEN"});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->uplink.token, "T0KEN");
+  ASSERT_EQ(c->devices.size(), 1u);
+  EXPECT_EQ(c->devices[0].points.size(), 4u);
+  EXPECT_TRUE(c->devices[0].points[3].writable);
+}
+
 }  // namespace
 }  // namespace kaiwu::edge
