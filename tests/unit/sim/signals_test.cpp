@@ -133,5 +133,15 @@ TEST(SimConfig, ParsesAndNamesBadKeys) {
   EXPECT_FALSE(parse_sim_config("shifts = \"sometimes\"\n", "sim.toml"));
 }
 
+TEST(SimConfig, TheShippedExampleParses) {
+  auto c = load_sim_config(KAIWU_SOURCE_DIR "/examples/sim.toml");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->seed, 42u);
+  EXPECT_EQ(c->agvs, 1);
+  EXPECT_FALSE(c->always_on);
+  Factory f(*c);
+  EXPECT_EQ(f.devices().size(), 10u);
+}
+
 }  // namespace
 }  // namespace kaiwu::sim
