@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
     cmd->add_option("-s,--set", common.sets, "override a setting: section.key=value (repeatable)");
   };
 
-  auto* serve = app.add_subcommand("serve", "Run the platform: HTTP API, telemetry storage (MQTT, rules and console in later releases)");
+  auto* serve = app.add_subcommand("serve", "Run the platform: MQTT broker and device API, HTTP API and web console, telemetry storage");
   add_common(serve);
 
   auto* demo = app.add_subcommand("demo", "Platform + virtual factory + edge gateways in one process, pre-provisioned (make run)");
