@@ -89,7 +89,7 @@ void RecordingActions::log(LogLevel level, const std::string& text) {
 Result<std::vector<std::pair<std::string, std::string>>> RecordingActions::get_attributes(
     const std::string& tenant, const std::string& device, const std::string& scope,
     const std::vector<std::string>& keys) {
-  if (reads_) return reads_->get_attributes(tenant, device, scope, keys);
+  if (reads_) return reads_(tenant, device, scope, keys);
   return std::vector<std::pair<std::string, std::string>>{};
 }
 

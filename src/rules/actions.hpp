@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -89,11 +90,16 @@ struct RecordedAction {
   std::string detail_json;
 };
 
+// Reads one attribute scope of a device, as Actions::get_attributes.
+using AttributeReader = std::function<Result<std::vector<std::pair<std::string, std::string>>>(
+    const std::string& tenant, const std::string& device, const std::string& scope,
+    const std::vector<std::string>& keys)>;
+
 // Records every side effect and executes none. Attribute reads go to `reads` when given (the
 // dry-run reads real attributes), else return none. Thread-safe.
 class RecordingActions final : public Actions {
  public:
-  explicit RecordingActions(Actions* reads = nullptr) : reads_(reads) {}
+  explicit RecordingActions(AttributeReader reads = {}) : reads_(std::move(reads)) {}
 
   Status write_telemetry(const std::string& tenant, const std::string& device, std::int64_t ts,
                          const std::map<std::string, Value>& values) override;
@@ -115,7 +121,7 @@ class RecordingActions final : public Actions {
  private:
   Status record(std::string kind, std::string detail);
 
-  Actions* reads_;
+  AttributeReader reads_;
   mutable std::mutex mu_;
   std::vector<RecordedAction> recorded_;  // guarded by mu_
   std::map<std::string, Error> failing_;  // guarded by mu_

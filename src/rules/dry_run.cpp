@@ -7,10 +7,10 @@
 namespace kaiwu::rules {
 namespace json = boost::json;
 
-Result<DryRunResult> dry_run(std::string_view definition, const Message& msg, Actions* reads,
+Result<DryRunResult> dry_run(std::string_view definition, const Message& msg, AttributeReader reads,
                              const std::string& chain_id, SandboxLimits limits, Sandbox::Clock clock) {
   auto chain = KAIWU_TRY(compile_chain(definition));
-  RecordingActions recorder(reads);
+  RecordingActions recorder(std::move(reads));
   Sandbox sandbox(limits, clock);
   const std::int64_t now = clock ? clock()
                                  : std::chrono::duration_cast<std::chrono::milliseconds>(

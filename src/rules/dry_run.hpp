@@ -21,7 +21,7 @@ struct DryRunResult {
 };
 
 // kInvalidArgument when the definition does not compile.
-Result<DryRunResult> dry_run(std::string_view definition, const Message& msg, Actions* reads,
+Result<DryRunResult> dry_run(std::string_view definition, const Message& msg, AttributeReader reads,
                              const std::string& chain_id, SandboxLimits limits = {},
                              Sandbox::Clock clock = {});
 

@@ -80,8 +80,19 @@ struct RuleEngine::Impl {
   }
 
   void run(const Task& task, Sandbox& sandbox) {
-    if (const auto* msg = std::get_if<Message>(&task)) {
-      for (auto& [id, chain] : chains_of(msg->tenant_id)) {
+    if (const auto* msg_in = std::get_if<Message>(&task)) {
+      const auto list = chains_of(msg_in->tenant_id);
+      const Message* msg = msg_in;
+      Message prepared;
+      if (!list.empty() && options.prepare) {
+        prepared = *msg_in;
+        if (!options.prepare(prepared)) {
+          processed.inc();
+          return;
+        }
+        msg = &prepared;
+      }
+      for (auto& [id, chain] : list) {
         NodeContext ctx{actions, sandbox, clock(), id};
         run_chain(*chain, *msg, ctx, false);
         if (ctx.failures) failures.inc(ctx.failures);

@@ -31,6 +31,9 @@ struct EngineOptions {
   unsigned workers = 2;                 // 0: submit() runs inline (tests, benchmarks)
   std::size_t queue_capacity = 10'000;  // per worker
   SandboxLimits limits;
+  // Runs on the worker before the chains (e.g. DeviceDirectory::resolve filling the device name
+  // and profile); false drops the message.
+  std::function<bool(Message&)> prepare;
 };
 
 class RuleEngine {

@@ -159,7 +159,10 @@ TEST(DryRun, TracesEveryNodeAndRecordsActions) {
      "next":{"True":["a","l"]}},
     {"id":"a","type":"create_alarm","params":{"alarmType":"Hot"}},
     {"id":"l","type":"log","params":{"message":"hot ${temp}"}}]})J",
-                   telemetry("d1", 3, {{"temp", 60.0}}), &reads, "c9");
+                   telemetry("d1", 3, {{"temp", 60.0}}),
+                   [&reads](const std::string& t, const std::string& d, const std::string& s,
+                            const std::vector<std::string>& k) { return reads.get_attributes(t, d, s, k); },
+                   "c9");
   ASSERT_TRUE(r) << r.error().message;
   auto j = to_json(*r);
   const auto& steps = j.at("steps").as_array();
@@ -176,7 +179,7 @@ TEST(DryRun, TracesEveryNodeAndRecordsActions) {
   EXPECT_EQ(actions[0].at("detail").at("origin").as_string(), "rule:c9");
   EXPECT_EQ(actions[1].at("detail").at("text").as_string(), "chain c9: hot 60");
 
-  auto bad = dry_run(R"({"nodes":[{"id":"x","type":"nope"}]})", telemetry("d1", 0, {}), nullptr, "c");
+  auto bad = dry_run(R"({"nodes":[{"id":"x","type":"nope"}]})", telemetry("d1", 0, {}), {}, "c");
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message.find("unknown type"), std::string::npos);
 }

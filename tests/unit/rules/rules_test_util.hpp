@@ -48,7 +48,9 @@ class FakeReads final : public Actions {
 // Runs messages through one compiled chain with a controllable clock.
 class Harness {
  public:
-  explicit Harness(const std::string& definition) : recorder(&reads), sandbox() {
+  explicit Harness(const std::string& definition)
+      : recorder([this](const std::string& t, const std::string& d, const std::string& s,
+                        const std::vector<std::string>& k) { return reads.get_attributes(t, d, s, k); }) {
     auto c = compile_chain(definition);
     if (!c) throw std::runtime_error(c.error().message);
     chain = *c;
