@@ -237,7 +237,7 @@ Result<std::unique_ptr<Node>> make_script_filter(const boost::json::object& o, c
   Params p(o);
   KAIWU_TRY_STATUS(p.only({"script"}));
   auto n = std::make_unique<ScriptFilterNode>();
-  n->id = id;
+  n->id = fmt::format("{}@{}", id, static_cast<const void*>(n.get()));  // unique per compiled node
   n->script = KAIWU_TRY(script_param(p));
   return std::unique_ptr<Node>(std::move(n));
 }
@@ -246,7 +246,7 @@ Result<std::unique_ptr<Node>> make_script_transform(const boost::json::object& o
   Params p(o);
   KAIWU_TRY_STATUS(p.only({"script"}));
   auto n = std::make_unique<ScriptTransformNode>();
-  n->id = id;
+  n->id = fmt::format("{}@{}", id, static_cast<const void*>(n.get()));  // unique per compiled node
   n->script = KAIWU_TRY(script_param(p));
   return std::unique_ptr<Node>(std::move(n));
 }

@@ -302,18 +302,21 @@ namespace detail {
 
 lua_Alloc account_alloc_entry() { return account_alloc; }
 
-// Pushes the cached compiled chunk for (name, source), compiling it on first use.
+// Pushes the compiled chunk cached under name, compiling it when there is none or its source
+// changed (a new script version replaces the old one).
 Status push_chunk(SandboxState& s, const std::string& name, const std::string& source) {
   lua_State* L = s.L;
-  std::string key = name;
-  key.push_back('\0');
-  key += source;
-  if (auto it = s.chunks.find(key); it != s.chunks.end()) {
-    lua_rawgeti(L, LUA_REGISTRYINDEX, it->second);
+  auto it = s.chunks.find(name);
+  if (it != s.chunks.end() && it->second.source == source) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, it->second.ref);
     return ok();
   }
+  if (it != s.chunks.end()) {
+    luaL_unref(L, LUA_REGISTRYINDEX, it->second.ref);
+    s.chunks.erase(it);
+  }
   if (s.chunks.size() >= kMaxCachedChunks) {
-    for (const auto& [k, ref] : s.chunks) luaL_unref(L, LUA_REGISTRYINDEX, ref);
+    for (const auto& [k, chunk] : s.chunks) luaL_unref(L, LUA_REGISTRYINDEX, chunk.ref);
     s.chunks.clear();
   }
   const int rc = luaL_loadbufferx(L, source.data(), source.size(), "=script", "t");
@@ -323,7 +326,7 @@ Status push_chunk(SandboxState& s, const std::string& name, const std::string& s
     return std::unexpected(std::move(e));
   }
   lua_pushvalue(L, -1);
-  s.chunks.emplace(std::move(key), luaL_ref(L, LUA_REGISTRYINDEX));
+  s.chunks.emplace(name, SandboxState::Chunk{source, luaL_ref(L, LUA_REGISTRYINDEX)});
   return ok();
 }
 

@@ -16,8 +16,8 @@
 // Errors: kInvalidArgument "line N: …" for syntax and runtime errors and wrong return types,
 // kResourceExhausted "line N: … limit exceeded" for the limits. Nothing is thrown.
 //
-// Not thread-safe: one Sandbox per thread. Compiled chunks are cached by (name, source): a
-// new script version is a new source and compiles once.
+// Not thread-safe: one Sandbox per thread. Compiled chunks are cached by name (give each
+// script its own); a different source under a name (a new version) compiles once and replaces it.
 #pragma once
 
 #include <chrono>

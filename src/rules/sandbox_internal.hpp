@@ -34,8 +34,12 @@ struct SandboxState {
   std::chrono::steady_clock::time_point deadline;
   // Registry reference of the metatable of every environment ({__index = template}).
   int env_meta_ref = 0;
-  // name '\0' source → registry reference of the compiled chunk.
-  std::unordered_map<std::string, int> chunks;
+  // name → the source and the registry reference of its compiled chunk.
+  struct Chunk {
+    std::string source;
+    int ref = 0;
+  };
+  std::unordered_map<std::string, Chunk> chunks;
 };
 
 SandboxState* state_of(lua_State* L);

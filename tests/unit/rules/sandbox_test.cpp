@@ -217,7 +217,10 @@ TEST_F(SandboxTest, UsableAfterFailuresAndChunksCached) {
   const std::size_t before = box.cached_chunks();
   for (int i = 0; i < 100; ++i) ASSERT_EQ(filter("return msg.data.temp > 20"), true);
   EXPECT_EQ(box.cached_chunks(), before);
-  EXPECT_EQ(filter("return msg.data.temp > 21"), true);
+  EXPECT_EQ(box.run_filter("other", "return msg.data.temp > 21", sample()), true);
+  EXPECT_EQ(box.cached_chunks(), before + 1);
+  // A new version under the same name replaces the old chunk.
+  EXPECT_EQ(filter("return msg.data.temp > 99"), false);
   EXPECT_EQ(box.cached_chunks(), before + 1);
 }
 
