@@ -2,9 +2,9 @@
 #include <gtest/gtest.h>
 
 #include "meta/sqlite_store.hpp"
+#include "rules/device_directory.hpp"
 
 namespace kaiwu::meta {
-namespace {
 
 template <typename T>
 T must(Result<T> r) {
@@ -12,6 +12,8 @@ T must(Result<T> r) {
   if (!r) throw std::runtime_error(r.error().message);
   return std::move(*r);
 }
+
+namespace {
 
 class RuleChainStoreTest : public ::testing::Test {
  protected:
@@ -119,3 +121,54 @@ TEST_F(RuleChainStoreTest, OtherTenantsSeeNothing) {
 
 }  // namespace
 }  // namespace kaiwu::meta
+
+namespace kaiwu::rules {
+namespace {
+
+TEST(DeviceDirectory, FillsNameAndProfileWithinTheTenantOnly) {
+  auto store = meta::must(meta::SqliteStore::open(":memory:"));
+  const auto t1 = meta::must(store->create_tenant(model::Tenant{"", "one", "", 0})).id;
+  const auto t2 = meta::must(store->create_tenant(model::Tenant{"", "two", "", 0})).id;
+  const meta::Scope s = meta::Scope::tenant(t1);
+  const auto ent = meta::must(store->create_enterprise(s, model::Enterprise{.name = "e"}));
+  model::DeviceProfile p;
+  p.name = "boilers";
+  p.thing_model = "{}";
+  const auto prof = meta::must(store->create_profile(s, p));
+  model::Device d;
+  d.enterprise_id = ent.id;
+  d.profile_id = prof.id;
+  d.name = "boiler-1";
+  const auto dev = meta::must(store->create_device(s, d));
+
+  DeviceDirectory dir(*store, 2, std::chrono::hours(1));
+  Message m;
+  m.tenant_id = t1;
+  m.device_id = dev.id;
+  ASSERT_TRUE(dir.resolve(m));
+  EXPECT_EQ(m.device_name, "boiler-1");
+  EXPECT_EQ(m.profile_id, prof.id);
+  Message foreign = m;
+  foreign.tenant_id = t2;
+  foreign.device_name.clear();
+  EXPECT_FALSE(dir.resolve(foreign));
+  EXPECT_TRUE(foreign.device_name.empty());
+  Message unknown = m;
+  unknown.device_id = "nope";
+  EXPECT_FALSE(dir.resolve(unknown));
+  // Served from the cache while it is fresh: a rename shows only after the ttl.
+  auto renamed = dev;
+  renamed.name = "boiler-renamed";
+  meta::must(store->update_device(s, renamed));
+  Message again;
+  again.tenant_id = t1;
+  again.device_id = dev.id;
+  ASSERT_TRUE(dir.resolve(again));
+  EXPECT_EQ(again.device_name, "boiler-1");
+  DeviceDirectory fresh(*store, 2, std::chrono::milliseconds(0));
+  ASSERT_TRUE(fresh.resolve(again));
+  EXPECT_EQ(again.device_name, "boiler-renamed");
+}
+
+}  // namespace
+}  // namespace kaiwu::rules
