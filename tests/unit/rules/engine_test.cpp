@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "rules/dry_run.hpp"
+#include "rules/message_json.hpp"
 #include "rules/engine.hpp"
 #include "rules_test_util.hpp"
 
@@ -182,6 +183,28 @@ TEST(DryRun, TracesEveryNodeAndRecordsActions) {
   auto bad = dry_run(R"({"nodes":[{"id":"x","type":"nope"}]})", telemetry("d1", 0, {}), {}, "c");
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message.find("unknown type"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kaiwu::rules
+
+namespace kaiwu::rules {
+namespace {
+
+TEST(MessageJson, RoundTripAndFieldErrors) {
+  auto m = message_from_json(boost::json::parse(
+      R"({"type":"attributes","deviceId":"d","ts":5,"data":{"a":1,"b":2.5,"c":true,"d":"x"},"metadata":{"k":"v"}})"));
+  ASSERT_TRUE(m) << m.error().message;
+  EXPECT_EQ(m->type, MessageType::kAttributes);
+  EXPECT_EQ(std::get<std::int64_t>(m->data.at("a")), 1);
+  EXPECT_EQ(std::get<double>(m->data.at("b")), 2.5);
+  EXPECT_EQ(boost::json::serialize(to_json(*m).at("data")), R"({"a":1,"b":2.5E0,"c":true,"d":"x"})");
+  auto err = [](const char* text) { return message_from_json(boost::json::parse(text)).error().message; };
+  EXPECT_EQ(err(R"({"data":{"x":[1]}})"), "message.data.x: must be a number, boolean or string");
+  EXPECT_EQ(err(R"({"metadata":{"k":1}})"), "message.metadata.k: must be a string");
+  EXPECT_EQ(err(R"({"type":"weird"})").rfind("message.type:", 0), 0u);
+  EXPECT_EQ(err(R"({"ts":"now"})"), "message.ts: must be an integer (ms)");
+  EXPECT_EQ(err(R"({"tenantId":"t2"})"), "message.tenantId: unknown field");
 }
 
 }  // namespace
