@@ -182,6 +182,26 @@ CREATE TABLE device_attributes (
 CREATE INDEX device_attributes_tenant ON device_attributes (tenant_id, device_id);
 )sql";
 
+// Version 3: device provisioning on profiles, and certificate fingerprints on devices. The key identifies the profile platform-wide
+// (a device knows nothing else), hence the partial unique index; the enterprise is where
+// provisioned devices are created, in the profile's tenant (checked by the store: SQLite cannot
+// add a composite foreign key to an existing table).
+constexpr const char* kV3 = R"sql(
+ALTER TABLE device_profiles ADD COLUMN provision_mode TEXT NOT NULL DEFAULT 'disabled'
+  CHECK (provision_mode IN ('disabled', 'allow-create', 'check-pre-provisioned'));
+ALTER TABLE device_profiles ADD COLUMN provision_key TEXT;
+ALTER TABLE device_profiles ADD COLUMN provision_secret TEXT NOT NULL DEFAULT '';
+ALTER TABLE device_profiles ADD COLUMN provision_enterprise_id TEXT REFERENCES enterprises (id) ON DELETE RESTRICT;
+CREATE UNIQUE INDEX device_profiles_provision_key ON device_profiles (provision_key)
+  WHERE provision_key IS NOT NULL;
+CREATE INDEX device_profiles_provision_enterprise ON device_profiles (provision_enterprise_id)
+  WHERE provision_enterprise_id IS NOT NULL;
+-- X.509 device authentication: the SHA-256 fingerprint of the device's certificate.
+ALTER TABLE devices ADD COLUMN cert_fingerprint TEXT;
+CREATE UNIQUE INDEX devices_cert_fingerprint ON devices (cert_fingerprint)
+  WHERE cert_fingerprint IS NOT NULL;
+)sql";
+
 // Version 5 (rules): tenant rule chains and every version of their definitions. A version row
 // belongs to its chain (ON DELETE CASCADE, like attributes to their device); the chain's
 // `version` names the current one.
@@ -211,9 +231,10 @@ CREATE TABLE rule_chain_versions (
 ) STRICT;
 )sql";
 
-constexpr std::array<Migration, 3> kMigrations{{
+constexpr std::array<Migration, 4> kMigrations{{
     {1, kV1},
     {2, kV2},
+    {3, kV3},
     {5, kV5},
 }};
 
@@ -221,7 +242,9 @@ struct UniqueField {
   std::string_view columns;  // as SQLite names them after "UNIQUE constraint failed: "
   std::string_view message;
 };
-constexpr std::array<UniqueField, 15> kUniqueFields{{
+constexpr std::array<UniqueField, 17> kUniqueFields{{
+    {"devices.cert_fingerprint", "device certificate already registered to another device"},
+    {"device_profiles.provision_key", "provision key already used by another profile"},
     {"rule_chains.tenant_id, rule_chains.name", "rule chain name already exists in this tenant"},
     {"rule_chains.id", "rule chain id already exists"},
     {"tenants.name", "tenant name already exists"},
