@@ -164,8 +164,9 @@ int run_serve(const CommonOptions& options) {
     });
     return ok();
   };
-  rule_hooks.call_rpc = [&gateway](const rules::RpcRequest& r) {
-    return gateway.call_rpc(r.tenant_id, r.device_id, r.method, r.params_json, r.timeout);
+  rule_hooks.call_rpc = [&gateway, &meta_store = *store](const rules::RpcRequest& r) -> Result<std::string> {
+    auto device = KAIWU_TRY(meta_store.get_device(meta::Scope::tenant(r.tenant_id), r.device_id));
+    return gateway.call_rpc(device, r.method, r.params_json, r.timeout);
   };
   rules::PlatformActions rule_actions(*store, **telemetry, std::move(rule_hooks));
   rules::DeviceDirectory rule_devices(*store);
