@@ -43,7 +43,7 @@ test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
 run: build
-	$(BUILD_DIR)/kaiwu serve --data $(DATA)
+	$(BUILD_DIR)/kaiwu demo --data $(DATA)
 
 bench: build
 	bench/run.sh $(BUILD_DIR)

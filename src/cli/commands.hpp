@@ -43,7 +43,23 @@ struct BenchMqttOptions {
   bool idle = false;
 };
 
+// `kaiwu edge` (edge.cpp): --data, when given, puts the forward queue in DIR/edge-buffer.
+struct EdgeOptions {
+  std::string config_file;
+  std::string data_dir;
+  std::vector<std::string> sets;
+};
+
+// `kaiwu sim` (sim.cpp).
+struct SimOptions {
+  std::string config_file;  // empty: the default factory
+  std::string data_dir;
+};
+
 int run_serve(const CommonOptions& options);
+int run_demo(const CommonOptions& options);
+int run_sim(const SimOptions& options);
+int run_edge(const EdgeOptions& options);
 int run_create_user(const CommonOptions& options, const CreateUserOptions& user);
 int run_print_config(const CommonOptions& options);
 int run_tsdb_stats(const CommonOptions& options);

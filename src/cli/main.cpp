@@ -23,6 +23,20 @@ int main(int argc, char** argv) {
   auto* serve = app.add_subcommand("serve", "Run the platform: HTTP API, telemetry storage (MQTT, rules and console in later releases)");
   add_common(serve);
 
+  auto* demo = app.add_subcommand("demo", "Platform + virtual factory + edge gateways in one process, pre-provisioned (make run)");
+  add_common(demo);
+
+  kaiwu::cli::SimOptions so;
+  auto* simulate = app.add_subcommand("sim", "Run the virtual factory (simulated machines, meters, monitors, MQTT devices)");
+  simulate->add_option("-c,--config", so.config_file, "simulator configuration (TOML)")->check(CLI::ExistingFile);
+  simulate->add_option("-d,--data", so.data_dir, "data directory (MQTT devices' queues in DIR/sim)");
+
+  kaiwu::cli::EdgeOptions eo;
+  auto* edge = app.add_subcommand("edge", "Run an edge gateway: poll devices, buffer on disk, forward to a platform over MQTT");
+  edge->add_option("-c,--config", eo.config_file, "edge configuration (TOML)")->required()->check(CLI::ExistingFile);
+  edge->add_option("-d,--data", eo.data_dir, "data directory (the forward queue goes to DIR/edge-buffer)");
+  edge->add_option("-s,--set", eo.sets, "override uplink.*/log.* keys: uplink.token=… (repeatable)");
+
   auto* admin = app.add_subcommand("admin", "Offline administration on a data directory");
   admin->require_subcommand(1);
   kaiwu::cli::CreateUserOptions cu;
@@ -63,6 +77,9 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   if (serve->parsed()) return kaiwu::cli::run_serve(common);
+  if (edge->parsed()) return kaiwu::cli::run_edge(eo);
+  if (demo->parsed()) return kaiwu::cli::run_demo(common);
+  if (simulate->parsed()) return kaiwu::cli::run_sim(so);
   if (create_user->parsed()) return kaiwu::cli::run_create_user(common, cu);
   if (tsdb_stats->parsed()) return kaiwu::cli::run_tsdb_stats(common);
   if (bench_mqtt->parsed()) return kaiwu::cli::run_bench_mqtt(bm);

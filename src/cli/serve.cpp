@@ -6,6 +6,7 @@
 
 #include "api/api.hpp"
 #include "cli/commands.hpp"
+#include "cli/platform.hpp"
 #include "cli/setup.hpp"
 #include "core/crypto.hpp"
 #include "core/ids.hpp"
@@ -96,7 +97,9 @@ void tick_rules(rules::RuleEngine& engine, std::shared_ptr<asio::steady_timer> t
 
 }  // namespace
 
-int run_serve(const CommonOptions& options) {
+int run_serve(const CommonOptions& options) { return run_platform(options, {}); }
+
+int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
   auto env = load_environment(options);
   if (!env) {
     std::cerr << "kaiwu serve: " << env.error().message << "\n";
@@ -106,6 +109,12 @@ int run_serve(const CommonOptions& options) {
   if (auto st = ensure_admin(*store); !st) {
     spdlog::critical("cannot create the first admin: {}", st.error().message);
     return 1;
+  }
+  if (hooks.before_listen) {
+    if (auto st = hooks.before_listen(config, *store); !st) {
+      spdlog::critical("{}", st.error().message);
+      return 1;
+    }
   }
   auto secret = http::load_or_create_secret((std::filesystem::path(config.data_dir) / "jwt.key").string());
   if (!secret) {
@@ -213,12 +222,14 @@ int run_serve(const CommonOptions& options) {
   signals.async_wait([&](boost::system::error_code ec, int signo) {
     if (ec) return;
     spdlog::info("signal {}: shutting down gracefully", signo);
+    if (hooks.on_stopping) hooks.on_stopping();
     server.stop();
     asio::post(mqtt_io, [&] { mqtt_server.stop(); });
     drain_then_stop(io, server, std::make_shared<asio::steady_timer>(io),
                     std::chrono::steady_clock::now() + std::chrono::seconds(10));
   });
   spdlog::info("kaiwu {} serving, data in {}", kVersion, config.data_dir);
+  if (hooks.on_started) hooks.on_started(config);
   io.run();
   // Let the broker flush its DISCONNECTs, then finish device writes before the stores close.
   mqtt_work.reset();

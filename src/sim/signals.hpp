@@ -1,0 +1,157 @@
+// Signal models of the virtual factory: plain values advanced by step(now_ms), deterministic for
+// a seed and a sequence of step times. No I/O, no clocks of their own.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "tsdb/types.hpp"
+
+namespace kaiwu::sim {
+
+using Values = std::vector<std::pair<std::string, tsdb::Value>>;
+
+// Working time: shifts as [start, end) minutes of the local day, Monday..Friday (and Saturday
+// when saturdays = true); local time = UTC + utc_offset_h.
+struct ShiftPattern {
+  int utc_offset_h = 8;
+  std::vector<std::pair<int, int>> shifts{{8 * 60, 12 * 60}, {13 * 60, 17 * 60}, {18 * 60, 22 * 60}};
+  bool saturdays = false;
+  bool every_day = false;  // weekends too
+  bool producing(std::int64_t ms) const;
+};
+
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed) : gen_(seed) {}
+  double uniform() { return std::uniform_real_distribution<double>(0, 1)(gen_); }
+  double normal(double mean, double sd) { return std::normal_distribution<double>(mean, sd)(gen_); }
+  bool chance(double p) { return uniform() < p; }
+
+ private:
+  std::mt19937_64 gen_;
+};
+
+// Rounded to `decimals` places, as a device register with a fixed scale would report it.
+double quantize(double v, int decimals);
+
+enum class MachineState : std::uint8_t { kIdle = 0, kRunning = 1, kFault = 2 };
+std::string_view state_name(MachineState s);
+
+// A CNC machining centre: during shifts it runs cycles (part counter +1 per cycle), with short
+// idle spells (tool change, loading) and rare faults that last minutes; outside shifts it idles.
+class CncModel {
+ public:
+  CncModel(std::uint64_t seed, ShiftPattern shifts, double cycle_s = 45);
+  void step(std::int64_t now_ms);
+  Values values() const;
+  // Writable setpoint (r/min), as an operator or a platform RPC would set it.
+  void set_speed_setpoint(double rpm) { setpoint_ = rpm; }
+
+  MachineState state() const { return state_; }
+  std::int64_t parts() const { return parts_; }
+  double power_kw() const { return power_kw_; }
+  double spindle_speed() const { return speed_; }
+  double temperature() const { return temp_; }
+
+ private:
+  Rng rng_;
+  ShiftPattern shifts_;
+  double cycle_s_;
+  std::int64_t last_ms_ = 0;
+  MachineState state_ = MachineState::kIdle;
+  double state_left_s_ = 0;  // remaining time of an idle spell or fault
+  double cycle_progress_s_ = 0;
+  std::int64_t parts_ = 0;
+  std::int64_t alarms_ = 0;
+  double setpoint_ = 8000;
+  double speed_ = 0, load_ = 0, temp_ = 25, power_kw_ = 0.6, feed_ = 0;
+};
+
+// A screw air compressor: load/unload between 0.65 and 0.80 MPa, vibration with slow wear.
+class CompressorModel {
+ public:
+  CompressorModel(std::uint64_t seed, ShiftPattern shifts);
+  void step(std::int64_t now_ms);
+  Values values() const;
+  double power_kw() const { return power_kw_; }
+  bool running() const { return running_; }
+
+ private:
+  Rng rng_;
+  ShiftPattern shifts_;
+  std::int64_t last_ms_ = 0;
+  bool running_ = false, loaded_ = false;
+  double pressure_ = 0.1, vibration_ = 0.5, current_ = 0, power_kw_ = 0, temp_ = 30, run_hours_ = 0, wear_ = 0;
+};
+
+// A three-phase multi-function meter: energy (kWh) integrates the active power it is given,
+// so it only ever increases, by exactly ∫P dt.
+class MeterModel {
+ public:
+  explicit MeterModel(std::uint64_t seed, double initial_kwh = 10'000);
+  void step(std::int64_t now_ms, double load_kw);
+  Values values() const;
+  double energy_kwh() const { return energy_kwh_; }
+  double power_kw() const { return power_kw_; }
+
+ private:
+  Rng rng_;
+  std::int64_t last_ms_ = 0;
+  double energy_kwh_, power_kw_ = 0, voltage_ = 230, current_ = 0, pf_ = 0.9, freq_ = 50;
+};
+
+// A stack-emission monitoring station (CEMS): SO2, NOx and particulates with a diurnal cycle
+// following the plant's load, noise, and occasional exceedance episodes (limits per GB 13223).
+class StationModel {
+ public:
+  StationModel(std::uint64_t seed, ShiftPattern shifts);
+  void step(std::int64_t now_ms);
+  Values values() const;
+  double so2() const { return so2_; }
+  bool exceeding() const { return episode_left_s_ > 0; }
+  static constexpr double kSo2Limit = 35, kNoxLimit = 50, kDustLimit = 10;  // mg/m³
+
+ private:
+  Rng rng_;
+  ShiftPattern shifts_;
+  std::int64_t last_ms_ = 0;
+  double episode_left_s_ = 0;
+  double so2_ = 0, nox_ = 0, dust_ = 0, flow_ = 0, o2_ = 0, temp_ = 0;
+};
+
+// An AGV on a closed 120 m × 40 m loop: drives at ~1.2 m/s during shifts, stops at stations,
+// charges when the battery runs low.
+class AgvModel {
+ public:
+  AgvModel(std::uint64_t seed, ShiftPattern shifts);
+  void step(std::int64_t now_ms);
+  Values values() const;
+  double odometer_m() const { return odometer_; }
+
+ private:
+  Rng rng_;
+  ShiftPattern shifts_;
+  std::int64_t last_ms_ = 0;
+  double s_ = 0, speed_ = 0, battery_ = 90, odometer_ = 0, dwell_s_ = 0;
+  bool charging_ = false;
+};
+
+// A temperature/humidity sensor in a workshop (a plain MQTT device).
+class EnvSensorModel {
+ public:
+  explicit EnvSensorModel(std::uint64_t seed);
+  void step(std::int64_t now_ms);
+  Values values() const;
+
+ private:
+  Rng rng_;
+  double temp_ = 22, humidity_ = 50;
+  std::int64_t last_ms_ = 0;
+};
+
+}  // namespace kaiwu::sim

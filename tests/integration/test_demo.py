@@ -1,0 +1,143 @@
+"""`kaiwu demo` (what `make run` starts): the platform, the virtual factory and its edge gateways
+in one process, pre-provisioned; telemetry flows within seconds; a restart keeps the data and
+does not provision twice."""
+
+import os
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import KAIWU, Server, _die_with_parent  # noqa: E402
+
+GB32100 = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+
+
+def valid_credit_code(code):
+    if len(code) != 18 or any(c not in GB32100 for c in code):
+        return False
+    total = sum(GB32100.index(c) * w for c, w in zip(code[:17], WEIGHTS))
+    return GB32100[(31 - total % 31) % 31] == code[17]
+
+
+class DemoServer(Server):
+    def start(self, timeout=30):
+        args = [KAIWU, "demo", "--data", self.data_dir, "--set", "http.address=127.0.0.1",
+                "--set", f"http.port={self.port}", "--set", "mqtt.address=127.0.0.1",
+                "--set", f"mqtt.port={self.mqtt_port}"]
+        self.log = open(self.log_path, "ab")
+        env = dict(self.env)
+        env.pop("KAIWU_ADMIN_PASSWORD", None)  # the demo's own default
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env,
+                                     preexec_fn=_die_with_parent)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"kaiwu demo exited with {self.proc.returncode}: {self.read_log()}")
+            try:
+                if self.request("GET", "/healthz")[0] == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("kaiwu demo did not become healthy: " + self.read_log())
+
+
+class DemoTest(unittest.TestCase):
+    def setUp(self):
+        self.server = DemoServer().start()
+
+    def tearDown(self):
+        self.server.cleanup()
+
+    def devices(self, tok):
+        st, page, _ = self.server.request("GET", "/api/v1/devices?limit=200", token=tok)
+        self.assertEqual(st, 200, page)
+        return {d["name"]: d for d in page["items"]}
+
+    def latest(self, tok, device_id, keys):
+        st, body, _ = self.server.request("GET", f"/api/v1/devices/{device_id}/telemetry/latest?keys={keys}", token=tok)
+        self.assertEqual(st, 200, body)
+        return body
+
+    def test_demo_is_provisioned_and_live(self):
+        s = self.server
+        started = time.time()
+        self.assertIn("demo-admin", s.read_log())  # the banner names the demo logins
+        tok = s.login("demo-admin", "kaiwu-demo-2024")
+        s.login("admin", "kaiwu-admin-2024")
+        s.login("demo-engineer", "kaiwu-demo-2024")
+        st, ents, _ = s.request("GET", "/api/v1/enterprises", token=tok)
+        self.assertEqual(len(ents["items"]), 3)
+        self.assertEqual({e["industry"] for e in ents["items"]}, {"机械", "热力和燃气", "电子"})
+        for e in ents["items"]:
+            self.assertTrue(valid_credit_code(e["creditCode"]), e["creditCode"])
+            self.assertTrue(e["parkId"])
+        devs = self.devices(tok)
+        self.assertEqual({d["category"] for d in devs.values()}, {"processing", "running", "mobile", "other"})
+        self.assertTrue(devs["jinggong-edge-gw"]["isGateway"])
+        self.assertTrue(devs["cnc-01"]["profileId"])
+
+        # Live data within a few seconds: through an edge gateway and from direct MQTT devices.
+        def flowing():
+            cnc = self.latest(tok, devs["cnc-01"]["id"], "spindle_speed,part_count,state")
+            th = self.latest(tok, devs["th-sensor-01"]["id"], "temperature")
+            stack = self.latest(tok, devs["stack-monitor-01"]["id"], "so2_mg_m3")
+            return (cnc, th, stack) if len(cnc) == 3 and th and stack else None
+        deadline = time.time() + 15
+        result = None
+        while time.time() < deadline and not result:
+            result = flowing()
+            time.sleep(0.2)
+        self.assertIsNotNone(result, s.read_log())
+        self.assertLess(time.time() - started, 15)
+        cnc, th, stack = result
+        self.assertIn(cnc["state"]["value"], ("running", "idle", "fault"))
+        self.assertGreaterEqual(cnc["part_count"]["value"], 0)
+        self.assertTrue(10 < th["temperature"]["value"] < 40)
+        self.assertGreater(stack["so2_mg_m3"]["value"], 0)
+
+        # A server-side RPC reaches the simulated machine through its edge gateway.
+        cnc_id = devs["cnc-01"]["id"]
+        st, reply, _ = s.request("POST", f"/api/v1/devices/{cnc_id}/rpc",
+                                 {"method": "write", "params": {"key": "spindle_setpoint", "value": 6000},
+                                  "timeoutMs": 5000}, tok)
+        self.assertEqual((st, reply), (200, {"success": True}))
+        st, reply, _ = s.request("POST", f"/api/v1/devices/{cnc_id}/rpc",
+                                 {"method": "read", "params": {"key": "spindle_setpoint"}, "timeoutMs": 5000}, tok)
+        self.assertEqual((st, reply), (200, {"success": True, "values": {"spindle_setpoint": 6000.0}}))
+        st, reply, _ = s.request("POST", f"/api/v1/devices/{cnc_id}/rpc",
+                                 {"method": "write", "params": {"key": "part_count", "value": 1}, "timeoutMs": 5000}, tok)
+        self.assertEqual(st, 200)
+        self.assertFalse(reply["success"])
+        self.assertIn("not writable", reply["error"])
+
+        # Energy only increases on the meters.
+        m = devs["meter-01"]["id"]
+        e1 = self.latest(tok, m, "energy_kwh")["energy_kwh"]
+        time.sleep(5.5)
+        e2 = self.latest(tok, m, "energy_kwh")["energy_kwh"]
+        self.assertGreater(e2["ts"], e1["ts"])
+        self.assertGreaterEqual(e2["value"], e1["value"])
+
+        # A restart keeps everything and provisions nothing twice.
+        s.stop()
+        s.start()
+        tok = s.login("demo-admin", "kaiwu-demo-2024")
+        st, ents, _ = s.request("GET", "/api/v1/enterprises", token=tok)
+        self.assertEqual(len(ents["items"]), 3)
+        self.assertEqual(len(self.devices(tok)), len(devs))
+        before = self.latest(tok, devs["cnc-01"]["id"], "spindle_speed")["spindle_speed"]["ts"]
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if self.latest(tok, devs["cnc-01"]["id"], "spindle_speed")["spindle_speed"]["ts"] > before:
+                break
+            time.sleep(0.2)
+        else:
+            self.fail("no telemetry after the restart: " + s.read_log())
+
+
+if __name__ == "__main__":
+    unittest.main()
