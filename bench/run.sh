@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every benchmark binary of a build and stores JSON results in bench/results/.
+# Runs every benchmark binary of a build and stores JSON results in bench/results/ (bench_http,
+# bench_tsdb, bench_rules: each takes --benchmark_out=PATH).
 # Usage: bench/run.sh [build-dir]
 set -euo pipefail
 build=${1:-build}

@@ -11,6 +11,7 @@
 #include "http/auth.hpp"
 #include "http/router.hpp"
 #include "meta/store.hpp"
+#include "rules/engine.hpp"
 #include "tsdb/store.hpp"
 
 namespace kaiwu::api {
@@ -26,6 +27,8 @@ struct ApiContext {
   std::function<bool()> ready;  // readiness for /readyz
   const http::Router* router = nullptr;  // for the OpenAPI document
   device::DeviceGateway* devices = nullptr;  // RPC and online state (null without MQTT)
+  meta::RuleChainStore* rule_chains = nullptr;  // rule chain routes are registered only with it
+  rules::RuleEngine* rule_engine = nullptr;     // kept in step with enabled chains (may be null)
 };
 
 void register_system_routes(http::Router& r, ApiContext& ctx);
@@ -41,6 +44,8 @@ void register_audit_routes(http::Router& r, ApiContext& ctx);
 void register_telemetry_routes(http::Router& r, ApiContext& ctx);
 void register_device_api_routes(http::Router& r, ApiContext& ctx);
 void register_overview_routes(http::Router& r, ApiContext& ctx);  // GET /api/v1/overview
+// /api/v1/rulechains (needs ctx.rule_chains; not part of register_all, cli/ adds it).
+void register_rulechain_routes(http::Router& r, ApiContext& ctx);
 
 // All of the above.
 void register_all(http::Router& r, ApiContext& ctx);

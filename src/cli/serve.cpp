@@ -17,6 +17,9 @@
 #include "mqtt/broker.hpp"
 #include "mqtt/server.hpp"
 #include "mqtt/ws_bridge.hpp"
+#include "rules/device_directory.hpp"
+#include "rules/engine.hpp"
+#include "rules/platform_actions.hpp"
 #include "tsdb/engine.hpp"
 
 #include <thread>
@@ -60,6 +63,35 @@ void drain_then_stop(asio::io_context& io, http::Server& server, std::shared_ptr
   timer->expires_after(std::chrono::milliseconds(20));
   timer->async_wait([&io, &server, timer, deadline](boost::system::error_code) {
     drain_then_stop(io, server, timer, deadline);
+  });
+}
+
+// Loads every enabled rule chain into the engine; a chain that no longer compiles is logged and
+// skipped.
+void load_rule_chains(meta::RuleChainStore& chains, rules::RuleEngine& engine) {
+  auto enabled = chains.list_enabled_rule_chains();
+  if (!enabled) {
+    spdlog::error("cannot load rule chains: {}", enabled.error().message);
+    return;
+  }
+  for (const auto& c : *enabled) {
+    auto compiled = rules::compile_chain(c.definition);
+    if (!compiled) {
+      spdlog::error("rule chain {} ({}) v{} does not compile: {}", c.id, c.name, c.version, compiled.error().message);
+      continue;
+    }
+    engine.set_chain(c.tenant_id, c.id, std::move(*compiled));
+  }
+  spdlog::info("rule engine: {} enabled chains", engine.chain_count());
+}
+
+// Once a second: the rule engine's timer pass (offline detection).
+void tick_rules(rules::RuleEngine& engine, std::shared_ptr<asio::steady_timer> timer) {
+  timer->expires_after(std::chrono::seconds(1));
+  timer->async_wait([&engine, timer](boost::system::error_code ec) {
+    if (ec) return;
+    engine.tick();
+    tick_rules(engine, timer);
   });
 }
 
@@ -126,6 +158,36 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
     });
   });
   ctx.devices = &gateway;
+
+  // Rules: side effects through the broker, the gateway and the stores; Lua on the engine's own
+  // workers. Alarm hooks stay empty until the alarm service is wired.
+  rules::PlatformHooks rule_hooks;
+  rule_hooks.publish = [&mqtt_io, &broker](const rules::MqttPublishRequest& p) -> Status {
+    mqtt::Publish m;
+    m.qos = p.qos > 0 ? mqtt::QoS::k1 : mqtt::QoS::k0;
+    m.retain = p.retain;
+    m.topic = p.topic;
+    m.payload = p.payload;
+    asio::post(mqtt_io, [&broker, tenant = p.tenant_id, m = std::move(m)]() mutable {
+      broker.publish(tenant, std::move(m));
+    });
+    return ok();
+  };
+  rule_hooks.call_rpc = [&gateway, &meta_store = *store](const rules::RpcRequest& r) -> Result<std::string> {
+    auto device = KAIWU_TRY(meta_store.get_device(meta::Scope::tenant(r.tenant_id), r.device_id));
+    return gateway.call_rpc(device, r.method, r.params_json, r.timeout);
+  };
+  rules::PlatformActions rule_actions(*store, **telemetry, std::move(rule_hooks));
+  rules::DeviceDirectory rule_devices(*store);
+  rules::EngineOptions rule_options;
+  rule_options.prepare = [&rule_devices](rules::Message& m) { return rule_devices.resolve(m); };
+  rules::RuleEngine rule_engine(rule_actions, metrics, rule_options);
+  if (auto* chains = dynamic_cast<meta::RuleChainStore*>(store.get())) {
+    load_rule_chains(*chains, rule_engine);
+    ctx.rule_chains = chains;
+    ctx.rule_engine = &rule_engine;
+    api::register_rulechain_routes(router, ctx);
+  }
   if (auto st = broker.load_state(); !st) {
     spdlog::critical("{} (move {} away to start without the saved MQTT sessions)", st.error().message,
                      broker_options.state_path);
@@ -155,6 +217,7 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
     mqtt_thread.join();
     return 1;
   }
+  tick_rules(rule_engine, std::make_shared<asio::steady_timer>(io));
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int signo) {
     if (ec) return;
@@ -175,6 +238,7 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
     t->async_wait([&mqtt_io, t](boost::system::error_code) { mqtt_io.stop(); });
   });
   mqtt_thread.join();
+  rule_engine.stop();
   gateway.stop();
   return 0;
 }

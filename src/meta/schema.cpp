@@ -202,19 +202,51 @@ CREATE UNIQUE INDEX devices_cert_fingerprint ON devices (cert_fingerprint)
   WHERE cert_fingerprint IS NOT NULL;
 )sql";
 
-constexpr std::array<Migration, 3> kMigrations{{
+// Version 5 (rules): tenant rule chains and every version of their definitions. A version row
+// belongs to its chain (ON DELETE CASCADE, like attributes to their device); the chain's
+// `version` names the current one.
+constexpr const char* kV5 = R"sql(
+CREATE TABLE rule_chains (
+  id TEXT PRIMARY KEY NOT NULL,
+  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE RESTRICT,
+  name TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  enabled INTEGER NOT NULL DEFAULT 0 CHECK (enabled IN (0, 1)),
+  version INTEGER NOT NULL CHECK (version >= 1),
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  UNIQUE (tenant_id, name),
+  UNIQUE (id, tenant_id)
+) STRICT;
+CREATE INDEX rule_chains_tenant ON rule_chains (tenant_id, id);
+CREATE INDEX rule_chains_enabled ON rule_chains (enabled) WHERE enabled = 1;
+
+CREATE TABLE rule_chain_versions (
+  chain_id TEXT NOT NULL REFERENCES rule_chains (id) ON DELETE CASCADE,
+  version INTEGER NOT NULL,
+  definition TEXT NOT NULL,
+  created_by TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL,
+  PRIMARY KEY (chain_id, version)
+) STRICT;
+)sql";
+
+constexpr std::array<Migration, 4> kMigrations{{
     {1, kV1},
     {2, kV2},
     {3, kV3},
+    {5, kV5},
 }};
 
 struct UniqueField {
   std::string_view columns;  // as SQLite names them after "UNIQUE constraint failed: "
   std::string_view message;
 };
-constexpr std::array<UniqueField, 15> kUniqueFields{{
+constexpr std::array<UniqueField, 17> kUniqueFields{{
     {"devices.cert_fingerprint", "device certificate already registered to another device"},
     {"device_profiles.provision_key", "provision key already used by another profile"},
+    {"rule_chains.tenant_id, rule_chains.name", "rule chain name already exists in this tenant"},
+    {"rule_chains.id", "rule chain id already exists"},
     {"tenants.name", "tenant name already exists"},
     {"parks.tenant_id, parks.name", "park name already exists in this tenant"},
     {"enterprises.tenant_id, enterprises.credit_code",

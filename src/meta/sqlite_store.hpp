@@ -39,7 +39,7 @@ namespace sqlite {
 class Db;
 }
 
-class SqliteStore final : public MetadataStore {
+class SqliteStore final : public MetadataStore, public RuleChainStore {
  public:
   // Opens or creates the database at path (":memory:" for a private in-memory database) and
   // applies pending migrations. kIo if the file cannot be opened, kCorruption if it is not a
@@ -121,6 +121,19 @@ class SqliteStore final : public MetadataStore {
   Status delete_attributes(const Scope& s, const std::string& device_id,
                            model::AttributeScope scope,
                            const std::vector<std::string>& keys) override;
+
+  Result<model::RuleChain> create_rule_chain(const Scope& s, const model::RuleChain& c) override;
+  Result<model::RuleChain> get_rule_chain(const Scope& s, const std::string& id,
+                                          std::int64_t version = 0) override;
+  Result<PageOf<model::RuleChain>> list_rule_chains(const Scope& s, const RuleChainFilter& f,
+                                                    const Page& p) override;
+  Result<std::vector<model::RuleChain>> list_rule_chain_versions(const Scope& s,
+                                                                 const std::string& id) override;
+  Result<model::RuleChain> update_rule_chain(const Scope& s, const model::RuleChain& c) override;
+  Result<model::RuleChain> set_rule_chain_enabled(const Scope& s, const std::string& id,
+                                                  bool enabled) override;
+  Status delete_rule_chain(const Scope& s, const std::string& id) override;
+  Result<std::vector<model::RuleChain>> list_enabled_rule_chains() override;
 
   Status append_audit(const model::AuditEntry& entry) override;
   Result<PageOf<model::AuditEntry>> list_audit(const Scope& s, const AuditFilter& f,

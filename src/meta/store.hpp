@@ -209,4 +209,38 @@ class MetadataStore {
                                                        const Page& p) = 0;
 };
 
+struct RuleChainFilter {
+  std::string q;  // substring of name
+  std::optional<bool> enabled;
+};
+
+// Rule chains, versioned: create writes version 1, update writes version + 1 (name,
+// description and definition) and keeps the older versions readable. Chains are tenant-wide:
+// every scope of the tenant sees them (the API decides who may write). Names are unique in a
+// tenant (kAlreadyExists). The store does not validate definitions (rules/ does).
+// Thread-safe; implemented by SqliteStore beside MetadataStore.
+class RuleChainStore {
+ public:
+  virtual ~RuleChainStore() = default;
+
+  virtual Result<model::RuleChain> create_rule_chain(const Scope& s, const model::RuleChain& c) = 0;
+  // The current version, or `version` when > 0 (kNotFound when that version does not exist).
+  virtual Result<model::RuleChain> get_rule_chain(const Scope& s, const std::string& id,
+                                                  std::int64_t version = 0) = 0;
+  virtual Result<PageOf<model::RuleChain>> list_rule_chains(const Scope& s,
+                                                            const RuleChainFilter& f,
+                                                            const Page& p) = 0;
+  // Every version of a chain, newest first.
+  virtual Result<std::vector<model::RuleChain>> list_rule_chain_versions(const Scope& s,
+                                                                         const std::string& id) = 0;
+  // Writes a new version from c's name, description, definition and updated_by.
+  virtual Result<model::RuleChain> update_rule_chain(const Scope& s, const model::RuleChain& c) = 0;
+  virtual Result<model::RuleChain> set_rule_chain_enabled(const Scope& s, const std::string& id,
+                                                          bool enabled) = 0;
+  // Deletes the chain and all its versions.
+  virtual Status delete_rule_chain(const Scope& s, const std::string& id) = 0;
+  // The current version of every enabled chain of every tenant (the engine loads them at start).
+  virtual Result<std::vector<model::RuleChain>> list_enabled_rule_chains() = 0;
+};
+
 }  // namespace kaiwu::meta

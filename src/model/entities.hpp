@@ -173,6 +173,21 @@ struct AuditEntry {
   std::string detail;
 };
 
+// A tenant's rule chain (rules/chain.hpp for the definition format). Every change of the
+// definition is a new version; older versions stay readable.
+struct RuleChain {
+  std::string id;
+  std::string tenant_id;
+  std::string name;
+  std::string description;
+  bool enabled = false;
+  std::int64_t version = 1;
+  std::string definition;  // JSON text of this version, validated by rules::compile_chain
+  std::string updated_by;  // who wrote this version
+  std::int64_t created_ms = 0;
+  std::int64_t updated_ms = 0;  // when this version was written (or enabled/disabled)
+};
+
 // 统一社会信用代码 (GB 32100-2015): 18 characters from "0123456789ABCDEFGHJKLMNPQRTUWXY",
 // the last a check character computed with weights 3^i mod 31. Returns an error naming the
 // problem (length, character, check character).

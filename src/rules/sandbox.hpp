@@ -1,0 +1,70 @@
+// The Lua 5.4 sandbox for rule scripts. `lua_State*` never leaves this module.
+//
+// Each invocation runs the script's cached compiled chunk in a fresh environment table that holds
+// only the documented API (README.md): safe base functions, read-only `string`, `math`, `table`,
+// `utf8`, `coroutine` and a small `os` (time/clock/date/difftime), `msg`, `metadata`, `now()`
+// and the helpers `round`, `clamp`, `avg`. There is no io, os.execute, load, dofile, require,
+// package, debug, collectgarbage, string.dump, rawset/rawget, print; getmetatable("") is
+// locked; metatables with __gc are refused (a finaliser would run outside any limit).
+//
+// Limits per invocation: Lua instructions (count hook), bytes allocated beyond what the state
+// held before the call (accounting lua_Alloc), wall time (checked by the hook). Once a limit is
+// hit the invocation is aborted: pcall/xpcall/coroutine.resume cannot swallow it. String
+// patterns (find/match/gmatch/gsub) are limited to 4 KiB subjects, 128-byte patterns and two
+// of the quantifiers * + - (C code cannot be interrupted); plain find has no limit.
+//
+// Errors: kInvalidArgument "line N: …" for syntax and runtime errors and wrong return types,
+// kResourceExhausted "line N: … limit exceeded" for the limits. Nothing is thrown.
+//
+// Not thread-safe: one Sandbox per thread. Compiled chunks are cached by name (give each
+// script its own); a different source under a name (a new version) compiles once and replaces it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/result.hpp"
+#include "rules/message.hpp"
+
+namespace kaiwu::rules {
+
+struct SandboxLimits {
+  std::uint64_t instructions = 1'000'000;
+  std::size_t memory_bytes = 8u << 20;
+  std::chrono::milliseconds wall_time{200};
+};
+
+class Sandbox {
+ public:
+  using Clock = std::function<std::int64_t()>;  // ms since the epoch, for now()
+
+  explicit Sandbox(SandboxLimits limits = {}, Clock clock = {});
+  ~Sandbox();
+  Sandbox(const Sandbox&) = delete;
+  Sandbox& operator=(const Sandbox&) = delete;
+
+  // Compiles without running: kInvalidArgument "line N: …" on a syntax error.
+  static Status check_syntax(std::string_view source);
+
+  // Runs a filter script: it must return a boolean.
+  Result<bool> run_filter(const std::string& name, const std::string& source, const Message& msg);
+  // Runs a transform script: it returns a table with any of data, metadata, ts (typically the
+  // msg table it was given, changed); the result is msg with those fields replaced. nil drops
+  // nothing: it is an error, so a forgotten `return msg` is visible.
+  Result<Message> run_transform(const std::string& name, const std::string& source,
+                                const Message& msg);
+
+  std::size_t cached_chunks() const;
+  std::size_t memory_in_use() const;
+
+  struct State;
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace kaiwu::rules
