@@ -67,4 +67,18 @@ struct AlarmHistoryEntry {
   std::string detail;  // JSON object text
 };
 
+// A tenant's webhook for alarm notifications: every alarm change in the tenant is POSTed to url
+// as JSON; when header_name is set the request carries header_name: header_value (a shared
+// secret the receiver checks).
+struct NotificationTarget {
+  std::string id;
+  std::string tenant_id;
+  std::string name;
+  std::string url;  // http://host[:port]/path
+  std::string header_name;
+  std::string header_value;
+  bool enabled = true;
+  std::int64_t created_ms = 0;
+};
+
 }  // namespace kaiwu::model

@@ -133,7 +133,7 @@ TEST_F(SqliteFile, ReopenKeepsDataAndDoesNotReapplyMigrations) {
   }
   RawDb before(path_);
   const auto applied = before.column("SELECT version || ':' || applied_ms FROM schema_migrations");
-  ASSERT_EQ(applied.size(), static_cast<std::size_t>(SqliteStore::latest_schema_version()));
+  ASSERT_EQ(applied.size(), sqlite::migrations().size());
 
   auto store = open_or_die(path_.string());
   EXPECT_EQ(store->schema_version(), SqliteStore::latest_schema_version());
@@ -169,13 +169,13 @@ TEST_F(SqliteFile, UsesWriteAheadLogAndForeignKeys) {
   EXPECT_NE(err.find("FOREIGN KEY"), std::string::npos) << err;
 }
 
-TEST_F(SqliteFile, OpensAtSchemaVersionTwo) {
+TEST_F(SqliteFile, OpensAtSchemaVersionFour) {
   auto store = open_or_die(path_.string());
-  EXPECT_EQ(SqliteStore::latest_schema_version(), 2);
-  EXPECT_EQ(store->schema_version(), 2);
+  EXPECT_EQ(SqliteStore::latest_schema_version(), 4);
+  EXPECT_EQ(store->schema_version(), 4);
   RawDb raw(path_);
   EXPECT_EQ(raw.column("SELECT version FROM schema_migrations ORDER BY version"),
-            (std::vector<std::string>{"1", "2"}));
+            (std::vector<std::string>{"1", "2", "4"}));
 }
 
 // A file as a version-1 build left it: only migration 1 applied, with data in it.
@@ -202,7 +202,7 @@ TEST_F(SqliteFile, MigratesAVersionOneFileKeepingItsData) {
   }
 
   auto store = open_or_die(path_.string());
-  EXPECT_EQ(store->schema_version(), 2);
+  EXPECT_EQ(store->schema_version(), SqliteStore::latest_schema_version());
   const Scope s = Scope::tenant("t1");
   const auto d = must(store->get_device(s, "d1"));
   EXPECT_EQ(d.name, "old-meter");
@@ -222,7 +222,7 @@ TEST_F(SqliteFile, MigratesAVersionOneFileKeepingItsData) {
                 .front(),
             "1:1700000000000");
   EXPECT_EQ(raw.column("SELECT version FROM schema_migrations ORDER BY version"),
-            (std::vector<std::string>{"1", "2"}));
+            (std::vector<std::string>{"1", "2", "4"}));
   EXPECT_EQ(raw.column("PRAGMA foreign_key_check"), std::vector<std::string>{});
 }
 
