@@ -5,6 +5,8 @@
 
 #include <functional>
 
+#include "alarm/service.hpp"
+#include "bus/bus.hpp"
 #include "core/config.hpp"
 #include "core/metrics.hpp"
 #include "device/gateway.hpp"
@@ -26,6 +28,8 @@ struct ApiContext {
   std::function<bool()> ready;  // readiness for /readyz
   const http::Router* router = nullptr;  // for the OpenAPI document
   device::DeviceGateway* devices = nullptr;  // RPC and online state (null without MQTT)
+  bus::Bus* bus = nullptr;                   // durable telemetry, attribute and device events
+  alarm::AlarmService* alarms = nullptr;     // null: no alarm routes
 };
 
 void register_system_routes(http::Router& r, ApiContext& ctx);
@@ -40,6 +44,7 @@ void register_device_routes(http::Router& r, ApiContext& ctx);
 void register_audit_routes(http::Router& r, ApiContext& ctx);
 void register_telemetry_routes(http::Router& r, ApiContext& ctx);
 void register_device_api_routes(http::Router& r, ApiContext& ctx);
+void register_alarm_routes(http::Router& r, ApiContext& ctx);
 
 // All of the above.
 void register_all(http::Router& r, ApiContext& ctx);

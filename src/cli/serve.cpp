@@ -4,7 +4,11 @@
 #include <filesystem>
 #include <iostream>
 
+#include "alarm/service.hpp"
+#include "alarm/webhook.hpp"
 #include "api/api.hpp"
+#include "api/ws_feed.hpp"
+#include "bus/in_process.hpp"
 #include "cli/commands.hpp"
 #include "cli/setup.hpp"
 #include "core/crypto.hpp"
@@ -94,7 +98,14 @@ int run_serve(const CommonOptions& options) {
   http::RateLimiter by_username(config.auth.login_attempts_per_minute, std::chrono::minutes(1));
   http::Router router;
   router.set_authenticator(&authenticator);
+  // The event bus: durable telemetry, attribute and device events, alarms. Publishers and
+  // subscribers below are all destroyed before it.
+  bus::InProcessBus event_bus(metrics);
+  alarm::AlarmService alarms(*store, event_bus);
+  alarm::WebhookNotifier webhooks(*store, event_bus, metrics);
   api::ApiContext ctx{*store, **telemetry, jwt, metrics, config, by_address, by_username, [] { return true; }, &router};
+  ctx.bus = &event_bus;
+  ctx.alarms = &alarms;
   api::register_all(router, ctx);
 
   // MQTT: the broker and its connections live on their own io_context thread.
@@ -112,6 +123,7 @@ int run_serve(const CommonOptions& options) {
     });
   });
   ctx.devices = &gateway;
+  gateway.set_bus(&event_bus);
   if (auto st = broker.load_state(); !st) {
     spdlog::critical("{} (move {} away to start without the saved MQTT sessions)", st.error().message,
                      broker_options.state_path);
@@ -130,8 +142,10 @@ int run_serve(const CommonOptions& options) {
   auto mqtt_work = asio::make_work_guard(mqtt_io);
   std::thread mqtt_thread([&mqtt_io] { mqtt_io.run(); });
 
+  api::WsFeed feed(event_bus, *store, authenticator, metrics);  // stopped before io goes away
   asio::io_context io(1);
   http::Server server(io, config.http, router, metrics);
+  server.add_websocket(feed.endpoint("/api/v1/ws"));
   server.add_websocket(mqtt::websocket_endpoint(
       broker, [&mqtt_io](std::function<void()> fn) { asio::post(mqtt_io, std::move(fn)); }, "/mqtt",
       config.mqtt.max_packet_bytes + 16));
@@ -152,6 +166,7 @@ int run_serve(const CommonOptions& options) {
   });
   spdlog::info("kaiwu {} serving, data in {}", kVersion, config.data_dir);
   io.run();
+  feed.stop();
   // Let the broker flush its DISCONNECTs, then finish device writes before the stores close.
   mqtt_work.reset();
   asio::post(mqtt_io, [&] {
@@ -160,6 +175,7 @@ int run_serve(const CommonOptions& options) {
   });
   mqtt_thread.join();
   gateway.stop();
+  webhooks.stop();
   return 0;
 }
 
