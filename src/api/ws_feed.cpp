@@ -426,6 +426,7 @@ void WsFeed::stop() {
     if (impl_->stopped) return;
     impl_->stopped = true;
     all.swap(impl_->conns);
+    impl_->connections.add(-static_cast<double>(all.size()));
   }
   for (const auto& c : all) c->peer->close_now(kGoingAway, "shutting down");
   impl_->worker.join();

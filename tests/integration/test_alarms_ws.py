@@ -166,6 +166,16 @@ class AlarmsWsTest(unittest.TestCase):
                                   "category": "running", "protocol": "mqtt"}, tok)
             cls.tenants[name] = {"tenant": t, "token": tok, "ent": ent, "dev": dev}
         cls.a, cls.b = cls.tenants["alpha"], cls.tenants["beta"]
+        # A second enterprise in alpha, and an engineer bound to the first one.
+        tok = cls.a["token"]
+        _, cls.other_ent, _ = s.request("POST", "/api/v1/enterprises", {"name": "alpha annex", "industry": "电子",
+                                        "creditCode": credit_code("91330100MA2ANNEX1")}, tok)
+        _, cls.other_dev, _ = s.request("POST", "/api/v1/devices", {"name": "annex-press", "enterpriseId":
+                                        cls.other_ent["id"], "category": "processing", "protocol": "mqtt"}, tok)
+        status, _, _ = s.request("POST", "/api/v1/users", {"username": "alpha-eng", "password": "password-1",
+                                 "role": "engineer", "enterpriseId": cls.a["ent"]["id"]}, tok)
+        assert status == 201, status
+        cls.eng = {"token": s.login("alpha-eng", "password-1"), "tenant": cls.a["tenant"]}
 
     @classmethod
     def tearDownClass(cls):
@@ -347,6 +357,32 @@ class AlarmsWsTest(unittest.TestCase):
             wb.close()
         finally:
             hooks.stop()
+
+    def test_enterprise_user_sees_only_its_enterprise(self):
+        s, a = self.server, self.a
+        w = self.ws(self.eng)
+        w.send_json({"type": "subscribe", "id": "x", "telemetry": {"devices": [self.other_dev["id"]]}})
+        err = w.recv()
+        self.assertEqual((err["type"], err["code"]), ("error", "not_found"))
+        self.subscribe(w, "al", alarms=True)
+        status, other, _ = s.request("POST", "/api/v1/alarms", {"deviceId": self.other_dev["id"], "type": "Jam",
+                                     "severity": "minor"}, a["token"])
+        self.assertEqual(status, 201)
+        status, own, _ = s.request("POST", "/api/v1/alarms", {"deviceId": a["dev"]["id"], "type": "Leak",
+                                   "severity": "warning"}, a["token"])
+        self.assertEqual(status, 201)
+        msg = w.recv_until(lambda m: m["type"] == "alarm")
+        self.assertEqual(msg["alarm"]["id"], own["id"])  # the annex's alarm was not pushed first
+        _, listed, _ = s.request("GET", "/api/v1/alarms?status=active", token=self.eng["token"])
+        ids = [x["id"] for x in listed["items"]]
+        self.assertIn(own["id"], ids)
+        self.assertNotIn(other["id"], ids)
+        status, _, _ = s.request("POST", f"/api/v1/alarms/{other['id']}/ack", token=self.eng["token"])
+        self.assertEqual(status, 404)
+        for alarm in (own, other):
+            status, _, _ = s.request("POST", f"/api/v1/alarms/{alarm['id']}/clear", token=a["token"])
+            self.assertEqual(status, 200)
+        w.close()
 
     def test_slow_consumer_is_dropped_while_ingest_continues(self):
         s, a = self.server, self.a
