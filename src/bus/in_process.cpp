@@ -39,6 +39,7 @@ class Consumer : public std::enable_shared_from_this<Consumer> {
 
   void offer(const MessagePtr& m) {
     bool schedule = false;
+    bool wake = false;
     {
       std::lock_guard lock(mu_);
       if (stopped_) return;
@@ -49,10 +50,11 @@ class Consumer : public std::enable_shared_from_this<Consumer> {
       queue_.push_back(m);
       queued_metric_.add(1);
       if (options_.post && !draining_) schedule = draining_ = true;
+      wake = queue_.size() == 1;  // the consumer thread waits only on an empty queue
     }
     if (options_.post)
       schedule_drain(schedule);
-    else
+    else if (wake)
       cv_.notify_one();
   }
 
