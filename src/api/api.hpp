@@ -45,6 +45,8 @@ void register_audit_routes(http::Router& r, ApiContext& ctx);
 void register_telemetry_routes(http::Router& r, ApiContext& ctx);
 void register_device_api_routes(http::Router& r, ApiContext& ctx);
 void register_alarm_routes(http::Router& r, ApiContext& ctx);
+// Documents /api/v1/ws (served by WsFeed) in the route table; a plain GET answers 426.
+void register_feed_route(http::Router& r);
 
 // All of the above.
 void register_all(http::Router& r, ApiContext& ctx);

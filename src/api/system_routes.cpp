@@ -58,6 +58,7 @@ void register_all(http::Router& r, ApiContext& ctx) {
   register_telemetry_routes(r, ctx);
   register_device_api_routes(r, ctx);
   register_alarm_routes(r, ctx);
+  register_feed_route(r);
 }
 
 }  // namespace kaiwu::api

@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "alarm/alarm_json.hpp"
+#include "api/api.hpp"
 #include "core/json_parse.hpp"
 #include "http/auth.hpp"
 #include "http/message.hpp"
@@ -430,6 +431,26 @@ void WsFeed::stop() {
   }
   for (const auto& c : all) c->peer->close_now(kGoingAway, "shutting down");
   impl_->worker.join();
+}
+
+void register_feed_route(http::Router& r) {
+  // The upgrade itself is served by the HTTP server before routing; this route documents the
+  // feed in the OpenAPI document and answers a plain GET.
+  r.add({.method = http::Method::kGet, .pattern = "/api/v1/ws",
+         .summary = "Live feed (WebSocket upgrade; ?token=<JWT or API key> or a first message "
+                    "{\"type\":\"auth\",\"token\"}). Send {\"type\":\"subscribe\",\"id\",\"telemetry\":{\"devices\","
+                    "\"keys\"}|\"alarms\":true|\"deviceState\":true}, {\"type\":\"unsubscribe\",\"id\"}, "
+                    "{\"type\":\"ping\"}; receive telemetry / alarm / deviceState messages (src/api/README.md). "
+                    "A subscriber more than 1000 messages behind is closed with 1008; a bad token with 4401. "
+                    "A plain GET answers 426.",
+         .tag = "live", .access = http::Access::anyone(),
+         .query = {{"token", "string", "JWT or API key"}},
+         .handler = [](http::Request&) -> Result<http::Response> {
+           auto resp = http::Response::json(
+               426, R"({"error":{"code":"failed_precondition","message":"/api/v1/ws is a WebSocket: send an Upgrade request"}})");
+           resp.headers.emplace_back("Upgrade", "websocket");
+           return resp;
+         }});
 }
 
 }  // namespace kaiwu::api

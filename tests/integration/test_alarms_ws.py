@@ -214,6 +214,13 @@ class AlarmsWsTest(unittest.TestCase):
         w.send_json({"type": "ping"})
         self.assertEqual(w.recv(), {"type": "pong"})
         w.close()
+        # Without an upgrade: 426, and the feed is in the OpenAPI document.
+        status, _, headers = self.server.request("GET", "/api/v1/ws")
+        self.assertEqual(status, 426)
+        self.assertEqual(headers.get("Upgrade"), "websocket")
+        _, doc, _ = self.server.request("GET", "/api/v1/openapi.json")
+        self.assertIn("/api/v1/ws", doc["paths"])
+        self.assertIn("/api/v1/alarms/{id}/ack", doc["paths"])
 
     def test_live_telemetry_from_a_real_mqtt_device(self):
         dev = self.a["dev"]
