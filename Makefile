@@ -11,7 +11,7 @@ endif
 JOBS ?= $(shell nproc)
 DATA ?= ./kaiwu-data
 
-.PHONY: all deps configure build test run bench fuzz clean
+.PHONY: all deps configure build web test run bench fuzz clean
 
 all: build
 
@@ -23,8 +23,21 @@ $(BUILD_DIR)/build.ninja:
 
 configure: deps $(BUILD_DIR)/build.ninja
 
-build: configure
+build: configure web
 	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# The web console (web/, served by `kaiwu serve` at /): `npm ci` when the lock file is newer than
+# node_modules, `vite build` only when a source changed (a no-op otherwise).
+WEB_SOURCES := $(shell find web/src web/public -path web/src/test -prune -o -type f -print 2>/dev/null) \
+  web/index.html web/package.json web/vite.config.ts web/tsconfig.json
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
+	cd web && npm run build
+	@touch $@
+
+web: web/dist/index.html
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
@@ -40,8 +53,8 @@ bench: build
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	tests/fuzz/build_libfuzzer.sh build-fuzz
-	for t in chunk mqtt telemetry_json line_protocol; do mkdir -p build-fuzz/corpus-$$t; \
+	for t in chunk mqtt telemetry_json line_protocol modbus dlt645 hj212 opcua; do mkdir -p build-fuzz/corpus-$$t; \
 	  build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$$t tests/fuzz/corpus/$$t || exit 1; done
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz web/dist

@@ -10,6 +10,7 @@ stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
 host="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m)"
 echo "Kaiwu benchmarks on $host, $stamp"
 found=0
+# bench_modbus (bench/modbus/) takes --benchmark_out like the Google Benchmark binaries.
 for b in "$build"/bench/bench_*; do
   [[ -x "$b" ]] || continue
   found=1

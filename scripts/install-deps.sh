@@ -11,6 +11,10 @@ DEBIAN_PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 curl openssl python3-influxdb
   mosquitto mosquitto-clients python3-paho-mqtt
+  # Modbus peers: pymodbus server/client (serial server needs pyserial-asyncio), socat pty pairs
+  python3-pymodbus python3-serial python3-serial-asyncio socat
+  # the web console's end-to-end test (playwright-core drives it) and CJK glyphs for its screenshots
+  chromium fonts-wqy-microhei
   # benchmark peers (started by bench/ on loopback only)
   influxdb victoria-metrics
 )
@@ -44,7 +48,12 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends nodejs npm
 fi
 root=$(cd "$(dirname "$0")/.." && pwd)
-if [[ ! -d "$root/tests/js/node_modules/mqtt" ]]; then
+if [[ ! -d "$root/tests/js/node_modules/mqtt" || ! -d "$root/tests/js/node_modules/node-opcua" ]]; then
   echo "install-deps: npm ci in tests/js"
   (cd "$root/tests/js" && npm ci --no-audit --no-fund)
+fi
+# The web console (web/): React, Ant Design, ECharts, Vite, Vitest, playwright-core.
+if [[ ! -d "$root/web/node_modules" ]]; then
+  echo "install-deps: npm ci in web"
+  (cd "$root/web" && npm ci --no-audit --no-fund)
 fi

@@ -47,6 +47,7 @@ void register_device_api_routes(http::Router& r, ApiContext& ctx);
 void register_alarm_routes(http::Router& r, ApiContext& ctx);
 // Documents /api/v1/ws (served by WsFeed) in the route table; a plain GET answers 426.
 void register_feed_route(http::Router& r);
+void register_overview_routes(http::Router& r, ApiContext& ctx);  // GET /api/v1/overview
 
 // All of the above.
 void register_all(http::Router& r, ApiContext& ctx);

@@ -7,6 +7,7 @@
 #include "bus/publish.hpp"
 #include "core/ids.hpp"
 #include "core/json_parse.hpp"
+#include "device/provisioning.hpp"
 #include "ingest/line_protocol.hpp"
 #include "ingest/telemetry_json.hpp"
 
@@ -71,6 +72,14 @@ Result<http::Response> device_telemetry(ApiContext& ctx, http::Request& req) {
   auto samples = KAIWU_TRY(ingest::parse_telemetry_json(req.body, now_ms()));
   KAIWU_TRY_STATUS(write_samples(ctx, device, std::move(samples)));
   return http::Response::json(200, "");
+}
+
+// ThingsBoard device provisioning over HTTP: the outcome is in the body's "status".
+Result<http::Response> device_provision(ApiContext& ctx, http::Request& req) {
+  if (!ctx.login_by_address.allow(req.remote_address, now_ms()))
+    return fail(Errc::kResourceExhausted, "too many provisioning attempts; try again in a minute");
+  auto body = KAIWU_TRY(device::provision_device(ctx.store, req.body, "http"));
+  return http::Response::json(200, std::move(body));
 }
 
 Result<http::Response> device_post_attributes(ApiContext& ctx, http::Request& req) {
@@ -193,7 +202,7 @@ Result<http::Response> post_attributes(ApiContext& ctx, http::Request& req) {
       auto parsed = parse_json(v);
       changed[k] = parsed ? std::move(*parsed) : json::value(v);
     }
-    ctx.devices->notify_shared_attributes(device.tenant_id, id, json::serialize(changed));
+    ctx.devices->notify_shared_attributes(device, json::serialize(changed));
   }
   std::string keys;
   for (const auto& [k, v] : values) keys += (keys.empty() ? "" : ",") + k;
@@ -223,6 +232,16 @@ void register_device_api_routes(http::Router& r, ApiContext& ctx) {
          .summary = "Device HTTP API: telemetry, authenticated by the device access token (ThingsBoard-compatible)",
          .tag = "device-api", .access = anyone, .request_schema = payload,
          .handler = [&ctx](http::Request& req) { return device_telemetry(ctx, req); }});
+  r.add({.method = http::Method::kPost, .pattern = "/api/v1/provision",
+         .summary = "Device provisioning (ThingsBoard-compatible): provision key + secret of a profile → access token",
+         .tag = "device-api", .access = anyone,
+         .request_schema = schema_object({{"deviceName", "string"}, {"provisionDeviceKey", "string"},
+                                          {"provisionDeviceSecret", "string"}, {"credentialsType", "string"},
+                                          {"token", "string"}, {"category", "string"}},
+                                         {"provisionDeviceKey", "provisionDeviceSecret"}),
+         .response_schema = schema_object({{"status", "string"}, {"credentialsType", "string"},
+                                           {"credentialsValue", "string"}, {"errorMsg", "string"}}),
+         .handler = [&ctx](http::Request& req) { return device_provision(ctx, req); }});
   r.add({.method = http::Method::kPost, .pattern = "/api/v1/{token}/attributes",
          .summary = "Device HTTP API: publish client attributes", .tag = "device-api", .access = anyone,
          .request_schema = json::object{{"type", "object"}},

@@ -18,14 +18,6 @@ json::object device_json(ApiContext& ctx, const model::Device& d, bool with_toke
   return o;
 }
 
-Status check_token(const std::string& token) {
-  if (token.size() < 8 || token.size() > 64) return invalid("accessToken", "must be 8..64 characters");
-  for (char c : token)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'))
-      return invalid("accessToken", "may contain only letters, digits, _ and -");
-  return ok();
-}
-
 Status apply(ApiContext& ctx, const meta::Scope& scope, const http::Principal& who, const Body& body,
              model::Device& d, bool creating) {
   if (creating || body.has("name")) d.name = KAIWU_TRY(body.required_str("name", 128));
@@ -62,17 +54,28 @@ Status apply(ApiContext& ctx, const meta::Scope& scope, const http::Principal& w
   }
   if (auto v = KAIWU_TRY(body.str("label", 256))) d.label = *v;
   if (auto v = KAIWU_TRY(body.str("accessToken", 64))) {
-    KAIWU_TRY_STATUS(check_token(*v));
+    KAIWU_TRY_STATUS(model::check_access_token(*v));
     d.access_token = *v;
   } else if (creating) {
     d.access_token = crypto::random_token(15);
+  }
+  // X.509 authentication: the device's certificate (PEM); "" removes it.
+  if (auto pem = KAIWU_TRY(body.str("certificatePem", 16384))) {
+    if (pem->empty()) {
+      d.cert_fingerprint.clear();
+    } else {
+      auto fingerprint = crypto::certificate_fingerprint(*pem);
+      if (!fingerprint) return invalid("certificatePem", "is not a PEM-encoded X.509 certificate");
+      d.cert_fingerprint = *fingerprint;
+    }
   }
   return ok();
 }
 
 Result<http::Response> create(ApiContext& ctx, http::Request& req) {
   auto body = KAIWU_TRY(Body::parse(req.body, {
-    "name", "enterpriseId", "category", "protocol", "profileId", "isGateway", "gatewayId", "label", "accessToken", "tenantId"}));
+    "name", "enterpriseId", "category", "protocol", "profileId", "isGateway", "gatewayId", "label", "accessToken",
+    "certificatePem", "tenantId"}));
   auto scope = KAIWU_TRY(create_scope(ctx, req, body));
   if (!req.principal->enterprise_id.empty()) scope.enterprise_id = req.principal->enterprise_id;
   model::Device d;
@@ -86,7 +89,7 @@ Result<http::Response> create(ApiContext& ctx, http::Request& req) {
 
 Result<http::Response> update(ApiContext& ctx, http::Request& req) {
   auto body = KAIWU_TRY(Body::parse(req.body, {"name", "enterpriseId", "category", "protocol", "profileId",
-                                               "isGateway", "gatewayId", "label", "accessToken"}));
+                                               "isGateway", "gatewayId", "label", "accessToken", "certificatePem"}));
   auto scope = request_scope(req);
   auto d = KAIWU_TRY(ctx.store.get_device(scope, std::string(req.param("id"))));
   KAIWU_TRY_STATUS(apply(ctx, scope, *req.principal, body, d, false));
@@ -121,7 +124,7 @@ Result<http::Response> rpc(ApiContext& ctx, http::Request& req) {
   auto d = KAIWU_TRY(ctx.store.get_device(request_scope(req), std::string(req.param("id"))));
   if (!ctx.devices) return fail(Errc::kUnavailable, "MQTT is not running");
   audit(ctx, req, d.tenant_id, "rpc", "device", d.id, method);
-  auto reply = KAIWU_TRY(ctx.devices->call_rpc(d.tenant_id, d.id, method, params, std::chrono::milliseconds(timeout)));
+  auto reply = KAIWU_TRY(ctx.devices->call_rpc(d, method, params, std::chrono::milliseconds(timeout)));
   // The device's answer is passed through: JSON as JSON, anything else as a string.
   auto parsed = parse_json(reply);
   return json_response(200, parsed ? std::move(*parsed) : json::value(reply));
@@ -134,12 +137,13 @@ void register_device_routes(http::Router& r, ApiContext& ctx) {
   const auto device = schema_object({{"id", "string"}, {"tenantId", "string"}, {"enterpriseId", "string"},
                                      {"profileId", "string"}, {"name", "string"}, {"category", "string"},
                                      {"protocol", "string"}, {"isGateway", "boolean"}, {"gatewayId", "string"},
-                                     {"label", "string"}, {"accessToken", "string"}, {"createdAt", "integer"},
-                                     {"lastSeenAt", "integer"}, {"online", "boolean"}});
+                                     {"label", "string"}, {"accessToken", "string"}, {"certFingerprint", "string"},
+                                     {"createdAt", "integer"}, {"lastSeenAt", "integer"}, {"online", "boolean"}});
   const auto body = schema_object({{"name", "string"}, {"enterpriseId", "string"}, {"category", "string"},
                                    {"protocol", "string"}, {"profileId", "string"}, {"isGateway", "boolean"},
                                    {"gatewayId", "string"}, {"label", "string"}, {"accessToken", "string"},
-                                   {"tenantId", "string"}}, {"name", "enterpriseId", "category"});
+                                   {"certificatePem", "string"}, {"tenantId", "string"}},
+                                  {"name", "enterpriseId", "category"});
   r.add({.method = http::Method::kGet, .pattern = "/api/v1/devices", .summary = "List devices", .tag = "devices",
          .access = http::Access::signed_in(),
          .query = {{"q", "string", "name contains"}, {"enterpriseId"}, {"profileId"}, {"protocol"}, {"gatewayId"},

@@ -150,15 +150,22 @@ json::object to_json(const model::ApiKey& k) {
           {"expiresAt", opt_time(k.expires_ms)}};
 }
 
-json::object to_json(const model::DeviceProfile& p) {
+json::object to_json(const model::DeviceProfile& p, bool with_secret) {
   boost::system::error_code ec;
   json::value tm = json::parse(p.thing_model, ec);
   if (ec) tm = json::object{};
+  json::object provision{{"mode", model::provision_mode_name(p.provision_mode)}};
+  if (p.provision_mode != model::ProvisionMode::kDisabled) {
+    provision["key"] = p.provision_key;
+    provision["enterpriseId"] = p.provision_enterprise_id;
+    if (with_secret) provision["secret"] = p.provision_secret;
+  }
   return {{"id", p.id},
           {"tenantId", p.tenant_id},
           {"name", p.name},
           {"description", p.description},
           {"thingModel", std::move(tm)},
+          {"provision", std::move(provision)},
           {"createdAt", p.created_ms},
           {"updatedAt", p.updated_ms}};
 }
@@ -174,6 +181,7 @@ json::object to_json(const model::Device& d, bool with_token) {
                  {"isGateway", d.is_gateway},
                  {"gatewayId", opt_string(d.gateway_id)},
                  {"label", d.label},
+                 {"certFingerprint", opt_string(d.cert_fingerprint)},
                  {"createdAt", d.created_ms},
                  {"lastSeenAt", opt_time(d.last_seen_ms)}};
   if (with_token) o["accessToken"] = d.access_token;

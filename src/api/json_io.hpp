@@ -48,7 +48,8 @@ json::object to_json(const model::Park& p);
 json::object to_json(const model::Enterprise& e);
 json::object to_json(const model::User& u);
 json::object to_json(const model::ApiKey& k);
-json::object to_json(const model::DeviceProfile& p);
+// The provision secret only with_secret (for those who may edit the profile).
+json::object to_json(const model::DeviceProfile& p, bool with_secret);
 json::object to_json(const model::Device& d, bool with_token);
 json::object to_json(const model::AuditEntry& a);
 

@@ -15,6 +15,7 @@
 #include "core/ids.hpp"
 #include "http/auth.hpp"
 #include "http/server.hpp"
+#include "http/static_files.hpp"
 #include "device/gateway.hpp"
 #include "mqtt/broker.hpp"
 #include "mqtt/server.hpp"
@@ -107,6 +108,10 @@ int run_serve(const CommonOptions& options) {
   ctx.bus = &event_bus;
   ctx.alarms = &alarms;
   api::register_all(router, ctx);
+  // The web console (web/dist) at "/", for every path no API route takes.
+  auto console = std::make_shared<http::StaticFiles>(http::resolve_web_root(config.http.web_root));
+  spdlog::info("web console from {}", console->root().string());
+  router.set_fallback([console](const http::Request& req) { return console->serve(req); });
 
   // MQTT: the broker and its connections live on their own io_context thread.
   asio::io_context mqtt_io(1);
@@ -133,7 +138,7 @@ int run_serve(const CommonOptions& options) {
       mqtt_io,
       // MQTTS uses the platform's certificate (http.cert / http.key) on mqtt.tls_port.
       mqtt::ServerOptions{config.mqtt.address, config.mqtt.port, 16u << 20, config.mqtt.connects_per_minute_per_address,
-                          config.mqtt.tls_port, config.http.cert, config.http.key},
+                          config.mqtt.tls_port, config.http.cert, config.http.key, config.mqtt.client_ca},
       broker);
   if (auto st = mqtt_server.start(); !st) {
     spdlog::critical("{}", st.error().message);

@@ -86,6 +86,7 @@ const std::vector<Key>& schema() {
                                        [](Config& c) -> auto& { return c.mqtt.port; }));
     k.push_back(int_key<std::uint16_t>("mqtt.tls_port", 1, 65535,
                                        [](Config& c) -> auto& { return c.mqtt.tls_port; }));
+    k.push_back(string_key("mqtt.client_ca", [](Config& c) -> auto& { return c.mqtt.client_ca; }));
     k.push_back(int_key<std::uint32_t>("mqtt.connects_per_minute_per_address", 0, 1'000'000,
                                        [](Config& c) -> auto& { return c.mqtt.connects_per_minute_per_address; }));
     k.push_back(int_key<std::uint32_t>("mqtt.max_packet_bytes", 1024, 256u << 20,

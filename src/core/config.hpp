@@ -31,6 +31,7 @@ struct MqttConfig {
   std::uint16_t port = 1883;
   std::uint16_t tls_port = 8883;
   std::uint32_t connects_per_minute_per_address = 600;  // 0: unlimited
+  std::string client_ca;  // PEM bundle client certificates must chain to on MQTTS ("" = any, matched by fingerprint)
   std::uint32_t max_packet_bytes = 1 << 20;
 };
 

@@ -1,6 +1,9 @@
 #include "core/crypto.hpp"
 
+#include <openssl/bio.h>
 #include <openssl/crypto.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -127,6 +130,20 @@ std::optional<std::string> base64url_decode(std::string_view text) {
 bool constant_time_equal(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::optional<std::string> certificate_fingerprint(std::string_view pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  if (!bio) return std::nullopt;
+  X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  if (!cert) return std::nullopt;
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  const bool good = X509_digest(cert, EVP_sha256(), md, &len) == 1;
+  X509_free(cert);
+  if (!good) return std::nullopt;
+  return to_hex(std::string_view(reinterpret_cast<const char*>(md), len));
 }
 
 }  // namespace kaiwu::crypto

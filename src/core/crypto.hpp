@@ -27,4 +27,9 @@ bool constant_time_equal(std::string_view a, std::string_view b);
 
 std::string to_hex(std::string_view raw);
 
+// SHA-256 over the DER encoding of the first certificate in `pem`, as 64 lowercase hex digits
+// (what `openssl x509 -noout -fingerprint -sha256` prints, without colons). nullopt when `pem`
+// holds no parsable certificate.
+std::optional<std::string> certificate_fingerprint(std::string_view pem);
+
 }  // namespace kaiwu::crypto

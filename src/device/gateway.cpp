@@ -15,8 +15,10 @@
 #include <boost/json.hpp>
 
 #include "bus/publish.hpp"
+#include "core/crypto.hpp"
 #include "core/ids.hpp"
 #include "core/json_parse.hpp"
+#include "device/provisioning.hpp"
 #include "http/auth.hpp"
 #include "ingest/telemetry_json.hpp"
 #include "mqtt/topic.hpp"
@@ -36,6 +38,8 @@ struct DeviceGateway::Impl {
   std::map<std::string, std::string> gateway_enterprise;                 // gateway id → enterprise; guarded by mu
   // (gateway id, device name) → id of the device behind that gateway; guarded by mu
   std::map<std::pair<std::string, std::string>, std::string> behind;
+  // Devices behind a gateway that the gateway reported connected → (gateway, name); guarded by mu
+  std::map<std::string, std::pair<std::string, std::string>> behind_online;
   Publisher publisher;
   bus::Bus* bus = nullptr;
 
@@ -136,11 +140,34 @@ struct DeviceGateway::Impl {
   // created there. Blocking (the store): call on the pool.
   Result<std::string> device_behind(const mqtt::ClientIdentity& gw, const std::string& name,
                                     std::optional<model::Category> category);
+
+  // v1/gateway/attributes/request {"id","device","client":bool,"key"|"keys"} → answered on the
+  // gateway's v1/gateway/attributes/response with "value" (one key) or "values". On the pool.
+  void answer_gateway_attributes(const mqtt::ClientIdentity& gw, const boost::json::object& request);
 };
+
+namespace {
+// Pending server-side RPCs to devices behind a gateway are keyed by gateway and device name,
+// which is how the gateway's reply names them.
+std::string gateway_rpc_key(std::string_view gateway_id, std::string_view name) {
+  return "gw\x1f" + std::string(gateway_id) + '\x1f' + std::string(name);
+}
+}  // namespace
 
 namespace {
 constexpr std::string_view kMe = "v1/devices/me/";
 constexpr std::string_view kGateway = "v1/gateway/";
+// Provisioning connections (username "provision") each get a topic space of their own.
+constexpr std::string_view kProvisionUser = "provision";
+constexpr std::string_view kProvisionSpace = "$provision/";
+
+bool is_provisioning(const mqtt::ClientIdentity& who) { return who.tenant_id.starts_with(kProvisionSpace); }
+
+// ThingsBoard's topics have a leading slash; accept them without it too.
+bool is_provision_topic(std::string_view topic, std::string_view name) {
+  if (topic.starts_with('/')) topic.remove_prefix(1);
+  return topic == name;
+}
 
 bool under(std::string_view topic, std::string_view prefix) { return topic.starts_with(prefix); }
 
@@ -257,6 +284,33 @@ Result<std::string> DeviceGateway::Impl::device_behind(const mqtt::ClientIdentit
   return id;
 }
 
+void DeviceGateway::Impl::answer_gateway_attributes(const mqtt::ClientIdentity& gw, const boost::json::object& request) {
+  const std::string name(request.at("device").as_string());
+  boost::json::object reply{{"device", name}};
+  if (auto id = request.find("id"); id != request.end()) reply["id"] = id->value();
+  auto client = request.find("client");
+  const auto attr_scope = client != request.end() && client->value().is_bool() && client->value().as_bool()
+                              ? model::AttributeScope::kClient
+                              : model::AttributeScope::kShared;
+  std::vector<std::string> keys = key_list(request, "keys");
+  auto single = request.find("key");
+  const bool one = single != request.end() && single->value().is_string();
+  if (one) keys = {std::string(single->value().as_string())};
+  auto id = device_behind(gw, name, std::nullopt);
+  auto attrs = id ? store.get_attributes(meta::Scope::tenant(gw.tenant_id), *id, attr_scope, keys)
+                  : Result<std::vector<model::Attribute>>(std::unexpected(id.error()));
+  if (!attrs) {
+    spdlog::warn("mqtt gateway {}: attribute request for {}: {}", gw.device_id, name, attrs.error().message);
+    reply["error"] = attrs.error().message;
+  } else if (one) {
+    auto values = attribute_object(*attrs);
+    reply["value"] = values.empty() ? boost::json::value(nullptr) : values.begin()->value();
+  } else {
+    reply["values"] = attribute_object(*attrs);
+  }
+  publish(gw.tenant_id, "v1/gateways/" + gw.device_id + "/attributes/response", boost::json::serialize(reply));
+}
+
 DeviceGateway::DeviceGateway(meta::MetadataStore& store, tsdb::TelemetryStore& telemetry, MetricsRegistry& metrics,
                              unsigned threads)
     : impl_(std::make_unique<Impl>(store, telemetry, metrics, threads)) {}
@@ -268,8 +322,22 @@ void DeviceGateway::stop() { impl_->pool.join(); }
 namespace {
 // The credential check itself: a database lookup, and argon2 for users — run on the pool.
 mqtt::BrokerHooks::AuthResult check_credentials(meta::MetadataStore& store, const std::optional<std::string>& username,
-                                                const std::optional<std::string>& password, const std::string& remote) {
+                                                const std::optional<std::string>& password,
+                                                const mqtt::BrokerHooks::Peer& peer) {
+  const std::string& remote = peer.remote;
+  // X.509 device authentication: a client certificate registered to a device identifies it,
+  // whatever the username says. An unregistered certificate falls through to the credentials.
+  if (!peer.certificate.empty()) {
+    if (auto device = store.find_device_by_cert_fingerprint(peer.certificate))
+      return mqtt::ClientIdentity{device->tenant_id, device->name, device->id, true, device->is_gateway};
+    if (!username || username->empty()) {
+      spdlog::info("mqtt {}: client certificate {} is not registered to any device", remote, peer.certificate);
+      return std::unexpected(ReasonCode::kNotAuthorized);
+    }
+  }
   if (!username || username->empty()) return std::unexpected(ReasonCode::kBadUserNameOrPassword);
+  if (!password && *username == kProvisionUser)
+    return mqtt::ClientIdentity{std::string(kProvisionSpace) + crypto::random_hex(8), *username, {}, false, false};
   if (!password) {
     // ThingsBoard convention: the device access token is the username, no password.
     auto device = store.find_device_by_token(*username);
@@ -288,20 +356,22 @@ mqtt::BrokerHooks::AuthResult check_credentials(meta::MetadataStore& store, cons
 }
 }  // namespace
 
-void DeviceGateway::authenticate(const mqtt::Connect& c, std::string remote, std::function<void(AuthResult)> done) {
+void DeviceGateway::authenticate(const mqtt::Connect& c, Peer peer, std::function<void(AuthResult)> done) {
   boost::asio::post(impl_->pool, [impl = impl_.get(), username = c.username, password = c.password,
-                                  remote = std::move(remote), done = std::move(done)] {
-    done(check_credentials(impl->store, username, password, remote));
+                                  peer = std::move(peer), done = std::move(done)] {
+    done(check_credentials(impl->store, username, password, peer));
   });
 }
 
 bool DeviceGateway::may_publish(const mqtt::ClientIdentity& who, std::string_view topic) {
+  if (is_provisioning(who)) return is_provision_topic(topic, "provision/request");
   if (who.is_device) return under(topic, kMe) || (who.is_gateway && under(topic, kGateway));
   if (under(topic, "$")) return false;
   return !under(topic, kMe);
 }
 
 bool DeviceGateway::may_subscribe(const mqtt::ClientIdentity& who, std::string_view filter) {
+  if (is_provisioning(who)) return is_provision_topic(filter, "provision/response");
   if (auto shared = mqtt::parse_shared_filter(filter)) filter = shared->filter;
   if (who.is_device) return under(filter, kMe) || (who.is_gateway && under(filter, kGateway));
   if (under(filter, "$SYS")) return who.tenant_id.empty();  // platform statistics: platform admins
@@ -310,6 +380,19 @@ bool DeviceGateway::may_subscribe(const mqtt::ClientIdentity& who, std::string_v
 
 bool DeviceGateway::intercept(const mqtt::ClientIdentity& who, const mqtt::Publish& p,
                               std::function<void(ReasonCode)> done) {
+  if (is_provisioning(who)) {
+    // Answered on the matching response topic of this connection's own space.
+    std::string response = p.topic.starts_with('/') ? "/provision/response" : "provision/response";
+    boost::asio::post(impl_->pool, [impl = impl_.get(), who, payload = p.payload, response = std::move(response)] {
+      auto body = provision_device(impl->store, payload, "mqtt");
+      impl->publish(who.tenant_id, response,
+                    body ? *body
+                         : boost::json::serialize(boost::json::object{{"status", "FAILURE"},
+                                                                       {"errorMsg", body.error().message}}));
+    });
+    done(ReasonCode::kSuccess);
+    return true;
+  }
   if (!who.is_device) return false;
   constexpr std::string_view kRpcResponse = "v1/devices/me/rpc/response/";
   if (p.topic.starts_with(kRpcResponse)) {
@@ -418,10 +501,37 @@ bool DeviceGateway::intercept_gateway(const mqtt::ClientIdentity& who, const mqt
     return true;
   };
   std::string_view verb = std::string_view(p.topic).substr(kGateway.size());
-  if (verb != "connect" && verb != "disconnect" && verb != "telemetry" && verb != "attributes")
-    return false;  // e.g. v1/gateway/rpc: routed inside the tenant
+  if (verb != "connect" && verb != "disconnect" && verb != "telemetry" && verb != "attributes" &&
+      verb != "rpc" && verb != "attributes/request")
+    return false;  // anything else is routed in the gateway's own space
   auto body = payload_object(p.payload);
   if (!body) return reject(body.error().message);
+
+  if (verb == "rpc") {
+    // The reply to a server-side RPC to a device behind this gateway: {"device","id","data"}.
+    auto device = body->find("device");
+    auto id = body->find("id");
+    if (device == body->end() || !device->value().is_string() || id == body->end() || !id->value().is_number())
+      return reject("\"device\" and \"id\" are required");
+    auto n = id->value().to_number<std::int64_t>();  // never throws for is_number()
+    auto data = body->find("data");
+    std::lock_guard lock(impl->mu);
+    auto it = impl->rpcs.find({gateway_rpc_key(who.device_id, device->value().as_string()), static_cast<std::uint64_t>(n)});
+    if (it != impl->rpcs.end()) {
+      it->second.promise.set_value(data == body->end() ? "null" : boost::json::serialize(data->value()));
+      impl->rpcs.erase(it);
+    }
+    done(ReasonCode::kSuccess);
+    return true;
+  }
+  if (verb == "attributes/request") {
+    auto request = std::make_shared<boost::json::object>(std::move(*body));
+    auto device = request->find("device");
+    if (device == request->end() || !device->value().is_string()) return reject("\"device\" must name the device");
+    done(ReasonCode::kSuccess);
+    boost::asio::post(impl->pool, [impl, who, request] { impl->answer_gateway_attributes(who, *request); });
+    return true;
+  }
 
   if (verb == "connect" || verb == "disconnect") {
     auto device = body->find("device");
@@ -438,6 +548,11 @@ bool DeviceGateway::intercept_gateway(const mqtt::ClientIdentity& who, const mqt
       impl->behind.erase({who.device_id, name});
     }
     if (verb == "disconnect") {
+      std::lock_guard lock(impl->mu);
+      for (auto it = impl->behind_online.begin(); it != impl->behind_online.end();) {
+        if (it->second.first == who.device_id && it->second.second == name) it = impl->behind_online.erase(it);
+        else ++it;
+      }
       done(ReasonCode::kSuccess);
       return true;
     }
@@ -449,6 +564,10 @@ bool DeviceGateway::intercept_gateway(const mqtt::ClientIdentity& who, const mqt
         return;
       }
       (void)impl->store.touch_device(*id, now_ms());
+      {
+        std::lock_guard lock(impl->mu);
+        impl->behind_online[*id] = {who.device_id, name};
+      }
       done(ReasonCode::kSuccess);
     });
     return true;
@@ -503,9 +622,15 @@ bool DeviceGateway::intercept_gateway(const mqtt::ClientIdentity& who, const mqt
   return true;
 }
 
-void DeviceGateway::notify_shared_attributes(const std::string& tenant, const std::string& device_id,
-                                             const std::string& json_object_text) {
-  impl_->publish(tenant, "v1/devices/" + device_id + "/attributes", json_object_text);
+void DeviceGateway::notify_shared_attributes(const model::Device& device, const std::string& json_object_text) {
+  if (device.gateway_id.empty()) {
+    impl_->publish(device.tenant_id, "v1/devices/" + device.id + "/attributes", json_object_text);
+    return;
+  }
+  // ThingsBoard gateway API: {"device": name, "data": {…}} on the gateway's v1/gateway/attributes.
+  auto data = parse_json(json_object_text);
+  boost::json::object message{{"device", device.name}, {"data", data ? std::move(*data) : boost::json::value()}};
+  impl_->publish(device.tenant_id, "v1/gateways/" + device.gateway_id + "/attributes", boost::json::serialize(message));
 }
 
 void DeviceGateway::set_publisher(Publisher publisher) { impl_->publisher = std::move(publisher); }
@@ -514,31 +639,41 @@ void DeviceGateway::set_bus(bus::Bus* bus) { impl_->bus = bus; }
 
 bool DeviceGateway::is_online(const std::string& device_id) const {
   std::lock_guard lock(impl_->mu);
-  return impl_->online_devices.contains(device_id);
+  if (impl_->online_devices.contains(device_id)) return true;
+  auto it = impl_->behind_online.find(device_id);
+  return it != impl_->behind_online.end() && impl_->online_devices.contains(it->second.first);
 }
 
-Result<std::string> DeviceGateway::call_rpc(const std::string& tenant, const std::string& device_id,
-                                            const std::string& method, const std::string& params_json,
-                                            std::chrono::milliseconds timeout) {
+Result<std::string> DeviceGateway::call_rpc(const model::Device& device, const std::string& method,
+                                            const std::string& params_json, std::chrono::milliseconds timeout) {
   if (!impl_->publisher) return fail(Errc::kUnavailable, "MQTT is not running");
-  if (!is_online(device_id)) return fail(Errc::kUnavailable, "device is not connected");
+  if (!is_online(device.id)) return fail(Errc::kUnavailable, "device is not connected");
+  const bool behind = !device.gateway_id.empty();
+  const std::string key = behind ? gateway_rpc_key(device.gateway_id, device.name) : device.id;
   std::uint64_t id = impl_->next_rpc++;
   std::future<std::string> reply;
   {
     std::lock_guard lock(impl_->mu);
-    reply = impl_->rpcs[{device_id, id}].promise.get_future();
+    reply = impl_->rpcs[{key, id}].promise.get_future();
   }
   boost::json::object request{{"method", method}};
   auto params = parse_json(params_json.empty() ? std::string_view("null") : std::string_view(params_json));
   request["params"] = params ? std::move(*params) : boost::json::value(nullptr);
   mqtt::Publish p;
   p.qos = mqtt::QoS::k1;
-  p.topic = "v1/devices/" + device_id + "/rpc/request/" + std::to_string(id);
-  p.payload = boost::json::serialize(request);
-  impl_->publisher(tenant, std::move(p));
+  if (behind) {
+    // ThingsBoard gateway API: {"device": name, "data": {"id", "method", "params"}}.
+    request["id"] = id;
+    p.topic = "v1/gateways/" + device.gateway_id + "/rpc";
+    p.payload = boost::json::serialize(boost::json::object{{"device", device.name}, {"data", std::move(request)}});
+  } else {
+    p.topic = "v1/devices/" + device.id + "/rpc/request/" + std::to_string(id);
+    p.payload = boost::json::serialize(request);
+  }
+  impl_->publisher(device.tenant_id, std::move(p));
   if (reply.wait_for(timeout) == std::future_status::ready) return reply.get();
   std::lock_guard lock(impl_->mu);
-  impl_->rpcs.erase({device_id, id});
+  impl_->rpcs.erase({key, id});
   return fail(Errc::kTimeout, "device did not answer within " + std::to_string(timeout.count()) + " ms");
 }
 
@@ -568,6 +703,7 @@ void DeviceGateway::on_offline(const mqtt::ClientIdentity& who) {
         auto& b = impl_->behind;
         b.erase(b.lower_bound({who.device_id, std::string{}}), b.lower_bound({who.device_id + '\0', std::string{}}));
         impl_->gateway_enterprise.erase(who.device_id);
+        std::erase_if(impl_->behind_online, [&](const auto& e) { return e.second.first == who.device_id; });
       }
     }
   }

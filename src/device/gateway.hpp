@@ -1,6 +1,7 @@
 // The device API on top of the MQTT broker (ThingsBoard-compatible topics):
-//   username = device access token → the device; users log in with username/password and act
-//   in their tenant's topic space.
+//   username = device access token → the device; over MQTTS a client certificate registered to a
+//   device (its SHA-256 fingerprint) identifies that device instead; users log in with
+//   username/password and act in their tenant's topic space.
 //   v1/devices/me/telemetry   → durable in the telemetry store before PUBACK
 //   v1/devices/me/attributes  → client attributes in the metadata store before PUBACK
 //   v1/devices/me/attributes/request/<n> → answered on …/attributes/response/<n> with
@@ -12,6 +13,11 @@
 // Gateways (is_gateway) also: v1/gateway/connect|disconnect|telemetry|attributes, naming the
 // devices behind them, which are found by name in the gateway's enterprise or created there
 // (protocol mqtt, gateway_id = the gateway); gateway telemetry is durable before PUBACK too.
+// v1/gateway/attributes/request is answered on v1/gateway/attributes/response; server-side
+// RPC and shared attributes for devices behind a gateway arrive on v1/gateway/rpc and
+// v1/gateway/attributes. Each gateway's v1/gateway/… is its own (v1/gateways/<id>/… inside the
+// tenant). Username "provision" (no password) connects for device provisioning only
+// (/provision/request → /provision/response, see provisioning.hpp).
 // Shared attributes set on the platform are pushed to v1/devices/me/attributes.
 // ACL: a device may publish and subscribe only under v1/devices/me/ (gateways also under
 // v1/gateway/); users may not impersonate devices (v1/devices/me/…) nor touch $SYS unless they
@@ -40,7 +46,7 @@ class DeviceGateway final : public mqtt::BrokerHooks {
                 unsigned threads = 2);
   ~DeviceGateway() override;
 
-  void authenticate(const mqtt::Connect& c, std::string remote, std::function<void(AuthResult)> done) override;
+  void authenticate(const mqtt::Connect& c, Peer peer, std::function<void(AuthResult)> done) override;
   bool may_publish(const mqtt::ClientIdentity& who, std::string_view topic) override;
   bool may_subscribe(const mqtt::ClientIdentity& who, std::string_view filter) override;
   bool intercept(const mqtt::ClientIdentity& who, const mqtt::Publish& p,
@@ -63,14 +69,18 @@ class DeviceGateway final : public mqtt::BrokerHooks {
   // v1/devices/me/rpc/request/<n> and waits for its v1/devices/me/rpc/response/<n>.
   // Errors: kUnavailable when the device is not connected, kTimeout when it does not answer
   // within timeout. Blocks the calling thread (an HTTP pool thread), never the broker's.
-  Result<std::string> call_rpc(const std::string& tenant, const std::string& device_id, const std::string& method,
+  // A device behind a gateway gets {"device": name, "data": {"id","method","params"}} on its
+  // gateway's v1/gateway/rpc and answers with {"device","id","data"} on v1/gateway/rpc.
+  Result<std::string> call_rpc(const model::Device& device, const std::string& method,
                                const std::string& params_json, std::chrono::milliseconds timeout);
+  // Connected over MQTT itself, or behind a connected gateway that reported it connected.
   bool is_online(const std::string& device_id) const;
 
   // Pushes changed shared attributes (a JSON object, key → value) to the device's
-  // v1/devices/me/attributes (ThingsBoard shared-attribute update). No-op without MQTT.
-  void notify_shared_attributes(const std::string& tenant, const std::string& device_id,
-                                const std::string& json_object_text);
+  // v1/devices/me/attributes (ThingsBoard shared-attribute update), or for a device behind a
+  // gateway as {"device": name, "data": {…}} to the gateway's v1/gateway/attributes.
+  // No-op without MQTT.
+  void notify_shared_attributes(const model::Device& device, const std::string& json_object_text);
 
   struct Impl;
 

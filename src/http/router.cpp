@@ -117,6 +117,8 @@ Router::Outcome Router::dispatch(Request& req) const {
       resp.headers.emplace_back("Allow", allow);
       return {std::move(resp), ""};
     }
+    if (fallback_)
+      if (auto resp = fallback_(req)) return {std::move(*resp), "static"};
     return {error_response(Error{Errc::kNotFound, "no route for " + req.path}), ""};
   }
 

@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,10 @@ class Router {
   // Adds a route. Patterns with the same method and shape twice are a programming error.
   void add(Route route);
   void set_authenticator(Authenticator* auth) { auth_ = auth; }
+  // Asked when no route matches a path (e.g. the web console's static files); nullopt keeps the
+  // JSON 404. Responses it gives are reported with the route "static".
+  using Fallback = std::function<std::optional<Response>(const Request&)>;
+  void set_fallback(Fallback fallback) { fallback_ = std::move(fallback); }
 
   struct Outcome {
     Response response;
@@ -84,6 +89,7 @@ class Router {
   std::vector<Route> routes_;
   std::vector<Compiled> compiled_;
   Authenticator* auth_ = nullptr;
+  Fallback fallback_;
 };
 
 // {"error":{"code":"not_found","message":"…"}} with the HTTP status of the error's code.

@@ -182,8 +182,27 @@ CREATE TABLE device_attributes (
 CREATE INDEX device_attributes_tenant ON device_attributes (tenant_id, device_id);
 )sql";
 
-// Version 4: alarms, their history and the tenants' notification targets. (Version 3 is the
-// device provisioning migration.) device_id is '' for an alarm on no device, never NULL, so the
+// Version 3: device provisioning on profiles, and certificate fingerprints on devices. The key identifies the profile platform-wide
+// (a device knows nothing else), hence the partial unique index; the enterprise is where
+// provisioned devices are created, in the profile's tenant (checked by the store: SQLite cannot
+// add a composite foreign key to an existing table).
+constexpr const char* kV3 = R"sql(
+ALTER TABLE device_profiles ADD COLUMN provision_mode TEXT NOT NULL DEFAULT 'disabled'
+  CHECK (provision_mode IN ('disabled', 'allow-create', 'check-pre-provisioned'));
+ALTER TABLE device_profiles ADD COLUMN provision_key TEXT;
+ALTER TABLE device_profiles ADD COLUMN provision_secret TEXT NOT NULL DEFAULT '';
+ALTER TABLE device_profiles ADD COLUMN provision_enterprise_id TEXT REFERENCES enterprises (id) ON DELETE RESTRICT;
+CREATE UNIQUE INDEX device_profiles_provision_key ON device_profiles (provision_key)
+  WHERE provision_key IS NOT NULL;
+CREATE INDEX device_profiles_provision_enterprise ON device_profiles (provision_enterprise_id)
+  WHERE provision_enterprise_id IS NOT NULL;
+-- X.509 device authentication: the SHA-256 fingerprint of the device's certificate.
+ALTER TABLE devices ADD COLUMN cert_fingerprint TEXT;
+CREATE UNIQUE INDEX devices_cert_fingerprint ON devices (cert_fingerprint)
+  WHERE cert_fingerprint IS NOT NULL;
+)sql";
+
+// Version 4: alarms, their history and the tenants' notification targets. device_id is '' for an alarm on no device, never NULL, so the
 // partial unique index deduplicates uncleared alarms per (tenant, device, type). device_id,
 // enterprise_id and park_id are a snapshot taken when the alarm starts (propagation), not
 // references: an alarm outlives its device. History goes with its alarm.
@@ -242,9 +261,10 @@ CREATE TABLE notification_targets (
 CREATE INDEX notification_targets_tenant ON notification_targets (tenant_id, id);
 )sql";
 
-constexpr std::array<Migration, 3> kMigrations{{
+constexpr std::array<Migration, 4> kMigrations{{
     {1, kV1},
     {2, kV2},
+    {3, kV3},
     {4, kV4},
 }};
 
@@ -252,10 +272,12 @@ struct UniqueField {
   std::string_view columns;  // as SQLite names them after "UNIQUE constraint failed: "
   std::string_view message;
 };
-constexpr std::array<UniqueField, 15> kUniqueFields{{
+constexpr std::array<UniqueField, 17> kUniqueFields{{
     {"notification_targets.tenant_id, notification_targets.name",
      "notification target name already exists in this tenant"},
     {"alarms.id", "alarm id already exists"},
+    {"devices.cert_fingerprint", "device certificate already registered to another device"},
+    {"device_profiles.provision_key", "provision key already used by another profile"},
     {"tenants.name", "tenant name already exists"},
     {"parks.tenant_id, parks.name", "park name already exists in this tenant"},
     {"enterprises.tenant_id, enterprises.credit_code",

@@ -30,7 +30,9 @@ constexpr std::array<Referrer, 2> kParkReferrers{{
     {"SELECT COUNT(*) FROM users WHERE park_id = ?", "user", "users"},
 }};
 
-constexpr std::array<Referrer, 3> kEnterpriseReferrers{{
+constexpr std::array<Referrer, 4> kEnterpriseReferrers{{
+    {"SELECT COUNT(*) FROM device_profiles WHERE provision_enterprise_id = ?", "profile (provisioning)",
+     "profiles (provisioning)"},
     {"SELECT COUNT(*) FROM devices WHERE enterprise_id = ?", "device", "devices"},
     {"SELECT COUNT(*) FROM users WHERE enterprise_id = ?", "user", "users"},
     {"SELECT COUNT(*) FROM api_keys WHERE enterprise_id = ?", "api key", "api keys"},

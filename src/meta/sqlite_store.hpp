@@ -101,10 +101,12 @@ class SqliteStore final : public MetadataStore {
   Result<model::DeviceProfile> update_profile(const Scope& s,
                                               const model::DeviceProfile& p) override;
   Status delete_profile(const Scope& s, const std::string& id) override;
+  Result<model::DeviceProfile> find_profile_by_provision_key(const std::string& key) override;
 
   Result<model::Device> create_device(const Scope& s, const model::Device& d) override;
   Result<model::Device> get_device(const Scope& s, const std::string& id) override;
   Result<model::Device> find_device_by_token(const std::string& access_token) override;
+  Result<model::Device> find_device_by_cert_fingerprint(const std::string& fingerprint) override;
   Result<PageOf<model::Device>> list_devices(const Scope& s, const DeviceFilter& f,
                                              const Page& p) override;
   Result<model::Device> update_device(const Scope& s, const model::Device& d) override;

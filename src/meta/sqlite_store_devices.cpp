@@ -38,6 +38,23 @@ Result<std::int64_t> parse_audit_cursor(const std::string& cursor) {
 
 // --- Device profiles ---------------------------------------------------------------------------
 
+namespace {
+// Provisioning settings are consistent: enabled means a key, a secret and an enterprise of the
+// profile's tenant; disabled clears them.
+Status check_provisioning(Db& db, const Scope& s, model::DeviceProfile& p) {
+  if (p.provision_mode == model::ProvisionMode::kDisabled) {
+    p.provision_key.clear();
+    p.provision_secret.clear();
+    p.provision_enterprise_id.clear();
+    return ok();
+  }
+  KAIWU_TRY_STATUS(require(p.provision_key, "provision_key"));
+  KAIWU_TRY_STATUS(require(p.provision_secret, "provision_secret"));
+  KAIWU_TRY_STATUS(require(p.provision_enterprise_id, "provision_enterprise_id"));
+  return check_enterprise(db, s, p.tenant_id, p.provision_enterprise_id);
+}
+}  // namespace
+
 Result<model::DeviceProfile> SqliteStore::create_profile(const Scope& s,
                                                          const model::DeviceProfile& in) {
   std::lock_guard lock(mu_);
@@ -50,10 +67,14 @@ Result<model::DeviceProfile> SqliteStore::create_profile(const Scope& s,
   if (p.updated_ms == 0) p.updated_ms = p.created_ms;
   return atomically<model::DeviceProfile>([&]() -> Result<model::DeviceProfile> {
     KAIWU_TRY_STATUS(check_tenant(*db_, p.tenant_id));
+    KAIWU_TRY_STATUS(check_provisioning(*db_, s, p));
     KAIWU_TRY_STATUS(db_->run(Query(
-        "INSERT INTO device_profiles (id, tenant_id, name, description, thing_model, "
-        "created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        {p.id, p.tenant_id, p.name, p.description, p.thing_model, p.created_ms, p.updated_ms})));
+        "INSERT INTO device_profiles (id, tenant_id, name, description, thing_model, created_ms, "
+        "updated_ms, provision_mode, provision_key, provision_secret, provision_enterprise_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        {p.id, p.tenant_id, p.name, p.description, p.thing_model, p.created_ms, p.updated_ms,
+         std::string(model::provision_mode_name(p.provision_mode)), sqlite::text_or_null(p.provision_key),
+         p.provision_secret, sqlite::text_or_null(p.provision_enterprise_id)})));
     return still_in_scope(get_profile(s, p.id), "profile", p.id);
   });
 }
@@ -77,17 +98,31 @@ Result<PageOf<model::DeviceProfile>> SqliteStore::list_profiles(const Scope& s,
 }
 
 Result<model::DeviceProfile> SqliteStore::update_profile(const Scope& s,
-                                                         const model::DeviceProfile& p) {
+                                                         const model::DeviceProfile& in) {
   std::lock_guard lock(mu_);
-  KAIWU_TRY_STATUS(require(p.name, "name"));
+  KAIWU_TRY_STATUS(require(in.name, "name"));
   return atomically<model::DeviceProfile>([&]() -> Result<model::DeviceProfile> {
-    KAIWU_TRY_STATUS(get_profile(s, p.id));
-    KAIWU_TRY_STATUS(
-        db_->run(Query("UPDATE device_profiles SET name = ?, description = ?, thing_model = ?, "
-                       "updated_ms = ? WHERE id = ?",
-                       {p.name, p.description, p.thing_model, now_ms(), p.id})));
+    model::DeviceProfile p = in;
+    p.tenant_id = KAIWU_TRY(get_profile(s, p.id)).tenant_id;
+    KAIWU_TRY_STATUS(check_provisioning(*db_, s, p));
+    KAIWU_TRY_STATUS(db_->run(Query(
+        "UPDATE device_profiles SET name = ?, description = ?, thing_model = ?, updated_ms = ?, "
+        "provision_mode = ?, provision_key = ?, provision_secret = ?, provision_enterprise_id = ? "
+        "WHERE id = ?",
+        {p.name, p.description, p.thing_model, now_ms(), std::string(model::provision_mode_name(p.provision_mode)),
+         sqlite::text_or_null(p.provision_key), p.provision_secret,
+         sqlite::text_or_null(p.provision_enterprise_id), p.id})));
     return get_profile(s, p.id);
   });
+}
+
+Result<model::DeviceProfile> SqliteStore::find_profile_by_provision_key(const std::string& key) {
+  std::lock_guard lock(mu_);
+  if (key.empty()) return fail(Errc::kNotFound, "profile with an empty provision key");
+  Query q(select_from(kProfileColumns, "device_profiles"));
+  q.where("provision_key = ?", {key});
+  // The key is half a credential: keep it out of the message.
+  return get_one(*db_, q, read_profile, "profile", "with that provision key");
 }
 
 Status SqliteStore::delete_profile(const Scope& s, const std::string& id) {
@@ -120,12 +155,12 @@ Result<model::Device> SqliteStore::create_device(const Scope& s, const model::De
     if (!d.gateway_id.empty()) KAIWU_TRY_STATUS(check_gateway(*db_, s, d.tenant_id, d.gateway_id));
     KAIWU_TRY_STATUS(db_->run(
         Query("INSERT INTO devices (id, tenant_id, enterprise_id, profile_id, name, category, "
-              "protocol, is_gateway, gateway_id, label, access_token, created_ms, last_seen_ms) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+              "protocol, is_gateway, gateway_id, label, access_token, created_ms, last_seen_ms, "
+              "cert_fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
               {d.id, d.tenant_id, d.enterprise_id, sqlite::text_or_null(d.profile_id), d.name,
                std::string(model::category_name(d.category)), d.protocol,
                sqlite::boolean(d.is_gateway), sqlite::text_or_null(d.gateway_id), d.label,
-               d.access_token, d.created_ms, d.last_seen_ms})));
+               d.access_token, d.created_ms, d.last_seen_ms, sqlite::text_or_null(d.cert_fingerprint)})));
     return still_in_scope(get_device(s, d.id), "device", d.id);
   });
 }
@@ -144,6 +179,14 @@ Result<model::Device> SqliteStore::find_device_by_token(const std::string& acces
   q.where("access_token = ?", {access_token});
   // The token is a credential: keep it out of the message.
   return get_one(*db_, q, read_device, "device", "with that access token");
+}
+
+Result<model::Device> SqliteStore::find_device_by_cert_fingerprint(const std::string& fingerprint) {
+  std::lock_guard lock(mu_);
+  if (fingerprint.empty()) return fail(Errc::kNotFound, "device with an empty certificate fingerprint");
+  Query q(select_from(kDeviceColumns, "devices"));
+  q.where("cert_fingerprint = ?", {fingerprint});
+  return get_one(*db_, q, read_device, "device", "with that certificate");
 }
 
 Result<PageOf<model::Device>> SqliteStore::list_devices(const Scope& s, const DeviceFilter& f,
@@ -180,10 +223,12 @@ Result<model::Device> SqliteStore::update_device(const Scope& s, const model::De
     }
     KAIWU_TRY_STATUS(db_->run(Query(
         "UPDATE devices SET enterprise_id = ?, profile_id = ?, name = ?, category = ?, "
-        "protocol = ?, is_gateway = ?, gateway_id = ?, label = ?, access_token = ? WHERE id = ?",
+        "protocol = ?, is_gateway = ?, gateway_id = ?, label = ?, access_token = ?, "
+        "cert_fingerprint = ? WHERE id = ?",
         {d.enterprise_id, sqlite::text_or_null(d.profile_id), d.name,
          std::string(model::category_name(d.category)), d.protocol, sqlite::boolean(d.is_gateway),
-         sqlite::text_or_null(d.gateway_id), d.label, d.access_token, d.id})));
+         sqlite::text_or_null(d.gateway_id), d.label, d.access_token,
+         sqlite::text_or_null(d.cert_fingerprint), d.id})));
     return still_in_scope(get_device(s, d.id), "device", d.id);
   });
 }

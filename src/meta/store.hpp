@@ -194,11 +194,15 @@ class MetadataStore {
   virtual Result<model::DeviceProfile> update_profile(const Scope& s,
                                                       const model::DeviceProfile& p) = 0;
   virtual Status delete_profile(const Scope& s, const std::string& id) = 0;
+  // Platform-wide lookup for device provisioning (the device knows only the key).
+  virtual Result<model::DeviceProfile> find_profile_by_provision_key(const std::string& key) = 0;
 
   // Device names are unique within an enterprise; access tokens across the platform.
   virtual Result<model::Device> create_device(const Scope& s, const model::Device& d) = 0;
   virtual Result<model::Device> get_device(const Scope& s, const std::string& id) = 0;
   virtual Result<model::Device> find_device_by_token(const std::string& access_token) = 0;
+  // X.509 device authentication: the device whose certificate has this SHA-256 fingerprint.
+  virtual Result<model::Device> find_device_by_cert_fingerprint(const std::string& fingerprint) = 0;
   virtual Result<PageOf<model::Device>> list_devices(const Scope& s, const DeviceFilter& f,
                                                      const Page& p) = 0;
   virtual Result<model::Device> update_device(const Scope& s, const model::Device& d) = 0;

@@ -230,8 +230,14 @@ Result<model::ApiKey> read_api_key(const Row& r) {
 }
 
 Result<model::DeviceProfile> read_profile(const Row& r) {
-  return model::DeviceProfile{r.text(0), r.text(1),  r.text(2), r.text(3),
-                              r.text(4), r.int64(5), r.int64(6)};
+  model::DeviceProfile p{r.text(0), r.text(1), r.text(2), r.text(3), r.text(4), r.int64(5), r.int64(6)};
+  auto mode = model::parse_provision_mode(r.text(7));
+  if (!mode) return fail(Errc::kCorruption, fmt::format("profile {} has unknown provision mode '{}'", p.id, r.text(7)));
+  p.provision_mode = *mode;
+  p.provision_key = r.text(8);
+  p.provision_secret = r.text(9);
+  p.provision_enterprise_id = r.text(10);
+  return p;
 }
 
 Result<model::Device> read_device(const Row& r) {
@@ -255,6 +261,7 @@ Result<model::Device> read_device(const Row& r) {
   d.access_token = r.text(10);
   d.created_ms = r.int64(11);
   d.last_seen_ms = r.int64(12);
+  d.cert_fingerprint = r.text(13);
   return d;
 }
 

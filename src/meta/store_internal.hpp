@@ -150,10 +150,11 @@ inline constexpr std::string_view kApiKeyColumns =
     "id, tenant_id, enterprise_id, user_id, name, role, prefix, hash, created_ms, "
     "last_used_ms, expires_ms";
 inline constexpr std::string_view kProfileColumns =
-    "id, tenant_id, name, description, thing_model, created_ms, updated_ms";
+    "id, tenant_id, name, description, thing_model, created_ms, updated_ms, provision_mode, "
+    "provision_key, provision_secret, provision_enterprise_id";
 inline constexpr std::string_view kDeviceColumns =
     "id, tenant_id, enterprise_id, profile_id, name, category, protocol, is_gateway, "
-    "gateway_id, label, access_token, created_ms, last_seen_ms";
+    "gateway_id, label, access_token, created_ms, last_seen_ms, cert_fingerprint";
 inline constexpr std::string_view kAuditColumns =
     "id, tenant_id, actor, action, object_type, object_id, time_ms, source, request_id, detail";
 

@@ -1,6 +1,7 @@
 #include "model/entities.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <array>
 
 namespace kaiwu::model {
@@ -27,7 +28,28 @@ constexpr std::array<CategoryInfo, 4> kCategories{{
     {Category::kMobile, "mobile", "行走设备"},
     {Category::kOther, "other", "其它"},
 }};
+constexpr std::array<std::pair<ProvisionMode, std::string_view>, 3> kProvisionModes{{
+    {ProvisionMode::kDisabled, "disabled"},
+    {ProvisionMode::kAllowCreate, "allow-create"},
+    {ProvisionMode::kCheckPreProvisioned, "check-pre-provisioned"},
+}};
 }  // namespace
+
+Status check_access_token(std::string_view token) {
+  if (token.size() < 8 || token.size() > 64) return fail(Errc::kInvalidArgument, "accessToken must be 8..64 characters");
+  for (char c : token)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'))
+      return fail(Errc::kInvalidArgument, "accessToken may contain only letters, digits, _ and -");
+  return ok();
+}
+
+std::string_view provision_mode_name(ProvisionMode m) { return kProvisionModes[static_cast<std::size_t>(m)].second; }
+
+std::optional<ProvisionMode> parse_provision_mode(std::string_view s) {
+  for (const auto& [mode, name] : kProvisionModes)
+    if (name == s) return mode;
+  return std::nullopt;
+}
 
 std::string_view role_name(Role r) {
   for (const auto& [role, name] : kRoles)

@@ -102,6 +102,14 @@ struct ApiKey {
   std::int64_t expires_ms = 0;  // 0: never
 };
 
+// Device provisioning (ThingsBoard semantics): a device that knows its profile's provision key
+// and secret obtains an access token by itself. kAllowCreate creates the device in the
+// profile's provisioning enterprise; kCheckPreProvisioned only hands out the token of a device
+// created beforehand with that name and profile, once.
+enum class ProvisionMode : std::uint8_t { kDisabled, kAllowCreate, kCheckPreProvisioned };
+std::string_view provision_mode_name(ProvisionMode m);  // "disabled", "allow-create", "check-pre-provisioned"
+std::optional<ProvisionMode> parse_provision_mode(std::string_view s);
+
 struct DeviceProfile {
   std::string id;
   std::string tenant_id;
@@ -110,7 +118,14 @@ struct DeviceProfile {
   std::string thing_model;  // JSON, validated by validate_thing_model
   std::int64_t created_ms = 0;
   std::int64_t updated_ms = 0;
+  ProvisionMode provision_mode = ProvisionMode::kDisabled;
+  std::string provision_key;            // unique across the platform; empty when disabled
+  std::string provision_secret;
+  std::string provision_enterprise_id;  // where provisioned devices are created
 };
+
+// A device access token: 8..64 letters, digits, '_' or '-' (kInvalidArgument otherwise).
+Status check_access_token(std::string_view token);
 
 struct Device {
   std::string id;
@@ -126,6 +141,9 @@ struct Device {
   std::string access_token;
   std::int64_t created_ms = 0;
   std::int64_t last_seen_ms = 0;
+  // X.509 device authentication: SHA-256 of the device certificate (DER), 64 lowercase hex
+  // digits; empty when the device authenticates by access token only.
+  std::string cert_fingerprint;
 };
 
 // Device attributes (ThingsBoard semantics): client attributes are reported by the device,

@@ -132,6 +132,8 @@ void Broker::Impl::on_bytes(ConnId id, std::span<const std::uint8_t> bytes) {
   }
   if (c.closing) return;
   if (off) c.buffer.erase(0, off);
+  // An idle connection keeps no large buffer from an earlier big packet.
+  if (c.buffer.empty() && c.buffer.capacity() > 4096) std::string().swap(c.buffer);
   bool pause = c.pending >= options.receive_maximum || c.authenticating;
   if (pause != c.paused) {
     c.paused = pause;
@@ -207,7 +209,7 @@ void Broker::Impl::on_connect(Connection& c, Connect&& connect) {
   c.connect = std::move(connect);
   ConnId id = c.id;
   std::weak_ptr<bool> alive_flag = alive;
-  hooks.authenticate(*c.connect, c.link->remote(), [this, alive_flag, id](BrokerHooks::AuthResult who) {
+  hooks.authenticate(*c.connect, {c.link->remote(), c.link->certificate()}, [this, alive_flag, id](BrokerHooks::AuthResult who) {
     post([this, alive_flag, id, who = std::move(who)]() mutable {
       if (alive_flag.expired()) return;
       on_authenticated(id, std::move(who));

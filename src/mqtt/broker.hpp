@@ -45,7 +45,11 @@ class BrokerHooks {
   // Asynchronous so that slow checks (argon2, database) never stall the broker: call done from
   // any thread, exactly once. The connection reads nothing more until it is called.
   using AuthResult = std::expected<ClientIdentity, ReasonCode>;
-  virtual void authenticate(const Connect& c, std::string remote, std::function<void(AuthResult)> done) = 0;
+  struct Peer {
+    std::string remote;       // "address:port"
+    std::string certificate;  // client certificate fingerprint (Link::certificate), or empty
+  };
+  virtual void authenticate(const Connect& c, Peer peer, std::function<void(AuthResult)> done) = 0;
   // ACL on topic names/filters as the client wrote them (before "me" rewriting).
   virtual bool may_publish(const ClientIdentity& who, std::string_view topic) = 0;
   virtual bool may_subscribe(const ClientIdentity& who, std::string_view filter) = 0;
@@ -65,6 +69,8 @@ class Link {
   virtual void close() = 0;  // after flushing what was sent
   virtual void pause_reading(bool paused) = 0;
   virtual std::string remote() const = 0;
+  // SHA-256 fingerprint (hex) of the client certificate presented over TLS; empty otherwise.
+  virtual std::string certificate() const { return {}; }
 };
 
 struct BrokerOptions {

@@ -9,19 +9,32 @@ namespace kaiwu::mqtt {
 
 namespace {
 constexpr std::string_view kMe = "v1/devices/me";
-}
+constexpr std::string_view kGateway = "v1/gateway";  // a gateway's own topics
 
+// topic is `prefix` itself or below it.
+bool at_or_below(std::string_view topic, std::string_view prefix) {
+  return topic.starts_with(prefix) && (topic.size() == prefix.size() || topic[prefix.size()] == '/');
+}
+}  // namespace
+
+// A device's v1/devices/me/… is v1/devices/<id>/… in its tenant's space, and a gateway's
+// v1/gateway/… is v1/gateways/<id>/…, so that each gateway has its own RPC and attribute topics.
 std::string Broker::Impl::to_space(const ClientIdentity& who, std::string_view topic) const {
-  if (who.is_device && topic.starts_with(kMe) && (topic.size() == kMe.size() || topic[kMe.size()] == '/'))
+  if (who.is_device && at_or_below(topic, kMe))
     return "v1/devices/" + who.device_id + std::string(topic.substr(kMe.size()));
+  if (who.is_gateway && at_or_below(topic, kGateway))
+    return "v1/gateways/" + who.device_id + std::string(topic.substr(kGateway.size()));
   return std::string(topic);
 }
 
 std::string Broker::Impl::from_space(const Session& s, std::string_view topic) const {
   if (!s.who.is_device) return std::string(topic);
   std::string own = "v1/devices/" + s.who.device_id;
-  if (topic.starts_with(own) && (topic.size() == own.size() || topic[own.size()] == '/'))
-    return std::string(kMe) + std::string(topic.substr(own.size()));
+  if (at_or_below(topic, own)) return std::string(kMe) + std::string(topic.substr(own.size()));
+  if (s.who.is_gateway) {
+    std::string gw = "v1/gateways/" + s.who.device_id;
+    if (at_or_below(topic, gw)) return std::string(kGateway) + std::string(topic.substr(gw.size()));
+  }
   return std::string(topic);
 }
 

@@ -7,6 +7,10 @@
 #include <deque>
 #include <unordered_map>
 
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "core/crypto.hpp"
 #include "core/rate_limiter.hpp"
 
 namespace kaiwu::mqtt {
@@ -52,6 +56,8 @@ class StreamLink final : public Link, public std::enable_shared_from_this<Stream
   }
 
   std::string remote() const override { return remote_; }
+  std::string certificate() const override { return certificate_; }
+  void set_certificate(std::string fingerprint) { certificate_ = std::move(fingerprint); }
 
   Stream& stream() { return socket_; }
   tcp::socket& lowest() {
@@ -103,6 +109,7 @@ class StreamLink final : public Link, public std::enable_shared_from_this<Stream
   Stream socket_;
   asio::steady_timer resume_;
   std::string remote_;
+  std::string certificate_;
   std::deque<std::string> out_;
   std::size_t queued_bytes_ = 0;
   std::size_t max_queue_;
@@ -140,10 +147,43 @@ struct Server::Impl {
 
 namespace {
 
+// Plain TCP connections own no read buffer: they wait until the socket is readable, then read
+// synchronously into one buffer per thread, which the broker consumes before anything else runs
+// on this thread. This keeps an idle connection at a few hundred bytes of user memory.
+// TLS connections read through OpenSSL, whose own buffers dominate, into a per-connection one.
+constexpr std::size_t kReadChunk = 16 * 1024;
+
+asio::awaitable<bool> read_into_broker(Broker* broker, Broker::ConnId id, TcpLink& link) {
+  thread_local std::array<std::uint8_t, kReadChunk> shared;
+  auto [wec] = co_await link.stream().async_wait(tcp::socket::wait_read, kAsTuple);
+  if (wec) co_return false;
+  boost::system::error_code ec;
+  std::size_t n = link.stream().read_some(asio::buffer(shared), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) co_return true;
+  if (ec) co_return false;
+  broker->on_bytes(id, std::span<const std::uint8_t>(shared.data(), n));
+  co_return true;
+}
+
+asio::awaitable<bool> read_into_broker(Broker* broker, Broker::ConnId id, TlsLink& link,
+                                       std::array<std::uint8_t, kReadChunk>& buf) {
+  auto [ec, n] = co_await link.stream().async_read_some(asio::buffer(buf), kAsTuple);
+  if (ec) co_return false;
+  broker->on_bytes(id, std::span<const std::uint8_t>(buf.data(), n));
+  co_return true;
+}
+
 template <typename LinkT>
 asio::awaitable<void> serve_link(Broker* broker, std::shared_ptr<LinkT> link) {
   auto id = broker->attach(link);
-  std::array<std::uint8_t, 16 * 1024> buf;
+  constexpr bool kPlain = std::is_same_v<LinkT, TcpLink>;
+  std::unique_ptr<std::array<std::uint8_t, kReadChunk>> tls_buffer;
+  if constexpr (kPlain) {
+    boost::system::error_code ec;
+    link->stream().non_blocking(true, ec);
+  } else {
+    tls_buffer = std::make_unique<std::array<std::uint8_t, kReadChunk>>();
+  }
   while (true) {
     if (link->paused()) {
       link->resume_timer().expires_at(asio::steady_timer::time_point::max());
@@ -151,9 +191,10 @@ asio::awaitable<void> serve_link(Broker* broker, std::shared_ptr<LinkT> link) {
       if (!link->lowest().is_open()) break;
       continue;
     }
-    auto [ec, n] = co_await link->stream().async_read_some(asio::buffer(buf), kAsTuple);
-    if (ec) break;
-    broker->on_bytes(id, std::span<const std::uint8_t>(buf.data(), n));
+    bool more;
+    if constexpr (kPlain) more = co_await read_into_broker(broker, id, *link);
+    else more = co_await read_into_broker(broker, id, *link, *tls_buffer);
+    if (!more) break;
   }
   link->shutdown_now();
   broker->on_closed(id);
@@ -180,6 +221,13 @@ asio::awaitable<void> serve_tls(Broker* broker, std::shared_ptr<TlsLink> link) {
     spdlog::info("mqtt {}: TLS handshake failed: {}", link->remote(), ec.message());
     link->shutdown_now();
     co_return;
+  }
+  if (X509* cert = SSL_get1_peer_certificate(link->stream().native_handle())) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (X509_digest(cert, EVP_sha256(), md, &len) == 1)
+      link->set_certificate(crypto::to_hex(std::string_view(reinterpret_cast<const char*>(md), len)));
+    X509_free(cert);
   }
   co_await serve_link(broker, link);
 }
@@ -257,6 +305,19 @@ Status Server::start() {
     if (ec) return fail(Errc::kInvalidArgument, "certificate \"" + impl_->options.cert + "\": " + ec.message());
     ssl.use_private_key_file(impl_->options.key, asio::ssl::context::pem, ec);
     if (ec) return fail(Errc::kInvalidArgument, "private key \"" + impl_->options.key + "\": " + ec.message());
+    // Ask for a client certificate without requiring one: devices registered by certificate
+    // fingerprint authenticate with it. Without client_ca any certificate is accepted at the
+    // TLS level (self-signed device certificates) and must then match a device.
+    ssl.set_verify_mode(asio::ssl::verify_peer, ec);
+    static constexpr unsigned char kSessionContext[] = "kaiwu-mqtt";
+    SSL_CTX_set_session_id_context(ssl.native_handle(), kSessionContext, sizeof kSessionContext - 1);
+    if (!impl_->options.client_ca.empty()) {
+      ssl.load_verify_file(impl_->options.client_ca, ec);
+      if (ec) return fail(Errc::kInvalidArgument, "client CA \"" + impl_->options.client_ca + "\": " + ec.message());
+      ssl.set_verify_callback([](bool preverified, asio::ssl::verify_context&) { return preverified; }, ec);
+    } else {
+      ssl.set_verify_callback([](bool, asio::ssl::verify_context&) { return true; }, ec);
+    }
     KAIWU_TRY_STATUS(listen(impl_->tls_acceptor, impl_->options.address, impl_->options.tls_port));
     asio::co_spawn(impl_->io, accept_loop(impl_, true), asio::detached);
   }

@@ -26,6 +26,9 @@ struct ServerOptions {
   std::uint16_t tls_port = 8883;
   std::string cert;
   std::string key;
+  // Client certificates are always requested (optional) on MQTTS; with a CA bundle (PEM) here
+  // they must also chain to it.
+  std::string client_ca;
 };
 
 class Server {

@@ -32,3 +32,31 @@ for t in telemetry_json line_protocol; do
     "$root"/src/core/errc.cpp "$root/tests/fuzz/fuzz_$t.cpp" -o "$out/fuzz_$t"
   echo "built $out/fuzz_$t"
 done
+# Modbus: the codec, point planning and the register map (no asio), with fmt.
+# shellcheck disable=SC2046
+"$cxx" -std=c++2b -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+  -Wno-builtin-macro-redefined -U__cpp_concepts -D__cpp_concepts=202002L \
+  -I"$root/src" "$root"/src/drivers/modbus/codec.cpp "$root"/src/drivers/modbus/points.cpp \
+  "$root"/src/drivers/modbus/register_map.cpp "$root"/src/drivers/point.cpp \
+  "$root/tests/fuzz/fuzz_modbus.cpp" $(pkg-config --cflags --libs fmt) -o "$out/fuzz_modbus"
+echo "built $out/fuzz_modbus"
+# The DL/T 645 and HJ 212 codecs need their own sources, Errc and fmt.
+for t in dlt645 hj212; do
+  srcs="$root/src/drivers/$t/codec.cpp"
+  [ "$t" = dlt645 ] && srcs="$srcs $root/src/drivers/dlt645/data_ids.cpp"
+  # shellcheck disable=SC2086
+  "$cxx" -std=c++2b -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+    -Wno-builtin-macro-redefined -U__cpp_concepts -D__cpp_concepts=202002L \
+    -I"$root/src" $srcs "$root"/src/core/errc.cpp "$root/tests/fuzz/fuzz_$t.cpp" -lfmt -o "$out/fuzz_$t"
+  echo "built $out/fuzz_$t"
+done
+# The OPC UA codec: UA Binary, framing, secure channel (OpenSSL), services and value mapping.
+# shellcheck disable=SC2046
+"$cxx" -std=c++2b -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+  -Wno-builtin-macro-redefined -U__cpp_concepts -D__cpp_concepts=202002L \
+  -I"$root/src" "$root"/src/drivers/opcua/binary.cpp "$root"/src/drivers/opcua/types.cpp \
+  "$root"/src/drivers/opcua/messages.cpp "$root"/src/drivers/opcua/services.cpp \
+  "$root"/src/drivers/opcua/secure_channel.cpp "$root"/src/drivers/opcua/crypto.cpp \
+  "$root"/src/drivers/opcua/values.cpp "$root"/src/core/errc.cpp "$root/tests/fuzz/fuzz_opcua.cpp" \
+  $(pkg-config --cflags --libs fmt libcrypto) -o "$out/fuzz_opcua"
+echo "built $out/fuzz_opcua"

@@ -327,6 +327,80 @@ class MqttTlsTest(unittest.TestCase):
                 server.cleanup()
 
 
+class MqttClientCertificateTest(unittest.TestCase):
+    """X.509 device authentication: a device registered with its certificate connects over MQTTS
+    with that certificate and no credentials (mosquitto_pub and paho)."""
+
+    def test_device_authenticates_with_its_certificate(self):
+        with tempfile.TemporaryDirectory() as d:
+            def self_signed(name):
+                key, cert = os.path.join(d, name + "-key.pem"), os.path.join(d, name + ".pem")
+                subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                                "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=" + name],
+                               check=True, capture_output=True)
+                return key, cert
+
+            server_key, server_cert = self_signed("localhost")
+            dev_key, dev_cert = self_signed("meter-x509")
+            stranger_key, stranger_cert = self_signed("stranger")
+            tls_port = harness.free_port()
+            server = Server(extra_sets=[f"http.cert={server_cert}", f"http.key={server_key}",
+                                        f"http.tls_port={harness.free_port()}", f"mqtt.tls_port={tls_port}"]).start()
+            try:
+                admin = server.login("admin", ADMIN_PASSWORD)
+                tok, dev = make_tenant(server, admin, "mqx", "91440300MA5MQX001")
+                with open(dev_cert) as f:
+                    pem = f.read()
+                status, updated, _ = server.request("PATCH", f"/api/v1/devices/{dev['id']}", {"certificatePem": pem}, tok)
+                self.assertEqual(status, 200, updated)
+                expected = subprocess.run(["openssl", "x509", "-in", dev_cert, "-noout", "-fingerprint", "-sha256"],
+                                          check=True, capture_output=True, text=True).stdout
+                self.assertEqual(updated["certFingerprint"], expected.split("=")[1].strip().replace(":", "").lower())
+                status, err, _ = server.request("PATCH", f"/api/v1/devices/{dev['id']}",
+                                                {"certificatePem": "-----BEGIN CERTIFICATE-----\nxx"}, tok)
+                self.assertEqual(status, 400, err)
+
+                def publish(key, cert, value, extra=()):
+                    return subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(tls_port), "--cafile", server_cert,
+                                           "--insecure", "--cert", cert, "--key", key, "-q", "1", *extra,
+                                           "-t", "v1/devices/me/telemetry",
+                                           "-m", json.dumps({"ts": 1_700_000_000_000 + value, "values": {"x509": value}})],
+                                          capture_output=True, text=True, timeout=20)
+
+                r = publish(dev_key, dev_cert, 1)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                # The certificate wins over a username naming nothing.
+                r = publish(dev_key, dev_cert, 2, ("-u", "not-a-token"))
+                self.assertEqual(r.returncode, 0, r.stderr)
+                # An unregistered certificate without credentials is refused; with the device's
+                # token it still works (the token authenticates).
+                r = publish(stranger_key, stranger_cert, 3)
+                self.assertNotEqual(r.returncode, 0)
+                r = publish(stranger_key, stranger_cert, 4, ("-u", dev["accessToken"]))
+                self.assertEqual(r.returncode, 0, r.stderr)
+
+                # paho with the device certificate, MQTT 5.
+                got = threading.Event()
+                c = paho.Client(client_id="x509-paho", protocol=paho.MQTTv5)
+                c.tls_set(ca_certs=server_cert, certfile=dev_cert, keyfile=dev_key)
+                c.tls_insecure_set(True)
+                c.on_connect = lambda *a, **k: got.set()
+                c.connect("127.0.0.1", tls_port)
+                c.loop_start()
+                self.assertTrue(got.wait(10))
+                c.publish("v1/devices/me/telemetry", json.dumps({"ts": 1_700_000_000_005, "values": {"x509": 5}}),
+                          qos=1).wait_for_publish(10)
+                c.disconnect()
+                c.loop_stop()
+
+                _, series, _ = server.request("GET", f"/api/v1/devices/{dev['id']}/telemetry?keys=x509"
+                                                     "&from=1700000000000&to=1700000000010", token=tok)
+                self.assertEqual([(s["ts"] - 1_700_000_000_000, s["value"]) for s in series["x509"]],
+                                 [(1, 1), (2, 2), (4, 4), (5, 5)])
+            finally:
+                server.cleanup()
+
+
 class MqttWebSocketTest(unittest.TestCase):
     def test_mqtt_over_websocket_on_http_port(self):
         server = Server().start()

@@ -122,6 +122,7 @@ class FakeStore final : public meta::MetadataStore {
     return unused();
   }
   Status delete_profile(const meta::Scope&, const std::string&) override { return unused(); }
+  Result<model::DeviceProfile> find_profile_by_provision_key(const std::string&) override { return unused(); }
   Result<model::Device> create_device(const meta::Scope&, const model::Device&) override {
     return unused();
   }
@@ -129,6 +130,7 @@ class FakeStore final : public meta::MetadataStore {
     return unused();
   }
   Result<model::Device> find_device_by_token(const std::string&) override { return unused(); }
+  Result<model::Device> find_device_by_cert_fingerprint(const std::string&) override { return unused(); }
   Result<meta::PageOf<model::Device>> list_devices(const meta::Scope&, const meta::DeviceFilter&,
                                                    const meta::Page&) override {
     return unused();

@@ -169,13 +169,20 @@ TEST_F(SqliteFile, UsesWriteAheadLogAndForeignKeys) {
   EXPECT_NE(err.find("FOREIGN KEY"), std::string::npos) << err;
 }
 
-TEST_F(SqliteFile, OpensAtSchemaVersionFour) {
+// Every migration applied, in order, numbered 1, 2, 3, … without gaps.
+TEST_F(SqliteFile, OpensAtTheLatestSchemaVersion) {
   auto store = open_or_die(path_.string());
-  EXPECT_EQ(SqliteStore::latest_schema_version(), 4);
-  EXPECT_EQ(store->schema_version(), 4);
+  const auto migrations = sqlite::migrations();
+  std::vector<std::string> expected;
+  for (std::size_t i = 0; i < migrations.size(); ++i) {
+    EXPECT_EQ(migrations[i].version, static_cast<int>(i + 1));
+    expected.push_back(std::to_string(i + 1));
+  }
+  EXPECT_GE(SqliteStore::latest_schema_version(), 3);
+  EXPECT_EQ(SqliteStore::latest_schema_version(), migrations.back().version);
+  EXPECT_EQ(store->schema_version(), migrations.back().version);
   RawDb raw(path_);
-  EXPECT_EQ(raw.column("SELECT version FROM schema_migrations ORDER BY version"),
-            (std::vector<std::string>{"1", "2", "4"}));
+  EXPECT_EQ(raw.column("SELECT version FROM schema_migrations ORDER BY version"), expected);
 }
 
 // A file as a version-1 build left it: only migration 1 applied, with data in it.
@@ -193,6 +200,8 @@ TEST_F(SqliteFile, MigratesAVersionOneFileKeepingItsData) {
                        "INSERT INTO tenants (id, name, created_ms) VALUES ('t1', 'old', 1);"
                        "INSERT INTO enterprises (id, tenant_id, name, created_ms) "
                        "VALUES ('e1', 't1', 'old-ent', 2);"
+                       "INSERT INTO device_profiles (id, tenant_id, name, thing_model, created_ms, "
+                       "updated_ms) VALUES ('p1', 't1', 'old-profile', '{}', 2, 2);"
                        "INSERT INTO devices (id, tenant_id, enterprise_id, name, category, "
                        "access_token, created_ms) "
                        "VALUES ('d1', 't1', 'e1', 'old-meter', 'running', 'tok-old', 3);"),
@@ -221,9 +230,14 @@ TEST_F(SqliteFile, MigratesAVersionOneFileKeepingItsData) {
                        "ORDER BY version")
                 .front(),
             "1:1700000000000");
-  EXPECT_EQ(raw.column("SELECT version FROM schema_migrations ORDER BY version"),
-            (std::vector<std::string>{"1", "2", "4"}));
+  EXPECT_EQ(raw.column("SELECT COUNT(*) FROM schema_migrations").front(),
+            std::to_string(sqlite::migrations().size()));
   EXPECT_EQ(raw.column("PRAGMA foreign_key_check"), std::vector<std::string>{});
+  // Version 3 gave old profiles provisioning, disabled.
+  const auto p = must(store->get_profile(s, "p1"));
+  EXPECT_EQ(p.name, "old-profile");
+  EXPECT_EQ(p.provision_mode, model::ProvisionMode::kDisabled);
+  EXPECT_EQ(p.provision_key, "");
 }
 
 TEST_F(SqliteFile, AttributeRowsAreTiedToTheirDevicesTenantAndCascade) {

@@ -395,3 +395,100 @@ TEST_P(StoreConformance, PaginationWorksForEveryList) {
 
 }  // namespace
 }  // namespace kaiwu::meta::testing
+
+namespace kaiwu::meta::testing {
+namespace {
+
+TEST_P(StoreConformance, ProfileProvisioning) {
+  const auto t = add_tenant("t");
+  const auto other = add_tenant("other");
+  const Scope s = Scope::tenant(t.id);
+  const auto e = add_enterprise(t.id, "e");
+  const auto foreign = add_enterprise(other.id, "f");
+
+  model::DeviceProfile in;
+  in.name = "provisioned meters";
+  in.thing_model = "{}";
+  in.provision_mode = model::ProvisionMode::kAllowCreate;
+  in.provision_key = "key-1";
+  in.provision_secret = "secret-1";
+  in.provision_enterprise_id = e.id;
+  const auto p = must(store().create_profile(s, in));
+  EXPECT_EQ(p.provision_mode, model::ProvisionMode::kAllowCreate);
+  EXPECT_EQ(p.provision_enterprise_id, e.id);
+
+  const auto found = must(store().find_profile_by_provision_key("key-1"));
+  EXPECT_EQ(found.id, p.id);
+  EXPECT_EQ(found.tenant_id, t.id);
+  EXPECT_EQ(found.provision_secret, "secret-1");
+  EXPECT_ERR(store().find_profile_by_provision_key("nope"), Errc::kNotFound, "provision key");
+  EXPECT_ERR(store().find_profile_by_provision_key(""), Errc::kNotFound, "provision key");
+
+  // Keys are unique platform-wide; the enterprise must be in the profile's tenant.
+  model::DeviceProfile dup = in;
+  dup.name = "other";
+  EXPECT_ERR(store().create_profile(s, dup), Errc::kAlreadyExists, "provision key");
+  model::DeviceProfile cross = in;
+  cross.name = "cross";
+  cross.provision_key = "key-2";
+  cross.provision_enterprise_id = foreign.id;
+  EXPECT_ERR(store().create_profile(s, cross), Errc::kNotFound, foreign.id);
+  model::DeviceProfile incomplete = in;
+  incomplete.name = "incomplete";
+  incomplete.provision_key = "key-3";
+  incomplete.provision_secret.clear();
+  EXPECT_ERR(store().create_profile(s, incomplete), Errc::kInvalidArgument, "provision_secret");
+
+  // The enterprise cannot go while a profile provisions into it.
+  EXPECT_ERR(store().delete_enterprise(s, e.id), Errc::kFailedPrecondition, "profile");
+
+  // Disabling clears the key and frees it.
+  model::DeviceProfile off = found;
+  off.provision_mode = model::ProvisionMode::kDisabled;
+  const auto disabled = must(store().update_profile(s, off));
+  EXPECT_EQ(disabled.provision_key, "");
+  EXPECT_EQ(disabled.provision_secret, "");
+  EXPECT_EQ(disabled.provision_enterprise_id, "");
+  EXPECT_ERR(store().find_profile_by_provision_key("key-1"), Errc::kNotFound, "provision key");
+  dup.provision_mode = model::ProvisionMode::kCheckPreProvisioned;
+  const auto reused = must(store().create_profile(s, dup));
+  EXPECT_EQ(must(store().find_profile_by_provision_key("key-1")).id, reused.id);
+  must(store().delete_enterprise(s, add_enterprise(t.id, "unused").id));
+}
+
+}  // namespace
+}  // namespace kaiwu::meta::testing
+
+namespace kaiwu::meta::testing {
+namespace {
+
+TEST_P(StoreConformance, DeviceCertificateFingerprint) {
+  const auto t = add_tenant("t");
+  const Scope s = Scope::tenant(t.id);
+  const auto e = add_enterprise(t.id, "e");
+  const std::string fp(64, 'a');
+  model::Device in;
+  in.enterprise_id = e.id;
+  in.name = "x509";
+  in.cert_fingerprint = fp;
+  const auto d = must(store().create_device(s, in));
+  EXPECT_EQ(d.cert_fingerprint, fp);
+  EXPECT_EQ(must(store().find_device_by_cert_fingerprint(fp)).id, d.id);
+  EXPECT_ERR(store().find_device_by_cert_fingerprint(std::string(64, 'b')), Errc::kNotFound, "certificate");
+  EXPECT_ERR(store().find_device_by_cert_fingerprint(""), Errc::kNotFound, "certificate");
+
+  model::Device twin = in;
+  twin.name = "twin";
+  EXPECT_ERR(store().create_device(s, twin), Errc::kAlreadyExists, "certificate");
+  twin.cert_fingerprint.clear();
+  const auto plain = must(store().create_device(s, twin));  // many devices without a certificate
+  EXPECT_EQ(plain.cert_fingerprint, "");
+
+  model::Device change = d;
+  change.cert_fingerprint.clear();
+  must(store().update_device(s, change));
+  EXPECT_ERR(store().find_device_by_cert_fingerprint(fp), Errc::kNotFound, "certificate");
+}
+
+}  // namespace
+}  // namespace kaiwu::meta::testing

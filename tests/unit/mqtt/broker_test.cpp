@@ -39,7 +39,7 @@ class FakeLink final : public Link {
 
 class FakeHooks final : public BrokerHooks {
  public:
-  void authenticate(const Connect& c, std::string, std::function<void(AuthResult)> done) override {
+  void authenticate(const Connect& c, Peer, std::function<void(AuthResult)> done) override {
     if (c.username == std::string("bad")) return done(std::unexpected(ReasonCode::kBadUserNameOrPassword));
     done(ClientIdentity{c.username.value_or("") == "other" ? "t2" : "t1", c.username.value_or(""), {}, false, false});
   }

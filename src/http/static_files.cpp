@@ -1,0 +1,147 @@
+#include "http/static_files.hpp"
+
+#include <algorithm>
+#include <array>
+#include <fstream>
+#include <iterator>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace kaiwu::http {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kImmutable = "public, max-age=31536000, immutable";
+constexpr std::string_view kRevalidate = "no-cache";
+
+bool is_api_path(std::string_view path) { return path == "/api" || path.starts_with("/api/"); }
+
+std::optional<std::string> read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return std::nullopt;
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+Response file_response(std::string body, std::string_view type, std::string_view cache) {
+  Response r;
+  r.status = 200;
+  r.content_type = std::string(type);
+  r.body = std::move(body);
+  r.headers.emplace_back("Cache-Control", std::string(cache));
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  return r;
+}
+
+// The console's pages: scripts and data only from this origin (Ant Design injects its styles,
+// hence 'unsafe-inline' for styles only), and no framing by other sites.
+void add_page_headers(Response& r) {
+  r.headers.emplace_back("Content-Security-Policy",
+                         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                         "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self' ws: wss:; "
+                         "object-src 'none'; base-uri 'self'; frame-ancestors 'none'");
+  r.headers.emplace_back("X-Frame-Options", "DENY");
+  r.headers.emplace_back("Referrer-Policy", "same-origin");
+}
+
+}  // namespace
+
+std::string_view content_type_for(std::string_view ext) {
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 18> kTypes{{
+      {".html", "text/html; charset=utf-8"},
+      {".js", "text/javascript; charset=utf-8"},
+      {".mjs", "text/javascript; charset=utf-8"},
+      {".css", "text/css; charset=utf-8"},
+      {".json", "application/json"},
+      {".map", "application/json"},
+      {".svg", "image/svg+xml"},
+      {".png", "image/png"},
+      {".jpg", "image/jpeg"},
+      {".jpeg", "image/jpeg"},
+      {".gif", "image/gif"},
+      {".webp", "image/webp"},
+      {".ico", "image/x-icon"},
+      {".woff", "font/woff"},
+      {".woff2", "font/woff2"},
+      {".ttf", "font/ttf"},
+      {".txt", "text/plain; charset=utf-8"},
+      {".wasm", "application/wasm"},
+  }};
+  for (const auto& [e, type] : kTypes)
+    if (e == ext) return type;
+  return "application/octet-stream";
+}
+
+StaticFiles::StaticFiles(fs::path root) : root_(std::move(root)) {}
+
+std::optional<fs::path> StaticFiles::resolve(std::string_view path) const {
+  fs::path rel;
+  std::size_t i = 0;
+  while (i < path.size()) {
+    std::size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    std::string_view seg = path.substr(i, j - i);
+    i = j + 1;
+    if (seg.empty()) continue;
+    if (seg == "." || seg == ".." || seg.find('\\') != std::string_view::npos ||
+        seg.find('\0') != std::string_view::npos)
+      return std::nullopt;
+    rel /= fs::path(std::string(seg));
+  }
+  std::error_code ec;
+  fs::path root = fs::weakly_canonical(root_, ec);
+  if (ec) return std::nullopt;
+  fs::path full = fs::weakly_canonical(root / rel, ec);
+  if (ec) return std::nullopt;
+  // A symlink inside the root must not lead out of it.
+  auto [r, f] = std::mismatch(root.begin(), root.end(), full.begin(), full.end());
+  if (r != root.end()) return std::nullopt;
+  return full;
+}
+
+std::optional<Response> StaticFiles::serve(const Request& req) const {
+  if (req.method != Method::kGet && req.method != Method::kHead) return std::nullopt;
+  if (is_api_path(req.path)) return std::nullopt;
+  auto not_found = [] {
+    return Response::json(404, R"({"error":{"code":"not_found","message":"no such file"}})");
+  };
+  auto full = resolve(req.path);
+  if (!full) return not_found();
+  std::error_code ec;
+  if (fs::is_regular_file(*full, ec)) {
+    auto body = read_file(*full);
+    if (!body) return not_found();
+    bool hashed = req.path.starts_with("/assets/");
+    auto r = file_response(std::move(*body), content_type_for(full->extension().string()),
+                           hashed ? kImmutable : kRevalidate);
+    if (full->extension() == ".html") add_page_headers(r);
+    return r;
+  }
+  // A missing file with an extension is a broken link, not a console route.
+  std::string_view last = req.path.substr(req.path.rfind('/') + 1);
+  if (last.find('.') != std::string_view::npos || req.path.starts_with("/assets/")) return not_found();
+  auto index = read_file(root_ / "index.html");
+  if (index) {
+    auto r = file_response(std::move(*index), "text/html; charset=utf-8", kRevalidate);
+    add_page_headers(r);
+    return r;
+  }
+  return Response::text(404, "The Kaiwu web console is not built: no index.html in " + root_.string() +
+                                   ".\nRun `make build` (or `npm ci && npm run build` in web/), or set "
+                                   "http.web_root.\n");
+}
+
+fs::path resolve_web_root(const std::string& configured) {
+  if (!configured.empty()) return fs::path(configured);
+  std::error_code ec;
+  std::vector<fs::path> candidates;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) candidates.push_back(exe.parent_path().parent_path() / "web" / "dist");
+  candidates.push_back(fs::current_path(ec) / "web" / "dist");
+  for (const auto& c : candidates)
+    if (fs::is_regular_file(c / "index.html", ec)) return c;
+  return candidates.front();
+}
+
+}  // namespace kaiwu::http

@@ -1,0 +1,98 @@
+import { App as AntApp, ConfigProvider, theme as antTheme } from 'antd';
+import zhCN from 'antd/locale/zh_CN';
+import enUS from 'antd/locale/en_US';
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { useMemo, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
+import { BrowserRouter, Navigate, Route, Routes, useLocation } from 'react-router-dom';
+import { ApiError } from './api/client';
+import { SessionProvider, useSession } from './auth/session';
+import { canView, type Resource } from './auth/permissions';
+import { AppLayout } from './components/AppLayout';
+import { PreferencesProvider, usePreferences } from './preferences';
+import { DeviceDetailPage } from './pages/DeviceDetail';
+import { DevicesPage } from './pages/Devices';
+import { LoginPage } from './pages/Login';
+import { ApiKeysPage, EnterprisesPage, ParksPage, TenantsPage, UsersPage } from './pages/Organisation';
+import { OverviewPage } from './pages/Overview';
+import { PlaceholderPage } from './pages/Placeholder';
+import { ProfilesPage } from './pages/Profiles';
+
+export function makeQueryClient() {
+  return new QueryClient({
+    defaultOptions: {
+      queries: {
+        // Client errors (4xx) will not change by retrying; network and 5xx get one more try.
+        retry: (n, e) => n < 1 && !(e instanceof ApiError && e.status >= 400 && e.status < 500),
+        refetchOnWindowFocus: false,
+        staleTime: 2000,
+      },
+    },
+  });
+}
+
+function RequireSession({ children }: { children: ReactNode }) {
+  const { session } = useSession();
+  const location = useLocation();
+  if (!session) return <Navigate to="/login" replace state={{ from: location.pathname }} />;
+  return <>{children}</>;
+}
+
+function Guard({ resource, children }: { resource: Resource; children: ReactNode }) {
+  const { session } = useSession();
+  return canView(session?.user.role ?? null, resource) ? <>{children}</> : <Navigate to="/" replace />;
+}
+
+export function Themed({ children }: { children: ReactNode }) {
+  const { i18n } = useTranslation();
+  const { theme } = usePreferences();
+  const config = useMemo(() => ({
+    algorithm: theme === 'dark' ? antTheme.darkAlgorithm : antTheme.defaultAlgorithm,
+    token: { colorPrimary: '#1668dc', borderRadius: 6,
+      fontFamily: "-apple-system, BlinkMacSystemFont, 'Segoe UI', 'PingFang SC', 'Hiragino Sans GB', 'Microsoft YaHei', 'Noto Sans CJK SC', 'WenQuanYi Micro Hei', sans-serif" },
+  }), [theme]);
+  return (
+    <ConfigProvider locale={i18n.language === 'en' ? enUS : zhCN} theme={config}>
+      <AntApp>{children}</AntApp>
+    </ConfigProvider>
+  );
+}
+
+export function AppRoutes() {
+  return (
+    <Routes>
+      <Route path="/login" element={<LoginPage />} />
+      <Route element={<RequireSession><AppLayout /></RequireSession>}>
+        <Route index element={<OverviewPage />} />
+        <Route path="devices" element={<DevicesPage />} />
+        <Route path="devices/:id" element={<DeviceDetailPage />} />
+        <Route path="profiles" element={<ProfilesPage />} />
+        <Route path="enterprises" element={<EnterprisesPage />} />
+        <Route path="parks" element={<Guard resource="parks"><ParksPage /></Guard>} />
+        <Route path="tenants" element={<Guard resource="tenants"><TenantsPage /></Guard>} />
+        <Route path="users" element={<Guard resource="users"><UsersPage /></Guard>} />
+        <Route path="apikeys" element={<Guard resource="apikeys"><ApiKeysPage /></Guard>} />
+        <Route path="alarms" element={<PlaceholderPage title="alarms.title" text="alarms.placeholder" />} />
+        <Route path="rule-chains" element={<PlaceholderPage title="ruleChains.title" text="ruleChains.placeholder" />} />
+        <Route path="*" element={<Navigate to="/" replace />} />
+      </Route>
+    </Routes>
+  );
+}
+
+export default function App() {
+  const client = useMemo(makeQueryClient, []);
+  return (
+    <PreferencesProvider>
+      <Themed>
+        <QueryClientProvider client={client}>
+          <SessionProvider>
+            <BrowserRouter future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
+              <AppRoutes />
+            </BrowserRouter>
+          </SessionProvider>
+        </QueryClientProvider>
+      </Themed>
+    </PreferencesProvider>
+  );
+}

@@ -1,0 +1,45 @@
+// Who sees which page and who may write, mirroring the server's route roles (platform-admin
+// passes every check there). The server still decides; this only keeps the UI honest.
+import type { Role } from '../api/types';
+
+export type Resource = 'overview' | 'tenants' | 'parks' | 'enterprises' | 'users' | 'apikeys' | 'profiles' | 'devices';
+
+const VIEW: Record<Resource, Role[] | 'all'> = {
+  overview: 'all',
+  tenants: ['platform-admin'],
+  parks: ['platform-admin', 'tenant-admin', 'park-admin'],
+  enterprises: 'all',
+  users: ['platform-admin', 'tenant-admin', 'park-admin', 'enterprise-admin'],
+  apikeys: ['platform-admin', 'tenant-admin', 'park-admin', 'enterprise-admin', 'engineer', 'developer'],
+  profiles: 'all',
+  devices: 'all',
+};
+
+const WRITE: Record<Resource, Role[]> = {
+  overview: [],
+  tenants: ['platform-admin'],
+  parks: ['platform-admin', 'tenant-admin'],
+  enterprises: ['platform-admin', 'tenant-admin', 'park-admin'],
+  users: ['platform-admin', 'tenant-admin', 'park-admin', 'enterprise-admin'],
+  apikeys: ['tenant-admin', 'park-admin', 'enterprise-admin', 'engineer', 'developer'],
+  profiles: ['platform-admin', 'tenant-admin', 'enterprise-admin', 'engineer'],
+  devices: ['platform-admin', 'tenant-admin', 'park-admin', 'enterprise-admin', 'engineer'],
+};
+
+export function canView(role: Role | null, r: Resource): boolean {
+  if (!role) return false;
+  const v = VIEW[r];
+  return v === 'all' || v.includes(role);
+}
+
+export function canWrite(role: Role | null, r: Resource): boolean {
+  return !!role && WRITE[r].includes(role);
+}
+
+// Roles a user may hand out (the server's may_grant: the enum order, own rank and below).
+const RANK: Role[] = ['platform-admin', 'tenant-admin', 'park-admin', 'enterprise-admin', 'engineer', 'viewer', 'developer'];
+export function grantableRoles(role: Role | null): Role[] {
+  if (!role) return [];
+  if (role === 'platform-admin') return RANK;
+  return RANK.slice(RANK.indexOf(role));
+}

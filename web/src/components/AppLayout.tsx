@@ -1,0 +1,101 @@
+import { Grid, Layout, Menu, Button, Dropdown, Space, Segmented, Typography, Tag, theme as antTheme } from 'antd';
+import {
+  DashboardOutlined, ClusterOutlined, EnvironmentOutlined, BankOutlined, ApiOutlined, UserOutlined, KeyOutlined,
+  ProfileOutlined, LogoutOutlined, MoonOutlined, SunOutlined, AlertOutlined, BranchesOutlined, GlobalOutlined, MenuFoldOutlined, MenuUnfoldOutlined,
+} from '@ant-design/icons';
+import { useTranslation } from 'react-i18next';
+import { Outlet, useLocation, useNavigate } from 'react-router-dom';
+import { useMemo, useState } from 'react';
+import { useSession } from '../auth/session';
+import { canView, type Resource } from '../auth/permissions';
+import { LANGUAGES } from '../i18n';
+import { usePreferences } from '../preferences';
+
+const ITEMS: { key: Resource | 'alarms' | 'rule-chains'; icon: React.ReactNode; label: string; group: 'iot' | 'management' | null }[] = [
+  { key: 'overview', icon: <DashboardOutlined />, label: 'nav.overview', group: null },
+  { key: 'devices', icon: <ApiOutlined />, label: 'nav.devices', group: 'iot' },
+  { key: 'profiles', icon: <ProfileOutlined />, label: 'nav.profiles', group: 'iot' },
+  { key: 'alarms', icon: <AlertOutlined />, label: 'nav.alarms', group: 'iot' },
+  { key: 'rule-chains', icon: <BranchesOutlined />, label: 'nav.ruleChains', group: 'iot' },
+  { key: 'enterprises', icon: <BankOutlined />, label: 'nav.enterprises', group: 'management' },
+  { key: 'parks', icon: <EnvironmentOutlined />, label: 'nav.parks', group: 'management' },
+  { key: 'tenants', icon: <ClusterOutlined />, label: 'nav.tenants', group: 'management' },
+  { key: 'users', icon: <UserOutlined />, label: 'nav.users', group: 'management' },
+  { key: 'apikeys', icon: <KeyOutlined />, label: 'nav.apikeys', group: 'management' },
+];
+
+export function AppLayout() {
+  const { t, i18n } = useTranslation();
+  const { session, logout } = useSession();
+  const { theme, setTheme } = usePreferences(); // the dark algorithm darkens the light Sider/Menu too
+  const navigate = useNavigate();
+  const location = useLocation();
+  const [collapsed, setCollapsed] = useState(false);
+  const { token } = antTheme.useToken();
+  const role = session?.user.role ?? null;
+  const screens = Grid.useBreakpoint();
+  const compact = !screens.md; // phones: icon-only header buttons
+
+  const menu = useMemo(() => {
+    const visible = ITEMS.filter((i) => i.key === 'alarms' || i.key === 'rule-chains' || canView(role, i.key as Resource));
+    const item = (i: (typeof ITEMS)[number]) => ({
+      key: i.key,
+      icon: i.icon,
+      label: (i.key === 'alarms' || i.key === 'rule-chains')
+        ? <span>{t(i.label)} <Tag bordered={false} style={{ marginInlineStart: 6, fontSize: 11, lineHeight: '18px' }}>{t('common.soon')}</Tag></span>
+        : t(i.label),
+    });
+    if (collapsed) return visible.map(item); // group titles do not fit a folded menu
+    return [
+      ...visible.filter((i) => !i.group).map(item),
+      { type: 'group' as const, key: 'g-iot', label: t('nav.iot'), children: visible.filter((i) => i.group === 'iot').map(item) },
+      { type: 'group' as const, key: 'g-mgmt', label: t('nav.management'), children: visible.filter((i) => i.group === 'management').map(item) },
+    ];
+  }, [role, t, collapsed]);
+
+  const selected = location.pathname.split('/')[1] || 'overview';
+
+  return (
+    <Layout style={{ minHeight: '100vh' }}>
+      <Layout.Sider breakpoint="lg" collapsedWidth={64} trigger={null} collapsible collapsed={collapsed} onCollapse={setCollapsed}
+        theme="light" width={220}
+        style={{ borderInlineEnd: `1px solid ${token.colorBorderSecondary}`, background: token.colorBgContainer }}>
+        <div style={{ height: 56, display: 'flex', alignItems: 'center', gap: 10, padding: collapsed ? '0 18px' : '0 20px' }}>
+          <img src="/favicon.svg" alt="" width={28} height={28} />
+          {!collapsed && <Typography.Text strong style={{ fontSize: 17, whiteSpace: 'nowrap' }}>{t('app.name')}</Typography.Text>}
+        </div>
+        <Menu mode="inline" selectedKeys={[selected]} items={menu} style={{ borderInlineEnd: 0 }}
+          onClick={(e) => navigate(`/${e.key === 'overview' ? '' : e.key}`)} data-testid="nav" />
+      </Layout.Sider>
+      <Layout>
+        <Layout.Header style={{ background: token.colorBgContainer, padding: compact ? '0 8px' : '0 20px', display: 'flex', alignItems: 'center',
+          justifyContent: 'space-between', gap: 16, borderBottom: `1px solid ${token.colorBorderSecondary}`, height: 56 }}>
+          <Button type="text" icon={collapsed ? <MenuUnfoldOutlined /> : <MenuFoldOutlined />} onClick={() => setCollapsed(!collapsed)}
+            aria-label="menu" />
+          <Space size={compact ? 'small' : 'middle'}>
+            <Dropdown
+              menu={{ items: LANGUAGES.map((l) => ({ key: l.code, label: l.label })), selectedKeys: [i18n.language],
+                onClick: (e) => void i18n.changeLanguage(e.key) }}>
+              <Button type="text" icon={<GlobalOutlined />} data-testid="lang-switch" aria-label={t('header.language')}>
+                {compact ? null : LANGUAGES.find((l) => l.code === i18n.language)?.label ?? i18n.language}
+              </Button>
+            </Dropdown>
+            <Segmented size="small" value={theme} onChange={(v) => setTheme(v as 'light' | 'dark')} data-testid="theme-switch"
+              options={[{ value: 'light', icon: <SunOutlined />, title: t('header.light') }, { value: 'dark', icon: <MoonOutlined />, title: t('header.dark') }]} />
+            <Dropdown menu={{ items: [{ key: 'logout', icon: <LogoutOutlined />, label: t('header.logout') }], onClick: () => logout('logout') }}>
+              <Button type="text" icon={<UserOutlined />} data-testid="user-menu">
+                {!compact && <>
+                  {session?.user.displayName || session?.user.username}
+                  <Tag color="blue" style={{ marginInlineStart: 8 }}>{role ? t(`roles.${role}`) : ''}</Tag>
+                </>}
+              </Button>
+            </Dropdown>
+          </Space>
+        </Layout.Header>
+        <Layout.Content style={{ padding: compact ? 10 : 20, minWidth: 0 }}>
+          <Outlet />
+        </Layout.Content>
+      </Layout>
+    </Layout>
+  );
+}

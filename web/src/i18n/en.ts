@@ -1,0 +1,85 @@
+import type { Messages } from './zh-CN';
+
+const en: Messages = {
+  app: { name: 'Kaiwu', fullName: 'Kaiwu Industrial Internet Platform', tagline: 'Device access · data collection · parks and enterprises' },
+  nav: {
+    overview: 'Overview', tenants: 'Tenants', parks: 'Parks', enterprises: 'Enterprises', devices: 'Devices',
+    profiles: 'Device profiles', users: 'Users', apikeys: 'API keys', alarms: 'Alarms', ruleChains: 'Rule chains',
+    management: 'Organisation', iot: 'Devices',
+  },
+  common: {
+    create: 'Create', edit: 'Edit', delete: 'Delete', cancel: 'Cancel', save: 'Save', ok: 'OK', refresh: 'Refresh',
+    search: 'Search', loading: 'Loading…', actions: 'Actions', name: 'Name', description: 'Description',
+    createdAt: 'Created', yes: 'Yes', no: 'No', none: '—', copy: 'Copy', copied: 'Copied', close: 'Close',
+    confirmDelete: 'Delete “{{name}}”?', deleted: 'Deleted', created: 'Created', saved: 'Saved', tenant: 'Tenant',
+    all: 'All', id: 'ID', never: 'never', retry: 'Retry', notAvailable: 'Not yet available', soon: 'soon',
+  },
+  error: { title: 'Request failed', network: 'Cannot reach the server', code: 'Code', status: 'HTTP status' },
+  login: {
+    title: 'Sign in', username: 'Username', password: 'Password', submit: 'Sign in', usernameRequired: 'Enter your username',
+    passwordRequired: 'Enter your password', expired: 'Your session has expired; please sign in again.',
+    loggedOut: 'Signed out', failed: 'Sign-in failed',
+  },
+  header: { language: 'Language', theme: 'Theme', light: 'Light', dark: 'Dark', logout: 'Sign out', role: 'Role' },
+  roles: {
+    'platform-admin': 'Platform admin', 'tenant-admin': 'Tenant admin', 'park-admin': 'Park admin',
+    'enterprise-admin': 'Enterprise admin', engineer: 'Engineer', viewer: 'Viewer', developer: 'Developer',
+  },
+  category: { running: 'Running', processing: 'Processing', mobile: 'Mobile', other: 'Other' },
+  parkLevel: { national: 'National', provincial: 'Provincial', municipal: 'Municipal', other: 'Other' },
+  overview: {
+    title: 'Overview', devices: 'Devices', online: 'Online now', active24h: 'Active in 24 h', enterprises: 'Enterprises',
+    parks: 'Parks', profiles: 'Device profiles', gateways: 'Gateways', samplesRate: 'Ingest rate', samplesUnit: 'samples/s',
+    byCategory: 'Devices by MIIT category', byProtocol: 'Devices by protocol', onlineRate: 'Online rate',
+    updatedAt: 'Updated {{time}}', noDevices: 'No devices yet. Connect the first one on the Devices page.',
+    onlyAdmins: 'Platform admins only',
+  },
+  tenants: { title: 'Tenants', create: 'New tenant' },
+  parks: { title: 'Parks', create: 'New park', region: 'Region', level: 'Level', address: 'Address' },
+  enterprises: {
+    title: 'Enterprises', create: 'New enterprise', creditCode: 'Unified social credit code', industry: 'Industry',
+    park: 'Park', sme: 'SME', paid: 'Paid', address: 'Address', longitude: 'Longitude', latitude: 'Latitude',
+    creditCodeHelp: '18 characters, checked per GB 32100-2015',
+  },
+  users: {
+    title: 'Users', create: 'New user', username: 'Username', displayName: 'Display name', role: 'Role',
+    disabled: 'Disabled', status: 'Status', active: 'Active', lastLogin: 'Last sign-in', password: 'Initial password',
+    passwordHelp: 'At least 10 characters', enterprise: 'Enterprise', park: 'Park',
+  },
+  apikeys: {
+    title: 'API keys', create: 'New key', prefix: 'Prefix', role: 'Role', lastUsed: 'Last used', expiresAt: 'Expires',
+    createdTitle: 'API key created', createdHint: 'Copy it now and keep it safe: it is not shown again.',
+    enterprise: 'Enterprise',
+  },
+  profiles: {
+    title: 'Device profiles (thing models)', create: 'New profile', thingModel: 'Thing model', properties: 'Properties',
+    editor: 'Thing model JSON', invalidJson: 'Invalid JSON: {{message}}',
+    validHint: 'Valid thing model: {{props}} properties, {{events}} events, {{services}} services',
+    format: 'Format', template: 'Insert example', edit: 'Edit profile',
+  },
+  devices: {
+    title: 'Devices', create: 'Connect device', category: 'Category', protocol: 'Protocol', enterprise: 'Enterprise',
+    profile: 'Profile', gateway: 'Gateway', label: 'Label', status: 'Status', online: 'Online', offline: 'Offline',
+    lastSeen: 'Last seen', searchPlaceholder: 'Search by name', createdTitle: 'Device connected',
+    accessToken: 'Access token',
+    tokenHint: 'The device authenticates with its access token: the MQTT username, or the token in the HTTP path. Keep it safe.',
+    mqttExample: 'Publish telemetry over MQTT (mosquitto_pub)', httpExample: 'Post telemetry over HTTP (curl)',
+    openDevice: 'Open device', noEnterprise: 'Create an enterprise first: every device belongs to one.',
+  },
+  device: {
+    connect: 'Connection examples', title: 'Device', info: 'Details', latest: 'Latest values', attributes: 'Attributes', telemetry: 'Telemetry',
+    trend: 'Live trend', history: 'History', rpc: 'Remote call (RPC)', key: 'Key', value: 'Value', time: 'Time',
+    noTelemetry: 'No telemetry yet', scopeClient: 'Client attributes', scopeShared: 'Shared attributes',
+    scopeServer: 'Server attributes', noAttributes: 'No attributes', range: 'Time range', agg: 'Aggregation',
+    interval: 'Interval', query: 'Query', keys: 'Keys', aggNone: 'Raw', aggAvg: 'Average', aggMin: 'Minimum',
+    aggMax: 'Maximum', aggSum: 'Sum', aggCount: 'Count', aggFirst: 'First', aggLast: 'Last', points: '{{count}} points',
+    polling: 'refreshes every {{seconds}} s', rpcMethod: 'Method', rpcParams: 'Params (JSON)', rpcTimeout: 'Timeout (ms)',
+    rpcSend: 'Send', rpcResult: 'Device reply', rpcOffline: 'Calls fail while the device is offline',
+    last15m: 'Last 15 minutes', last1h: 'Last hour', last24h: 'Last 24 hours', last7d: 'Last 7 days',
+    rotateToken: 'Rotate token', rotateConfirm: 'The old token stops working at once; the device must reconnect with the new one. Rotate?', tokenRotated: 'Token rotated', edit: 'Edit device', notFound: 'No such device',
+  },
+  alarms: { title: 'Alarms', placeholder: 'The alarm centre is being built; it opens when the alarm API ships.' },
+  ruleChains: { title: 'Rule chains', placeholder: 'The rule engine is being built; it opens when the rule-chain API ships.' },
+  validation: { required: 'Required', json: 'Must be valid JSON' },
+};
+export default en;
