@@ -5,6 +5,8 @@
 
 #include <functional>
 
+#include "alarm/service.hpp"
+#include "bus/bus.hpp"
 #include "core/config.hpp"
 #include "core/metrics.hpp"
 #include "device/gateway.hpp"
@@ -29,6 +31,8 @@ struct ApiContext {
   device::DeviceGateway* devices = nullptr;  // RPC and online state (null without MQTT)
   meta::RuleChainStore* rule_chains = nullptr;  // rule chain routes are registered only with it
   rules::RuleEngine* rule_engine = nullptr;     // kept in step with enabled chains (may be null)
+  bus::Bus* bus = nullptr;                   // durable telemetry, attribute and device events
+  alarm::AlarmService* alarms = nullptr;     // null: no alarm routes
 };
 
 void register_system_routes(http::Router& r, ApiContext& ctx);
@@ -43,6 +47,9 @@ void register_device_routes(http::Router& r, ApiContext& ctx);
 void register_audit_routes(http::Router& r, ApiContext& ctx);
 void register_telemetry_routes(http::Router& r, ApiContext& ctx);
 void register_device_api_routes(http::Router& r, ApiContext& ctx);
+void register_alarm_routes(http::Router& r, ApiContext& ctx);
+// Documents /api/v1/ws (served by WsFeed) in the route table; a plain GET answers 426.
+void register_feed_route(http::Router& r);
 void register_overview_routes(http::Router& r, ApiContext& ctx);  // GET /api/v1/overview
 // /api/v1/rulechains (needs ctx.rule_chains; not part of register_all, cli/ adds it).
 void register_rulechain_routes(http::Router& r, ApiContext& ctx);

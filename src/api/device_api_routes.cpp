@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/common.hpp"
+#include "bus/publish.hpp"
 #include "core/ids.hpp"
 #include "core/json_parse.hpp"
 #include "device/provisioning.hpp"
@@ -27,7 +28,9 @@ Status write_samples(ApiContext& ctx, const model::Device& d, std::vector<ingest
   std::vector<tsdb::Point> points;
   points.reserve(samples.size());
   for (auto& s : samples) points.push_back({d.tenant_id, d.id, std::move(s.key), s.ts, std::move(s.value)});
-  return ctx.telemetry.write(points);
+  KAIWU_TRY_STATUS(ctx.telemetry.write(points));
+  bus::publish_points(ctx.bus, points);
+  return ok();
 }
 
 // {"k": json, …} → (key, JSON text) pairs.
@@ -84,6 +87,7 @@ Result<http::Response> device_post_attributes(ApiContext& ctx, http::Request& re
   auto values = KAIWU_TRY(attribute_values(req.body));
   KAIWU_TRY_STATUS(ctx.store.set_attributes(meta::Scope::tenant(device.tenant_id), device.id,
                                             AttributeScope::kClient, values));
+  bus::publish_attributes(ctx.bus, device.tenant_id, device.id, AttributeScope::kClient, values, now_ms());
   return http::Response::json(200, "");
 }
 
@@ -134,6 +138,7 @@ Result<model::Device> device_named(ApiContext& ctx, const http::Principal& who, 
   }
   if (!created) return std::unexpected(created.error());
   spdlog::info("line protocol: created device {} ({})", created->name, created->id);
+  bus::publish_lifecycle(ctx.bus, created->tenant_id, created->id, bus::LifecycleEvent::kCreated, now_ms());
   return cache[name] = *created;
 }
 
@@ -156,6 +161,7 @@ Result<http::Response> influx_write(ApiContext& ctx, http::Request& req) {
     }
   }
   KAIWU_TRY_STATUS(ctx.telemetry.write(points));
+  bus::publish_points(ctx.bus, points);
   return http::Response::no_content();
 }
 
@@ -188,6 +194,7 @@ Result<http::Response> post_attributes(ApiContext& ctx, http::Request& req) {
   auto device = KAIWU_TRY(ctx.store.get_device(scope, id));
   auto values = KAIWU_TRY(attribute_values(req.body));
   KAIWU_TRY_STATUS(ctx.store.set_attributes(scope, id, attr_scope, values));
+  bus::publish_attributes(ctx.bus, device.tenant_id, id, attr_scope, values, now_ms());
   if (attr_scope == AttributeScope::kShared && ctx.devices) {
     // ThingsBoard shared-attribute update: the changed keys go to v1/devices/me/attributes.
     json::object changed;

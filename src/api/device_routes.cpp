@@ -1,4 +1,6 @@
 #include "api/common.hpp"
+#include "bus/publish.hpp"
+#include "core/ids.hpp"
 #include "core/crypto.hpp"
 #include "core/json_parse.hpp"
 
@@ -81,6 +83,7 @@ Result<http::Response> create(ApiContext& ctx, http::Request& req) {
   KAIWU_TRY_STATUS(apply(ctx, scope, *req.principal, body, d, true));
   auto created = KAIWU_TRY(ctx.store.create_device(scope, d));
   audit(ctx, req, created.tenant_id, "create", "device", created.id, created.name);
+  bus::publish_lifecycle(ctx.bus, created.tenant_id, created.id, bus::LifecycleEvent::kCreated, now_ms());
   return json_response(201, device_json(ctx, created, true));
 }
 
@@ -187,6 +190,7 @@ void register_device_routes(http::Router& r, ApiContext& ctx) {
            KAIWU_TRY_STATUS(ctx.store.delete_device(scope, d.id));
            KAIWU_TRY_STATUS(ctx.telemetry.delete_device(d.tenant_id, d.id));
            audit(ctx, req, d.tenant_id, "delete", "device", d.id, d.name);
+           bus::publish_lifecycle(ctx.bus, d.tenant_id, d.id, bus::LifecycleEvent::kDeleted, now_ms());
            return http::Response::no_content();
          }});
 }

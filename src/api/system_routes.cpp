@@ -57,6 +57,8 @@ void register_all(http::Router& r, ApiContext& ctx) {
   register_audit_routes(r, ctx);
   register_telemetry_routes(r, ctx);
   register_device_api_routes(r, ctx);
+  register_alarm_routes(r, ctx);
+  register_feed_route(r);
   register_overview_routes(r, ctx);
 }
 

@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "api/common.hpp"
+#include "bus/publish.hpp"
 #include "core/ids.hpp"
 #include "ingest/telemetry_json.hpp"
 
@@ -61,7 +62,9 @@ Result<http::Response> post_telemetry(ApiContext& ctx, http::Request& req) {
   points.reserve(samples.size());
   for (auto& s : samples) points.push_back({device.tenant_id, device.id, std::move(s.key), s.ts, std::move(s.value)});
   KAIWU_TRY_STATUS(ctx.telemetry.write(points));
-  return json_response(200, json::object{{"written", points.size()}});
+  const std::size_t written = points.size();
+  bus::publish_points(ctx.bus, points);
+  return json_response(200, json::object{{"written", written}});
 }
 
 Result<http::Response> get_latest(ApiContext& ctx, http::Request& req) {

@@ -4,7 +4,11 @@
 #include <filesystem>
 #include <iostream>
 
+#include "alarm/service.hpp"
+#include "alarm/webhook.hpp"
 #include "api/api.hpp"
+#include "api/ws_feed.hpp"
+#include "bus/in_process.hpp"
 #include "cli/commands.hpp"
 #include "cli/platform.hpp"
 #include "cli/setup.hpp"
@@ -17,6 +21,7 @@
 #include "mqtt/broker.hpp"
 #include "mqtt/server.hpp"
 #include "mqtt/ws_bridge.hpp"
+#include "rules/bus_feed.hpp"
 #include "rules/device_directory.hpp"
 #include "rules/engine.hpp"
 #include "rules/platform_actions.hpp"
@@ -136,7 +141,14 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
   http::RateLimiter by_username(config.auth.login_attempts_per_minute, std::chrono::minutes(1));
   http::Router router;
   router.set_authenticator(&authenticator);
+  // The event bus: durable telemetry, attribute and device events, alarms. Publishers and
+  // subscribers below are all destroyed before it.
+  bus::InProcessBus event_bus(metrics);
+  alarm::AlarmService alarms(*store, event_bus);
+  alarm::WebhookNotifier webhooks(*store, event_bus, metrics);
   api::ApiContext ctx{*store, **telemetry, jwt, metrics, config, by_address, by_username, [] { return true; }, &router};
+  ctx.bus = &event_bus;
+  ctx.alarms = &alarms;
   api::register_all(router, ctx);
   // The web console (web/dist) at "/", for every path no API route takes.
   auto console = std::make_shared<http::StaticFiles>(http::resolve_web_root(config.http.web_root));
@@ -158,9 +170,10 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
     });
   });
   ctx.devices = &gateway;
+  gateway.set_bus(&event_bus);
 
-  // Rules: side effects through the broker, the gateway and the stores; Lua on the engine's own
-  // workers. Alarm hooks stay empty until the alarm service is wired.
+  // Rules: side effects through the broker, the gateway, the alarm service and the stores; Lua
+  // on the engine's own workers, fed from the bus.
   rules::PlatformHooks rule_hooks;
   rule_hooks.publish = [&mqtt_io, &broker](const rules::MqttPublishRequest& p) -> Status {
     mqtt::Publish m;
@@ -177,6 +190,23 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
     auto device = KAIWU_TRY(meta_store.get_device(meta::Scope::tenant(r.tenant_id), r.device_id));
     return gateway.call_rpc(device, r.method, r.params_json, r.timeout);
   };
+  rule_hooks.raise_alarm = [&alarms](const rules::AlarmRequest& r) -> Status {
+    model::Alarm a;
+    a.tenant_id = r.tenant_id;
+    a.device_id = r.device_id;
+    a.type = r.type;
+    auto severity = model::parse_alarm_severity(r.severity);
+    if (!severity) return fail(Errc::kInvalidArgument, "unknown alarm severity '" + r.severity + "'");
+    a.severity = *severity;
+    if (!r.details_json.empty()) a.details_json = r.details_json;
+    a.start_ms = a.last_ms = r.ts;
+    KAIWU_TRY(alarms.raise(meta::Scope::tenant(r.tenant_id), a, r.origin));
+    return ok();
+  };
+  rule_hooks.clear_alarm = [&alarms](const rules::AlarmRequest& r) -> Status {
+    KAIWU_TRY(alarms.clear_open(meta::Scope::tenant(r.tenant_id), r.device_id, r.type, r.origin));
+    return ok();
+  };
   rules::PlatformActions rule_actions(*store, **telemetry, std::move(rule_hooks));
   rules::DeviceDirectory rule_devices(*store);
   rules::EngineOptions rule_options;
@@ -188,6 +218,7 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
     ctx.rule_engine = &rule_engine;
     api::register_rulechain_routes(router, ctx);
   }
+  auto rule_feed = rules::feed_from_bus(event_bus, rule_engine);
   if (auto st = broker.load_state(); !st) {
     spdlog::critical("{} (move {} away to start without the saved MQTT sessions)", st.error().message,
                      broker_options.state_path);
@@ -206,8 +237,10 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
   auto mqtt_work = asio::make_work_guard(mqtt_io);
   std::thread mqtt_thread([&mqtt_io] { mqtt_io.run(); });
 
+  api::WsFeed feed(event_bus, *store, authenticator, metrics);  // stopped before io goes away
   asio::io_context io(1);
   http::Server server(io, config.http, router, metrics);
+  server.add_websocket(feed.endpoint("/api/v1/ws"));
   server.add_websocket(mqtt::websocket_endpoint(
       broker, [&mqtt_io](std::function<void()> fn) { asio::post(mqtt_io, std::move(fn)); }, "/mqtt",
       config.mqtt.max_packet_bytes + 16));
@@ -231,6 +264,7 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
   spdlog::info("kaiwu {} serving, data in {}", kVersion, config.data_dir);
   if (hooks.on_started) hooks.on_started(config);
   io.run();
+  feed.stop();
   // Let the broker flush its DISCONNECTs, then finish device writes before the stores close.
   mqtt_work.reset();
   asio::post(mqtt_io, [&] {
@@ -238,8 +272,10 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
     t->async_wait([&mqtt_io, t](boost::system::error_code) { mqtt_io.stop(); });
   });
   mqtt_thread.join();
+  rule_feed.reset();
   rule_engine.stop();
   gateway.stop();
+  webhooks.stop();
   return 0;
 }
 

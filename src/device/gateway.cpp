@@ -14,6 +14,7 @@
 
 #include <boost/json.hpp>
 
+#include "bus/publish.hpp"
 #include "core/crypto.hpp"
 #include "core/ids.hpp"
 #include "core/json_parse.hpp"
@@ -40,6 +41,7 @@ struct DeviceGateway::Impl {
   // Devices behind a gateway that the gateway reported connected → (gateway, name); guarded by mu
   std::map<std::string, std::pair<std::string, std::string>> behind_online;
   Publisher publisher;
+  bus::Bus* bus = nullptr;
 
   // Telemetry from every connection is written in batches: while one write (one WAL fsync) is
   // in flight, new payloads queue up and the next write takes them all (group commit across
@@ -89,6 +91,7 @@ struct DeviceGateway::Impl {
       if (st) {
         ingested.inc(all.size());
         for (auto& item : batch) item.done(ReasonCode::kSuccess);
+        bus::publish_points(bus, all);  // durable now; one message per device run
         continue;
       }
       if (batch.size() == 1 || st.error().code != Errc::kInvalidArgument) {
@@ -104,6 +107,7 @@ struct DeviceGateway::Impl {
         auto one = telemetry.write(mine);
         if (one) ingested.inc(mine.size());
         item.done(one ? ReasonCode::kSuccess : reason_of(one.error()));
+        if (one) bus::publish_points(bus, std::vector<tsdb::Point>(mine.begin(), mine.end()));
       }
     }
   }
@@ -269,6 +273,7 @@ Result<std::string> DeviceGateway::Impl::device_behind(const mqtt::ClientIdentit
     if (created) {
       id = created->id;
       spdlog::info("mqtt gateway {}: created device {} ({})", gw.device_id, name, id);
+      bus::publish_lifecycle(bus, gw.tenant_id, id, bus::LifecycleEvent::kCreated, now_ms());
     } else if (created.error().code == Errc::kAlreadyExists) {  // created concurrently
       id = KAIWU_TRY(find());
     }
@@ -481,6 +486,7 @@ bool DeviceGateway::intercept(const mqtt::ClientIdentity& who, const mqtt::Publi
     auto st = impl->store.set_attributes(meta::Scope::tenant(who.tenant_id), who.device_id,
                                          model::AttributeScope::kClient, *values);
     done(st ? ReasonCode::kSuccess : ReasonCode::kPayloadFormatInvalid);
+    if (st) bus::publish_attributes(impl->bus, who.tenant_id, who.device_id, model::AttributeScope::kClient, *values, now_ms());
   });
   return true;
 }
@@ -609,6 +615,7 @@ bool DeviceGateway::intercept_gateway(const mqtt::ClientIdentity& who, const mqt
         done(write_reason(st.error()));
         return;
       }
+      bus::publish_attributes(impl->bus, who.tenant_id, *id, model::AttributeScope::kClient, values, now_ms());
     }
     done(ReasonCode::kSuccess);
   });
@@ -627,6 +634,8 @@ void DeviceGateway::notify_shared_attributes(const model::Device& device, const 
 }
 
 void DeviceGateway::set_publisher(Publisher publisher) { impl_->publisher = std::move(publisher); }
+
+void DeviceGateway::set_bus(bus::Bus* bus) { impl_->bus = bus; }
 
 bool DeviceGateway::is_online(const std::string& device_id) const {
   std::lock_guard lock(impl_->mu);
@@ -670,21 +679,25 @@ Result<std::string> DeviceGateway::call_rpc(const model::Device& device, const s
 
 void DeviceGateway::on_online(const mqtt::ClientIdentity& who) {
   if (!who.is_device) return;
+  bool first = false;
   {
     std::lock_guard lock(impl_->mu);
-    ++impl_->online_devices[who.device_id];
+    first = ++impl_->online_devices[who.device_id] == 1;
   }
   impl_->online.add(1);
+  if (first) bus::publish_lifecycle(impl_->bus, who.tenant_id, who.device_id, bus::LifecycleEvent::kConnected, now_ms());
   Impl* impl = impl_.get();
   boost::asio::post(impl->pool, [impl, id = who.device_id] { (void)impl->store.touch_device(id, now_ms()); });
 }
 
 void DeviceGateway::on_offline(const mqtt::ClientIdentity& who) {
   if (!who.is_device) return;
+  bool last = false;
   {
     std::lock_guard lock(impl_->mu);
     auto it = impl_->online_devices.find(who.device_id);
     if (it != impl_->online_devices.end() && --it->second <= 0) {
+      last = true;
       impl_->online_devices.erase(it);
       if (who.is_gateway) {  // the next session looks its devices up afresh
         auto& b = impl_->behind;
@@ -695,6 +708,7 @@ void DeviceGateway::on_offline(const mqtt::ClientIdentity& who) {
     }
   }
   impl_->online.add(-1);
+  if (last) bus::publish_lifecycle(impl_->bus, who.tenant_id, who.device_id, bus::LifecycleEvent::kDisconnected, now_ms());
   Impl* impl = impl_.get();
   boost::asio::post(impl->pool, [impl, id = who.device_id] { (void)impl->store.touch_device(id, now_ms()); });
 }

@@ -32,6 +32,7 @@
 #include <memory>
 #include <string>
 
+#include "bus/bus.hpp"
 #include "core/metrics.hpp"
 #include "meta/store.hpp"
 #include "mqtt/broker.hpp"
@@ -55,6 +56,10 @@ class DeviceGateway final : public mqtt::BrokerHooks {
 
   // Finishes queued work; call before the stores close.
   void stop();
+
+  // Where durable telemetry, client attribute writes, devices created behind gateways and
+  // online/offline changes are published (null: nowhere). Set before the broker starts.
+  void set_bus(bus::Bus* bus);
 
   // How the gateway publishes into the broker (posts onto the broker's thread).
   using Publisher = std::function<void(const std::string& tenant, mqtt::Publish message)>;

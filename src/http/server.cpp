@@ -197,7 +197,7 @@ template <typename Stream>
 class WsPeerImpl final : public WsPeer, public std::enable_shared_from_this<WsPeerImpl<Stream>> {
  public:
   WsPeerImpl(beast::websocket::stream<Stream> ws, std::string remote)
-      : ws_(std::move(ws)), resume_(ws_.get_executor()), remote_(std::move(remote)) {}
+      : ws_(std::move(ws)), resume_(ws_.get_executor()), kill_(ws_.get_executor()), remote_(std::move(remote)) {}
 
   void send_binary(std::string bytes) override { queue(std::move(bytes), true); }
   void send_text(std::string text) override { queue(std::move(text), false); }
@@ -207,6 +207,29 @@ class WsPeerImpl final : public WsPeer, public std::enable_shared_from_this<WsPe
       if (!self->writing_) self->do_close();
     });
   }
+  void close_now(std::uint16_t code, std::string reason) override {
+    asio::post(ws_.get_executor(), [self = this->shared_from_this(), code, reason = std::move(reason)]() mutable {
+      if (self->closed_) return;
+      self->pending_ -= self->out_.size();
+      self->out_.clear();
+      self->close_code_ = code;
+      self->close_reason_ = std::move(reason);
+      self->closing_ = true;
+      if (!self->writing_) {
+        self->do_close();
+        return;
+      }
+      // A write is stuck behind a peer that does not read: cut the connection soon.
+      self->kill_.expires_after(std::chrono::seconds(2));
+      self->kill_.async_wait([self](boost::system::error_code ec) {
+        if (ec) return;
+        boost::system::error_code ignored;
+        beast::get_lowest_layer(self->ws_).socket().close(ignored);
+        self->resume_.cancel();
+      });
+    });
+  }
+  std::size_t pending() const override { return pending_.load(std::memory_order_relaxed); }
   void pause_reading(bool paused) override {
     asio::post(ws_.get_executor(), [self = this->shared_from_this(), paused] {
       self->paused_ = paused;
@@ -221,8 +244,12 @@ class WsPeerImpl final : public WsPeer, public std::enable_shared_from_this<WsPe
 
  private:
   void queue(std::string data, bool binary) {
+    ++pending_;
     asio::post(ws_.get_executor(), [self = this->shared_from_this(), data = std::move(data), binary]() mutable {
-      if (self->closed_) return;
+      if (self->closed_ || self->closing_) {
+        --self->pending_;
+        return;
+      }
       self->out_.emplace_back(std::move(data), binary);
       if (!self->writing_) self->write_next();
     });
@@ -238,7 +265,9 @@ class WsPeerImpl final : public WsPeer, public std::enable_shared_from_this<WsPe
     out_.pop_front();
     ws_.binary(item->second);
     ws_.async_write(asio::buffer(item->first), [self = this->shared_from_this(), item](boost::system::error_code ec, std::size_t) {
+      --self->pending_;
       if (ec) {
+        self->pending_ -= self->out_.size();
         self->out_.clear();
         self->writing_ = false;
         self->closed_ = true;
@@ -250,15 +279,22 @@ class WsPeerImpl final : public WsPeer, public std::enable_shared_from_this<WsPe
   void do_close() {
     if (closed_) return;
     closed_ = true;
-    ws_.async_close(beast::websocket::close_code::normal, [self = this->shared_from_this()](boost::system::error_code) {
+    beast::websocket::close_reason why(static_cast<beast::websocket::close_code>(close_code_));
+    why.reason = close_reason_;
+    ws_.async_close(why, [self = this->shared_from_this()](boost::system::error_code) {
       boost::system::error_code ec;
       beast::get_lowest_layer(self->ws_).socket().close(ec);
       self->resume_.cancel();
+      self->kill_.cancel();
     });
   }
 
   beast::websocket::stream<Stream> ws_;
   asio::steady_timer resume_;
+  asio::steady_timer kill_;  // cuts a connection whose close is stuck behind a write
+  std::atomic<std::size_t> pending_{0};
+  std::uint16_t close_code_ = 1000;  // RFC 6455 §7.4.1: normal closure
+  std::string close_reason_;
   std::string remote_;
   std::deque<std::pair<std::string, bool>> out_;
   bool writing_ = false;
@@ -287,7 +323,16 @@ awaitable<void> serve_websocket(const WsEndpoint* endpoint, Stream& stream,
   auto [aec] = co_await ws.async_accept(upgrade, kAsTuple);
   if (aec) co_return;
   auto peer = std::make_shared<WsPeerImpl<Stream>>(std::move(ws), remote);
-  auto handler = endpoint->open(peer);
+  std::shared_ptr<WsHandler> handler;
+  if (endpoint->open_request) {
+    handler = endpoint->open_request(peer, to_request(upgrade, remote));
+    if (!handler) {
+      peer->close();
+      co_return;
+    }
+  } else {
+    handler = endpoint->open(peer);
+  }
   beast::flat_buffer in;
   while (handler) {
     if (peer->paused()) {

@@ -229,12 +229,70 @@ CREATE TABLE rule_chain_versions (
   created_ms INTEGER NOT NULL,
   PRIMARY KEY (chain_id, version)
 ) STRICT;
+// Version 4: alarms, their history and the tenants' notification targets. device_id is '' for an alarm on no device, never NULL, so the
+// partial unique index deduplicates uncleared alarms per (tenant, device, type). device_id,
+// enterprise_id and park_id are a snapshot taken when the alarm starts (propagation), not
+// references: an alarm outlives its device. History goes with its alarm.
+constexpr const char* kV4 = R"sql(
+CREATE TABLE alarms (
+  id TEXT PRIMARY KEY NOT NULL,
+  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE RESTRICT,
+  device_id TEXT NOT NULL DEFAULT '',
+  enterprise_id TEXT NOT NULL DEFAULT '',
+  park_id TEXT NOT NULL DEFAULT '',
+  type TEXT NOT NULL,
+  severity TEXT NOT NULL CHECK (severity IN ('critical', 'major', 'minor', 'warning')),
+  acknowledged INTEGER NOT NULL DEFAULT 0 CHECK (acknowledged IN (0, 1)),
+  cleared INTEGER NOT NULL DEFAULT 0 CHECK (cleared IN (0, 1)),
+  start_ms INTEGER NOT NULL,
+  last_ms INTEGER NOT NULL,
+  count INTEGER NOT NULL DEFAULT 1,
+  ack_ms INTEGER NOT NULL DEFAULT 0,
+  ack_by TEXT NOT NULL DEFAULT '',
+  clear_ms INTEGER NOT NULL DEFAULT 0,
+  clear_by TEXT NOT NULL DEFAULT '',
+  details_json TEXT NOT NULL DEFAULT '{}',
+  updated_ms INTEGER NOT NULL,
+  UNIQUE (id, tenant_id)
+) STRICT;
+CREATE UNIQUE INDEX alarms_open ON alarms (tenant_id, device_id, type) WHERE cleared = 0;
+CREATE INDEX alarms_tenant ON alarms (tenant_id, id);
+CREATE INDEX alarms_enterprise ON alarms (enterprise_id, tenant_id);
+CREATE INDEX alarms_park ON alarms (park_id, tenant_id);
+CREATE INDEX alarms_device ON alarms (device_id, tenant_id);
+
+CREATE TABLE alarm_history (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  tenant_id TEXT NOT NULL,
+  alarm_id TEXT NOT NULL,
+  time_ms INTEGER NOT NULL,
+  action TEXT NOT NULL,
+  actor TEXT NOT NULL DEFAULT '',
+  severity TEXT NOT NULL,
+  detail TEXT NOT NULL DEFAULT '{}',
+  FOREIGN KEY (alarm_id, tenant_id) REFERENCES alarms (id, tenant_id) ON DELETE CASCADE
+) STRICT;
+CREATE INDEX alarm_history_alarm ON alarm_history (alarm_id, id);
+
+CREATE TABLE notification_targets (
+  id TEXT PRIMARY KEY NOT NULL,
+  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE RESTRICT,
+  name TEXT NOT NULL,
+  url TEXT NOT NULL,
+  header_name TEXT NOT NULL DEFAULT '',
+  header_value TEXT NOT NULL DEFAULT '',
+  enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+  created_ms INTEGER NOT NULL,
+  UNIQUE (tenant_id, name)
+) STRICT;
+CREATE INDEX notification_targets_tenant ON notification_targets (tenant_id, id);
 )sql";
 
-constexpr std::array<Migration, 4> kMigrations{{
+constexpr std::array<Migration, 5> kMigrations{{
     {1, kV1},
     {2, kV2},
     {3, kV3},
+    {4, kV4},
     {5, kV5},
 }};
 
@@ -242,7 +300,10 @@ struct UniqueField {
   std::string_view columns;  // as SQLite names them after "UNIQUE constraint failed: "
   std::string_view message;
 };
-constexpr std::array<UniqueField, 17> kUniqueFields{{
+constexpr std::array<UniqueField, 19> kUniqueFields{{
+    {"notification_targets.tenant_id, notification_targets.name",
+     "notification target name already exists in this tenant"},
+    {"alarms.id", "alarm id already exists"},
     {"devices.cert_fingerprint", "device certificate already registered to another device"},
     {"device_profiles.provision_key", "provision key already used by another profile"},
     {"rule_chains.tenant_id, rule_chains.name", "rule chain name already exists in this tenant"},

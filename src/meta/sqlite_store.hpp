@@ -134,6 +134,30 @@ class SqliteStore final : public MetadataStore, public RuleChainStore {
                                                   bool enabled) override;
   Status delete_rule_chain(const Scope& s, const std::string& id) override;
   Result<std::vector<model::RuleChain>> list_enabled_rule_chains() override;
+  Result<AlarmRaised> raise_alarm(const Scope& s, const model::Alarm& a,
+                                  const std::string& actor) override;
+  Result<model::Alarm> get_alarm(const Scope& s, const std::string& id) override;
+  Result<model::Alarm> find_open_alarm(const Scope& s, const std::string& device_id,
+                                       const std::string& type) override;
+  Result<PageOf<model::Alarm>> list_alarms(const Scope& s, const AlarmFilter& f,
+                                           const Page& p) override;
+  Result<AlarmCounts> count_alarms(const Scope& s, const AlarmFilter& f) override;
+  Result<model::Alarm> acknowledge_alarm(const Scope& s, const std::string& id,
+                                         const std::string& actor, std::int64_t time_ms) override;
+  Result<model::Alarm> clear_alarm(const Scope& s, const std::string& id, const std::string& actor,
+                                   std::int64_t time_ms) override;
+  Result<std::vector<model::AlarmHistoryEntry>> alarm_history(const Scope& s,
+                                                              const std::string& alarm_id) override;
+
+  Result<model::NotificationTarget> create_notification_target(
+      const Scope& s, const model::NotificationTarget& t) override;
+  Result<model::NotificationTarget> get_notification_target(const Scope& s,
+                                                            const std::string& id) override;
+  Result<PageOf<model::NotificationTarget>> list_notification_targets(const Scope& s,
+                                                                      const Page& p) override;
+  Result<model::NotificationTarget> update_notification_target(
+      const Scope& s, const model::NotificationTarget& t) override;
+  Status delete_notification_target(const Scope& s, const std::string& id) override;
 
   Status append_audit(const model::AuditEntry& entry) override;
   Result<PageOf<model::AuditEntry>> list_audit(const Scope& s, const AuditFilter& f,

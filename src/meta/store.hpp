@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "model/alarm.hpp"
 #include "model/entities.hpp"
 
 namespace kaiwu::meta {
@@ -103,6 +104,28 @@ struct AuditFilter {
   std::string object_id;
   std::int64_t from_ms = 0;
   std::int64_t to_ms = 0;  // 0: open
+};
+
+// Alarms: each list names the values accepted (empty: any).
+struct AlarmFilter {
+  std::vector<model::AlarmStatus> statuses;
+  std::vector<model::AlarmSeverity> severities;
+  std::string device_id;
+  std::string enterprise_id;
+  std::string park_id;
+  std::string type;
+};
+struct AlarmCounts {
+  std::int64_t total = 0;
+  std::int64_t by_severity[4] = {};  // indexed by model::AlarmSeverity
+  std::int64_t by_status[4] = {};    // indexed by model::AlarmStatus
+};
+// What raise_alarm did: created a new alarm, or folded the trigger into the uncleared alarm of
+// the same device and type (severity_changed when the trigger's severity differs).
+struct AlarmRaised {
+  model::Alarm alarm;
+  bool created = false;
+  bool severity_changed = false;
 };
 
 class MetadataStore {
@@ -202,6 +225,45 @@ class MetadataStore {
   virtual Status delete_attributes(const Scope& s, const std::string& device_id,
                                    model::AttributeScope scope,
                                    const std::vector<std::string>& keys) = 0;
+
+  // Alarms (model/alarm.hpp for the lifecycle). raise_alarm takes tenant_id (filled from the
+  // scope when empty), device_id (may be empty), type (required), severity, details_json and
+  // last_ms (the trigger time; now when 0). The store fills enterprise_id and park_id from the
+  // device (propagation; kNotFound when the device is outside the scope) and deduplicates: an
+  // uncleared alarm of the same (tenant, device, type) gets count + 1, last_ms, severity and
+  // details from the trigger; otherwise a new alarm starts (start_ms = last_ms). History gets
+  // "created", and "updated" when a trigger changes the severity.
+  // acknowledge_alarm / clear_alarm record who and when; kFailedPrecondition when the alarm is
+  // already acknowledged / cleared. Scopes: a park scope sees alarms propagated to its park, an
+  // enterprise scope those of its enterprise. Alarms are listed by id (creation order).
+  virtual Result<AlarmRaised> raise_alarm(const Scope& s, const model::Alarm& a,
+                                          const std::string& actor) = 0;
+  virtual Result<model::Alarm> get_alarm(const Scope& s, const std::string& id) = 0;
+  // The uncleared alarm of (device, type), or kNotFound.
+  virtual Result<model::Alarm> find_open_alarm(const Scope& s, const std::string& device_id,
+                                               const std::string& type) = 0;
+  virtual Result<PageOf<model::Alarm>> list_alarms(const Scope& s, const AlarmFilter& f,
+                                                   const Page& p) = 0;
+  virtual Result<AlarmCounts> count_alarms(const Scope& s, const AlarmFilter& f) = 0;
+  virtual Result<model::Alarm> acknowledge_alarm(const Scope& s, const std::string& id,
+                                                 const std::string& actor,
+                                                 std::int64_t time_ms) = 0;
+  virtual Result<model::Alarm> clear_alarm(const Scope& s, const std::string& id,
+                                           const std::string& actor, std::int64_t time_ms) = 0;
+  // Oldest first.
+  virtual Result<std::vector<model::AlarmHistoryEntry>> alarm_history(
+      const Scope& s, const std::string& alarm_id) = 0;
+
+  // Notification targets (tenant-owned; names unique in the tenant; url must be http://).
+  virtual Result<model::NotificationTarget> create_notification_target(
+      const Scope& s, const model::NotificationTarget& t) = 0;
+  virtual Result<model::NotificationTarget> get_notification_target(const Scope& s,
+                                                                    const std::string& id) = 0;
+  virtual Result<PageOf<model::NotificationTarget>> list_notification_targets(const Scope& s,
+                                                                              const Page& p) = 0;
+  virtual Result<model::NotificationTarget> update_notification_target(
+      const Scope& s, const model::NotificationTarget& t) = 0;
+  virtual Status delete_notification_target(const Scope& s, const std::string& id) = 0;
 
   // The audit log is append-only. entry.id is assigned by the store.
   virtual Status append_audit(const model::AuditEntry& entry) = 0;

@@ -158,6 +158,44 @@ class FakeStore final : public meta::MetadataStore {
                                                      const meta::Page&) override {
     return unused();
   }
+  Result<meta::AlarmRaised> raise_alarm(const meta::Scope&, const model::Alarm&, const std::string&) override {
+    return unused();
+  }
+  Result<model::Alarm> get_alarm(const meta::Scope&, const std::string&) override { return unused(); }
+  Result<model::Alarm> find_open_alarm(const meta::Scope&, const std::string&, const std::string&) override {
+    return unused();
+  }
+  Result<meta::PageOf<model::Alarm>> list_alarms(const meta::Scope&, const meta::AlarmFilter&,
+                                                 const meta::Page&) override {
+    return unused();
+  }
+  Result<meta::AlarmCounts> count_alarms(const meta::Scope&, const meta::AlarmFilter&) override { return unused(); }
+  Result<model::Alarm> acknowledge_alarm(const meta::Scope&, const std::string&, const std::string&,
+                                         std::int64_t) override {
+    return unused();
+  }
+  Result<model::Alarm> clear_alarm(const meta::Scope&, const std::string&, const std::string&, std::int64_t) override {
+    return unused();
+  }
+  Result<std::vector<model::AlarmHistoryEntry>> alarm_history(const meta::Scope&, const std::string&) override {
+    return unused();
+  }
+  Result<model::NotificationTarget> create_notification_target(const meta::Scope&,
+                                                               const model::NotificationTarget&) override {
+    return unused();
+  }
+  Result<model::NotificationTarget> get_notification_target(const meta::Scope&, const std::string&) override {
+    return unused();
+  }
+  Result<meta::PageOf<model::NotificationTarget>> list_notification_targets(const meta::Scope&,
+                                                                            const meta::Page&) override {
+    return unused();
+  }
+  Result<model::NotificationTarget> update_notification_target(const meta::Scope&,
+                                                               const model::NotificationTarget&) override {
+    return unused();
+  }
+  Status delete_notification_target(const meta::Scope&, const std::string&) override { return unused(); }
 };
 
 class StoreAuthenticatorTest : public ::testing::Test {
