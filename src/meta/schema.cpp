@@ -229,7 +229,10 @@ CREATE TABLE rule_chain_versions (
   created_ms INTEGER NOT NULL,
   PRIMARY KEY (chain_id, version)
 ) STRICT;
-// Version 4: alarms, their history and the tenants' notification targets. device_id is '' for an alarm on no device, never NULL, so the
+)sql";
+
+// Version 4: alarms, their history and the tenants' notification targets. device_id is '' for
+// an alarm on no device, never NULL, so the
 // partial unique index deduplicates uncleared alarms per (tenant, device, type). device_id,
 // enterprise_id and park_id are a snapshot taken when the alarm starts (propagation), not
 // references: an alarm outlives its device. History goes with its alarm.

@@ -2,12 +2,18 @@
 line numbers), versions, enable/disable, dry-run with real device attributes and recorded (not
 executed) actions, roles and tenant isolation, audit, persistence across a restart."""
 
+import json
 import os
+import queue
 import sys
+import threading
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import ADMIN_PASSWORD, Server, credit_code  # noqa: E402
+
+import paho.mqtt.client as mqtt  # noqa: E402  (python3-paho-mqtt)
 
 CHAIN = {
     "root": "only-temp",
@@ -221,6 +227,88 @@ class RuleChainRestartTest(unittest.TestCase):
             self.assertEqual((status, got["enabled"], got["version"]), (200, True, 1))
         finally:
             server.cleanup()
+
+
+
+class RuleChainLiveTest(unittest.TestCase):
+    """A real MQTT device (paho) publishes telemetry; the enabled chain raises an alarm visible on
+    GET /api/v1/alarms, sends an RPC the device receives on v1/devices/me/rpc/request/+, writes
+    derived telemetry, and clears the alarm when the value falls below high - hysteresis."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server().start()
+        admin = cls.server.login("admin", ADMIN_PASSWORD)
+        _, cls.tok, _, cls.dev = setup_tenant(cls.server, admin, "live")
+        chain = {"nodes": [
+            {"id": "f", "type": "filter", "params": {"keys": ["temp"]}, "next": {"True": ["x"]}},
+            {"id": "x", "type": "script_transform",
+             "params": {"script": "msg.data.tempF = msg.data.temp * 9 / 5 + 32\nreturn msg"},
+             "next": {"Success": ["hot", "derived"]}},
+            {"id": "derived", "type": "write_telemetry", "params": {"keys": ["tempF"]}},
+            {"id": "hot", "type": "threshold", "params": {"key": "temp", "high": 80, "hysteresis": 5},
+             "next": {"Raised": ["alarm", "fan"], "Cleared": ["clear"]}},
+            {"id": "alarm", "type": "create_alarm", "params": {"alarmType": "HighTemp", "severity": "critical"}},
+            {"id": "clear", "type": "clear_alarm", "params": {"alarmType": "HighTemp"}},
+            {"id": "fan", "type": "rpc", "params": {"method": "setFan", "params": {"on": True, "temp": "${temp}"}}},
+        ]}
+        status, cls.chain, _ = cls.server.request("POST", "/api/v1/rulechains",
+                                                  {"name": "live", "definition": chain, "enabled": True}, cls.tok)
+        assert status == 201, cls.chain
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.cleanup()
+
+    def wait_for(self, fn, what, timeout=15):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            got = fn()
+            if got:
+                return got
+            time.sleep(0.1)
+        self.fail(f"timed out waiting for {what}; server log:\n{self.server.read_log()[-3000:]}")
+
+    def alarms(self, status):
+        code, body, _ = self.server.request("GET", f"/api/v1/alarms?status={status}", token=self.tok)
+        self.assertEqual(code, 200, body)
+        return [a for a in body["items"] if a["type"] == "HighTemp"]
+
+    def test_threshold_alarm_and_rpc_from_real_mqtt_telemetry(self):
+        rpcs = queue.Queue()
+        c = mqtt.Client(client_id=f"dev-{self.dev['id']}", protocol=mqtt.MQTTv311)
+        c.username_pw_set(self.dev["accessToken"])
+        subscribed = threading.Event()
+        c.on_subscribe = lambda *a: subscribed.set()
+        c.on_message = lambda _c, _u, m: rpcs.put((m.topic, json.loads(m.payload)))
+        c.connect("127.0.0.1", self.server.mqtt_port, keepalive=30)
+        c.loop_start()
+        try:
+            c.subscribe("v1/devices/me/rpc/request/+", qos=1)
+            self.assertTrue(subscribed.wait(10))
+            c.publish("v1/devices/me/telemetry", json.dumps({"temp": 70}), qos=1).wait_for_publish(10)
+            c.publish("v1/devices/me/telemetry", json.dumps({"temp": 91.5}), qos=1).wait_for_publish(10)
+            active = self.wait_for(lambda: self.alarms("active"), "the HighTemp alarm")
+            self.assertEqual(len(active), 1)
+            self.assertEqual((active[0]["severity"], active[0]["deviceId"]), ("critical", self.dev["id"]))
+            self.assertEqual(active[0]["details"]["data"]["temp"], 91.5)
+            topic, payload = rpcs.get(timeout=15)
+            self.assertTrue(topic.startswith("v1/devices/me/rpc/request/"), topic)
+            self.assertEqual(payload, {"method": "setFan", "params": {"on": True, "temp": "91.5"}})
+            # Derived telemetry was written by the chain.
+            latest = self.wait_for(lambda: self.server.request(
+                "GET", f"/api/v1/devices/{self.dev['id']}/telemetry/latest?keys=tempF", token=self.tok)[1].get("tempF"),
+                "derived telemetry")
+            self.assertAlmostEqual(latest["value"], 196.7)
+            # Within the hysteresis nothing changes; below it the alarm clears.
+            c.publish("v1/devices/me/telemetry", json.dumps({"temp": 77}), qos=1).wait_for_publish(10)
+            c.publish("v1/devices/me/telemetry", json.dumps({"temp": 60}), qos=1).wait_for_publish(10)
+            cleared = self.wait_for(lambda: [a for a in self.alarms("cleared-unacknowledged")], "the clear")
+            self.assertEqual(cleared[0]["id"], active[0]["id"])
+            self.assertTrue(rpcs.empty())
+        finally:
+            c.loop_stop()
+            c.disconnect()
 
 
 if __name__ == "__main__":
