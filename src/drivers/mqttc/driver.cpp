@@ -2,6 +2,7 @@
 
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ssl.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -34,6 +35,7 @@ std::int64_t now_ms() {
 const DriverInfo kInfo{
     "mqtt", "1.0", "MQTT 3.1.1 client of a third-party broker: JSON payloads mapped to points",
     R"({"type":"object","properties":{)"
+    R"("ca_file":{"type":"string","description":"PEM CA file for mqtts:// endpoints"},)"
     R"("client_id":{"type":"string"},"username":{"type":"string"},"password":{"type":"string"},)"
     R"("keepalive":{"type":"string","pattern":"^[0-9]+$","default":"30"},)"
     R"("qos":{"type":"string","enum":["0","1"],"default":"0"},)"
@@ -46,6 +48,8 @@ const DriverInfo kInfo{
 struct Options {
   std::string host;
   std::string port = "1883";
+  bool tls = false;       // mqtts://
+  std::string ca_file;    // PEM trust anchors for mqtts:// (default: the system's)
   std::string client_id, write_topic;
   std::optional<std::string> username, password;
   unsigned keepalive = 30;
@@ -71,8 +75,13 @@ Result<Options> parse_options(const DeviceSettings& s) {
   std::string_view ep = s.endpoint;
   if (ep.starts_with("mqtt://")) ep.remove_prefix(7);
   else if (ep.starts_with("tcp://")) ep.remove_prefix(6);
-  else if (ep.find("://") != std::string_view::npos)
-    return fail(Errc::kInvalidArgument, fmt::format("mqtt endpoint '{}': only mqtt:// and tcp:// are supported", ep));
+  else if (ep.starts_with("mqtts://") || ep.starts_with("ssl://")) {
+    ep.remove_prefix(ep.find("://") + 3);
+    o.tls = true;
+    o.port = "8883";
+  } else if (ep.find("://") != std::string_view::npos)
+    return fail(Errc::kInvalidArgument,
+                fmt::format("mqtt endpoint '{}': only mqtt://, tcp://, mqtts:// and ssl:// are supported", ep));
   if (const auto colon = ep.rfind(':'); colon != std::string_view::npos && ep.find(']', colon) == std::string_view::npos) {
     o.host = std::string(ep.substr(0, colon));
     o.port = std::string(ep.substr(colon + 1));
@@ -93,6 +102,10 @@ Result<Options> parse_options(const DeviceSettings& s) {
   if (o.client_id.size() > 256) return fail(Errc::kInvalidArgument, "mqtt option client_id is too long");
   if (opt("username")) o.username = *opt("username");
   if (opt("password")) o.password = *opt("password");
+  if (opt("ca_file")) {
+    if (!o.tls) return fail(Errc::kInvalidArgument, "mqtt option ca_file needs an mqtts:// endpoint");
+    o.ca_file = *opt("ca_file");
+  }
   if (o.password && !o.username)
     return fail(Errc::kInvalidArgument, "mqtt option password needs a username (MQTT 3.1.1 §3.1.2.9)");
   o.keepalive = KAIWU_TRY(number_option<unsigned>(s, "keepalive", 30, 1, 65535));
@@ -140,6 +153,8 @@ struct MqttDriver::State {
   DeviceSettings settings;
   Options opt;
   std::unique_ptr<tcp::socket> socket;
+  std::unique_ptr<asio::ssl::context> ssl_ctx;
+  std::unique_ptr<asio::ssl::stream<tcp::socket>> tls;
   bool stopping = false, online = false, running = false, wake_pending = false;
   std::string out;
   std::map<std::string, Known, std::less<>> points;
@@ -149,11 +164,22 @@ struct MqttDriver::State {
   Health health;
   std::uint64_t messages = 0;
   std::uint16_t last_packet_id = 0;
+  struct AckWait {
+    asio::steady_timer* timer = nullptr;
+    bool acked = false;
+  };
+  std::map<std::uint16_t, AckWait*> ack_waits;  // QoS 1 writes waiting for PUBACK
   std::chrono::steady_clock::time_point last_sent, last_received;
 
   std::uint16_t next_packet_id() {
-    if (++last_packet_id == 0) last_packet_id = 1;
+    do {
+      if (++last_packet_id == 0) last_packet_id = 1;
+    } while (ack_waits.contains(last_packet_id));
     return last_packet_id;
+  }
+  void release_ack_waits() {  // the session ended: writes waiting for PUBACK fail
+    for (auto& [id, w] : ack_waits) w->timer->cancel();
+    ack_waits.clear();
   }
   void wake() {
     wake_pending = true;
@@ -162,7 +188,9 @@ struct MqttDriver::State {
   void close() {
     boost::system::error_code ec;
     if (socket) socket->close(ec);
+    if (tls) tls->lowest_layer().close(ec);
   }
+  bool has_transport() const { return socket || tls; }
   void queue(const mqtt::Packet& p) { out += mqtt::encode(p, kVersion); }
   void queue_subscribe(const std::vector<std::string>& list) {
     // Chunks keep each SUBSCRIBE small whatever the number of filters.
@@ -206,7 +234,8 @@ void MqttDriver::State::add_points(std::span<const PointConfig> list, bool pushe
 }
 
 asio::awaitable<Status> MqttDriver::State::write_all(const std::string& bytes) {
-  auto [ec, n] = co_await asio::async_write(*socket, asio::buffer(bytes), kAsTuple);
+  auto [ec, n] = tls ? co_await asio::async_write(*tls, asio::buffer(bytes), kAsTuple)
+                     : co_await asio::async_write(*socket, asio::buffer(bytes), kAsTuple);
   if (ec) co_return fail(Errc::kUnavailable, "writing to the broker: " + ec.message());
   last_sent = std::chrono::steady_clock::now();
   co_return ok();
@@ -227,7 +256,8 @@ asio::awaitable<Result<mqtt::Packet>> MqttDriver::State::read_packet(std::string
       co_return std::move(*packet);
     }
     char chunk[16384];
-    auto [ec, n] = co_await socket->async_read_some(asio::buffer(chunk), kAsTuple);
+    auto [ec, n] = tls ? co_await tls->async_read_some(asio::buffer(chunk), kAsTuple)
+                       : co_await socket->async_read_some(asio::buffer(chunk), kAsTuple);
     if (ec) co_return fail(Errc::kUnavailable, "reading from the broker: " + ec.message());
     buffer.append(chunk, n);
   }
@@ -242,13 +272,31 @@ asio::awaitable<Status> MqttDriver::State::connect(std::string& buffer) {
   if (resolved.index() == 1) co_return fail(Errc::kTimeout, "resolving " + opt.host);
   auto [rec, endpoints] = std::get<0>(resolved);
   if (rec) co_return fail(Errc::kUnavailable, "resolving " + opt.host + ": " + rec.message());
-  socket = std::make_unique<tcp::socket>(ex);
-  auto connected = co_await (asio::async_connect(*socket, endpoints, kAsTuple) || timer.async_wait(kAsTuple));
+  socket.reset();
+  tls.reset();
+  tcp::socket* raw = nullptr;
+  if (opt.tls) {
+    tls = std::make_unique<asio::ssl::stream<tcp::socket>>(ex, *ssl_ctx);
+    tls->set_verify_mode(asio::ssl::verify_peer);
+    tls->set_verify_callback(asio::ssl::host_name_verification(opt.host));
+    SSL_set_tlsext_host_name(tls->native_handle(), opt.host.c_str());
+    raw = &tls->next_layer();
+  } else {
+    socket = std::make_unique<tcp::socket>(ex);
+    raw = socket.get();
+  }
+  auto connected = co_await (asio::async_connect(*raw, endpoints, kAsTuple) || timer.async_wait(kAsTuple));
   if (connected.index() == 1) co_return fail(Errc::kTimeout, "connecting to broker " + where);
   if (auto [ec, ep] = std::get<0>(connected); ec)
     co_return fail(Errc::kUnavailable, "connecting to broker " + where + ": " + ec.message());
   boost::system::error_code ignored;
-  socket->set_option(tcp::no_delay(true), ignored);
+  raw->set_option(tcp::no_delay(true), ignored);
+  if (tls) {
+    auto hs = co_await (tls->async_handshake(asio::ssl::stream_base::client, kAsTuple) || timer.async_wait(kAsTuple));
+    if (hs.index() == 1) co_return fail(Errc::kTimeout, "TLS handshake with broker " + where);
+    if (auto [hec] = std::get<0>(hs); hec)
+      co_return fail(Errc::kUnavailable, "TLS handshake with broker " + where + ": " + hec.message());
+  }
   // MQTT 3.1.1 §3.1: CONNECT, then wait for CONNACK (§3.2).
   mqtt::Connect c;
   c.version = kVersion;
@@ -340,7 +388,15 @@ Status MqttDriver::State::on_packet(mqtt::Packet&& packet) {
   if (std::holds_alternative<mqtt::Connack>(packet) || std::holds_alternative<mqtt::Connect>(packet) ||
       std::holds_alternative<mqtt::Subscribe>(packet))
     return fail(Errc::kInvalidArgument, fmt::format("unexpected {} from the broker", mqtt::packet_type_name(mqtt::packet_type(packet))));
-  return ok();  // PINGRESP, PUBACK of writes, UNSUBACK
+  if (auto* a = std::get_if<mqtt::Puback>(&packet)) {
+    if (auto it = ack_waits.find(a->packet_id); it != ack_waits.end()) {
+      it->second->acked = true;
+      it->second->timer->cancel();
+      ack_waits.erase(it);
+    }
+    return ok();
+  }
+  return ok();  // PINGRESP, UNSUBACK
 }
 
 asio::awaitable<Status> MqttDriver::State::reader(std::string buffer) {
@@ -386,6 +442,7 @@ asio::awaitable<void> run_loop(std::shared_ptr<MqttDriver::State> s, std::string
       const Status st = r.index() == 0 ? std::get<0>(r) : std::get<1>(r);
       s->online = false;
       s->health.connected = false;
+      s->release_ack_waits();
       s->close();
       if (s->stopping) break;
       if (!st) {
@@ -399,7 +456,7 @@ asio::awaitable<void> run_loop(std::shared_ptr<MqttDriver::State> s, std::string
     buffer.clear();
     if (auto st = co_await s->connect(buffer); !st) {
       s->close();
-      ++s->health.timeouts;
+      ++(st.error().code == Errc::kTimeout ? s->health.timeouts : s->health.failures);
       s->health.last_error = st.error().message;
       backoff = std::min<std::chrono::milliseconds>(backoff * 2, kMaxBackoff);
       continue;
@@ -422,6 +479,7 @@ MqttDriver::~MqttDriver() {
   state_->sink = nullptr;
   state_->backoff_timer.cancel();
   state_->wake_timer.cancel();
+  state_->release_ack_waits();
   state_->close();
 }
 
@@ -439,6 +497,14 @@ asio::awaitable<Status> MqttDriver::start(DeviceSettings settings) {
   if (!opt) co_return std::unexpected(opt.error());
   s.settings = std::move(settings);
   s.opt = std::move(*opt);
+  if (s.opt.tls) {
+    s.ssl_ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+    boost::system::error_code ec;
+    if (!s.opt.ca_file.empty()) s.ssl_ctx->load_verify_file(s.opt.ca_file, ec);
+    else s.ssl_ctx->set_default_verify_paths(ec);
+    if (ec)
+      co_return fail(Errc::kInvalidArgument, fmt::format("mqtt option ca_file '{}': {}", s.opt.ca_file, ec.message()));
+  }
   s.stopping = false;
   std::string buffer;
   if (auto st = co_await s.connect(buffer); !st) {
@@ -499,7 +565,19 @@ asio::awaitable<Status> MqttDriver::write(const PointConfig& point, tsdb::Value 
   pub.payload = json_object(point.key, *raw);
   s.queue(pub);
   s.wake();
-  co_return ok();
+  ++s.health.requests;
+  if (pub.qos == mqtt::QoS::k0) co_return ok();
+  // QoS 1 (MQTT 3.1.1 §4.3.2): done when the broker's PUBACK arrives.
+  asio::steady_timer timer(s.ex, s.settings.timeout);
+  State::AckWait wait{&timer, false};
+  s.ack_waits[pub.packet_id] = &wait;
+  co_await timer.async_wait(kAsTuple);
+  if (wait.acked) co_return ok();
+  s.ack_waits.erase(pub.packet_id);
+  if (!s.online) co_return fail(Errc::kUnavailable, fmt::format("point '{}': connection lost before PUBACK", point.key));
+  ++s.health.timeouts;
+  co_return fail(Errc::kTimeout, fmt::format("point '{}': no PUBACK from the broker within {} ms", point.key,
+                                             s.settings.timeout.count()));
 }
 
 asio::awaitable<Status> MqttDriver::subscribe(std::span<const PointConfig> points, ReadingSink sink) {
@@ -511,10 +589,11 @@ asio::awaitable<Status> MqttDriver::subscribe(std::span<const PointConfig> point
 
 asio::awaitable<void> MqttDriver::stop() {
   auto& s = *state_;
-  if (s.online && s.socket) (void)co_await s.write_all(mqtt::encode(mqtt::Disconnect{}, kVersion));
+  if (s.online && s.has_transport()) (void)co_await s.write_all(mqtt::encode(mqtt::Disconnect{}, kVersion));
   s.stopping = true;
   s.backoff_timer.cancel();
   s.wake();
+  s.release_ack_waits();
   s.close();
   asio::steady_timer timer(s.ex);
   for (int i = 0; i < 1000 && s.running; ++i) {

@@ -1,11 +1,14 @@
 // The `mqtt` driver: an MQTT 3.1.1 client of a third-party broker (mosquitto, EMQX …) that
 // maps JSON payloads to points (address syntax and conversion: mapping.hpp).
 //
-// Endpoint "host:port", "mqtt://host:port" or "tcp://host:port" (default port 1883).
+// Endpoint "host:port", "mqtt://host:port" or "tcp://host:port" (default port 1883), or
+// "mqtts://host:port" for TLS (default port 8883; the broker's certificate is verified against
+// option ca_file, a PEM file, or the system's trust anchors, and must name the host).
 // Options: client_id (default "kaiwu-<device>"), username, password, keepalive (s, default 30),
 // qos (0 or 1, default 0: for subscriptions and writes), clean_session (true/false, default
 // true), ts (JSON path of a timestamp in the payload: ms/s epoch or ISO 8601; else the
-// receive time), write_topic (topic for writes: the payload is {"<point key>": raw value}),
+// receive time), write_topic (topic for writes: the payload is {"<point key>": raw value};
+// with qos 1 write() completes at the broker's PUBACK),
 // max_payload (bytes, default 262144: larger packets close the connection).
 //
 // State machine: start() connects (TCP, CONNECT/CONNACK; a refused CONNACK fails with

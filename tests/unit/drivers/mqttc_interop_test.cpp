@@ -100,7 +100,10 @@ struct Broker {
   Child child;
   bool with_password = false;
 
-  explicit Broker(bool password = false) : port(free_port()), with_password(password) {
+  enum class Mode { kPlain, kPassword, kTls };
+  explicit Broker(bool password = false) : Broker(password ? Mode::kPassword : Mode::kPlain) {}
+  explicit Broker(Mode mode) : port(free_port()), with_password(mode == Mode::kPassword) {
+    const bool password = with_password;
     dir = fs::temp_directory_path() / ("kaiwu-mqttc-" + std::to_string(::getpid()) + "-" + std::to_string(port));
     fs::create_directories(dir);
     std::ofstream conf(dir / "mosquitto.conf");
@@ -115,6 +118,26 @@ struct Broker {
       conf << "allow_anonymous false\npassword_file " << (dir / "passwd").string() << "\n";
     } else {
       conf << "allow_anonymous true\n";
+    }
+    if (mode == Mode::kTls) {  // a throw-away CA and a server certificate for IP 127.0.0.1
+      std::ofstream(dir / "ext.cnf") << "subjectAltName=IP:127.0.0.1\n";
+      const auto d = dir.string();
+      const std::string script =
+          "cd " + d + " && " +
+          "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.crt "
+          "-days 1 -subj /CN=kaiwu-test-ca && "
+          "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout server.key -out server.csr "
+          "-subj /CN=127.0.0.1 && "
+          "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 1 "
+          "-extfile ext.cnf && "
+          "chmod 755 . && chmod 644 server.key";  // mosquitto started as root reads them as user mosquitto
+      Child sh;
+      spawn(sh, {"/bin/sh", "-c", script});
+      int status = 0;
+      ::waitpid(sh.pid, &status, 0);
+      sh.pid = -1;
+      EXPECT_EQ(status, 0) << "openssl failed";
+      conf << "cafile " << d << "/ca.crt\ncertfile " << d << "/server.crt\nkeyfile " << d << "/server.key\n";
     }
   }
   ~Broker() {
@@ -293,6 +316,14 @@ asio::awaitable<void> values_errors_and_reconnect(asio::any_io_executor ex) {
   EXPECT_EQ(*got["temperature"].value, tsdb::Value(-4.125));
   EXPECT_EQ(got["temperature"].ts, 1795667401000);
 
+  // Without a write_topic option a write is refused, clearly.
+  auto wp = points[0];
+  wp.writable = true;
+  auto w = co_await driver.write(wp, 1.0);
+  CO_ASSERT(!w);
+  EXPECT_EQ(w.error().code, Errc::kFailedPrecondition);
+  EXPECT_NE(w.error().message.find("write_topic"), std::string::npos);
+
   co_await driver.stop();
   EXPECT_FALSE(driver.health().connected);
 }
@@ -406,6 +437,40 @@ asio::awaitable<void> malformed_packet(asio::any_io_executor ex) {
 }
 
 TEST(MqttcInterop, MalformedPacketReconnects) { run(malformed_packet); }
+
+// mqtts:// against mosquitto's TLS listener: the driver publishes a QoS 1 write (completed by
+// the broker's PUBACK) to a topic it also subscribes to, and gets its own value back. With the
+// system's trust anchors instead of the test CA, start() fails naming the TLS handshake.
+asio::awaitable<void> tls_round_trip(asio::any_io_executor ex) {
+  Broker broker(Broker::Mode::kTls);
+  CO_ASSERT(broker.start());
+  DeviceSettings settings;
+  settings.name = "tls";
+  settings.endpoint = "mqtts://" + broker.endpoint();
+  {
+    MqttDriver untrusted(ex);
+    auto st = co_await untrusted.start(settings);
+    CO_ASSERT(!st);
+    EXPECT_NE(st.error().message.find("TLS handshake"), std::string::npos) << st.error().message;
+  }
+  settings.options = {{"ca_file", (broker.dir / "ca.crt").string()}, {"qos", "1"}, {"write_topic", "loop/back"}};
+  MqttDriver driver(ex);
+  auto st = co_await driver.start(settings);
+  CO_ASSERT(st, st.error().message);
+  std::vector<Reading> got;
+  auto sp = point("sp", "loop/back#sp", DataType::kInt32);
+  sp.writable = true;
+  CO_ASSERT(co_await driver.subscribe(std::span(&sp, 1), [&](std::vector<Reading> rs) { got = std::move(rs); }));
+  co_await sleep_for(300ms);
+  st = co_await driver.write(sp, std::int64_t{-17});
+  CO_ASSERT(st, st.error().message);
+  CO_ASSERT(co_await wait_until([&] { return !got.empty(); }));
+  CO_ASSERT(got[0].value);
+  EXPECT_EQ(*got[0].value, tsdb::Value(std::int64_t{-17}));
+  co_await driver.stop();
+}
+
+TEST(MqttcInterop, TlsRoundTrip) { run(tls_round_trip); }
 
 }  // namespace
 }  // namespace kaiwu::drivers::mqttc
