@@ -461,12 +461,14 @@ asio::awaitable<void> run_loop(std::shared_ptr<MqttDriver::State> s, std::string
       backoff = std::min<std::chrono::milliseconds>(backoff * 2, kMaxBackoff);
       continue;
     }
+    if (s->stopping) break;  // stop() came while connecting
     backoff = kMinBackoff;
     ++s->health.reconnects;
     s->online = true;
     s->health.connected = true;
     s->queue_subscribe({s->filters.begin(), s->filters.end()});
   }
+  s->close();
   s->running = false;
 }
 
