@@ -8,6 +8,7 @@
 
 #include "drivers/dlt645/driver.hpp"
 #include "drivers/hj212/driver.hpp"
+#include "drivers/mqttc/driver.hpp"
 #include "drivers/opcua/driver.hpp"
 
 namespace kaiwu::drivers {
@@ -20,6 +21,7 @@ std::span<const DriverEntry> registered_drivers() {
       {"dlt645", dlt645::make_dlt645_driver},
       {"hj212", hj212::make_hj212_driver},
       {"opcua", opcua::make_driver},
+      {"mqtt", mqttc::make_mqtt_driver},
   };
   return entries;
 }
