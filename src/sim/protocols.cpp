@@ -152,14 +152,15 @@ asio::awaitable<void> run_station(std::shared_ptr<ProtocolServers::State> s,
   drivers::hj212::StationSchedule schedule;
   schedule.realtime_interval = std::chrono::milliseconds(std::max<std::uint32_t>(tick_ms, 2000));
   schedule.retry_delay = std::chrono::milliseconds(1000);
-  auto factory = s->factory;
-  co_await station->run(std::move(endpoint), schedule, [factory, device](std::int64_t) {
+  // Named locals, not temporaries in the co_await expression (g++ 12 destroys those twice).
+  drivers::hj212::Sampler sampler = [factory = s->factory, device](std::int64_t) {
     std::vector<drivers::hj212::RealtimeValue> out;
     auto values = factory->values(device);
     if (!values) return out;
     for (const auto& p : kPollutants) out.push_back({p.code, signal(*values, p.key), "N"});
     return out;
-  });
+  };
+  co_await station->run(endpoint, schedule, sampler);
 }
 
 Result<std::uint16_t> listen_meters(ProtocolServers::State& s, std::string_view host_port) {
