@@ -167,6 +167,23 @@ Status provision_first_time(meta::MetadataStore& store, const sim::Factory& fact
   return ok();
 }
 
+// Data directories from before the edges spoke the real protocols show protocol "sim": every demo
+// device gets the protocol the demo serves it with.
+Status upgrade_protocols(meta::MetadataStore& store, const sim::Factory& factory, const std::string& tenant) {
+  auto scope = meta::Scope::tenant(tenant);
+  for (const auto& d : factory.devices()) {
+    meta::DeviceFilter f;
+    f.q = d.name;
+    auto page = KAIWU_TRY(store.list_devices(scope, f, meta::Page{100, {}, 0}));
+    for (auto x : page.items) {
+      if (x.name != d.name || x.protocol == sim::protocol_of(d.kind)) continue;
+      x.protocol = std::string(sim::protocol_of(d.kind));
+      KAIWU_TRY(store.update_device(scope, x));
+    }
+  }
+  return ok();
+}
+
 Result<DemoSetup> provision(meta::MetadataStore& store, const sim::Factory& factory) {
   meta::TenantFilter tf;
   tf.q = "Kaiwu Demo";
@@ -181,6 +198,8 @@ Result<DemoSetup> provision(meta::MetadataStore& store, const sim::Factory& fact
     t.description = "Pre-provisioned by kaiwu demo";
     tenant_id = KAIWU_TRY(store.create_tenant(t)).id;
     KAIWU_TRY_STATUS(provision_first_time(store, factory, tenant_id));
+  } else {
+    KAIWU_TRY_STATUS(upgrade_protocols(store, factory, tenant_id));
   }
   DemoSetup setup;
   for (const auto& e : kEnterprises)

@@ -158,13 +158,19 @@ class DemoTest(unittest.TestCase):
         st2 = self.latest(tok, stack_id, "so2_mg_m3")
         self.assertGreater(st2["so2_mg_m3"]["ts"], st1["so2_mg_m3"]["ts"])
 
-        # A restart keeps everything and provisions nothing twice.
+        # A restart keeps everything and provisions nothing twice; a data directory from before
+        # the real protocols (protocol "sim", or any other) is corrected.
+        st, body, _ = s.request("PATCH", f"/api/v1/devices/{cnc_id}", {"protocol": "mqtt"}, tok)
+        self.assertEqual(st, 200, body)
+        self.assertEqual(self.devices(tok)["cnc-01"]["protocol"], "mqtt")
         s.stop()
         s.start()
         tok = s.login("demo-admin", "kaiwu-demo-2024")
         st, ents, _ = s.request("GET", "/api/v1/enterprises", token=tok)
         self.assertEqual(len(ents["items"]), 3)
-        self.assertEqual(len(self.devices(tok)), len(devs))
+        after = self.devices(tok)
+        self.assertEqual(len(after), len(devs))
+        self.assertEqual({n: d["protocol"] for n, d in after.items()}, protocols)
         before = self.latest(tok, devs["cnc-01"]["id"], "spindle_speed")["spindle_speed"]["ts"]
         deadline = time.time() + 10
         while time.time() < deadline:
