@@ -34,7 +34,10 @@ int run_sim(const SimOptions& options) {
   }
   (*s)->set_on_tick([p = servers->get()] { p->update(); });
   for (const auto& d : (*s)->factory()->devices())
-    spdlog::info("sim device {} ({}, {}, Modbus unit {})", d.name, d.category, sim::protocol_of(d.kind), d.unit);
+    if (sim::protocol_of(d.kind) == "modbus-tcp")
+      spdlog::info("sim device {} ({}, modbus-tcp unit {})", d.name, d.category, d.unit);
+    else
+      spdlog::info("sim device {} ({}, {})", d.name, d.category, sim::protocol_of(d.kind));
   (*s)->start();
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int) {
