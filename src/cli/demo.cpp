@@ -1,6 +1,8 @@
 // `kaiwu demo`: the platform, the virtual factory and two embedded edge gateways in one process,
 // pre-provisioned on the first start (tenant, park, three enterprises, users, profiles,
-// gateways, direct MQTT devices), so a newcomer sees live data within seconds.
+// gateways, direct MQTT devices), so a newcomer sees live data within seconds. The edges read
+// the factory over the real protocols on 127.0.0.1 (free ports): machines over Modbus TCP,
+// meters over DL/T 645 (TCP), the stack monitor uploads over HJ 212 to an edge's listener.
 #include <boost/asio.hpp>
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
@@ -14,7 +16,8 @@
 #include "edge/edge.hpp"
 #include "http/auth.hpp"
 #include "model/entities.hpp"
-#include "sim/sim_driver.hpp"
+#include "drivers/registry.hpp"
+#include "sim/protocols.hpp"
 #include "sim/simulator.hpp"
 
 namespace kaiwu::cli {
@@ -156,10 +159,27 @@ Status provision_first_time(meta::MetadataStore& store, const sim::Factory& fact
     x.enterprise_id = enterprise_ids[owner_of(d)];
     x.name = d.name;
     x.category = *model::parse_category(d.category);
-    x.protocol = is_direct(d) ? "mqtt" : "sim";
+    x.protocol = std::string(sim::protocol_of(d.kind));
     x.profile_id = profiles[d.kind];
     if (!is_direct(d)) x.gateway_id = gateway_of[static_cast<std::size_t>(owner_of(d))];
     KAIWU_TRY(store.create_device(scope, x));
+  }
+  return ok();
+}
+
+// Data directories from before the edges spoke the real protocols show protocol "sim": every demo
+// device gets the protocol the demo serves it with.
+Status upgrade_protocols(meta::MetadataStore& store, const sim::Factory& factory, const std::string& tenant) {
+  auto scope = meta::Scope::tenant(tenant);
+  for (const auto& d : factory.devices()) {
+    meta::DeviceFilter f;
+    f.q = d.name;
+    auto page = KAIWU_TRY(store.list_devices(scope, f, meta::Page{100, {}, 0}));
+    for (auto x : page.items) {
+      if (x.name != d.name || x.protocol == sim::protocol_of(d.kind)) continue;
+      x.protocol = std::string(sim::protocol_of(d.kind));
+      KAIWU_TRY(store.update_device(scope, x));
+    }
   }
   return ok();
 }
@@ -178,6 +198,8 @@ Result<DemoSetup> provision(meta::MetadataStore& store, const sim::Factory& fact
     t.description = "Pre-provisioned by kaiwu demo";
     tenant_id = KAIWU_TRY(store.create_tenant(t)).id;
     KAIWU_TRY_STATUS(provision_first_time(store, factory, tenant_id));
+  } else {
+    KAIWU_TRY_STATUS(upgrade_protocols(store, factory, tenant_id));
   }
   DemoSetup setup;
   for (const auto& e : kEnterprises)
@@ -188,8 +210,21 @@ Result<DemoSetup> provision(meta::MetadataStore& store, const sim::Factory& fact
   return setup;
 }
 
+// Where the edges find the factory's protocol servers.
+struct Endpoints {
+  std::uint16_t modbus = 0, dlt645 = 0, hj212 = 0;
+};
+
+std::string loopback(std::uint16_t port) { return "127.0.0.1:" + std::to_string(port); }
+
+// A free loopback port for the HJ 212 listener (the edge binds it; the station retries until then).
+std::uint16_t free_port(asio::io_context& io) {
+  asio::ip::tcp::acceptor a(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  return a.local_endpoint().port();
+}
+
 edge::EdgeConfig gateway_config(const sim::Factory& factory, std::size_t enterprise, const std::string& url,
-                                const std::string& token, const std::string& buffer_dir) {
+                                const std::string& token, const std::string& buffer_dir, const Endpoints& ports) {
   edge::EdgeConfig c;
   c.origin = "demo";
   c.uplink.url = url;
@@ -198,26 +233,35 @@ edge::EdgeConfig gateway_config(const sim::Factory& factory, std::size_t enterpr
   c.uplink.client_id = std::string("kaiwu-demo-") + kEnterprises[enterprise].gateway;
   c.uplink.buffer_dir = buffer_dir;
   c.uplink.buffer_max_mb = 256;
+  int meter = 0, station = 0;
   for (const auto& d : factory.devices()) {
+    int meter_index = d.kind == sim::DeviceKind::kMeter ? meter++ : -1;
+    int station_index = d.kind == sim::DeviceKind::kStation ? station++ : -1;
     if (is_direct(d) || owner_of(d) != static_cast<int>(enterprise)) continue;
     edge::DeviceConfig dc;
-    dc.driver = "sim";
     dc.settings.name = d.name;
-    dc.settings.endpoint = d.name;
     dc.category = d.category;
-    dc.interval_ms = d.kind == sim::DeviceKind::kMeter ? 5000 : 1000;
-    auto values = factory.values(d.name);
-    if (!values) continue;
-    for (const auto& [k, v] : *values) {
-      drivers::PointConfig p;
-      p.key = k;
-      p.address = k;
-      p.type = std::holds_alternative<double>(v) ? drivers::DataType::kFloat64
-             : std::holds_alternative<std::int64_t>(v) ? drivers::DataType::kInt64
-             : std::holds_alternative<bool>(v) ? drivers::DataType::kBool : drivers::DataType::kString;
-      p.length = p.type == drivers::DataType::kString ? 32 : 0;
-      p.writable = k == "spindle_setpoint";
-      dc.points.push_back(std::move(p));
+    dc.interval_ms = 1000;
+    if (d.kind == sim::DeviceKind::kCnc || d.kind == sim::DeviceKind::kCompressor) {
+      dc.driver = "modbus-tcp";
+      dc.settings.endpoint = loopback(ports.modbus);
+      dc.settings.options["unit"] = std::to_string(d.unit);
+      dc.points = sim::modbus_points(d.kind);
+    } else if (d.kind == sim::DeviceKind::kMeter) {
+      dc.driver = "dlt645";
+      dc.settings.endpoint = loopback(ports.dlt645);
+      dc.settings.options["meter_address"] = sim::meter_address(meter_index);
+      dc.interval_ms = 5000;
+      dc.points = sim::dlt645_points();
+    } else if (d.kind == sim::DeviceKind::kStation) {
+      dc.driver = "hj212";
+      dc.settings.endpoint = loopback(ports.hj212);
+      dc.settings.options["mn"] = sim::station_mn(station_index);
+      dc.settings.options["pw"] = sim::kStationPw;
+      dc.interval_ms = 2000;
+      dc.points = sim::hj212_points();
+    } else {
+      continue;
     }
     c.devices.push_back(std::move(dc));
   }
@@ -228,6 +272,7 @@ edge::EdgeConfig gateway_config(const sim::Factory& factory, std::size_t enterpr
 struct DemoRuntime {
   asio::io_context io{1};
   std::unique_ptr<sim::Simulator> sim;
+  std::unique_ptr<sim::ProtocolServers> servers;
   std::vector<std::unique_ptr<edge::Edge>> edges;
   std::thread thread;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
@@ -236,6 +281,7 @@ struct DemoRuntime {
     if (!thread.joinable()) return;
     for (auto& e : edges) e->stop();
     if (sim) sim->stop();
+    if (servers) servers->stop();
     auto t = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(300));
     t->async_wait([this, t](boost::system::error_code) { io.stop(); });
     work.reset();
@@ -280,17 +326,29 @@ int run_demo(const CommonOptions& options) {
     }
     runtime->sim = std::move(*sim);
     auto factory = runtime->sim->factory();
-    edge::DriverLookup lookup = [factory](std::string_view name, asio::any_io_executor ex)
-        -> Result<std::unique_ptr<drivers::Driver>> {
-      if (name == "sim") return sim::make_sim_driver(ex, factory);
-      return fail(Errc::kNotFound, "the demo edge only uses the sim driver");
+    Endpoints ports;
+    ports.hj212 = free_port(runtime->io);
+    sc.modbus_listen = loopback(0);
+    sc.dlt645_listen = loopback(0);
+    sc.hj212_connect = loopback(ports.hj212);
+    auto servers = sim::ProtocolServers::start(runtime->io.get_executor(), factory, sc);
+    if (!servers) {
+      spdlog::error("demo: protocol servers: {}", servers.error().message);
+      return;
+    }
+    runtime->servers = std::move(*servers);
+    runtime->sim->set_on_tick([p = runtime->servers.get()] { p->update(); });
+    ports.modbus = runtime->servers->modbus_port();
+    ports.dlt645 = runtime->servers->dlt645_port();
+    edge::DriverLookup lookup = [](std::string_view name, asio::any_io_executor ex) {
+      return drivers::make_driver(name, ex);
     };
     std::size_t g = 0;
     for (std::size_t i = 0; i < std::size(kEnterprises); ++i) {
       if (!*kEnterprises[i].gateway) continue;
       auto buffer = (std::filesystem::path(config.data_dir) / "demo-edge" / kEnterprises[i].gateway).string();
       auto e = edge::Edge::create(runtime->io.get_executor(),
-                                  gateway_config(*factory, i, url, setup->gateway_tokens[g++], buffer), lookup);
+                                  gateway_config(*factory, i, url, setup->gateway_tokens[g++], buffer, ports), lookup);
       if (!e) {
         spdlog::error("demo: edge {}: {}", kEnterprises[i].gateway, e.error().message);
         continue;

@@ -7,6 +7,7 @@
 
 #include "cli/commands.hpp"
 #include "core/log.hpp"
+#include "sim/protocols.hpp"
 #include "sim/simulator.hpp"
 
 namespace kaiwu::cli {
@@ -26,13 +27,23 @@ int run_sim(const SimOptions& options) {
     std::cerr << "kaiwu sim: " << s.error().message << "\n";
     return 2;
   }
+  auto servers = sim::ProtocolServers::start(io.get_executor(), (*s)->factory(), (*s)->config());
+  if (!servers) {
+    std::cerr << "kaiwu sim: " << servers.error().message << "\n";
+    return 2;
+  }
+  (*s)->set_on_tick([p = servers->get()] { p->update(); });
   for (const auto& d : (*s)->factory()->devices())
-    spdlog::info("sim device {} ({}, Modbus unit {})", d.name, d.category, d.unit);
+    if (sim::protocol_of(d.kind) == "modbus-tcp")
+      spdlog::info("sim device {} ({}, modbus-tcp unit {})", d.name, d.category, d.unit);
+    else
+      spdlog::info("sim device {} ({}, {})", d.name, d.category, sim::protocol_of(d.kind));
   (*s)->start();
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int) {
     if (ec) return;
     (*s)->stop();
+    (*servers)->stop();
     auto t = std::make_shared<boost::asio::steady_timer>(io, std::chrono::milliseconds(300));
     t->async_wait([&io, t](boost::system::error_code) { io.stop(); });
   });

@@ -79,10 +79,13 @@ Result<SimConfig> parse_sim_config(std::string_view text, std::string_view origi
           return bad(origin, fmt::format("mqtt.{}", mk.str()), "unknown key or wrong type (url, [mqtt.tokens])");
         }
       }
-    } else if (key == "modbus" && v.is_table()) {
+    } else if ((key == "modbus" || key == "dlt645" || key == "hj212") && v.is_table()) {
+      std::string_view want = key == "hj212" ? "connect" : "listen";
+      std::string& field = key == "modbus" ? c.modbus_listen : key == "dlt645" ? c.dlt645_listen : c.hj212_connect;
       for (const auto& [mk, mv] : *v.as_table()) {
-        if (mk.str() != "listen" || !mv.is_string()) return bad(origin, fmt::format("modbus.{}", mk.str()), "unknown key (listen)");
-        c.modbus_listen = *mv.value<std::string>();
+        if (mk.str() != want || !mv.is_string())
+          return bad(origin, fmt::format("{}.{}", key, mk.str()), fmt::format("unknown key ({}, a \"host:port\" string)", want));
+        field = *mv.value<std::string>();
       }
     } else {
       return bad(origin, key, "unknown key");

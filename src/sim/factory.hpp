@@ -26,6 +26,8 @@ struct SimConfig {
   std::string mqtt_url;                           // plain MQTT devices publish here
   std::map<std::string, std::string> mqtt_tokens; // device name → access token
   std::string modbus_listen;                      // "127.0.0.1:5020" (Modbus TCP, one unit per device)
+  std::string dlt645_listen;                      // "127.0.0.1:5021" (DL/T 645 meter bus over TCP)
+  std::string hj212_connect;                      // "127.0.0.1:5022" (HJ 212 listener the stations upload to)
   std::string data_dir = "./sim-data";            // MQTT devices' forward queues
 };
 

@@ -65,6 +65,7 @@ void Simulator::tick() {
   if (stopping_) return;
   std::int64_t now = now_ms();
   factory_->step(now);
+  if (on_tick_) on_tick_();
   for (auto& d : mqtt_) {
     auto values = factory_->values(d.name);
     if (!values) continue;

@@ -7,6 +7,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -23,7 +24,10 @@ class Simulator {
   void start();
   void stop();  // any thread
   std::shared_ptr<Factory> factory() const { return factory_; }
-  std::uint64_t published() const;  // telemetry records queued for MQTT devices
+  const SimConfig& config() const { return config_; }
+  std::uint64_t published() const;
+  // Called on the executor after each step (protocol servers copy the values); before start().
+  void set_on_tick(std::function<void()> f) { on_tick_ = std::move(f); }  // telemetry records queued for MQTT devices
 
  private:
   struct MqttDevice {
@@ -42,6 +46,7 @@ class Simulator {
   std::chrono::steady_clock::time_point next_;
   std::atomic<std::uint64_t> published_{0};
   std::atomic<bool> stopping_{false};
+  std::function<void()> on_tick_;
 };
 
 }  // namespace kaiwu::sim

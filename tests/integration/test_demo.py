@@ -114,21 +114,63 @@ class DemoTest(unittest.TestCase):
         self.assertFalse(reply["success"])
         self.assertIn("not writable", reply["error"])
 
-        # Energy only increases on the meters.
+        # Devices behind the edges speak the real protocols; their values move and are plausible.
+        protocols = {n: d["protocol"] for n, d in devs.items()}
+        for n in ("cnc-01", "cnc-02", "cnc-03", "compressor-01"):
+            self.assertEqual(protocols[n], "modbus-tcp", n)
+        self.assertEqual((protocols["meter-01"], protocols["meter-02"]), ("dlt645", "dlt645"))
+        self.assertEqual(protocols["stack-monitor-01"], "hj212")
+        self.assertEqual(protocols["th-sensor-01"], "mqtt")
+        keys = "spindle_speed,spindle_temp,part_count,state_code,spindle_setpoint"
+        deadline = time.time() + 5
+        while True:  # the written setpoint comes back in the next Modbus poll
+            c1 = self.latest(tok, cnc_id, keys)
+            if c1["spindle_setpoint"]["value"] == 6000 or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        self.assertEqual(c1["spindle_setpoint"]["value"], 6000)
+        self.assertTrue(0 <= c1["spindle_speed"]["value"] <= 12000, c1)
+        self.assertTrue(15 <= c1["spindle_temp"]["value"] <= 90, c1)
+        self.assertIn(c1["state_code"]["value"], (0, 1, 2))
+        comp = self.latest(tok, devs["compressor-01"]["id"], "pressure_mpa,running,power_kw")
+        self.assertTrue(0 <= comp["pressure_mpa"]["value"] <= 1.0, comp)
+        self.assertIn(comp["running"]["value"], (True, False))
         m = devs["meter-01"]["id"]
-        e1 = self.latest(tok, m, "energy_kwh")["energy_kwh"]
+        mkeys = "energy_kwh,voltage_v,frequency_hz,power_kw,current_a"
+        e1 = self.latest(tok, m, mkeys)
+        self.assertEqual(len(e1), 5, e1)
+        self.assertTrue(200 < e1["voltage_v"]["value"] < 260, e1)
+        self.assertTrue(49.5 < e1["frequency_hz"]["value"] < 50.5, e1)
+        self.assertTrue(e1["power_kw"]["value"] > 0, e1)
+        self.assertGreater(e1["energy_kwh"]["value"], 10000)
+        stack_id = devs["stack-monitor-01"]["id"]
+        st1 = self.latest(tok, stack_id, "so2_mg_m3,nox_mg_m3,flow_m3_h,o2_pct")
+        self.assertEqual(len(st1), 4, st1)
+        self.assertTrue(0 < st1["o2_pct"]["value"] < 21, st1)
+        # Energy only increases on the meters (DL/T 645 reads every 5 s), and everything moves.
         time.sleep(5.5)
-        e2 = self.latest(tok, m, "energy_kwh")["energy_kwh"]
-        self.assertGreater(e2["ts"], e1["ts"])
-        self.assertGreaterEqual(e2["value"], e1["value"])
+        e2 = self.latest(tok, m, mkeys)
+        self.assertGreater(e2["energy_kwh"]["ts"], e1["energy_kwh"]["ts"])
+        self.assertGreaterEqual(e2["energy_kwh"]["value"], e1["energy_kwh"]["value"])
+        c2 = self.latest(tok, cnc_id, keys)
+        self.assertGreater(c2["spindle_temp"]["ts"], c1["spindle_temp"]["ts"])
+        self.assertGreaterEqual(c2["part_count"]["value"], c1["part_count"]["value"])
+        st2 = self.latest(tok, stack_id, "so2_mg_m3")
+        self.assertGreater(st2["so2_mg_m3"]["ts"], st1["so2_mg_m3"]["ts"])
 
-        # A restart keeps everything and provisions nothing twice.
+        # A restart keeps everything and provisions nothing twice; a data directory from before
+        # the real protocols (protocol "sim", or any other) is corrected.
+        st, body, _ = s.request("PATCH", f"/api/v1/devices/{cnc_id}", {"protocol": "mqtt"}, tok)
+        self.assertEqual(st, 200, body)
+        self.assertEqual(self.devices(tok)["cnc-01"]["protocol"], "mqtt")
         s.stop()
         s.start()
         tok = s.login("demo-admin", "kaiwu-demo-2024")
         st, ents, _ = s.request("GET", "/api/v1/enterprises", token=tok)
         self.assertEqual(len(ents["items"]), 3)
-        self.assertEqual(len(self.devices(tok)), len(devs))
+        after = self.devices(tok)
+        self.assertEqual(len(after), len(devs))
+        self.assertEqual({n: d["protocol"] for n, d in after.items()}, protocols)
         before = self.latest(tok, devs["cnc-01"]["id"], "spindle_speed")["spindle_speed"]["ts"]
         deadline = time.time() + 10
         while time.time() < deadline:
