@@ -138,8 +138,11 @@ struct DeviceGateway::Impl {
 
   // The device named `name` behind a gateway: found by name in the gateway's enterprise or
   // created there. Blocking (the store): call on the pool.
+  // `protocol` (e.g. from v1/gateway/connect) is recorded on creation and corrects an existing
+  // device behind this gateway; default "mqtt".
   Result<std::string> device_behind(const mqtt::ClientIdentity& gw, const std::string& name,
-                                    std::optional<model::Category> category);
+                                    std::optional<model::Category> category,
+                                    const std::string& protocol = {});
 
   // v1/gateway/attributes/request {"id","device","client":bool,"key"|"keys"} → answered on the
   // gateway's v1/gateway/attributes/response with "value" (one key) or "values". On the pool.
@@ -235,7 +238,8 @@ ReasonCode write_reason(const Error& e) {
 }  // namespace
 
 Result<std::string> DeviceGateway::Impl::device_behind(const mqtt::ClientIdentity& gw, const std::string& name,
-                                                       std::optional<model::Category> category) {
+                                                       std::optional<model::Category> category,
+                                                       const std::string& protocol) {
   if (name.empty()) return fail(Errc::kInvalidArgument, "gateway: empty device name");
   std::string enterprise;
   {
@@ -256,8 +260,17 @@ Result<std::string> DeviceGateway::Impl::device_behind(const mqtt::ClientIdentit
   f.enterprise_id = enterprise;
   auto find = [&]() -> Result<std::string> {
     auto page = KAIWU_TRY(store.list_devices(scope, f, meta::Page{1000, {}, 0}));
-    for (const auto& d : page.items)
-      if (d.name == name) return d.id;
+    for (auto& d : page.items) {
+      if (d.name != name) continue;
+      const bool correct = d.gateway_id == gw.device_id && ((!protocol.empty() && d.protocol != protocol) ||
+                                                            (category && d.category != *category));
+      if (correct) {  // telemetry may have created it before the connect that names these
+        if (!protocol.empty()) d.protocol = protocol;
+        if (category) d.category = *category;
+        KAIWU_TRY(store.update_device(scope, d));
+      }
+      return d.id;
+    }
     return std::string{};
   };
   std::string id = KAIWU_TRY(find());
@@ -267,7 +280,7 @@ Result<std::string> DeviceGateway::Impl::device_behind(const mqtt::ClientIdentit
     d.enterprise_id = enterprise;
     d.name = name;
     d.category = category.value_or(model::Category::kOther);
-    d.protocol = "mqtt";
+    d.protocol = protocol.empty() ? "mqtt" : protocol;
     d.gateway_id = gw.device_id;
     auto created = store.create_device(scope, d);
     if (created) {
@@ -540,6 +553,12 @@ bool DeviceGateway::intercept_gateway(const mqtt::ClientIdentity& who, const mqt
     std::optional<model::Category> category;
     if (auto type = body->find("type"); type != body->end() && type->value().is_string())
       category = model::parse_category(type->value().as_string());
+    std::string protocol;
+    if (auto proto = body->find("protocol"); proto != body->end()) {
+      if (!proto->value().is_string() || !model::is_protocol(proto->value().as_string()))
+        return reject("unknown \"protocol\"");
+      protocol = std::string(proto->value().as_string());
+    }
     std::string name(device->value().as_string());
     {
       // connect looks the device up afresh (it may have been deleted or renamed); disconnect
@@ -556,8 +575,9 @@ bool DeviceGateway::intercept_gateway(const mqtt::ClientIdentity& who, const mqt
       done(ReasonCode::kSuccess);
       return true;
     }
-    boost::asio::post(impl->pool, [impl, who, name = std::move(name), category, done = std::move(done)] {
-      auto id = impl->device_behind(who, name, category);
+    boost::asio::post(impl->pool, [impl, who, name = std::move(name), category, protocol = std::move(protocol),
+                                   done = std::move(done)] {
+      auto id = impl->device_behind(who, name, category, protocol);
       if (!id) {
         spdlog::warn("mqtt gateway {}: device {}: {}", who.device_id, name, id.error().message);
         done(write_reason(id.error()));

@@ -159,13 +159,17 @@ void Edge::on_readings(const std::string& device, std::vector<drivers::Reading> 
 
 void Edge::on_state(const std::string& device, bool connected) {
   std::string category = "other";
+  std::string protocol;
   for (const auto& d : config_.devices)
-    if (d.settings.name == device) category = d.category;
+    if (d.settings.name == device) {
+      category = d.category;
+      protocol = d.driver;
+    }
   {
     std::lock_guard lock(mu_);
     connected_[device] = connected;
   }
-  if (connected) uplink_->send_event(kConnectTopic, connect_payload(device, category));
+  if (connected) uplink_->send_event(kConnectTopic, connect_payload(device, category, protocol));
   else uplink_->send_event(kDisconnectTopic, disconnect_payload(device));
 }
 
@@ -174,7 +178,8 @@ std::vector<std::pair<std::string, std::string>> Edge::session_events() {
   // ones that are down are reported disconnected.
   std::vector<std::pair<std::string, std::string>> out;
   std::lock_guard lock(mu_);
-  for (const auto& d : config_.devices) out.emplace_back(kConnectTopic, connect_payload(d.settings.name, d.category));
+  for (const auto& d : config_.devices)
+    out.emplace_back(kConnectTopic, connect_payload(d.settings.name, d.category, d.driver));
   for (const auto& d : config_.devices)
     if (auto it = connected_.find(d.settings.name); it != connected_.end() && !it->second)
       out.emplace_back(kDisconnectTopic, disconnect_payload(d.settings.name));

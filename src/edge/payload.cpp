@@ -40,8 +40,10 @@ std::string telemetry_payload(const std::string& device, const std::vector<drive
   return boost::json::serialize(root);
 }
 
-std::string connect_payload(const std::string& device, const std::string& category) {
-  return boost::json::serialize(boost::json::object{{"device", device}, {"type", category}});
+std::string connect_payload(const std::string& device, const std::string& category, const std::string& protocol) {
+  boost::json::object o{{"device", device}, {"type", category}};
+  if (!protocol.empty()) o["protocol"] = protocol;
+  return boost::json::serialize(o);
 }
 
 std::string disconnect_payload(const std::string& device) {

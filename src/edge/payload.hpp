@@ -26,7 +26,10 @@ namespace kaiwu::edge {
 // nothing is left. Non-finite doubles are skipped (JSON cannot carry them).
 std::string telemetry_payload(const std::string& device, const std::vector<drivers::Reading>& readings);
 
-std::string connect_payload(const std::string& device, const std::string& category);
+// v1/gateway/connect: {"device","type":category[,"protocol":driver]} — the platform records the
+// protocol of devices it creates (or corrects it).
+std::string connect_payload(const std::string& device, const std::string& category,
+                            const std::string& protocol = {});
 std::string disconnect_payload(const std::string& device);
 
 boost::json::value value_to_json(const tsdb::Value& v);

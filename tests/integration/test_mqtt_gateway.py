@@ -195,6 +195,21 @@ class MqttGatewayTest(unittest.TestCase):
         got = self.get(f"/api/v1/devices/{behind['plc-B']['id']}/telemetry?keys=rpm&from={t0}&to={t0 + 10}")
         self.assertEqual(got["rpm"], [{"ts": t0 + 7, "value": 10}])
 
+        # The connect message may name the protocol (kaiwu edge sends its driver): a new device is
+        # created with it, one that telemetry created first is corrected, a bad one is refused.
+        g = Device(self.port, self.gw["accessToken"], "gateway-4", protocol=paho.MQTTv5)
+        try:
+            g.publish("v1/gateway/connect", {"device": "meter-9", "type": "running", "protocol": "dlt645"})
+            g.publish("v1/gateway/connect", {"device": "plc-B", "type": "processing", "protocol": "modbus-tcp"})
+            info = g.c.publish("v1/gateway/connect", json.dumps({"device": "x", "protocol": "carrier-pigeon"}), qos=1)
+            info.wait_for_publish(10)
+        finally:
+            g.stop()
+        behind = {d["name"]: d for d in self.get(f"/api/v1/devices?gatewayId={self.gw['id']}")["items"]}
+        self.assertEqual((behind["meter-9"]["protocol"], behind["meter-9"]["category"]), ("dlt645", "running"))
+        self.assertEqual((behind["plc-B"]["protocol"], behind["plc-B"]["category"]), ("modbus-tcp", "processing"))
+        self.assertNotIn("x", behind)
+
     def test_client_side_rpc_get_current_time(self):
         d = Device(self.port, self.dev["accessToken"], "rpc-client")
         try:

@@ -168,9 +168,16 @@ TEST(EdgeConfig, TheShippedExampleParses) {
   auto c = load_edge_config(KAIWU_SOURCE_DIR "/examples/edge.toml", {"uplink.token=T0KEN"});
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->uplink.token, "T0KEN");
-  ASSERT_EQ(c->devices.size(), 1u);
-  EXPECT_EQ(c->devices[0].points.size(), 4u);
-  EXPECT_TRUE(c->devices[0].points[3].writable);
+  // The example reads `kaiwu sim` (examples/sim.toml) over each of its protocols.
+  ASSERT_EQ(c->devices.size(), 4u);
+  std::vector<std::string> drivers;
+  for (const auto& d : c->devices) drivers.push_back(d.driver);
+  EXPECT_EQ(drivers, (std::vector<std::string>{"modbus-tcp", "modbus-tcp", "dlt645", "hj212"}));
+  EXPECT_EQ(c->devices[0].settings.name, "cnc-01");
+  bool writable = false;
+  for (const auto& p : c->devices[0].points) writable = writable || p.writable;
+  EXPECT_TRUE(writable);  // the spindle setpoint
+  for (const auto& d : c->devices) EXPECT_FALSE(d.points.empty()) << d.settings.name;
 }
 
 }  // namespace
