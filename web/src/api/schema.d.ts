@@ -515,6 +515,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/provision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Device provisioning (ThingsBoard-compatible): provision key + secret of a profile → access token */
+        post: operations["POST /api/v1/provision"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/{token}/attributes": {
         parameters: {
             query?: never;
@@ -602,6 +619,146 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/alarms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List alarms in scope (enterprise and park users see those propagated to them) */
+        get: operations["GET /api/v1/alarms"];
+        put?: never;
+        /** Raise an alarm (201), or re-trigger the uncleared alarm of the same device and type (200: count, lastTs, severity and details updated) */
+        post: operations["POST /api/v1/alarms"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alarms/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Alarm counts in scope by severity and status (same filters as the list) */
+        get: operations["GET /api/v1/alarms/counts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alarms/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get an alarm with its history */
+        get: operations["GET /api/v1/alarms/{id}"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alarms/{id}/ack": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Acknowledge an alarm (409 when already acknowledged) */
+        post: operations["POST /api/v1/alarms/{id}/ack"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alarms/{id}/clear": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Clear an alarm (409 when already cleared) */
+        post: operations["POST /api/v1/alarms/{id}/clear"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notification-targets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the tenant's alarm webhooks */
+        get: operations["GET /api/v1/notification-targets"];
+        put?: never;
+        /** Add an alarm webhook: every alarm change in the tenant is POSTed to url as {"event":"alarm.created|updated|acknowledged|cleared","ts","alarm"}, with headerName: headerValue when set; retried with backoff */
+        post: operations["POST /api/v1/notification-targets"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notification-targets/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get an alarm webhook */
+        get: operations["GET /api/v1/notification-targets/{id}"];
+        put?: never;
+        post?: never;
+        /** Delete an alarm webhook */
+        delete: operations["DELETE /api/v1/notification-targets/{id}"];
+        options?: never;
+        head?: never;
+        /** Update an alarm webhook */
+        patch: operations["PATCH /api/v1/notification-targets/{id}"];
+        trace?: never;
+    };
+    "/api/v1/ws": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Live feed (WebSocket upgrade; ?token=<JWT or API key> or a first message {"type":"auth","token"}). Send {"type":"subscribe","id","telemetry":{"devices","keys"}|"alarms":true|"deviceState":true}, {"type":"unsubscribe","id"}, {"type":"ping"}; receive telemetry / alarm / deviceState messages (src/api/README.md). A subscriber more than 1000 messages behind is closed with 1008; a bad token with 4401. A plain GET answers 426. */
+        get: operations["GET /api/v1/ws"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/overview": {
         parameters: {
             query?: never;
@@ -630,6 +787,128 @@ export interface paths {
         get: operations["GET /api/v1/connect-info"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rulechains": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List rule chains */
+        get: operations["GET /api/v1/rulechains"];
+        put?: never;
+        /** Create a rule chain (version 1; 400 lists every problem of the definition) */
+        post: operations["POST /api/v1/rulechains"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rulechains/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Validate a chain definition: {valid, errors[]} */
+        post: operations["POST /api/v1/rulechains/validate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rulechains/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a rule chain (the current version, or ?version=n) */
+        get: operations["GET /api/v1/rulechains/{id}"];
+        /** Write a new version of a rule chain */
+        put: operations["PUT /api/v1/rulechains/{id}"];
+        post?: never;
+        /** Delete a rule chain and its versions */
+        delete: operations["DELETE /api/v1/rulechains/{id}"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rulechains/{id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every version of a rule chain, newest first */
+        get: operations["GET /api/v1/rulechains/{id}/versions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rulechains/{id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enable a rule chain (it runs on every message of the tenant) */
+        post: operations["POST /api/v1/rulechains/{id}/enable"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rulechains/{id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Disable a rule chain */
+        post: operations["POST /api/v1/rulechains/{id}/disable"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rulechains/{id}/dryrun": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run the chain once on a sample message: each node's input, output, relation and error, and the actions it would take (none is executed) */
+        post: operations["POST /api/v1/rulechains/{id}/dryrun"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1956,6 +2235,7 @@ export interface operations {
                             name?: string;
                             description?: string;
                             thingModel?: Record<string, never>;
+                            provision?: Record<string, never>;
                             createdAt?: number;
                             updatedAt?: number;
                         }[];
@@ -1987,6 +2267,7 @@ export interface operations {
                     name: string;
                     description?: string;
                     thingModel?: Record<string, never>;
+                    provision?: Record<string, never>;
                     tenantId?: string;
                 };
             };
@@ -2004,6 +2285,7 @@ export interface operations {
                         name?: string;
                         description?: string;
                         thingModel?: Record<string, never>;
+                        provision?: Record<string, never>;
                         createdAt?: number;
                         updatedAt?: number;
                     };
@@ -2043,6 +2325,7 @@ export interface operations {
                         name?: string;
                         description?: string;
                         thingModel?: Record<string, never>;
+                        provision?: Record<string, never>;
                         createdAt?: number;
                         updatedAt?: number;
                     };
@@ -2103,6 +2386,7 @@ export interface operations {
                     name: string;
                     description?: string;
                     thingModel?: Record<string, never>;
+                    provision?: Record<string, never>;
                     tenantId?: string;
                 };
             };
@@ -2120,6 +2404,7 @@ export interface operations {
                         name?: string;
                         description?: string;
                         thingModel?: Record<string, never>;
+                        provision?: Record<string, never>;
                         createdAt?: number;
                         updatedAt?: number;
                     };
@@ -2178,6 +2463,7 @@ export interface operations {
                             gatewayId?: string;
                             label?: string;
                             accessToken?: string;
+                            certFingerprint?: string;
                             createdAt?: number;
                             lastSeenAt?: number;
                             online?: boolean;
@@ -2216,6 +2502,7 @@ export interface operations {
                     gatewayId?: string;
                     label?: string;
                     accessToken?: string;
+                    certificatePem?: string;
                     tenantId?: string;
                 };
             };
@@ -2239,6 +2526,7 @@ export interface operations {
                         gatewayId?: string;
                         label?: string;
                         accessToken?: string;
+                        certFingerprint?: string;
                         createdAt?: number;
                         lastSeenAt?: number;
                         online?: boolean;
@@ -2285,6 +2573,7 @@ export interface operations {
                         gatewayId?: string;
                         label?: string;
                         accessToken?: string;
+                        certFingerprint?: string;
                         createdAt?: number;
                         lastSeenAt?: number;
                         online?: boolean;
@@ -2352,6 +2641,7 @@ export interface operations {
                     gatewayId?: string;
                     label?: string;
                     accessToken?: string;
+                    certificatePem?: string;
                     tenantId?: string;
                 };
             };
@@ -2375,6 +2665,7 @@ export interface operations {
                         gatewayId?: string;
                         label?: string;
                         accessToken?: string;
+                        certFingerprint?: string;
                         createdAt?: number;
                         lastSeenAt?: number;
                         online?: boolean;
@@ -2421,6 +2712,7 @@ export interface operations {
                         gatewayId?: string;
                         label?: string;
                         accessToken?: string;
+                        certFingerprint?: string;
                         createdAt?: number;
                         lastSeenAt?: number;
                         online?: boolean;
@@ -2801,6 +3093,51 @@ export interface operations {
             };
         };
     };
+    "POST /api/v1/provision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    deviceName?: string;
+                    provisionDeviceKey: string;
+                    provisionDeviceSecret: string;
+                    credentialsType?: string;
+                    token?: string;
+                    category?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        status?: string;
+                        credentialsType?: string;
+                        credentialsValue?: string;
+                        errorMsg?: string;
+                    };
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     "GET /api/v1/{token}/attributes": {
         parameters: {
             query?: {
@@ -3054,6 +3391,573 @@ export interface operations {
             };
         };
     };
+    "GET /api/v1/alarms": {
+        parameters: {
+            query?: {
+                /** @description active | acknowledged | cleared | cleared-unacknowledged (comma-separated) */
+                status?: string;
+                /** @description critical | major | minor | warning (comma-separated) */
+                severity?: string;
+                deviceId?: string;
+                enterpriseId?: string;
+                parkId?: string;
+                type?: string;
+                /** @description platform admins: one tenant */
+                tenantId?: string;
+                limit?: number;
+                cursor?: string;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items?: {
+                            id?: string;
+                            tenantId?: string;
+                            deviceId?: string;
+                            enterpriseId?: string;
+                            parkId?: string;
+                            type?: string;
+                            severity?: string;
+                            status?: string;
+                            acknowledged?: boolean;
+                            cleared?: boolean;
+                            startTs?: number;
+                            lastTs?: number;
+                            count?: number;
+                            ackTs?: number;
+                            ackBy?: string;
+                            clearTs?: number;
+                            clearBy?: string;
+                            details?: Record<string, never>;
+                            updatedTs?: number;
+                        }[];
+                        next?: string | null;
+                    };
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "POST /api/v1/alarms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    deviceId?: string;
+                    type: string;
+                    severity?: string;
+                    details?: Record<string, never>;
+                    ts?: number;
+                    tenantId?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id?: string;
+                        tenantId?: string;
+                        deviceId?: string;
+                        enterpriseId?: string;
+                        parkId?: string;
+                        type?: string;
+                        severity?: string;
+                        status?: string;
+                        acknowledged?: boolean;
+                        cleared?: boolean;
+                        startTs?: number;
+                        lastTs?: number;
+                        count?: number;
+                        ackTs?: number;
+                        ackBy?: string;
+                        clearTs?: number;
+                        clearBy?: string;
+                        details?: Record<string, never>;
+                        updatedTs?: number;
+                    };
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "GET /api/v1/alarms/counts": {
+        parameters: {
+            query?: {
+                /** @description active | acknowledged | cleared | cleared-unacknowledged (comma-separated) */
+                status?: string;
+                /** @description critical | major | minor | warning (comma-separated) */
+                severity?: string;
+                deviceId?: string;
+                enterpriseId?: string;
+                parkId?: string;
+                type?: string;
+                tenantId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        total?: number;
+                        bySeverity?: Record<string, never>;
+                        byStatus?: Record<string, never>;
+                    };
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "GET /api/v1/alarms/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id?: string;
+                        tenantId?: string;
+                        deviceId?: string;
+                        enterpriseId?: string;
+                        parkId?: string;
+                        type?: string;
+                        severity?: string;
+                        status?: string;
+                        acknowledged?: boolean;
+                        cleared?: boolean;
+                        startTs?: number;
+                        lastTs?: number;
+                        count?: number;
+                        ackTs?: number;
+                        ackBy?: string;
+                        clearTs?: number;
+                        clearBy?: string;
+                        details?: Record<string, never>;
+                        updatedTs?: number;
+                    };
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "POST /api/v1/alarms/{id}/ack": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id?: string;
+                        tenantId?: string;
+                        deviceId?: string;
+                        enterpriseId?: string;
+                        parkId?: string;
+                        type?: string;
+                        severity?: string;
+                        status?: string;
+                        acknowledged?: boolean;
+                        cleared?: boolean;
+                        startTs?: number;
+                        lastTs?: number;
+                        count?: number;
+                        ackTs?: number;
+                        ackBy?: string;
+                        clearTs?: number;
+                        clearBy?: string;
+                        details?: Record<string, never>;
+                        updatedTs?: number;
+                    };
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "POST /api/v1/alarms/{id}/clear": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id?: string;
+                        tenantId?: string;
+                        deviceId?: string;
+                        enterpriseId?: string;
+                        parkId?: string;
+                        type?: string;
+                        severity?: string;
+                        status?: string;
+                        acknowledged?: boolean;
+                        cleared?: boolean;
+                        startTs?: number;
+                        lastTs?: number;
+                        count?: number;
+                        ackTs?: number;
+                        ackBy?: string;
+                        clearTs?: number;
+                        clearBy?: string;
+                        details?: Record<string, never>;
+                        updatedTs?: number;
+                    };
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "GET /api/v1/notification-targets": {
+        parameters: {
+            query?: {
+                tenantId?: string;
+                limit?: number;
+                cursor?: string;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items?: {
+                            id?: string;
+                            tenantId?: string;
+                            name?: string;
+                            url?: string;
+                            headerName?: string;
+                            hasSecret?: boolean;
+                            enabled?: boolean;
+                            createdAt?: number;
+                        }[];
+                        next?: string | null;
+                    };
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "POST /api/v1/notification-targets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    url: string;
+                    headerName?: string;
+                    headerValue?: string;
+                    enabled?: boolean;
+                    tenantId?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id?: string;
+                        tenantId?: string;
+                        name?: string;
+                        url?: string;
+                        headerName?: string;
+                        hasSecret?: boolean;
+                        enabled?: boolean;
+                        createdAt?: number;
+                    };
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "GET /api/v1/notification-targets/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id?: string;
+                        tenantId?: string;
+                        name?: string;
+                        url?: string;
+                        headerName?: string;
+                        hasSecret?: boolean;
+                        enabled?: boolean;
+                        createdAt?: number;
+                    };
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "DELETE /api/v1/notification-targets/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "PATCH /api/v1/notification-targets/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    url: string;
+                    headerName?: string;
+                    headerValue?: string;
+                    enabled?: boolean;
+                    tenantId?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id?: string;
+                        tenantId?: string;
+                        name?: string;
+                        url?: string;
+                        headerName?: string;
+                        hasSecret?: boolean;
+                        enabled?: boolean;
+                        createdAt?: number;
+                    };
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "GET /api/v1/ws": {
+        parameters: {
+            query?: {
+                /** @description JWT or API key */
+                token?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     "GET /api/v1/overview": {
         parameters: {
             query?: never;
@@ -3117,6 +4021,463 @@ export interface operations {
                     "application/json": {
                         mqttPort?: number;
                         mqttTlsPort?: number;
+                    };
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "GET /api/v1/rulechains": {
+        parameters: {
+            query?: {
+                /** @description name contains */
+                q?: string;
+                enabled?: boolean;
+                /** @description platform admins: the tenant */
+                tenantId?: string;
+                limit?: number;
+                cursor?: string;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items?: {
+                            id?: string;
+                            tenantId?: string;
+                            name?: string;
+                            description?: string;
+                            enabled?: boolean;
+                            version?: number;
+                            definition?: Record<string, never>;
+                            updatedBy?: string;
+                            createdAt?: number;
+                            updatedAt?: number;
+                        }[];
+                        next?: string | null;
+                    };
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "POST /api/v1/rulechains": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    description?: string;
+                    definition: Record<string, never>;
+                    enabled?: boolean;
+                    tenantId?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id?: string;
+                        tenantId?: string;
+                        name?: string;
+                        description?: string;
+                        enabled?: boolean;
+                        version?: number;
+                        definition?: Record<string, never>;
+                        updatedBy?: string;
+                        createdAt?: number;
+                        updatedAt?: number;
+                    };
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "POST /api/v1/rulechains/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    definition: Record<string, never>;
+                };
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        valid?: boolean;
+                        errors?: unknown[];
+                    };
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "GET /api/v1/rulechains/{id}": {
+        parameters: {
+            query?: {
+                /** @description an older version */
+                version?: number;
+                /** @description platform admins: the tenant */
+                tenantId?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id?: string;
+                        tenantId?: string;
+                        name?: string;
+                        description?: string;
+                        enabled?: boolean;
+                        version?: number;
+                        definition?: Record<string, never>;
+                        updatedBy?: string;
+                        createdAt?: number;
+                        updatedAt?: number;
+                    };
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "PUT /api/v1/rulechains/{id}": {
+        parameters: {
+            query?: {
+                /** @description platform admins: the tenant */
+                tenantId?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name?: string;
+                    description?: string;
+                    definition: Record<string, never>;
+                };
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id?: string;
+                        tenantId?: string;
+                        name?: string;
+                        description?: string;
+                        enabled?: boolean;
+                        version?: number;
+                        definition?: Record<string, never>;
+                        updatedBy?: string;
+                        createdAt?: number;
+                        updatedAt?: number;
+                    };
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "DELETE /api/v1/rulechains/{id}": {
+        parameters: {
+            query?: {
+                /** @description platform admins: the tenant */
+                tenantId?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "GET /api/v1/rulechains/{id}/versions": {
+        parameters: {
+            query?: {
+                /** @description platform admins: the tenant */
+                tenantId?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items?: {
+                            id?: string;
+                            tenantId?: string;
+                            name?: string;
+                            description?: string;
+                            enabled?: boolean;
+                            version?: number;
+                            definition?: Record<string, never>;
+                            updatedBy?: string;
+                            createdAt?: number;
+                            updatedAt?: number;
+                        }[];
+                        next?: string | null;
+                    };
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "POST /api/v1/rulechains/{id}/enable": {
+        parameters: {
+            query?: {
+                /** @description platform admins: the tenant */
+                tenantId?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id?: string;
+                        tenantId?: string;
+                        name?: string;
+                        description?: string;
+                        enabled?: boolean;
+                        version?: number;
+                        definition?: Record<string, never>;
+                        updatedBy?: string;
+                        createdAt?: number;
+                        updatedAt?: number;
+                    };
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "POST /api/v1/rulechains/{id}/disable": {
+        parameters: {
+            query?: {
+                /** @description platform admins: the tenant */
+                tenantId?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id?: string;
+                        tenantId?: string;
+                        name?: string;
+                        description?: string;
+                        enabled?: boolean;
+                        version?: number;
+                        definition?: Record<string, never>;
+                        updatedBy?: string;
+                        createdAt?: number;
+                        updatedAt?: number;
+                    };
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "POST /api/v1/rulechains/{id}/dryrun": {
+        parameters: {
+            query?: {
+                /** @description platform admins: the tenant */
+                tenantId?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    message: Record<string, never>;
+                    definition?: Record<string, never>;
+                    version?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        chainId?: string;
+                        version?: number;
+                        steps?: unknown[];
+                        actions?: unknown[];
                     };
                 };
             };
