@@ -312,7 +312,14 @@ async function main() {
 
     console.log('edit the device and rotate its token');
     await page.getByTestId('device-edit').click();
-    await page.getByLabel('标签').fill('A车间 3号线');
+    // The dialog fills its form from the device after it opens; typing before that is
+    // overwritten, so type until the value holds.
+    const label = page.getByLabel('标签');
+    await label.waitFor();
+    for (let i = 0; i < 30 && (await label.inputValue()) !== 'A车间 3号线'; i++) {
+      await label.fill('A车间 3号线');
+      await page.waitForTimeout(100);
+    }
     await okModal(page);
     await page.getByText('A车间 3号线').waitFor();
     await page.getByRole('button', { name: '重置令牌' }).click();
