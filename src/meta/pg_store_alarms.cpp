@@ -20,6 +20,8 @@ using model::AlarmStatus;
 
 constexpr std::size_t kMaxTypeBytes = 128;
 constexpr std::size_t kMaxHistory = 10'000;  // entries returned for one alarm
+// What a unique violation of alarms_open (one uncleared alarm per device and type) names.
+constexpr std::string_view kOpenAlarmIndex = "alarms.tenant_id, alarms.device_id, alarms.type";
 
 constexpr std::string_view kAlarmColumns =
     "id, tenant_id, device_id, enterprise_id, park_id, type, severity, acknowledged, cleared, "
@@ -157,7 +159,7 @@ Result<AlarmRaised> PgStore::raise_alarm(const Scope& s, const model::Alarm& in,
   KAIWU_TRY_STATUS(check_details(a.details_json));
   const std::int64_t now = now_ms();
   if (a.last_ms == 0) a.last_ms = now;
-  return atomically<AlarmRaised>([&]() -> Result<AlarmRaised> {
+  auto attempt = [&] { return atomically<AlarmRaised>([&]() -> Result<AlarmRaised> {
     KAIWU_TRY_STATUS(check_tenant(*db_, a.tenant_id));
     a.enterprise_id.clear();
     a.park_id.clear();
@@ -199,7 +201,15 @@ Result<AlarmRaised> PgStore::raise_alarm(const Scope& s, const model::Alarm& in,
          a.start_ms, a.last_ms, a.details_json, now})));
     KAIWU_TRY_STATUS(add_history(*db_, a, "created", actor, now, a.details_json));
     return AlarmRaised{KAIWU_TRY(get_alarm(s, a.id)), true, false};
-  });
+  }); };
+  auto raised = attempt();
+  // Another node inserted the same open alarm between our look-up and insert (SQLite's single
+  // writer cannot race like this): look again, and fold the trigger into theirs.
+  if (!raised && raised.error().code == Errc::kAlreadyExists &&
+      raised.error().message.find(kOpenAlarmIndex) != std::string::npos) {
+    raised = attempt();
+  }
+  return raised;
 }
 
 Result<model::Alarm> PgStore::get_alarm(const Scope& s, const std::string& id) {

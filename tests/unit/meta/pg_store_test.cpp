@@ -247,6 +247,37 @@ TEST_F(PgStoreTest, FailedStatementLeavesTheTransactionUsable) {
   EXPECT_EQ(must(store->list_tenants({}, {})).items.size(), 2u);
 }
 
+// Two nodes raising the same alarm at once: one creates it, the other folds into it.
+TEST_F(PgStoreTest, ConcurrentRaisesOfOneAlarmFoldIntoIt) {
+  auto node_a = open_or_die(conninfo_);
+  auto node_b = open_or_die(conninfo_);
+  model::Tenant t;
+  t.name = "alarming";
+  t = must(node_a->create_tenant(t));
+  const Scope s = Scope::tenant(t.id);
+  constexpr int kRounds = 10;
+  constexpr int kPerNode = 5;
+  std::atomic<int> failures{0};
+  for (int round = 0; round < kRounds; ++round) {
+    model::Alarm a;
+    a.tenant_id = t.id;
+    a.type = "Race" + std::to_string(round);
+    a.severity = model::AlarmSeverity::kMajor;
+    std::vector<std::thread> threads;
+    for (PgStore* node : {node_a.get(), node_b.get()}) {
+      threads.emplace_back([&, node] {
+        for (int i = 0; i < kPerNode; ++i) {
+          if (!node->raise_alarm(s, a, "test")) ++failures;
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    auto open = must(node_a->find_open_alarm(s, "", a.type));
+    EXPECT_EQ(open.count, 2 * kPerNode) << a.type;
+  }
+  EXPECT_EQ(failures.load(), 0);
+}
+
 TEST_F(PgStoreTest, TextWithNulIsInvalid) {
   auto store = open_or_die(conninfo_);
   model::Tenant t;
