@@ -238,10 +238,17 @@ void Db::release(std::unique_ptr<Conn> conn) {
   std::lock_guard lock(mu_);
   if (conn->healthy() && PQtransactionStatus(conn->pg) == PQTRANS_IDLE) {
     idle_.push_back(std::move(conn));
-  } else {
-    --open_;  // broken or left mid-transaction: drop it
+    freed_.notify_one();
+    return;
   }
-  freed_.notify_one();
+  --open_;  // left mid-transaction, or broken
+  if (!conn->healthy()) {
+    // The server restarted or the network failed: the idle connections are most likely dead
+    // too (libpq notices only on use), so drop them rather than fail one call per connection.
+    open_ -= idle_.size();
+    idle_.clear();
+  }
+  freed_.notify_all();
 }
 
 Db::Pin* Db::pin_of_this_thread() {

@@ -130,7 +130,6 @@ std::unique_ptr<PgServer> PgServer::start(std::string* why) {
     }
   }
   const std::string data = tmpl + "/data";
-  const std::string log = tmpl + "/server.log";
   const pid_t init = spawn(as_server_user({bin + "/initdb", "-D", data, "-A", "trust", "-U",
                                            "postgres", "-E", "UTF8", "--locale=C", "-N"}),
                            tmpl + "/initdb.log");
@@ -139,48 +138,62 @@ std::unique_ptr<PgServer> PgServer::start(std::string* why) {
     return nullptr;
   }
   server->port_ = free_port();
-  server->pid_ = spawn(
-      as_server_user({bin + "/postgres", "-D", data, "-k", tmpl, "-h", "127.0.0.1", "-p",
-                      std::to_string(server->port_), "-F", "-c", "max_connections=200", "-c",
-                      "shared_buffers=32MB", "-c", "full_page_writes=off"}),
-      log);
+  if (!server->launch(why)) return nullptr;
+  return server;
+}
+
+bool PgServer::launch(std::string* why) {
+  const std::string log = dir_ + "/server.log";
+  pid_ = spawn(as_server_user({bin_dir() + "/postgres", "-D", dir_ + "/data", "-k", dir_, "-h",
+                               "127.0.0.1", "-p", std::to_string(port_), "-F", "-c",
+                               "max_connections=200", "-c", "shared_buffers=32MB", "-c",
+                               "full_page_writes=off"}),
+               log);
   const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
-  const std::string info = server->conninfo() + " connect_timeout=2";
+  const std::string info = conninfo() + " connect_timeout=2";
   while (PQping(info.c_str()) != PQPING_OK) {
     int status = 0;
-    if (::waitpid(server->pid_, &status, WNOHANG) == server->pid_) {
-      server->pid_ = -1;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
       *why = "postgres exited: " + tail_of(log);
-      return nullptr;
+      return false;
     }
     if (std::chrono::steady_clock::now() > deadline) {
       *why = "postgres did not accept connections: " + tail_of(log);
-      return nullptr;
+      return false;
     }
     std::this_thread::sleep_for(50ms);
   }
-  return server;
+  return true;
+}
+
+bool PgServer::restart(std::string* why) {
+  shut_down();
+  return launch(why);
 }
 
 std::string PgServer::conninfo(const std::string& dbname) const {
   return "host=127.0.0.1 port=" + std::to_string(port_) + " user=postgres dbname=" + dbname;
 }
 
-void PgServer::stop() {
-  if (pid_ > 0) {
-    ::kill(pid_, SIGINT);  // fast shutdown
-    const auto deadline = std::chrono::steady_clock::now() + kStopTimeout;
-    int status = 0;
-    while (::waitpid(pid_, &status, WNOHANG) == 0) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, &status, 0);
-        break;
-      }
-      std::this_thread::sleep_for(20ms);
+void PgServer::shut_down() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGINT);  // fast shutdown
+  const auto deadline = std::chrono::steady_clock::now() + kStopTimeout;
+  int status = 0;
+  while (::waitpid(pid_, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status, 0);
+      break;
     }
-    pid_ = -1;
+    std::this_thread::sleep_for(20ms);
   }
+  pid_ = -1;
+}
+
+void PgServer::stop() {
+  shut_down();
   if (!dir_.empty()) {
     std::error_code ec;
     fs::remove_all(dir_, ec);

@@ -26,12 +26,19 @@ class PgServer {
   PgServer& operator=(const PgServer&) = delete;
 
   void stop();
+  // Stops the server fast and starts it again on the same data and port (clients see their
+  // connections drop). False with *why set when it does not come back.
+  bool restart(std::string* why);
   int port() const { return port_; }
   // libpq conninfo for a database of this server as the superuser `postgres`.
   std::string conninfo(const std::string& dbname = "postgres") const;
 
  private:
   PgServer() = default;
+  // Spawns postgres on dir_/data and waits until it accepts connections.
+  bool launch(std::string* why);
+  // Fast shutdown (SIGINT), SIGKILL after the timeout.
+  void shut_down();
 
   std::string dir_;
   pid_t pid_ = -1;

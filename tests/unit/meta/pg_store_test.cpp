@@ -278,6 +278,34 @@ TEST_F(PgStoreTest, ConcurrentRaisesOfOneAlarmFoldIntoIt) {
   EXPECT_EQ(failures.load(), 0);
 }
 
+// The server restarts under a running store: at most the first call fails, kUnavailable, and
+// the store reconnects by itself with the data intact (other tests open their own connections).
+TEST_F(PgStoreTest, ReconnectsAfterServerRestart) {
+  auto store = open_or_die(conninfo_, 4);
+  model::Tenant t;
+  t.name = "durable";
+  t = must(store->create_tenant(t));
+  // Fill the pool with idle connections.
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) threads.emplace_back([&] { (void)store->list_tenants({}, {}); });
+  for (auto& th : threads) th.join();
+
+  std::string why;
+  ASSERT_TRUE(PgEnvironment::instance->server()->restart(&why)) << why;
+  int failures = 0;
+  Result<model::Tenant> got = fail(Errc::kInternal, "not tried");
+  for (int attempt = 0; attempt < 3 && !got; ++attempt) {
+    got = store->get_tenant(t.id);
+    if (!got) {
+      ++failures;
+      EXPECT_EQ(got.error().code, Errc::kUnavailable) << got.error().message;
+    }
+  }
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_EQ(got->name, "durable");
+  EXPECT_LE(failures, 1);
+}
+
 TEST_F(PgStoreTest, TextWithNulIsInvalid) {
   auto store = open_or_die(conninfo_);
   model::Tenant t;
