@@ -206,7 +206,8 @@ Result<Config> load_config(const ConfigSources& sources) {
   if (c.http.cert.empty() != c.http.key.empty())
     return fail(Errc::kInvalidArgument, "http.cert and http.key must be set together");
   if (c.meta.backend == "postgres" && c.meta.postgres_url.empty())
-    return fail(Errc::kInvalidArgument, "meta.postgres_url is required when meta.backend = postgres");
+    return fail(Errc::kInvalidArgument,
+                "meta.postgres_url is required when meta.backend = postgres");
   return c;
 }
 

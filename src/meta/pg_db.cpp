@@ -78,7 +78,9 @@ Error to_error(const PGresult* r, const PGconn* conn) {
     return Error{Errc::kFailedPrecondition,
                  fmt::format("referenced object missing or still referenced ({})", text)};
   }
-  if (state.starts_with("23") || state.starts_with("22")) return Error{Errc::kInvalidArgument, text};
+  if (state.starts_with("23") || state.starts_with("22")) {
+    return Error{Errc::kInvalidArgument, text};  // other integrity and data errors
+  }
   if (state == "40001" || state == "40P01" || state.starts_with("08") || state == "53300" ||
       state.starts_with("57P") || state.empty()) {
     return Error{Errc::kUnavailable, fmt::format("database unavailable: {}", text)};
