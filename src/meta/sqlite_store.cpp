@@ -86,6 +86,11 @@ Status SqliteStore::transaction(const std::function<Status()>& fn) {
   return result;
 }
 
+Status SqliteStore::with_connection(const std::function<Status(sqlite::Db&)>& fn) {
+  std::lock_guard lock(mu_);
+  return transaction([&]() -> Status { return fn(*db_); });
+}
+
 // --- Tenants -----------------------------------------------------------------------------------
 
 Result<model::Tenant> SqliteStore::create_tenant(const model::Tenant& in) {

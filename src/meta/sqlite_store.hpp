@@ -55,6 +55,11 @@ class SqliteStore final : public MetadataStore, public RuleChainStore {
   Status transaction(const std::function<Status()>& fn) override;
   int schema_version() const override;
 
+  // Runs fn with this store's connection inside one transaction, for stores of other modules
+  // whose tables this database holds (their migrations live in schema.cpp), e.g.
+  // apps::SqliteAppStore. fn must not call back into another thread that uses this store.
+  Status with_connection(const std::function<Status(sqlite::Db&)>& fn);
+
   Result<model::Tenant> create_tenant(const model::Tenant& t) override;
   Result<model::Tenant> get_tenant(const std::string& id) override;
   Result<PageOf<model::Tenant>> list_tenants(const TenantFilter& f, const Page& p) override;
