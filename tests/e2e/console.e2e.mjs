@@ -86,6 +86,18 @@ c.connect("127.0.0.1", port, 30)
 c.loop_forever()
 `;
 
+// The REST API as the admin (the test's checks go around the UI).
+async function apiClient(base) {
+  const login = await (await fetch(`${base}/api/v1/auth/login`, { method: 'POST', body: JSON.stringify({ username: 'admin', password: PASSWORD }) })).json();
+  return async (method, path, body) => {
+    const r = await fetch(base + path, { method, headers: { Authorization: `Bearer ${login.token}`, 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await r.text();
+    assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  };
+}
+
 let step = 0;
 async function shot(page, name) {
   await page.waitForTimeout(400); // let charts finish their entry animation
@@ -243,10 +255,62 @@ async function main() {
     await page.getByTestId('trend-chart').waitFor();
     await shot(page, 'device-live-en');
 
+    console.log('live values come over the WebSocket, not by polling');
+    await page.locator('[data-testid=live-state][data-state=open]').first().waitFor();
+    let latestPolls = 0;
+    const countPolls = (r) => { if (r.url().includes('/telemetry/latest')) latestPolls++; };
+    page.on('request', countPolls);
+    send({ temperature: 47.25, spindle_speed: 13500, running: true });
+    await page.getByTestId('latest-temperature').filter({ hasText: '47.25 °C' }).waitFor();
+    send({ temperature: 48.75, spindle_speed: 13600, running: true });
+    await page.getByTestId('latest-temperature').filter({ hasText: '48.75 °C' }).waitFor();
+    page.off('request', countPolls);
+    assert.equal(latestPolls, 0, 'latest values were polled while the live feed was open');
+
     console.log('history with aggregation');
     await page.getByRole('button', { name: 'Query' }).click();
     await page.getByTestId('history-chart').waitFor();
     assert.match(await page.getByText(/\d+ points/).innerText(), /[1-9]\d* points/);
+
+    console.log('an alarm raised through the API appears live; acknowledge and clear it in the UI');
+    const api = await apiClient(base);
+    const tenantId = (await api('GET', '/api/v1/tenants')).items.find((x) => x.name === '苏州工业园').id;
+    const deviceId = deviceUrl.split('/').pop();
+    await page.getByRole('menuitem', { name: 'Alarms' }).click();
+    await page.getByRole('heading', { name: 'Alarms' }).waitFor();
+    await page.locator('[data-testid=live-state][data-state=open]').waitFor();
+    await page.getByText('No alarms match').waitFor();
+    const raised = await api('POST', '/api/v1/alarms', { tenantId, deviceId, type: 'SpindleOverheat', severity: 'major',
+      details: { temperature: 95.5, limit: 90 } });
+    const row = page.locator('tr[data-alarm-type=SpindleOverheat]');
+    await row.getByTestId('alarm-status').filter({ hasText: 'Active' }).waitFor();
+    await page.getByTestId('alarm-count-major').locator('.ant-statistic-content-value').filter({ hasText: /^1$/ }).waitFor();
+    assert.ok((await row.innerText()).includes('1号数控机床'));
+    await shot(page, 'alarms-en');
+    await row.getByTestId('alarm-details').click();
+    await page.getByTestId('alarm-trigger').filter({ hasText: '95.5' }).waitFor();
+    await page.getByTestId('alarm-history').getByText('Raised').waitFor();
+    await shot(page, 'alarm-drawer-en');
+    await page.locator('.ant-drawer-close').click();
+    await page.getByTestId('alarm-drawer').waitFor({ state: 'detached' });
+    await row.getByTestId('alarm-ack').click();
+    await page.locator('.ant-popconfirm:visible .ant-btn-primary').click();
+    await row.getByTestId('alarm-status').filter({ hasText: 'Acknowledged' }).waitFor();
+    const acked = await api('GET', `/api/v1/alarms/${raised.id}`);
+    assert.equal(acked.acknowledged, true);
+    assert.equal(acked.ackBy, 'admin');
+    await row.getByTestId('alarm-clear').click();
+    await page.locator('.ant-popconfirm:visible .ant-btn-primary').click();
+    await row.waitFor({ state: 'detached' }); // the default filter shows uncleared alarms only
+    assert.equal((await api('GET', `/api/v1/alarms/${raised.id}`)).status, 'cleared');
+    // A second alarm, raised while the page is open, stays for the screenshots of the other pages.
+    await api('POST', '/api/v1/alarms', { tenantId, deviceId, type: 'VibrationHigh', severity: 'critical', details: { vibration: 7.1 } });
+    await page.locator('tr[data-alarm-type=VibrationHigh]').waitFor();
+
+    console.log('the device page lists its alarms');
+    await page.goto(deviceUrl);
+    await page.getByRole('tab', { name: 'Alarms' }).click();
+    await page.locator('tr[data-alarm-type=VibrationHigh]').waitFor();
 
     console.log('overview counts the device');
     await page.getByRole('menuitem', { name: 'Overview' }).click();
@@ -269,7 +333,7 @@ async function main() {
     await page.goto(deviceUrl);
     await page.getByTestId('device-name').filter({ hasText: '1号数控机床' }).waitFor();
     await page.getByText('最新数据').waitFor();
-    await page.getByTestId('latest-temperature').filter({ hasText: '42.5 °C' }).waitFor();
+    await page.getByTestId('latest-temperature').filter({ hasText: '48.75 °C' }).waitFor();
     await page.getByText('在线', { exact: true }).first().waitFor();
     await shot(page, 'device-live-zh');
     await page.goto(base + '/');
@@ -281,7 +345,7 @@ async function main() {
     // Narrow screen (a phone in the plant): the menu folds to icons, cards stack.
     await page.setViewportSize({ width: 400, height: 860 });
     await page.goto(deviceUrl);
-    await page.getByTestId('latest-temperature').filter({ hasText: '42.5 °C' }).waitFor();
+    await page.getByTestId('latest-temperature').filter({ hasText: '48.75 °C' }).waitFor();
     await shot(page, 'device-narrow-dark-zh');
     await page.setViewportSize({ width: 1440, height: 900 });
     const pubExited = new Promise((r) => pub.once('exit', r));

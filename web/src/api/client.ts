@@ -20,6 +20,9 @@ let onUnauthorized: (() => void) | null = null;
 export function setToken(t: string | null) {
   token = t;
 }
+export function getToken(): string | null {
+  return token;
+}
 // Called when a signed-in request gets 401 (expired or revoked token).
 export function setUnauthorizedHandler(fn: (() => void) | null) {
   onUnauthorized = fn;
