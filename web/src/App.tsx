@@ -16,6 +16,8 @@ import { LoginPage } from './pages/Login';
 import { ApiKeysPage, EnterprisesPage, ParksPage, TenantsPage, UsersPage } from './pages/Organisation';
 import { OverviewPage } from './pages/Overview';
 import { AlarmsPage } from './pages/Alarms';
+import { RuleChainDetailPage } from './pages/RuleChainDetail';
+import { RuleChainsPage } from './pages/RuleChains';
 import { ProfilesPage } from './pages/Profiles';
 
 export function makeQueryClient() {
@@ -73,6 +75,8 @@ export function AppRoutes() {
         <Route path="users" element={<Guard resource="users"><UsersPage /></Guard>} />
         <Route path="apikeys" element={<Guard resource="apikeys"><ApiKeysPage /></Guard>} />
         <Route path="alarms" element={<AlarmsPage />} />
+        <Route path="rule-chains" element={<Guard resource="rulechains"><RuleChainsPage /></Guard>} />
+        <Route path="rule-chains/:id" element={<Guard resource="rulechains"><RuleChainDetailPage /></Guard>} />
         <Route path="*" element={<Navigate to="/" replace />} />
       </Route>
     </Routes>

@@ -102,7 +102,7 @@ const en: Messages = {
     updatedAt: 'Updated', updatedBy: 'Updated by', enable: 'Enable', disable: 'Disable', enabledMsg: 'Rule chain enabled',
     disabledMsg: 'Rule chain disabled', editor: 'Definition (JSON)',
     jsonError: 'JSON syntax error at line {{line}}, column {{column}}: {{message}}', validate: 'Validate',
-    valid: 'The definition is valid', invalid: '{{count}} problems found', chainErrors: 'Chain', nodes: 'Nodes',
+    valid: 'The definition is valid', invalid: 'Problems: {{count}}', stateOn: 'On', stateOff: 'Off', chainErrors: 'Chain', nodes: 'Nodes',
     nodeId: 'Node ID', nodeType: 'Type', next: 'Next', saveVersion: 'Save as new version', savedVersion: 'Saved as version {{version}}',
     versions: 'Versions', load: 'Load into editor', viewing: 'Viewing version {{version}} (not saved)', current: 'current',
     dryRun: 'Dry run', msgType: 'Message type', msgDevice: 'Device', msgData: 'Data (JSON)', msgMetadata: 'Metadata (JSON)',

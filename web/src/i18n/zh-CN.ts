@@ -91,7 +91,7 @@ const zh = {
     title: '规则链', placeholder: '规则链', create: '新建规则链', enabled: '启用', version: '版本', updatedAt: '更新时间',
     updatedBy: '更新人', enable: '启用', disable: '停用', enabledMsg: '规则链已启用', disabledMsg: '规则链已停用',
     editor: '定义（JSON）', jsonError: 'JSON 语法错误（第 {{line}} 行，第 {{column}} 列）：{{message}}',
-    validate: '校验', valid: '定义有效', invalid: '发现 {{count}} 个问题', chainErrors: '规则链', nodes: '节点',
+    validate: '校验', valid: '定义有效', invalid: '问题数：{{count}}', stateOn: '已启用', stateOff: '已停用', chainErrors: '规则链', nodes: '节点',
     nodeId: '节点 ID', nodeType: '类型', next: '后继', saveVersion: '保存为新版本', savedVersion: '已保存为第 {{version}} 版',
     versions: '版本历史', load: '载入编辑器', viewing: '正在查看第 {{version}} 版（未保存）', current: '当前版本',
     dryRun: '试运行', msgType: '消息类型', msgDevice: '设备', msgData: '数据（JSON）', msgMetadata: '元数据（JSON）',
