@@ -3,7 +3,7 @@
 // device (mosquitto_pub). Saves a screenshot of every main page to $KAIWU_SCREENSHOTS.
 //   KAIWU_BIN=build/kaiwu node tests/e2e/console.e2e.mjs
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, openSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -122,6 +122,7 @@ async function pick(page, label, option) {
 
 async function main() {
   mkdirSync(SHOTS, { recursive: true });
+  for (const f of readdirSync(SHOTS)) if (f.endsWith('.png')) rmSync(join(SHOTS, f)); // no stale shots from older runs
   assert.ok(spawnSync('test', ['-f', join(WEB_ROOT, 'index.html')]).status === 0, `console not built: ${WEB_ROOT}/index.html (run make build)`);
   const server = await startKaiwu();
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
@@ -137,6 +138,7 @@ async function main() {
       if (m.text().includes('Content Security Policy')) failures.push(`CSP violation: ${m.text()}`);
     });
     const base = server.url;
+    const api = await apiClient(base);
 
     // Static serving: assets with types and caching, SPA fallback, API 404 stays JSON.
     const index = await fetch(`${base}/devices/whatever`);
@@ -183,6 +185,12 @@ async function main() {
     await page.getByLabel('Name', { exact: true }).fill('苏州工业园');
     await okModal(page);
     await page.getByRole('cell', { name: '苏州工业园' }).waitFor();
+    // Edit: the dialog opens with the row's values in place.
+    await page.getByRole('row', { name: /苏州工业园/ }).getByTestId('edit-button').click();
+    assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), '苏州工业园');
+    await page.getByLabel('Description').fill('园区运营方 · 华东');
+    await okModal(page);
+    await page.getByRole('cell', { name: '园区运营方 · 华东' }).waitFor();
     await shot(page, 'tenants-en');
 
     await page.getByRole('menuitem', { name: 'Parks' }).click();
@@ -207,6 +215,18 @@ async function main() {
     await page.getByLabel('Unified social credit code').fill('');
     await okModal(page);
     await page.getByRole('cell', { name: '华东精密机床有限公司' }).waitFor();
+    await page.getByRole('row', { name: /华东精密机床有限公司/ }).getByTestId('edit-button').click();
+    assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), '华东精密机床有限公司');
+    await page.getByLabel('Unified social credit code').fill('12');
+    await okModal(page);
+    await page.locator('.ant-modal [data-testid=error-code]').filter({ hasText: 'invalid_argument' }).waitFor();
+    await page.getByLabel('Unified social credit code').fill('');
+    await page.getByLabel('Address').fill('苏州工业园区星湖街 328 号');
+    await okModal(page);
+    await page.locator('.ant-modal-wrap:visible').waitFor({ state: 'detached' });
+    const ent = (await api('GET', '/api/v1/enterprises')).items.find((x) => x.name === '华东精密机床有限公司');
+    assert.equal(ent.address, '苏州工业园区星湖街 328 号');
+    assert.equal(ent.industry, '机械');
     await shot(page, 'enterprises-en');
 
     console.log('create a device profile with a thing model');
@@ -273,7 +293,6 @@ async function main() {
     assert.match(await page.getByText(/\d+ points/).innerText(), /[1-9]\d* points/);
 
     console.log('an alarm raised through the API appears live; acknowledge and clear it in the UI');
-    const api = await apiClient(base);
     const tenantId = (await api('GET', '/api/v1/tenants')).items.find((x) => x.name === '苏州工业园').id;
     const deviceId = deviceUrl.split('/').pop();
     await page.getByRole('menuitem', { name: 'Alarms' }).click();
@@ -376,6 +395,11 @@ async function main() {
     await shot(page, 'devices-en');
     await page.getByRole('menuitem', { name: 'Users' }).click();
     await page.getByRole('cell', { name: 'admin', exact: true }).waitFor();
+    await page.getByRole('row', { name: /admin/ }).getByTestId('edit-button').click();
+    await page.getByLabel('Display name').fill('平台管理员 王工');
+    await okModal(page);
+    await page.getByRole('cell', { name: '平台管理员 王工' }).waitFor();
+    assert.equal((await api('GET', '/api/v1/auth/me')).user.displayName, '平台管理员 王工');
     await shot(page, 'users-en');
 
     console.log('back to Chinese; reload a client route (SPA fallback); dark theme');

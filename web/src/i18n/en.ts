@@ -44,7 +44,8 @@ const en: Messages = {
   users: {
     title: 'Users', create: 'New user', username: 'Username', displayName: 'Display name', role: 'Role',
     disabled: 'Disabled', status: 'Status', active: 'Active', lastLogin: 'Last sign-in', password: 'Initial password',
-    passwordHelp: 'At least 10 characters', enterprise: 'Enterprise', park: 'Park',
+    passwordHelp: 'At least 10 characters', enterprise: 'Enterprise', park: 'Park', newPassword: 'New password',
+    newPasswordHelp: 'Leave empty to keep it; at least 10 characters',
   },
   apikeys: {
     title: 'API keys', create: 'New key', prefix: 'Prefix', role: 'Role', lastUsed: 'Last used', expiresAt: 'Expires',

@@ -39,7 +39,7 @@ const zh = {
   users: {
     title: '用户', create: '新建用户', username: '用户名', displayName: '姓名', role: '角色', disabled: '已停用',
     status: '状态', active: '正常', lastLogin: '最近登录', password: '初始密码', passwordHelp: '至少 10 位',
-    enterprise: '所属企业', park: '所属园区',
+    enterprise: '所属企业', park: '所属园区', newPassword: '新密码', newPasswordHelp: '留空则不修改；至少 10 位',
   },
   apikeys: {
     title: 'API 密钥', create: '新建密钥', prefix: '前缀', role: '角色', lastUsed: '最近使用', expiresAt: '过期时间',
