@@ -151,6 +151,8 @@ async function main() {
     assert.equal(js.status, 200);
     assert.match(js.headers.get('content-type'), /text\/javascript/);
     assert.match(js.headers.get('cache-control'), /immutable/);
+    assert.equal(js.headers.get('content-encoding'), 'gzip'); // the build's precompressed .gz (fetch sent Accept-Encoding: gzip)
+    assert.ok((await js.text()).length > 1000);
     const api404 = await fetch(`${base}/api/v1/nope`);
     assert.equal(api404.status, 404);
     assert.match(api404.headers.get('content-type'), /application\/json/);
