@@ -5,7 +5,7 @@
 import { Button, Descriptions, Drawer, Empty, Modal, Popconfirm, Space, Spin, Table, Tag, Timeline, Typography, message } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { CheckOutlined, CloseCircleOutlined, EyeOutlined } from '@ant-design/icons';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
@@ -100,6 +100,7 @@ export function AlarmList({ filters, showDevice = true, poll }: { filters: Alarm
     queryKey: ['alarms', 'list', filters],
     queryFn: () => listAll<Alarm>('/api/v1/alarms', alarmQuery(filters), 2000),
     refetchInterval: poll ? 5000 : false,
+    placeholderData: keepPreviousData, // a new filter keeps the old rows until its own arrive
   });
   const devices = useQuery({ queryKey: ['list', '/api/v1/devices', ''], queryFn: () => listAll<{ id: string; name: string }>('/api/v1/devices'), enabled: showDevice });
   const names = new Map((devices.data ?? []).map((d) => [d.id, d.name]));
@@ -125,7 +126,7 @@ export function AlarmList({ filters, showDevice = true, poll }: { filters: Alarm
   return (
     <>
       {list.error && <ErrorAlert error={list.error} onRetry={() => void list.refetch()} />}
-      <Table<Alarm> rowKey="id" size="middle" loading={list.isLoading} dataSource={list.data ?? []} columns={columns}
+      <Table<Alarm> rowKey="id" size="middle" loading={list.isLoading || list.isPlaceholderData} dataSource={list.data ?? []} columns={columns}
         data-testid="alarm-table" scroll={{ x: 'max-content' }} pagination={{ pageSize: 20, hideOnSinglePage: true, showSizeChanger: false }}
         onRow={(a) => ({ 'data-alarm-type': a.type } as React.HTMLAttributes<HTMLElement>)}
         locale={{ emptyText: <Empty description={t('alarms.none')} image={Empty.PRESENTED_IMAGE_SIMPLE} /> }} />

@@ -2,7 +2,7 @@
 // the live alarm list.
 import { Button, Card, Col, Input, Row, Select, Space, Statistic, Typography, theme as antTheme } from 'antd';
 import { ReloadOutlined } from '@ant-design/icons';
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, listAll } from '../api/client';
@@ -27,6 +27,7 @@ export function AlarmsPage() {
     queryKey: ['alarms', 'counts', { ...filters, severity: undefined }],
     queryFn: () => call<AlarmCounts>('GET', '/api/v1/alarms/counts', undefined, alarmQuery(filters, false)),
     refetchInterval: poll ? 5000 : false,
+    placeholderData: keepPreviousData,
   });
   const devices = useQuery({ queryKey: ['list', '/api/v1/devices', ''], queryFn: () => listAll<Device>('/api/v1/devices') });
   const enterprises = useQuery({ queryKey: ['list', '/api/v1/enterprises', ''], queryFn: () => listAll<Enterprise>('/api/v1/enterprises') });
