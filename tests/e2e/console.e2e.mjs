@@ -101,6 +101,8 @@ async function apiClient(base) {
 let step = 0;
 async function shot(page, name) {
   await page.waitForTimeout(400); // let charts finish their entry animation
+  // …and the side menu its fold/unfold transition (64 px folded, 220 px open).
+  await page.waitForFunction(() => [undefined, 64, 220].includes(document.querySelector('.ant-layout-sider')?.getBoundingClientRect().width));
   const file = join(SHOTS, `${String(++step).padStart(2, '0')}-${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
   console.log(`  screenshot ${file}`);
@@ -390,6 +392,8 @@ async function main() {
     assert.equal((await page.getByTestId('stat-devices').locator('.ant-statistic-content-value').innerText()).trim(), '1');
     assert.equal((await page.getByTestId('stat-enterprises').locator('.ant-statistic-content-value').innerText()).trim(), '1');
     await page.getByTestId('stat-online').locator('.ant-statistic-content-value').filter({ hasText: '1' }).waitFor();
+    await page.getByTestId('overview-alarms-critical').filter({ hasText: /^1$/ }).waitFor(); // VibrationHigh
+    await page.getByTestId('overview-alarms-major').filter({ hasText: /^1$/ }).waitFor(); // HighTemperature, from the rule chain
     await shot(page, 'overview-en');
 
     await page.getByRole('menuitem', { name: 'Devices' }).first().click();
@@ -401,6 +405,7 @@ async function main() {
     await page.getByLabel('Display name').fill('平台管理员 王工');
     await okModal(page);
     await page.getByRole('cell', { name: '平台管理员 王工' }).waitFor();
+    await page.getByTestId('user-menu').filter({ hasText: '平台管理员 王工' }).waitFor(); // own name: the header follows
     assert.equal((await api('GET', '/api/v1/auth/me')).user.displayName, '平台管理员 王工');
     await shot(page, 'users-en');
 

@@ -36,6 +36,7 @@ export interface ResourcePageProps<T extends { id: string; name?: string }> {
   toForm?: (row: T) => Record<string, unknown>;
   toPatch?: (values: Record<string, unknown>, row: T) => unknown;
   canEditRow?: (row: T) => boolean;
+  onUpdated?: (item: T) => void;
 }
 
 export function useTenants(enabled: boolean) {
@@ -136,7 +137,7 @@ export function ResourcePage<T extends { id: string; name?: string }>(props: Res
           title={t('common.editTitle', { name: props.rowName?.(editing) ?? editing.name ?? editing.id })}
           fields={(f) => (props.editFields ? props.editFields(f, editing) : props.fields!(f))}
           initial={props.toForm ? props.toForm(editing) : (editing as unknown as Record<string, unknown>)}
-          toPatch={(v) => (props.toPatch ? props.toPatch(v, editing) : v)} />
+          toPatch={(v) => (props.toPatch ? props.toPatch(v, editing) : v)} onSaved={props.onUpdated} />
       )}
     </Card>
   );
@@ -147,15 +148,17 @@ export function ResourcePage<T extends { id: string; name?: string }>(props: Res
 function EditModal<T extends { id: string }>(props: {
   row: T; path: string; title: string; width?: number; initial: Record<string, unknown>;
   fields: (form: FormInstance) => ReactNode; toPatch: (v: Record<string, unknown>) => unknown; onClose: () => void;
+  onSaved?: (item: T) => void;
 }) {
   const { t } = useTranslation();
   const qc = useQueryClient();
   const [form] = Form.useForm();
   const save = useMutation({
     mutationFn: (values: Record<string, unknown>) => call<T>('PATCH', `${props.path}/${encodeURIComponent(props.row.id)}`, props.toPatch(values)),
-    onSuccess: () => {
+    onSuccess: (item) => {
       void qc.invalidateQueries({ queryKey: ['list'] });
       void message.success(t('common.saved'));
+      props.onSaved?.(item);
       props.onClose();
     },
   });

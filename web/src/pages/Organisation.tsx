@@ -131,14 +131,15 @@ export function userPatch(v: Record<string, unknown>): Record<string, unknown> {
 export function UsersPage() {
   const { t } = useTranslation();
   const role = useRole();
-  const me = useSession().session?.user.id;
+  const { session, updateUser } = useSession();
+  const me = session?.user.id;
   const enterprises = useNames<Enterprise>('/api/v1/enterprises');
   const parks = useNames<Park>('/api/v1/parks');
   return (
     <ResourcePage<User & { name?: string }> resource="users" title="users.title" createLabel="users.create" path="/api/v1/users"
       tenantOwned rowName={(u) => u.username} canDeleteRow={(u) => u.id !== me} editable
       toForm={(u) => ({ displayName: u.displayName, role: u.role, disabled: u.disabled, parkId: u.parkId ?? undefined, enterpriseId: u.enterpriseId ?? undefined })}
-      toPatch={(v) => userPatch(v)}
+      toPatch={(v) => userPatch(v)} onUpdated={(u) => updateUser(u)}
       editFields={(_, u) => (
         <>
           <Form.Item name="displayName" label={t('users.displayName')}><Input /></Form.Item>

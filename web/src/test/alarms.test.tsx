@@ -41,7 +41,7 @@ async function confirmButton(): Promise<HTMLElement> {
   let btn: HTMLElement | null = null;
   await waitFor(() => {
     const open = [...document.querySelectorAll('.ant-popover:not(.ant-popover-hidden) .ant-popconfirm-buttons .ant-btn-primary')];
-    btn = (open.at(-1) as HTMLElement | undefined) ?? null;
+    btn = (open[open.length - 1] as HTMLElement | undefined) ?? null;
     expect(btn).toBeTruthy();
   });
   return btn!;
@@ -64,7 +64,8 @@ describe('alarms page', { timeout: 60_000 }, () => {
     fireEvent.click(screen.getByTestId('alarm-count-critical'));
     await waitFor(() => expect(row('HighTemp')).toBeFalsy());
     await waitFor(() => expect(row('Vibration')).toBeTruthy());
-    expect(calls.filter((c) => c.path === '/api/v1/alarms').at(-1)!.query.get('severity')).toBe('critical');
+    const lists = calls.filter((c) => c.path === '/api/v1/alarms');
+    expect(lists[lists.length - 1].query.get('severity')).toBe('critical');
   });
 
   it('acknowledges after confirmation and shows the server error of a failed clear', async () => {

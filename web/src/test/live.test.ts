@@ -36,14 +36,14 @@ describe('live feed', () => {
     f.subscribe({ telemetry: { devices: ['d1'] } }, () => {});
     sockets[0].open();
     sockets[0].drop();
-    expect(states.at(-1)).toBe('reconnecting');
+    expect(states[states.length - 1]).toBe('reconnecting');
     expect(timers.map((t) => t.ms)).toEqual([1000]);
     timers[0].fn();
     sockets[1].drop();
     expect(timers.map((t) => t.ms)).toEqual([1000, 2000]);
     timers[1].fn();
     sockets[2].open();
-    expect(states.at(-1)).toBe('open');
+    expect(states[states.length - 1]).toBe('open');
     expect(sockets[2].sent.map((m) => m.id)).toEqual(['s1', 's2']);
     expect(sockets[2].sent[0]).toEqual({ type: 'subscribe', id: 's1', alarms: true });
   });
@@ -58,7 +58,7 @@ describe('live feed', () => {
     expect(states).toContain('unavailable');
     expect(f.state).toBe('unavailable');
     expect(sockets.length).toBe(UNAVAILABLE_AFTER + 1);
-    sockets.at(-1)!.open();
+    sockets[sockets.length - 1].open();
     expect(f.state).toBe('open');
   });
 
@@ -68,7 +68,7 @@ describe('live feed', () => {
     const off2 = f.subscribe({ telemetry: { devices: ['d1'] } }, () => {});
     sockets[0].open();
     off1();
-    expect(sockets[0].sent.at(-1)).toEqual({ type: 'unsubscribe', id: 's1' });
+    expect(sockets[0].sent[sockets[0].sent.length - 1]).toEqual({ type: 'unsubscribe', id: 's1' });
     expect(sockets[0].readyState).toBe(1);
     off2();
     expect(sockets[0].readyState).toBe(3);
