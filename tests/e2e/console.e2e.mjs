@@ -113,6 +113,21 @@ async function okModal(page) {
   await page.locator('.ant-modal-wrap:visible .ant-modal-footer .ant-btn-primary').click();
 }
 
+// Presses OK in the open Popconfirm, until it has closed (a click during its opening animation
+// can be lost under load).
+async function confirmPopover(page) {
+  const open = page.locator('.ant-popover:not(.ant-popover-hidden) .ant-popconfirm-buttons .ant-btn-primary');
+  for (let i = 0; ; i++) {
+    await open.last().click();
+    try {
+      await open.first().waitFor({ state: 'detached', timeout: 3000 });
+      return;
+    } catch (e) {
+      if (i >= 2) throw e;
+    }
+  }
+}
+
 // Opens an Ant Design Select by its form label and picks the option with that text.
 async function pick(page, label, option) {
   const input = page.getByLabel(label, { exact: true });
@@ -317,13 +332,13 @@ async function main() {
     await page.locator('.ant-drawer-close').click();
     await page.getByTestId('alarm-drawer').waitFor({ state: 'detached' });
     await row.getByTestId('alarm-ack').click();
-    await page.locator('.ant-popconfirm:visible .ant-btn-primary').click();
+    await confirmPopover(page);
     await row.getByTestId('alarm-status').filter({ hasText: 'Acknowledged' }).waitFor();
     const acked = await api('GET', `/api/v1/alarms/${raised.id}`);
     assert.equal(acked.acknowledged, true);
     assert.equal(acked.ackBy, 'admin');
     await row.getByTestId('alarm-clear').click();
-    await page.locator('.ant-popconfirm:visible .ant-btn-primary').click();
+    await confirmPopover(page);
     await row.waitFor({ state: 'detached' }); // the default filter shows uncleared alarms only
     assert.equal((await api('GET', `/api/v1/alarms/${raised.id}`)).status, 'cleared');
     // A second alarm, raised while the page is open, stays for the screenshots of the other pages.
@@ -451,8 +466,10 @@ async function main() {
         const timer = setTimeout(() => fail(new Error('RPC responder did not subscribe')), STEP_MS);
         responder.stdout.on('data', (b) => { if (b.toString().includes('ready')) { clearTimeout(timer); ok(); } });
       });
+      for (let i = 0; i < 100 && !(await api('GET', `/api/v1/devices/${deviceId}`)).online; i++) await new Promise((r) => setTimeout(r, 100));
       await page.goto(deviceUrl);
-      await page.getByText('在线', { exact: true }).first().waitFor();
+      await page.getByTestId('device-name').filter({ hasText: '1号数控机床' }).waitFor();
+      await page.getByText('在线', { exact: true }).first().waitFor({ timeout: 20_000 });
       await page.getByRole('tab', { name: /远程调用/ }).click();
       await page.getByLabel('方法').fill('setSpeed');
       await page.getByLabel('参数（JSON）').fill('{"rpm": 1200');
@@ -479,8 +496,7 @@ async function main() {
     await okModal(page);
     await page.getByText('A车间 3号线').waitFor();
     await page.getByRole('button', { name: '重置令牌' }).click();
-    await page.locator('.ant-popconfirm .ant-btn-primary').click();
-    await page.getByText('令牌已重置').waitFor();
+    await confirmPopover(page);
     await page.getByText(token).waitFor({ state: 'detached' });
     const rotated = await (await fetch(`${base}/api/v1/auth/login`, { method: 'POST', body: JSON.stringify({ username: 'admin', password: PASSWORD }) })).json();
     const dev = await (await fetch(`${base}/api/v1/devices/${deviceUrl.split('/').pop()}`, { headers: { Authorization: `Bearer ${rotated.token}` } })).json();
@@ -501,7 +517,10 @@ async function main() {
     failures.push(e.stack ?? String(e));
     try {
       const pages = browser.contexts().flatMap((c) => c.pages());
-      if (pages[0]) await pages[0].screenshot({ path: join(SHOTS, 'failure.png'), fullPage: true });
+      if (pages[0]) {
+        console.error(`failed at ${pages[0].url()}`);
+        await pages[0].screenshot({ path: join(SHOTS, 'failure.png'), fullPage: true });
+      }
     } catch { /* best effort */ }
   } finally {
     await browser.close();
