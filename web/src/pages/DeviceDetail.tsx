@@ -49,7 +49,7 @@ export function lineOption(series: Series, units: Record<string, string>, names:
       text: `${names[k] ? `${names[k]} · ` : ''}${k}${units[k] ? ` (${units[k]})` : ''}`,
       left: 8, top: top + i * PANEL_PX, textStyle: { fontSize: 12, fontWeight: 'normal' },
     })),
-    xAxis: keys.map((_, i) => ({ type: 'time', gridIndex: i, axisLabel: { show: i === keys.length - 1, hideOverlap: true } })),
+    xAxis: keys.map((_, i) => ({ type: 'time', gridIndex: i, splitNumber: 5, axisLabel: { show: i === keys.length - 1, hideOverlap: true } })),
     yAxis: keys.map((_, i) => ({ type: 'value', gridIndex: i, scale: true, splitNumber: 2 })),
     dataZoom: [{ type: 'inside', xAxisIndex: keys.map((_, i) => i) }],
     series: keys.map((k, i) => ({
