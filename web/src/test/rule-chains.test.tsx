@@ -84,11 +84,11 @@ describe('rule-chain page', { timeout: 60_000 }, () => {
       'GET /api/v1/devices': () => ({ items: [], next: null }),
     });
     renderRoute('/rule-chains/c1', '/rule-chains/:id', <RuleChainDetailPage />);
-    await waitFor(() => expect(screen.getByTestId('chain-valid')).toBeInTheDocument(), { timeout: 5000 });
+    await waitFor(() => expect(screen.getByTestId('chain-valid')).toBeInTheDocument(), { timeout: 15_000 });
     expect(screen.getByTestId('chain-version')).toHaveTextContent('v3');
     const editor = screen.getByTestId('chain-editor') as HTMLTextAreaElement;
     fireEvent.change(editor, { target: { value: editor.value.replace('"high": 80', '"high": "hot"') } });
-    await waitFor(() => expect(screen.getByTestId('node-error-too-hot')).toHaveTextContent('params.high: must be a number'), { timeout: 5000 });
+    await waitFor(() => expect(screen.getByTestId('node-error-too-hot')).toHaveTextContent('params.high: must be a number'), { timeout: 15_000 });
     expect(within(screen.getByTestId('node-too-hot')).getByText('threshold')).toBeInTheDocument();
     expect(screen.getByTestId('chain-errors')).toHaveTextContent('cycle: a → a');
     expect(screen.queryByTestId('node-error-raise')).toBeNull();
