@@ -27,6 +27,6 @@ export default defineConfig({
     globals: true,
     setupFiles: ['./src/test/setup.ts'],
     css: false,
-    testTimeout: 20000,
+    testTimeout: 60000, // jsdom + Ant Design on a shared, loaded 2-core machine
   },
 });

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <fstream>
 #include <iterator>
 #include <system_error>
@@ -43,6 +44,59 @@ void add_page_headers(Response& r) {
                          "object-src 'none'; base-uri 'self'; frame-ancestors 'none'");
   r.headers.emplace_back("X-Frame-Options", "DENY");
   r.headers.emplace_back("Referrer-Policy", "same-origin");
+}
+
+// The file's precompressed sibling (<file>.gz, written by the console's build) when the client
+// accepts gzip: RFC 9110 §12.5.3 — "gzip" (or "x-gzip", or "*") listed without q=0.
+bool accepts_gzip(std::string_view accept_encoding) {
+  while (!accept_encoding.empty()) {
+    auto comma = accept_encoding.find(',');
+    std::string_view item = accept_encoding.substr(0, comma);
+    accept_encoding = comma == std::string_view::npos ? std::string_view{} : accept_encoding.substr(comma + 1);
+    auto semi = item.find(';');
+    std::string_view coding = item.substr(0, semi);
+    std::string_view params = semi == std::string_view::npos ? std::string_view{} : item.substr(semi + 1);
+    auto trim = [](std::string_view v) {
+      while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+      while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+      return v;
+    };
+    coding = trim(coding);
+    params = trim(params);
+    std::string lower(coding);
+    std::ranges::transform(lower, lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (lower != "gzip" && lower != "x-gzip" && lower != "*") continue;
+    // q=0, q=0.0, q=0.00… mean "not acceptable".
+    if (params.starts_with("q=") || params.starts_with("Q=")) {
+      std::string_view q = params.substr(2);
+      if (!q.empty() && q.find_first_not_of("0.") == std::string_view::npos) continue;
+    }
+    return true;
+  }
+  return false;
+}
+
+// Reads <file>.gz instead when the client takes gzip and the build left one; either way tells
+// caches that the body depends on Accept-Encoding when a compressed variant exists.
+std::optional<Response> compressed_or_plain(const Request& req, const fs::path& file, std::string_view type,
+                                            std::string_view cache) {
+  std::error_code ec;
+  fs::path gz = file;
+  gz += ".gz";
+  const bool has_gz = fs::is_regular_file(gz, ec);
+  if (has_gz && accepts_gzip(req.header("Accept-Encoding"))) {
+    if (auto body = read_file(gz)) {
+      auto r = file_response(std::move(*body), type, cache);
+      r.headers.emplace_back("Content-Encoding", "gzip");
+      r.headers.emplace_back("Vary", "Accept-Encoding");
+      return r;
+    }
+  }
+  auto body = read_file(file);
+  if (!body) return std::nullopt;
+  auto r = file_response(std::move(*body), type, cache);
+  if (has_gz) r.headers.emplace_back("Vary", "Accept-Encoding");
+  return r;
 }
 
 }  // namespace
@@ -110,21 +164,18 @@ std::optional<Response> StaticFiles::serve(const Request& req) const {
   if (!full) return not_found();
   std::error_code ec;
   if (fs::is_regular_file(*full, ec)) {
-    auto body = read_file(*full);
-    if (!body) return not_found();
     bool hashed = req.path.starts_with("/assets/");
-    auto r = file_response(std::move(*body), content_type_for(full->extension().string()),
-                           hashed ? kImmutable : kRevalidate);
-    if (full->extension() == ".html") add_page_headers(r);
+    auto r = compressed_or_plain(req, *full, content_type_for(full->extension().string()),
+                                 hashed ? kImmutable : kRevalidate);
+    if (!r) return not_found();
+    if (full->extension() == ".html") add_page_headers(*r);
     return r;
   }
   // A missing file with an extension is a broken link, not a console route.
   std::string_view last = req.path.substr(req.path.rfind('/') + 1);
   if (last.find('.') != std::string_view::npos || req.path.starts_with("/assets/")) return not_found();
-  auto index = read_file(root_ / "index.html");
-  if (index) {
-    auto r = file_response(std::move(*index), "text/html; charset=utf-8", kRevalidate);
-    add_page_headers(r);
+  if (auto r = compressed_or_plain(req, root_ / "index.html", "text/html; charset=utf-8", kRevalidate)) {
+    add_page_headers(*r);
     return r;
   }
   return Response::text(404, "The Kaiwu web console is not built: no index.html in " + root_.string() +

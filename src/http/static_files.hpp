@@ -19,7 +19,9 @@ class StaticFiles {
   // A response for GET/HEAD of a console path; nullopt for other methods and for /api/… paths
   // (those keep the API's JSON 404). Never reads outside the root: paths with "..", "\" or NUL
   // segments are 404, as are symlinks leading out of it. Hashed files under /assets/ are cached
-  // for a year; everything else must be revalidated.
+  // for a year; everything else must be revalidated. A file with a precompressed sibling
+  // (<file>.gz, written by the console's build) is sent as that sibling with Content-Encoding:
+  // gzip to clients whose Accept-Encoding takes gzip; both variants carry Vary: Accept-Encoding.
   std::optional<Response> serve(const Request& req) const;
 
   const std::filesystem::path& root() const { return root_; }

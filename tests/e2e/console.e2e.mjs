@@ -3,7 +3,7 @@
 // device (mosquitto_pub). Saves a screenshot of every main page to $KAIWU_SCREENSHOTS.
 //   KAIWU_BIN=build/kaiwu node tests/e2e/console.e2e.mjs
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, openSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -86,9 +86,23 @@ c.connect("127.0.0.1", port, 30)
 c.loop_forever()
 `;
 
+// The REST API as the admin (the test's checks go around the UI).
+async function apiClient(base) {
+  const login = await (await fetch(`${base}/api/v1/auth/login`, { method: 'POST', body: JSON.stringify({ username: 'admin', password: PASSWORD }) })).json();
+  return async (method, path, body) => {
+    const r = await fetch(base + path, { method, headers: { Authorization: `Bearer ${login.token}`, 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await r.text();
+    assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  };
+}
+
 let step = 0;
 async function shot(page, name) {
   await page.waitForTimeout(400); // let charts finish their entry animation
+  // …and the side menu its fold/unfold transition (64 px folded, 220 px open).
+  await page.waitForFunction(() => [undefined, 64, 220].includes(document.querySelector('.ant-layout-sider')?.getBoundingClientRect().width));
   const file = join(SHOTS, `${String(++step).padStart(2, '0')}-${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
   console.log(`  screenshot ${file}`);
@@ -97,6 +111,21 @@ async function shot(page, name) {
 // Presses the primary (OK) button of the open dialog.
 async function okModal(page) {
   await page.locator('.ant-modal-wrap:visible .ant-modal-footer .ant-btn-primary').click();
+}
+
+// Presses OK in the open Popconfirm, until it has closed (a click during its opening animation
+// can be lost under load).
+async function confirmPopover(page) {
+  const open = page.locator('.ant-popover:not(.ant-popover-hidden) .ant-popconfirm-buttons .ant-btn-primary');
+  for (let i = 0; ; i++) {
+    await open.last().click();
+    try {
+      await open.first().waitFor({ state: 'detached', timeout: 3000 });
+      return;
+    } catch (e) {
+      if (i >= 2) throw e;
+    }
+  }
 }
 
 // Opens an Ant Design Select by its form label and picks the option with that text.
@@ -110,6 +139,7 @@ async function pick(page, label, option) {
 
 async function main() {
   mkdirSync(SHOTS, { recursive: true });
+  for (const f of readdirSync(SHOTS)) if (f.endsWith('.png')) rmSync(join(SHOTS, f)); // no stale shots from older runs
   assert.ok(spawnSync('test', ['-f', join(WEB_ROOT, 'index.html')]).status === 0, `console not built: ${WEB_ROOT}/index.html (run make build)`);
   const server = await startKaiwu();
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
@@ -125,6 +155,7 @@ async function main() {
       if (m.text().includes('Content Security Policy')) failures.push(`CSP violation: ${m.text()}`);
     });
     const base = server.url;
+    const api = await apiClient(base);
 
     // Static serving: assets with types and caching, SPA fallback, API 404 stays JSON.
     const index = await fetch(`${base}/devices/whatever`);
@@ -137,6 +168,8 @@ async function main() {
     assert.equal(js.status, 200);
     assert.match(js.headers.get('content-type'), /text\/javascript/);
     assert.match(js.headers.get('cache-control'), /immutable/);
+    assert.equal(js.headers.get('content-encoding'), 'gzip'); // the build's precompressed .gz (fetch sent Accept-Encoding: gzip)
+    assert.ok((await js.text()).length > 1000);
     const api404 = await fetch(`${base}/api/v1/nope`);
     assert.equal(api404.status, 404);
     assert.match(api404.headers.get('content-type'), /application\/json/);
@@ -171,6 +204,12 @@ async function main() {
     await page.getByLabel('Name', { exact: true }).fill('苏州工业园');
     await okModal(page);
     await page.getByRole('cell', { name: '苏州工业园' }).waitFor();
+    // Edit: the dialog opens with the row's values in place.
+    await page.getByRole('row', { name: /苏州工业园/ }).getByTestId('edit-button').click();
+    assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), '苏州工业园');
+    await page.getByLabel('Description').fill('园区运营方 · 华东');
+    await okModal(page);
+    await page.getByRole('cell', { name: '园区运营方 · 华东' }).waitFor();
     await shot(page, 'tenants-en');
 
     await page.getByRole('menuitem', { name: 'Parks' }).click();
@@ -195,6 +234,18 @@ async function main() {
     await page.getByLabel('Unified social credit code').fill('');
     await okModal(page);
     await page.getByRole('cell', { name: '华东精密机床有限公司' }).waitFor();
+    await page.getByRole('row', { name: /华东精密机床有限公司/ }).getByTestId('edit-button').click();
+    assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), '华东精密机床有限公司');
+    await page.getByLabel('Unified social credit code').fill('12');
+    await okModal(page);
+    await page.locator('.ant-modal [data-testid=error-code]').filter({ hasText: 'invalid_argument' }).waitFor();
+    await page.getByLabel('Unified social credit code').fill('');
+    await page.getByLabel('Address').fill('苏州工业园区星湖街 328 号');
+    await okModal(page);
+    await page.locator('.ant-modal-wrap:visible').waitFor({ state: 'detached' });
+    const ent = (await api('GET', '/api/v1/enterprises')).items.find((x) => x.name === '华东精密机床有限公司');
+    assert.equal(ent.address, '苏州工业园区星湖街 328 号');
+    assert.equal(ent.industry, '机械');
     await shot(page, 'enterprises-en');
 
     console.log('create a device profile with a thing model');
@@ -243,10 +294,112 @@ async function main() {
     await page.getByTestId('trend-chart').waitFor();
     await shot(page, 'device-live-en');
 
+    console.log('live values come over the WebSocket, not by polling');
+    await page.locator('[data-testid=live-state][data-state=open]').first().waitFor();
+    let latestPolls = 0;
+    const countPolls = (r) => { if (r.url().includes('/telemetry/latest')) latestPolls++; };
+    page.on('request', countPolls);
+    send({ temperature: 47.25, spindle_speed: 13500, running: true });
+    await page.getByTestId('latest-temperature').filter({ hasText: '47.25 °C' }).waitFor();
+    send({ temperature: 48.75, spindle_speed: 13600, running: true });
+    await page.getByTestId('latest-temperature').filter({ hasText: '48.75 °C' }).waitFor();
+    page.off('request', countPolls);
+    assert.equal(latestPolls, 0, 'latest values were polled while the live feed was open');
+
     console.log('history with aggregation');
     await page.getByRole('button', { name: 'Query' }).click();
     await page.getByTestId('history-chart').waitFor();
     assert.match(await page.getByText(/\d+ points/).innerText(), /[1-9]\d* points/);
+
+    console.log('an alarm raised through the API appears live; acknowledge and clear it in the UI');
+    const tenantId = (await api('GET', '/api/v1/tenants')).items.find((x) => x.name === '苏州工业园').id;
+    const deviceId = deviceUrl.split('/').pop();
+    await page.getByRole('menuitem', { name: 'Alarms' }).click();
+    await page.getByRole('heading', { name: 'Alarms' }).waitFor();
+    await page.locator('[data-testid=live-state][data-state=open]').waitFor();
+    await page.getByText('No alarms match').waitFor();
+    const raised = await api('POST', '/api/v1/alarms', { tenantId, deviceId, type: 'SpindleOverheat', severity: 'major',
+      details: { temperature: 95.5, limit: 90 } });
+    const row = page.locator('tr[data-alarm-type=SpindleOverheat]');
+    await row.getByTestId('alarm-status').filter({ hasText: 'Active' }).waitFor();
+    await page.getByTestId('alarm-count-major').locator('.ant-statistic-content-value').filter({ hasText: /^1$/ }).waitFor();
+    assert.ok((await row.innerText()).includes('1号数控机床'));
+    await shot(page, 'alarms-en');
+    await row.getByTestId('alarm-details').click();
+    await page.getByTestId('alarm-trigger').filter({ hasText: '95.5' }).waitFor();
+    await page.getByTestId('alarm-history').getByText('Raised').waitFor();
+    await shot(page, 'alarm-drawer-en');
+    await page.locator('.ant-drawer-close').click();
+    await page.getByTestId('alarm-drawer').waitFor({ state: 'detached' });
+    await row.getByTestId('alarm-ack').click();
+    await confirmPopover(page);
+    await row.getByTestId('alarm-status').filter({ hasText: 'Acknowledged' }).waitFor();
+    const acked = await api('GET', `/api/v1/alarms/${raised.id}`);
+    assert.equal(acked.acknowledged, true);
+    assert.equal(acked.ackBy, 'admin');
+    await row.getByTestId('alarm-clear').click();
+    await confirmPopover(page);
+    await row.waitFor({ state: 'detached' }); // the default filter shows uncleared alarms only
+    assert.equal((await api('GET', `/api/v1/alarms/${raised.id}`)).status, 'cleared');
+    // A second alarm, raised while the page is open, stays for the screenshots of the other pages.
+    await api('POST', '/api/v1/alarms', { tenantId, deviceId, type: 'VibrationHigh', severity: 'critical', details: { vibration: 7.1 } });
+    await page.locator('tr[data-alarm-type=VibrationHigh]').waitFor();
+
+    console.log('the device page lists its alarms');
+    await page.goto(deviceUrl);
+    await page.getByRole('tab', { name: 'Alarms' }).click();
+    await page.locator('tr[data-alarm-type=VibrationHigh]').waitFor();
+
+    console.log('rule chains: create, JSON and validation errors, save a version, enable, dry run, graph');
+    await page.getByRole('menuitem', { name: 'Rule chains' }).click();
+    await page.getByRole('heading', { name: 'Rule chains' }).waitFor();
+    await page.getByTestId('create-button').click();
+    await pick(page, 'Tenant', '苏州工业园');
+    await page.getByLabel('Name', { exact: true }).fill('主轴过热保护');
+    const template = await page.getByTestId('chain-editor').inputValue();
+    await page.getByTestId('chain-editor').fill('{\n  "nodes": [\n    {"id": "a",, }\n  ]\n}');
+    await page.getByTestId('json-error').filter({ hasText: /line 3, column \d+/ }).waitFor();
+    await page.getByTestId('chain-editor').fill(template);
+    await page.getByTestId('json-error').waitFor({ state: 'detached' });
+    await okModal(page);
+    await page.getByTestId('chain-name').filter({ hasText: '主轴过热保护' }).waitFor();
+    await page.getByTestId('chain-valid').waitFor();
+    const chainId = page.url().split('/').pop();
+    const editor = page.getByTestId('chain-editor');
+    await editor.fill(template.replace('"high": 80', '"high": "hot"'));
+    await page.getByTestId('node-error-too-hot').filter({ hasText: 'params.high: must be a number' }).waitFor();
+    await page.getByTestId('chain-invalid').waitFor();
+    assert.equal(await page.getByTestId('chain-save').isDisabled(), true);
+    await shot(page, 'rule-chain-validation-en');
+    await editor.fill(template.replace('"high": 80', '"high": 85'));
+    await page.getByTestId('chain-valid').waitFor();
+    await page.getByTestId('chain-save').click();
+    await page.getByTestId('chain-version').filter({ hasText: 'v2' }).waitFor();
+    await page.getByTestId('chain-enabled').click();
+    await page.locator('[data-testid=chain-enabled].ant-switch-checked').waitFor();
+    const stored = await api('GET', `/api/v1/rulechains/${chainId}`);
+    assert.equal(stored.enabled, true);
+    assert.equal(stored.version, 2);
+    assert.equal(stored.definition.nodes[1].params.high, 85);
+    await page.getByRole('tab', { name: 'Dry run' }).click();
+    await pick(page, 'Device', '1号数控机床');
+    await page.getByTestId('dryrun-data').fill('{"temperature": 96.5}');
+    await page.getByTestId('dryrun-run').click();
+    await page.getByTestId('dryrun-step-raise').waitFor();
+    await page.getByTestId('dryrun-step-too-hot').filter({ hasText: 'Raised' }).waitFor();
+    assert.match(await page.getByTestId('dryrun-actions').innerText(), /HighTemperature/);
+    await shot(page, 'rule-chain-dryrun-en');
+    await page.getByRole('tab', { name: 'Graph' }).click();
+    await page.getByTestId('chain-graph').waitFor();
+    await page.getByRole('tab', { name: 'Versions' }).click();
+    await page.getByTestId('load-v1').waitFor();
+    await page.getByRole('tab', { name: 'Graph' }).click();
+    await shot(page, 'rule-chain-graph-en');
+
+    console.log('the enabled chain raises an alarm from real telemetry');
+    send({ temperature: 97.5, spindle_speed: 13700, running: true });
+    await page.getByRole('menuitem', { name: 'Alarms' }).click();
+    await page.locator('tr[data-alarm-type=HighTemperature]').waitFor({ timeout: 20_000 });
 
     console.log('overview counts the device');
     await page.getByRole('menuitem', { name: 'Overview' }).click();
@@ -254,6 +407,8 @@ async function main() {
     assert.equal((await page.getByTestId('stat-devices').locator('.ant-statistic-content-value').innerText()).trim(), '1');
     assert.equal((await page.getByTestId('stat-enterprises').locator('.ant-statistic-content-value').innerText()).trim(), '1');
     await page.getByTestId('stat-online').locator('.ant-statistic-content-value').filter({ hasText: '1' }).waitFor();
+    await page.getByTestId('overview-alarms-critical').filter({ hasText: /^1$/ }).waitFor(); // VibrationHigh
+    await page.getByTestId('overview-alarms-major').filter({ hasText: /^1$/ }).waitFor(); // HighTemperature, from the rule chain
     await shot(page, 'overview-en');
 
     await page.getByRole('menuitem', { name: 'Devices' }).first().click();
@@ -261,6 +416,12 @@ async function main() {
     await shot(page, 'devices-en');
     await page.getByRole('menuitem', { name: 'Users' }).click();
     await page.getByRole('cell', { name: 'admin', exact: true }).waitFor();
+    await page.getByRole('row', { name: /admin/ }).getByTestId('edit-button').click();
+    await page.getByLabel('Display name').fill('平台管理员 王工');
+    await okModal(page);
+    await page.getByRole('cell', { name: '平台管理员 王工' }).waitFor();
+    await page.getByTestId('user-menu').filter({ hasText: '平台管理员 王工' }).waitFor(); // own name: the header follows
+    assert.equal((await api('GET', '/api/v1/auth/me')).user.displayName, '平台管理员 王工');
     await shot(page, 'users-en');
 
     console.log('back to Chinese; reload a client route (SPA fallback); dark theme');
@@ -269,19 +430,29 @@ async function main() {
     await page.goto(deviceUrl);
     await page.getByTestId('device-name').filter({ hasText: '1号数控机床' }).waitFor();
     await page.getByText('最新数据').waitFor();
-    await page.getByTestId('latest-temperature').filter({ hasText: '42.5 °C' }).waitFor();
+    await page.getByTestId('latest-temperature').filter({ hasText: '97.5 °C' }).waitFor();
     await page.getByText('在线', { exact: true }).first().waitFor();
     await shot(page, 'device-live-zh');
     await page.goto(base + '/');
     await page.getByTestId('category-chart').waitFor();
     await shot(page, 'overview-zh');
+    await page.getByRole('menuitem', { name: '告警' }).click();
+    await page.locator('tr[data-alarm-type=HighTemperature]').getByText('活动').waitFor();
+    await shot(page, 'alarms-zh');
     await page.getByTestId('theme-switch').getByTitle('深色').click();
     await page.waitForTimeout(300);
+    await shot(page, 'alarms-dark-zh');
+    await page.goto(`${base}/rule-chains/${chainId}`);
+    await page.getByTestId('chain-valid').filter({ hasText: '定义有效' }).waitFor();
+    await page.getByTestId('chain-graph').waitFor();
+    await shot(page, 'rule-chain-dark-zh');
+    await page.goto(base + '/');
+    await page.getByTestId('category-chart').waitFor();
     await shot(page, 'overview-dark-zh');
     // Narrow screen (a phone in the plant): the menu folds to icons, cards stack.
     await page.setViewportSize({ width: 400, height: 860 });
     await page.goto(deviceUrl);
-    await page.getByTestId('latest-temperature').filter({ hasText: '42.5 °C' }).waitFor();
+    await page.getByTestId('latest-temperature').filter({ hasText: '97.5 °C' }).waitFor();
     await shot(page, 'device-narrow-dark-zh');
     await page.setViewportSize({ width: 1440, height: 900 });
     const pubExited = new Promise((r) => pub.once('exit', r));
@@ -295,8 +466,10 @@ async function main() {
         const timer = setTimeout(() => fail(new Error('RPC responder did not subscribe')), STEP_MS);
         responder.stdout.on('data', (b) => { if (b.toString().includes('ready')) { clearTimeout(timer); ok(); } });
       });
+      for (let i = 0; i < 100 && !(await api('GET', `/api/v1/devices/${deviceId}`)).online; i++) await new Promise((r) => setTimeout(r, 100));
       await page.goto(deviceUrl);
-      await page.getByText('在线', { exact: true }).first().waitFor();
+      await page.getByTestId('device-name').filter({ hasText: '1号数控机床' }).waitFor();
+      await page.getByText('在线', { exact: true }).first().waitFor({ timeout: 20_000 });
       await page.getByRole('tab', { name: /远程调用/ }).click();
       await page.getByLabel('方法').fill('setSpeed');
       await page.getByLabel('参数（JSON）').fill('{"rpm": 1200');
@@ -323,8 +496,7 @@ async function main() {
     await okModal(page);
     await page.getByText('A车间 3号线').waitFor();
     await page.getByRole('button', { name: '重置令牌' }).click();
-    await page.locator('.ant-popconfirm .ant-btn-primary').click();
-    await page.getByText('令牌已重置').waitFor();
+    await confirmPopover(page);
     await page.getByText(token).waitFor({ state: 'detached' });
     const rotated = await (await fetch(`${base}/api/v1/auth/login`, { method: 'POST', body: JSON.stringify({ username: 'admin', password: PASSWORD }) })).json();
     const dev = await (await fetch(`${base}/api/v1/devices/${deviceUrl.split('/').pop()}`, { headers: { Authorization: `Bearer ${rotated.token}` } })).json();
@@ -345,7 +517,10 @@ async function main() {
     failures.push(e.stack ?? String(e));
     try {
       const pages = browser.contexts().flatMap((c) => c.pages());
-      if (pages[0]) await pages[0].screenshot({ path: join(SHOTS, 'failure.png'), fullPage: true });
+      if (pages[0]) {
+        console.error(`failed at ${pages[0].url()}`);
+        await pages[0].screenshot({ path: join(SHOTS, 'failure.png'), fullPage: true });
+      }
     } catch { /* best effort */ }
   } finally {
     await browser.close();

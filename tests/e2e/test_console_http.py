@@ -1,6 +1,8 @@
 """The console's server side over real HTTP: static files from http.web_root (types, caching,
-SPA fallback, traversal) and GET /api/v1/overview counting within the caller's tenant."""
+SPA fallback, traversal, precompressed .gz siblings for gzip clients) and GET /api/v1/overview
+counting within the caller's tenant."""
 
+import gzip
 import os
 import sys
 import tempfile
@@ -10,15 +12,38 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 import harness  # noqa: E402
 
 
-def raw_get(server, target):
-    """GET with the target sent verbatim (urllib would normalise '..')."""
+def raw_get(server, target, headers=None, full=False):
+    """GET with the target sent verbatim (urllib would normalise '..') and the body undecoded."""
     import http.client
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-    conn.request("GET", target)
+    conn.request("GET", target, headers=headers or {})
     resp = conn.getresponse()
     body = resp.read()
     conn.close()
+    if full:
+        return resp.status, dict(resp.getheaders()), body
     return resp.status, resp.getheader("Content-Type"), body
+
+
+def check_gzip(server, root):
+    """The build's <file>.gz goes to clients that accept gzip, byte for byte, with the file's type."""
+    source = ("export const table = [" + ",".join(str(i) for i in range(3000)) + "];\n").encode()
+    with open(os.path.join(root, "assets", "big-9f8e7d.js"), "wb") as f:
+        f.write(source)
+    with open(os.path.join(root, "assets", "big-9f8e7d.js.gz"), "wb") as f:
+        f.write(gzip.compress(source, 9))
+    status, headers, body = raw_get(server, "/assets/big-9f8e7d.js", {"Accept-Encoding": "gzip, deflate, br"}, full=True)
+    assert status == 200, status
+    assert headers.get("Content-Encoding") == "gzip", headers
+    assert headers.get("Vary") == "Accept-Encoding", headers
+    assert headers["Content-Type"].startswith("text/javascript"), headers
+    assert int(headers["Content-Length"]) == len(body) < len(source) / 2, (headers, len(body))
+    assert gzip.decompress(body) == source
+    status, headers, body = raw_get(server, "/assets/big-9f8e7d.js", {"Accept-Encoding": "gzip;q=0, br"}, full=True)
+    assert status == 200 and body == source and "Content-Encoding" not in headers, headers
+    assert headers.get("Vary") == "Accept-Encoding", headers
+    status, headers, body = raw_get(server, "/assets/big-9f8e7d.js", full=True)
+    assert body == source and "Content-Encoding" not in headers, headers
 
 
 def check_static(root):
@@ -54,6 +79,7 @@ def check_static(root):
             assert status in (400, 404), (target, status)
         status, body, _ = server.request("GET", "/healthz")
         assert status == 200 and body["status"] == "ok"
+        check_gzip(server, root)
     finally:
         server.cleanup()
 

@@ -15,7 +15,9 @@ import { DevicesPage } from './pages/Devices';
 import { LoginPage } from './pages/Login';
 import { ApiKeysPage, EnterprisesPage, ParksPage, TenantsPage, UsersPage } from './pages/Organisation';
 import { OverviewPage } from './pages/Overview';
-import { PlaceholderPage } from './pages/Placeholder';
+import { AlarmsPage } from './pages/Alarms';
+import { RuleChainDetailPage } from './pages/RuleChainDetail';
+import { RuleChainsPage } from './pages/RuleChains';
 import { ProfilesPage } from './pages/Profiles';
 
 export function makeQueryClient() {
@@ -72,8 +74,9 @@ export function AppRoutes() {
         <Route path="tenants" element={<Guard resource="tenants"><TenantsPage /></Guard>} />
         <Route path="users" element={<Guard resource="users"><UsersPage /></Guard>} />
         <Route path="apikeys" element={<Guard resource="apikeys"><ApiKeysPage /></Guard>} />
-        <Route path="alarms" element={<PlaceholderPage title="alarms.title" text="alarms.placeholder" />} />
-        <Route path="rule-chains" element={<PlaceholderPage title="ruleChains.title" text="ruleChains.placeholder" />} />
+        <Route path="alarms" element={<AlarmsPage />} />
+        <Route path="rule-chains" element={<Guard resource="rulechains"><RuleChainsPage /></Guard>} />
+        <Route path="rule-chains/:id" element={<Guard resource="rulechains"><RuleChainDetailPage /></Guard>} />
         <Route path="*" element={<Navigate to="/" replace />} />
       </Route>
     </Routes>

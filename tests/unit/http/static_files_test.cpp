@@ -34,11 +34,12 @@ class StaticFilesTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(base_); }
   static void write(const fs::path& p, std::string_view text) { std::ofstream(p, std::ios::binary) << text; }
 
-  std::optional<Response> get(std::string path, Method m = Method::kGet) {
+  std::optional<Response> get(std::string path, Method m = Method::kGet, std::string accept_encoding = {}) {
     Request req;
     req.method = m;
     req.target = path;
     req.path = std::move(path);
+    if (!accept_encoding.empty()) req.headers.emplace_back("accept-encoding", std::move(accept_encoding));
     return StaticFiles(root_).serve(req);
   }
 
@@ -62,6 +63,44 @@ TEST_F(StaticFilesTest, ServesFilesWithTheirContentType) {
   ASSERT_TRUE(root);
   EXPECT_EQ(root->content_type, "text/html; charset=utf-8");
   EXPECT_EQ(root->body, "<!doctype html><title>kaiwu</title>");
+}
+
+TEST_F(StaticFilesTest, PrecompressedSiblingServedOnlyToClientsThatAcceptGzip) {
+  write(root_ / "assets" / "index-abc123.js.gz", "GZ-BYTES");
+  write(root_ / "index.html.gz", "GZ-INDEX");
+  auto gz = get("/assets/index-abc123.js", Method::kGet, "br, gzip;q=0.8, deflate");
+  ASSERT_TRUE(gz);
+  EXPECT_EQ(gz->status, 200u);
+  EXPECT_EQ(gz->body, "GZ-BYTES");
+  EXPECT_EQ(header(*gz, "Content-Encoding"), "gzip");
+  EXPECT_EQ(header(*gz, "Vary"), "Accept-Encoding");
+  EXPECT_EQ(gz->content_type, "text/javascript; charset=utf-8");  // the type of the file, not of the .gz
+  EXPECT_EQ(header(*gz, "Cache-Control"), "public, max-age=31536000, immutable");
+
+  for (std::string refused : {"", "identity", "br", "gzip;q=0", "GZIP; q=0.000", "deflate, x-gzip;q=0"}) {
+    auto plain = get("/assets/index-abc123.js", Method::kGet, refused);
+    ASSERT_TRUE(plain) << refused;
+    EXPECT_EQ(plain->body, "console.log(1)") << refused;
+    EXPECT_EQ(header(*plain, "Content-Encoding"), "") << refused;
+    EXPECT_EQ(header(*plain, "Vary"), "Accept-Encoding") << refused;  // a cache must not reuse it for gzip clients
+  }
+  EXPECT_EQ(get("/assets/index-abc123.js", Method::kGet, "X-GZIP")->body, "GZ-BYTES");
+  EXPECT_EQ(get("/assets/index-abc123.js", Method::kGet, "*;q=0.5")->body, "GZ-BYTES");
+
+  // The SPA fallback and index.html itself keep their page headers when compressed.
+  auto route = get("/devices/42", Method::kGet, "gzip");
+  ASSERT_TRUE(route);
+  EXPECT_EQ(route->body, "GZ-INDEX");
+  EXPECT_EQ(header(*route, "Content-Encoding"), "gzip");
+  EXPECT_NE(header(*route, "Content-Security-Policy"), "");
+  EXPECT_EQ(route->content_type, "text/html; charset=utf-8");
+
+  // Files without a sibling are served as they are, with no Vary.
+  auto css = get("/assets/index-abc123.css", Method::kGet, "gzip");
+  ASSERT_TRUE(css);
+  EXPECT_EQ(css->body, "body{}");
+  EXPECT_EQ(header(*css, "Content-Encoding"), "");
+  EXPECT_EQ(header(*css, "Vary"), "");
 }
 
 TEST_F(StaticFilesTest, HashedAssetsAreImmutableAndIndexIsRevalidated) {

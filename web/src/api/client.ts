@@ -20,6 +20,9 @@ let onUnauthorized: (() => void) | null = null;
 export function setToken(t: string | null) {
   token = t;
 }
+export function getToken(): string | null {
+  return token;
+}
 // Called when a signed-in request gets 401 (expired or revoked token).
 export function setUnauthorizedHandler(fn: (() => void) | null) {
   onUnauthorized = fn;
@@ -66,7 +69,7 @@ export async function unwrap<T>(p: Promise<{ data?: T; error?: unknown; response
 }
 
 // Untyped calls for the generic list pages (paths known only at run time).
-export async function call<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown,
+export async function call<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown,
   query?: Record<string, string | number | undefined>): Promise<T> {
   const qs = query
     ? '?' + Object.entries(query).filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`).join('&')

@@ -48,3 +48,22 @@ export interface Me {
   username: string; role: Role; tenantId: string | null; parkId: string | null; enterpriseId: string | null;
   viaApiKey: boolean; user?: User;
 }
+export const SEVERITIES = ['critical', 'major', 'minor', 'warning'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+export const ALARM_STATUSES = ['active', 'acknowledged', 'cleared-unacknowledged', 'cleared'] as const;
+export type AlarmStatus = (typeof ALARM_STATUSES)[number];
+export interface Alarm {
+  id: string; tenantId: string; deviceId: string; enterpriseId: string; parkId: string; type: string; severity: Severity;
+  status: AlarmStatus; acknowledged: boolean; cleared: boolean; startTs: number; lastTs: number; count: number;
+  ackTs: number; ackBy: string; clearTs: number; clearBy: string; details: unknown; updatedTs: number;
+}
+export interface AlarmHistoryEntry { id: string; alarmId: string; ts: number; action: string; actor: string; severity: Severity; detail: unknown }
+export interface AlarmCounts { total: number; bySeverity: Record<Severity, number>; byStatus: Record<AlarmStatus, number> }
+export interface RuleNode { id: string; type: string; name?: string; params?: Record<string, unknown>; next?: Record<string, string[]> }
+export interface RuleChainDefinition { root?: string; nodes: RuleNode[] }
+export interface RuleChain {
+  id: string; tenantId: string; name: string; description: string; enabled: boolean; version: number;
+  definition: RuleChainDefinition; updatedBy: string; createdAt: number; updatedAt: number;
+}
+export interface DryRunStep { nodeId: string; type: string; input: unknown; output: unknown; relation: string; error: string | null; next: string[] }
+export interface DryRunResult { chainId: string; version: number; steps: DryRunStep[]; actions: { kind: string; detail: unknown }[] }

@@ -2,7 +2,7 @@
 // passes every check there). The server still decides; this only keeps the UI honest.
 import type { Role } from '../api/types';
 
-export type Resource = 'overview' | 'tenants' | 'parks' | 'enterprises' | 'users' | 'apikeys' | 'profiles' | 'devices';
+export type Resource = 'overview' | 'tenants' | 'parks' | 'enterprises' | 'users' | 'apikeys' | 'profiles' | 'devices' | 'alarms' | 'rulechains';
 
 const VIEW: Record<Resource, Role[] | 'all'> = {
   overview: 'all',
@@ -13,6 +13,8 @@ const VIEW: Record<Resource, Role[] | 'all'> = {
   apikeys: ['platform-admin', 'tenant-admin', 'park-admin', 'enterprise-admin', 'engineer', 'developer'],
   profiles: 'all',
   devices: 'all',
+  alarms: 'all',
+  rulechains: ['platform-admin', 'tenant-admin'],
 };
 
 const WRITE: Record<Resource, Role[]> = {
@@ -24,6 +26,8 @@ const WRITE: Record<Resource, Role[]> = {
   apikeys: ['tenant-admin', 'park-admin', 'enterprise-admin', 'engineer', 'developer'],
   profiles: ['platform-admin', 'tenant-admin', 'enterprise-admin', 'engineer'],
   devices: ['platform-admin', 'tenant-admin', 'park-admin', 'enterprise-admin', 'engineer'],
+  alarms: ['platform-admin', 'tenant-admin', 'park-admin', 'enterprise-admin', 'engineer'],
+  rulechains: ['platform-admin', 'tenant-admin'],
 };
 
 export function canView(role: Role | null, r: Resource): boolean {

@@ -17,6 +17,8 @@ interface SessionContextValue {
   signOutReason: SignOutReason | null;
   login(username: string, password: string): Promise<void>;
   logout(reason?: SignOutReason): void;
+  // The signed-in user changed (edited their own name): keep the header and storage in step.
+  updateUser(user: User): void;
 }
 
 const STORAGE_KEY = 'kaiwu.session';
@@ -58,6 +60,15 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     setSession(s);
   }, []);
 
+  const updateUser = useCallback((user: User) => {
+    setSession((prev) => {
+      if (!prev || prev.user.id !== user.id) return prev;
+      const next = { ...prev, user };
+      localStorage.setItem(STORAGE_KEY, JSON.stringify(next));
+      return next;
+    });
+  }, []);
+
   useEffect(() => {
     setUnauthorizedHandler(() => logout('expired'));
     return () => setUnauthorizedHandler(null);
@@ -70,7 +81,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     return () => clearTimeout(timer);
   }, [session, logout]);
 
-  const value = useMemo(() => ({ session, signOutReason, login, logout }), [session, signOutReason, login, logout]);
+  const value = useMemo(() => ({ session, signOutReason, login, logout, updateUser }), [session, signOutReason, login, logout, updateUser]);
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }
 

@@ -11,7 +11,7 @@ import { canView, type Resource } from '../auth/permissions';
 import { LANGUAGES } from '../i18n';
 import { usePreferences } from '../preferences';
 
-const ITEMS: { key: Resource | 'alarms' | 'rule-chains'; icon: React.ReactNode; label: string; group: 'iot' | 'management' | null }[] = [
+const ITEMS: { key: Resource | 'rule-chains'; icon: React.ReactNode; label: string; group: 'iot' | 'management' | null }[] = [
   { key: 'overview', icon: <DashboardOutlined />, label: 'nav.overview', group: null },
   { key: 'devices', icon: <ApiOutlined />, label: 'nav.devices', group: 'iot' },
   { key: 'profiles', icon: <ProfileOutlined />, label: 'nav.profiles', group: 'iot' },
@@ -37,14 +37,8 @@ export function AppLayout() {
   const compact = !screens.md; // phones: icon-only header buttons
 
   const menu = useMemo(() => {
-    const visible = ITEMS.filter((i) => i.key === 'alarms' || i.key === 'rule-chains' || canView(role, i.key as Resource));
-    const item = (i: (typeof ITEMS)[number]) => ({
-      key: i.key,
-      icon: i.icon,
-      label: (i.key === 'alarms' || i.key === 'rule-chains')
-        ? <span>{t(i.label)} <Tag bordered={false} style={{ marginInlineStart: 6, fontSize: 11, lineHeight: '18px' }}>{t('common.soon')}</Tag></span>
-        : t(i.label),
-    });
+    const visible = ITEMS.filter((i) => canView(role, i.key === 'rule-chains' ? 'rulechains' : i.key));
+    const item = (i: (typeof ITEMS)[number]) => ({ key: i.key, icon: i.icon, label: t(i.label) });
     if (collapsed) return visible.map(item); // group titles do not fit a folded menu
     return [
       ...visible.filter((i) => !i.group).map(item),

@@ -1,9 +1,10 @@
 // A list page for one API collection: table with search and refresh, a create dialog (with the
-// tenant picker platform admins need), delete with confirmation, errors and loading states.
+// tenant picker platform admins need), an edit dialog (PATCH), delete with confirmation, errors
+// and loading states.
 import { Button, Card, Form, Input, Modal, Popconfirm, Select, Space, Table, Typography, message } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import type { FormInstance } from 'antd/es/form';
-import { PlusOutlined, ReloadOutlined, DeleteOutlined } from '@ant-design/icons';
+import { PlusOutlined, ReloadOutlined, DeleteOutlined, EditOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -28,6 +29,14 @@ export interface ResourcePageProps<T extends { id: string; name?: string }> {
   rowName?: (row: T) => string;
   extraActions?: (row: T) => ReactNode;
   modalWidth?: number;
+  // Edit dialog: its fields (default: the create fields), the form values of a row and the PATCH
+  // body; rows for which canEditRow is false get no edit button.
+  editable?: boolean;
+  editFields?: (form: FormInstance, row: T) => ReactNode;
+  toForm?: (row: T) => Record<string, unknown>;
+  toPatch?: (values: Record<string, unknown>, row: T) => unknown;
+  canEditRow?: (row: T) => boolean;
+  onUpdated?: (item: T) => void;
 }
 
 export function useTenants(enabled: boolean) {
@@ -40,6 +49,7 @@ export function ResourcePage<T extends { id: string; name?: string }>(props: Res
   const qc = useQueryClient();
   const [q, setQ] = useState('');
   const [open, setOpen] = useState(false);
+  const [editing, setEditing] = useState<T | null>(null);
   const [form] = Form.useForm();
   const writable = canWrite(role, props.resource);
   const needsTenant = !!props.tenantOwned && role === 'platform-admin';
@@ -67,12 +77,17 @@ export function ResourcePage<T extends { id: string; name?: string }>(props: Res
   });
 
   const columns: ColumnsType<T> = [...props.columns];
-  if ((writable && props.deletable !== false) || props.extraActions) {
+  const editable = writable && !!props.editable;
+  if ((writable && props.deletable !== false) || props.extraActions || editable) {
     columns.push({
       title: t('common.actions'), key: 'actions', width: 120, fixed: 'right',
       render: (_, row) => (
         <Space>
           {props.extraActions?.(row)}
+          {editable && (props.canEditRow?.(row) ?? true) && (
+            <Button size="small" type="text" icon={<EditOutlined />} aria-label={t('common.edit')} data-testid="edit-button"
+              onClick={() => setEditing(row)} />
+          )}
           {writable && props.deletable !== false && (props.canDeleteRow?.(row) ?? true) && (
             <Popconfirm title={t('common.confirmDelete', { name: props.rowName?.(row) ?? row.name ?? row.id })}
               onConfirm={() => remove.mutate(row.id)} okText={t('common.ok')} cancelText={t('common.cancel')}>
@@ -117,7 +132,44 @@ export function ResourcePage<T extends { id: string; name?: string }>(props: Res
           </Form>
         </Modal>
       )}
+      {editing && (props.editFields ?? props.fields) && (
+        <EditModal row={editing} onClose={() => setEditing(null)} path={props.path} width={props.modalWidth}
+          title={t('common.editTitle', { name: props.rowName?.(editing) ?? editing.name ?? editing.id })}
+          fields={(f) => (props.editFields ? props.editFields(f, editing) : props.fields!(f))}
+          initial={props.toForm ? props.toForm(editing) : (editing as unknown as Record<string, unknown>)}
+          toPatch={(v) => (props.toPatch ? props.toPatch(v, editing) : v)} onSaved={props.onUpdated} />
+      )}
     </Card>
+  );
+}
+
+// Mounted per edit with a fresh form whose initial values are the row's: the fields hold the
+// row's values from the first render (no later fill that typing could race).
+function EditModal<T extends { id: string }>(props: {
+  row: T; path: string; title: string; width?: number; initial: Record<string, unknown>;
+  fields: (form: FormInstance) => ReactNode; toPatch: (v: Record<string, unknown>) => unknown; onClose: () => void;
+  onSaved?: (item: T) => void;
+}) {
+  const { t } = useTranslation();
+  const qc = useQueryClient();
+  const [form] = Form.useForm();
+  const save = useMutation({
+    mutationFn: (values: Record<string, unknown>) => call<T>('PATCH', `${props.path}/${encodeURIComponent(props.row.id)}`, props.toPatch(values)),
+    onSuccess: (item) => {
+      void qc.invalidateQueries({ queryKey: ['list'] });
+      void message.success(t('common.saved'));
+      props.onSaved?.(item);
+      props.onClose();
+    },
+  });
+  return (
+    <Modal open title={props.title} onCancel={props.onClose} okText={t('common.save')} cancelText={t('common.cancel')}
+      confirmLoading={save.isPending} onOk={() => form.submit()} width={props.width ?? 560} data-testid="edit-modal">
+      {save.error && <ErrorAlert error={save.error} />}
+      <Form form={form} layout="vertical" initialValues={props.initial} onFinish={(v) => save.mutate(v)}>
+        {props.fields(form)}
+      </Form>
+    </Modal>
   );
 }
 

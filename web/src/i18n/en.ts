@@ -12,7 +12,7 @@ const en: Messages = {
     search: 'Search', loading: 'Loading…', actions: 'Actions', name: 'Name', description: 'Description',
     createdAt: 'Created', yes: 'Yes', no: 'No', none: '—', copy: 'Copy', copied: 'Copied', close: 'Close',
     confirmDelete: 'Delete “{{name}}”?', deleted: 'Deleted', created: 'Created', saved: 'Saved', tenant: 'Tenant',
-    all: 'All', id: 'ID', never: 'never', retry: 'Retry', notAvailable: 'Not yet available', soon: 'soon',
+    all: 'All', id: 'ID', never: 'never', retry: 'Retry', editTitle: 'Edit “{{name}}”', updated: 'Updated',
   },
   error: { title: 'Request failed', network: 'Cannot reach the server', code: 'Code', status: 'HTTP status' },
   login: {
@@ -31,7 +31,7 @@ const en: Messages = {
     title: 'Overview', devices: 'Devices', online: 'Online now', active24h: 'Active in 24 h', enterprises: 'Enterprises',
     parks: 'Parks', profiles: 'Device profiles', gateways: 'Gateways', samplesRate: 'Ingest rate', samplesUnit: 'samples/s',
     byCategory: 'Devices by MIIT category', byProtocol: 'Devices by protocol', onlineRate: 'Online rate',
-    updatedAt: 'Updated {{time}}', noDevices: 'No devices yet. Connect the first one on the Devices page.',
+    updatedAt: 'Updated {{time}}', activeAlarms: 'Uncleared alarms', viewAlarms: 'View alarms →', noDevices: 'No devices yet. Connect the first one on the Devices page.',
     onlyAdmins: 'Platform admins only',
   },
   tenants: { title: 'Tenants', create: 'New tenant' },
@@ -44,7 +44,8 @@ const en: Messages = {
   users: {
     title: 'Users', create: 'New user', username: 'Username', displayName: 'Display name', role: 'Role',
     disabled: 'Disabled', status: 'Status', active: 'Active', lastLogin: 'Last sign-in', password: 'Initial password',
-    passwordHelp: 'At least 10 characters', enterprise: 'Enterprise', park: 'Park',
+    passwordHelp: 'At least 10 characters', enterprise: 'Enterprise', park: 'Park', newPassword: 'New password',
+    newPasswordHelp: 'Leave empty to keep it; at least 10 characters',
   },
   apikeys: {
     title: 'API keys', create: 'New key', prefix: 'Prefix', role: 'Role', lastUsed: 'Last used', expiresAt: 'Expires',
@@ -67,6 +68,7 @@ const en: Messages = {
     openDevice: 'Open device', noEnterprise: 'Create an enterprise first: every device belongs to one.',
   },
   device: {
+    alarms: 'Alarms', live: 'live',
     connect: 'Connection examples', title: 'Device', info: 'Details', latest: 'Latest values', attributes: 'Attributes', telemetry: 'Telemetry',
     trend: 'Live trend', history: 'History', rpc: 'Remote call (RPC)', key: 'Key', value: 'Value', time: 'Time',
     noTelemetry: 'No telemetry yet', scopeClient: 'Client attributes', scopeShared: 'Shared attributes',
@@ -78,8 +80,38 @@ const en: Messages = {
     last15m: 'Last 15 minutes', last1h: 'Last hour', last24h: 'Last 24 hours', last7d: 'Last 7 days',
     rotateToken: 'Rotate token', rotateConfirm: 'The old token stops working at once; the device must reconnect with the new one. Rotate?', tokenRotated: 'Token rotated', edit: 'Edit device', notFound: 'No such device',
   },
-  alarms: { title: 'Alarms', placeholder: 'The alarm centre is being built; it opens when the alarm API ships.' },
-  ruleChains: { title: 'Rule chains', placeholder: 'The rule engine is being built; it opens when the rule-chain API ships.' },
+  alarms: {
+    title: 'Alarms', severityLabel: 'Severity', statusLabel: 'Status', type: 'Alarm type', device: 'Device',
+    enterprise: 'Enterprise', start: 'First occurred', last: 'Last occurred', count: 'Count', details: 'Alarm details',
+    trigger: 'Triggering data', history: 'History', ack: 'Acknowledge', clear: 'Clear', acknowledged: 'Alarm acknowledged',
+    clearedMsg: 'Alarm cleared', confirmAck: 'Acknowledge alarm “{{type}}”?',
+    confirmClear: 'Clear alarm “{{type}}”? It will no longer be active.', ackBy: 'Acknowledged by', clearBy: 'Cleared by',
+    none: 'No alarms match', resetFilters: 'Reset filters',
+    severity: { critical: 'Critical', major: 'Major', minor: 'Minor', warning: 'Warning' },
+    status: { active: 'Active', acknowledged: 'Acknowledged', 'cleared-unacknowledged': 'Cleared, unacknowledged', cleared: 'Cleared' },
+    action: { created: 'Raised', updated: 'Severity changed', acknowledged: 'Acknowledged', cleared: 'Cleared' },
+  },
+  live: {
+    open: 'Live', connecting: 'Connecting…', reconnecting: 'Reconnecting…', unavailable: 'Polling',
+    hint: {
+      open: 'Pushed live over the WebSocket', connecting: 'Connecting to the live feed',
+    reconnecting: 'Connection lost; reconnecting', unavailable: 'The live feed is unavailable; refreshing periodically',
+    },
+  },
+  ruleChains: {
+    title: 'Rule chains', create: 'New rule chain', enabled: 'Enabled', version: 'Version',
+    updatedAt: 'Updated', updatedBy: 'Updated by', enabledMsg: 'Rule chain enabled',
+    disabledMsg: 'Rule chain disabled', editor: 'Definition (JSON)',
+    jsonError: 'JSON syntax error at line {{line}}, column {{column}}: {{message}}',
+    valid: 'The definition is valid', invalid: 'Problems: {{count}}', stateOn: 'On', stateOff: 'Off', chainErrors: 'Chain', nodes: 'Nodes',
+    nodeId: 'Node ID', nodeType: 'Type', next: 'Next', saveVersion: 'Save as new version', savedVersion: 'Saved as version {{version}}',
+    versions: 'Versions', load: 'Load into editor', viewing: 'Viewing version {{version}} (not saved)', current: 'current',
+    dryRun: 'Dry run', msgType: 'Message type', msgDevice: 'Device', msgData: 'Data (JSON)', msgMetadata: 'Metadata (JSON)',
+    run: 'Run', path: 'Path taken', relation: 'Relation', output: 'Output',
+    actions: 'Actions it would take (none is executed)', noActions: 'No actions', noSteps: 'The message reached no node',
+    graph: 'Graph', format: 'Format', notFound: 'No such rule chain',
+    dryRunHint: 'Runs the definition in the editor once, without side effects', back: 'Back to the list',
+  },
   validation: { required: 'Required', json: 'Must be valid JSON' },
 };
 export default en;

@@ -10,7 +10,7 @@ const zh = {
     search: '搜索', loading: '加载中…', actions: '操作', name: '名称', description: '描述', createdAt: '创建时间',
     yes: '是', no: '否', none: '—', copy: '复制', copied: '已复制', close: '关闭', confirmDelete: '确定删除“{{name}}”？',
     deleted: '已删除', created: '已创建', saved: '已保存', tenant: '租户', all: '全部', id: 'ID', never: '从未',
-    retry: '重试', notAvailable: '暂未开放', soon: '待开放',
+    retry: '重试', editTitle: '编辑“{{name}}”', updated: '已更新',
   },
   error: { title: '请求失败', network: '无法连接服务器', code: '错误码', status: 'HTTP 状态' },
   login: {
@@ -28,7 +28,7 @@ const zh = {
     title: '平台总览', devices: '设备总数', online: '当前在线', active24h: '24 小时活跃设备', enterprises: '企业数',
     parks: '园区数', profiles: '设备档案', gateways: '网关', samplesRate: '采集速率', samplesUnit: '点/秒',
     byCategory: '按工信部分类统计设备', byProtocol: '按接入协议统计设备', onlineRate: '在线率',
-    updatedAt: '更新于 {{time}}', noDevices: '还没有设备。在“设备”页面接入第一台设备。', onlyAdmins: '仅平台管理员可见',
+    updatedAt: '更新于 {{time}}', activeAlarms: '未清除告警', viewAlarms: '查看告警 →', noDevices: '还没有设备。在“设备”页面接入第一台设备。', onlyAdmins: '仅平台管理员可见',
   },
   tenants: { title: '租户', create: '新建租户' },
   parks: { title: '园区', create: '新建园区', region: '地区', level: '级别', address: '地址' },
@@ -39,7 +39,7 @@ const zh = {
   users: {
     title: '用户', create: '新建用户', username: '用户名', displayName: '姓名', role: '角色', disabled: '已停用',
     status: '状态', active: '正常', lastLogin: '最近登录', password: '初始密码', passwordHelp: '至少 10 位',
-    enterprise: '所属企业', park: '所属园区',
+    enterprise: '所属企业', park: '所属园区', newPassword: '新密码', newPasswordHelp: '留空则不修改；至少 10 位',
   },
   apikeys: {
     title: 'API 密钥', create: '新建密钥', prefix: '前缀', role: '角色', lastUsed: '最近使用', expiresAt: '过期时间',
@@ -59,6 +59,7 @@ const zh = {
     noEnterprise: '请先创建企业，设备必须归属一个企业。',
   },
   device: {
+    alarms: '告警', live: '实时',
     connect: '接入示例', title: '设备详情', info: '基本信息', latest: '最新数据', attributes: '属性', telemetry: '遥测', trend: '实时趋势',
     history: '历史查询', rpc: '远程调用（RPC）', key: '数据项', value: '值', time: '时间', noTelemetry: '暂无遥测数据',
     scopeClient: '客户端属性', scopeShared: '共享属性', scopeServer: '服务端属性', noAttributes: '暂无属性',
@@ -69,8 +70,36 @@ const zh = {
     rpcOffline: '设备离线时调用会失败', last15m: '最近 15 分钟', last1h: '最近 1 小时', last24h: '最近 24 小时',
     last7d: '最近 7 天', rotateToken: '重置令牌', rotateConfirm: '重置后旧令牌立即失效，设备需使用新令牌重新连接。确定重置？', tokenRotated: '令牌已重置', edit: '编辑设备', notFound: '设备不存在',
   },
-  alarms: { title: '告警', placeholder: '告警中心正在开发中，将在告警接口发布后开放。' },
-  ruleChains: { title: '规则链', placeholder: '规则引擎正在开发中，将在规则链接口发布后开放。' },
+  alarms: {
+    title: '告警', severityLabel: '级别', statusLabel: '状态', type: '告警类型', device: '设备',
+    enterprise: '企业', start: '首次发生', last: '最近发生', count: '次数', details: '告警详情', trigger: '触发数据',
+    history: '处理记录', ack: '确认', clear: '清除', acknowledged: '告警已确认', clearedMsg: '告警已清除',
+    confirmAck: '确认告警“{{type}}”？', confirmClear: '清除告警“{{type}}”？清除后告警不再处于活动状态。',
+    ackBy: '确认人', clearBy: '清除人', none: '没有符合条件的告警', resetFilters: '重置筛选',
+    severity: { critical: '紧急', major: '重要', minor: '次要', warning: '提示' },
+    status: { active: '活动', acknowledged: '已确认', 'cleared-unacknowledged': '已清除未确认', cleared: '已清除' },
+    action: { created: '产生', updated: '级别变更', acknowledged: '确认', cleared: '清除' },
+  },
+  live: {
+    open: '实时', connecting: '连接中…', reconnecting: '重新连接中…', unavailable: '轮询中',
+    hint: {
+      open: '已通过 WebSocket 实时推送', connecting: '正在连接实时推送', reconnecting: '连接中断，正在重连',
+    unavailable: '实时推送不可用，改为定时刷新',
+    },
+  },
+  ruleChains: {
+    title: '规则链', create: '新建规则链', enabled: '启用', version: '版本', updatedAt: '更新时间',
+    updatedBy: '更新人', enabledMsg: '规则链已启用', disabledMsg: '规则链已停用',
+    editor: '定义（JSON）', jsonError: 'JSON 语法错误（第 {{line}} 行，第 {{column}} 列）：{{message}}',
+    valid: '定义有效', invalid: '问题数：{{count}}', stateOn: '已启用', stateOff: '已停用', chainErrors: '规则链', nodes: '节点',
+    nodeId: '节点 ID', nodeType: '类型', next: '后继', saveVersion: '保存为新版本', savedVersion: '已保存为第 {{version}} 版',
+    versions: '版本历史', load: '载入编辑器', viewing: '正在查看第 {{version}} 版（未保存）', current: '当前版本',
+    dryRun: '试运行', msgType: '消息类型', msgDevice: '设备', msgData: '数据（JSON）', msgMetadata: '元数据（JSON）',
+    run: '运行', path: '执行路径', relation: '关系', output: '输出',
+    actions: '将执行的动作（试运行不执行）', noActions: '无动作', noSteps: '消息未经过任何节点', graph: '流程图',
+    format: '格式化', notFound: '规则链不存在', dryRunHint: '用当前编辑器中的定义运行一次，不产生任何副作用',
+    back: '返回列表',
+  },
   validation: { required: '必填', json: '必须是合法的 JSON' },
 };
 export default zh;

@@ -1,18 +1,22 @@
-// One device: details, latest values, a live trend (polled every few seconds until the WebSocket
-// feed lands), history with aggregation, attributes and an RPC form.
+// One device: details, latest values and a live trend (pushed over the WebSocket feed; polled
+// only while the socket cannot open), history with aggregation, attributes, an RPC form and the
+// device's alarms.
 import { Button, Card, Col, DatePicker, Descriptions, Empty, Form, Input, InputNumber, Result, Row, Select, Space, Spin,
   Table, Tabs, Tag, Typography } from 'antd';
 import { ArrowLeftOutlined } from '@ant-design/icons';
-import { useMutation, useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import dayjs, { type Dayjs } from 'dayjs';
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router-dom';
 import { ApiError, client, unwrap } from '../api/client';
 import type { Device, Enterprise, Point, Profile } from '../api/types';
 import { useRole } from '../auth/session';
 import { canWrite } from '../auth/permissions';
+import { useLiveSubscription, type FeedMessage, type FeedState } from '../api/live';
+import { AlarmList, useLiveAlarms } from '../components/AlarmList';
 import { Chart } from '../components/Chart';
+import { LiveState } from '../components/LiveState';
 import { CopyBlock } from '../components/CopyBlock';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { curlExample, mqttExample } from '../components/DeviceCreatedModal';
@@ -45,7 +49,7 @@ export function lineOption(series: Series, units: Record<string, string>, names:
       text: `${names[k] ? `${names[k]} · ` : ''}${k}${units[k] ? ` (${units[k]})` : ''}`,
       left: 8, top: top + i * PANEL_PX, textStyle: { fontSize: 12, fontWeight: 'normal' },
     })),
-    xAxis: keys.map((_, i) => ({ type: 'time', gridIndex: i, axisLabel: { show: i === keys.length - 1, hideOverlap: true } })),
+    xAxis: keys.map((_, i) => ({ type: 'time', gridIndex: i, splitNumber: 5, axisLabel: { show: i === keys.length - 1, hideOverlap: true } })),
     yAxis: keys.map((_, i) => ({ type: 'value', gridIndex: i, scale: true, splitNumber: 2 })),
     dataZoom: [{ type: 'inside', xAxisIndex: keys.map((_, i) => i) }],
     series: keys.map((k, i) => ({
@@ -53,6 +57,48 @@ export function lineOption(series: Series, units: Record<string, string>, names:
       areaStyle: { opacity: 0.08 }, data: series[k].map((p) => [p.ts, p.value]),
     })),
   };
+}
+
+// Merges pushed samples into a series (kept sorted, trimmed to the live window).
+export function mergeSamples(series: Series, samples: { key: string; ts: number; value: Point['value'] }[], now = Date.now()): Series {
+  const out: Series = { ...series };
+  for (const s of samples) {
+    const list = out[s.key] === series[s.key] ? [...(series[s.key] ?? [])] : out[s.key];
+    if (list.length && list[list.length - 1].ts > s.ts) {
+      if (!list.some((p) => p.ts === s.ts)) { list.push({ ts: s.ts, value: s.value }); list.sort((a, b) => a.ts - b.ts); }
+    } else if (!list.length || list[list.length - 1].ts !== s.ts) list.push({ ts: s.ts, value: s.value });
+    out[s.key] = list;
+  }
+  const from = now - LIVE_WINDOW_MS;
+  for (const k of Object.keys(out)) if (out[k].length && out[k][0].ts < from) out[k] = out[k].filter((p) => p.ts >= from);
+  return out;
+}
+
+export function mergeLatest(latest: Record<string, Point>, samples: { key: string; ts: number; value: Point['value'] }[]): Record<string, Point> {
+  const out = { ...latest };
+  for (const s of samples) if (!out[s.key] || out[s.key].ts <= s.ts) out[s.key] = { ts: s.ts, value: s.value };
+  return out;
+}
+
+// Telemetry of one device pushed into the latest and trend queries; after a reconnect both are
+// fetched once to fill the gap.
+function useLiveTelemetry(id: string): FeedState {
+  const qc = useQueryClient();
+  const state = useLiveSubscription({ telemetry: { devices: [id] } }, (m: FeedMessage) => {
+    if (m.type !== 'telemetry' || m.deviceId !== id) return;
+    const samples = (m.samples ?? []) as { key: string; ts: number; value: Point['value'] }[];
+    qc.setQueryData<Record<string, Point>>(['latest', id], (old) => mergeLatest(old ?? {}, samples));
+    qc.setQueryData<Series>(['trend', id], (old) => mergeSamples(old ?? {}, samples));
+  });
+  const prev = useRef(state);
+  useEffect(() => {
+    if (state === 'open' && prev.current !== 'open' && prev.current !== 'connecting') {
+      void qc.invalidateQueries({ queryKey: ['latest', id] });
+      void qc.invalidateQueries({ queryKey: ['trend', id] });
+    }
+    prev.current = state;
+  }, [state, id, qc]);
+  return state;
 }
 
 export function chartHeight(series: Series): number {
@@ -69,6 +115,8 @@ export function DeviceDetailPage() {
   const { id = '' } = useParams();
   const { t } = useTranslation();
   const role = useRole();
+  const live = useLiveTelemetry(id);
+  const liveAlarms = useLiveAlarms(id);
   const device = useQuery({
     queryKey: ['device', id],
     queryFn: () => unwrap(client.GET('/api/v1/devices/{id}', { params: { path: { id } } })) as Promise<unknown> as Promise<Device>,
@@ -123,12 +171,13 @@ export function DeviceDetailPage() {
         </Descriptions>
       </Card>
       <Row gutter={[16, 16]}>
-        <Col xs={24} xl={9}><LatestCard id={id} units={units} names={names} /></Col>
-        <Col xs={24} xl={15}><TrendCard id={id} units={units} names={names} /></Col>
+        <Col xs={24} xl={9}><LatestCard id={id} units={units} names={names} live={live} /></Col>
+        <Col xs={24} xl={15}><TrendCard id={id} units={units} names={names} live={live} /></Col>
       </Row>
       <Card>
         <Tabs items={[
           { key: 'history', label: t('device.history'), children: <HistoryPanel id={id} units={units} /> },
+          { key: 'alarms', label: t('device.alarms'), children: <AlarmList filters={{ deviceId: id }} showDevice={false} poll={liveAlarms === 'unavailable'} /> },
           { key: 'attributes', label: t('device.attributes'), children: <AttributesPanel id={id} /> },
           ...(canWrite(role, 'devices') ? [{ key: 'rpc', label: t('device.rpc'), children: <RpcPanel id={id} online={d.online} /> }] : []),
           ...(d.accessToken ? [{ key: 'connect', label: t('device.connect'), children: <ConnectPanel device={d} /> }] : []),
@@ -138,16 +187,19 @@ export function DeviceDetailPage() {
   );
 }
 
-function LatestCard({ id, units, names }: { id: string; units: Record<string, string>; names: Record<string, string> }) {
+interface LiveCardProps { id: string; units: Record<string, string>; names: Record<string, string>; live: FeedState }
+
+function LatestCard({ id, units, names, live }: LiveCardProps) {
   const { t } = useTranslation();
   const latest = useQuery({
     queryKey: ['latest', id],
     queryFn: () => unwrap(client.GET('/api/v1/devices/{id}/telemetry/latest', { params: { path: { id } } })) as Promise<unknown> as Promise<Record<string, Point>>,
-    refetchInterval: POLL_MS,
+    refetchInterval: live === 'unavailable' ? POLL_MS : false,
+    staleTime: Infinity,
   });
   const rows = Object.entries(latest.data ?? {}).map(([key, p]) => ({ key, ...p }));
   return (
-    <Card title={t('device.latest')} extra={<Typography.Text type="secondary">{t('device.polling', { seconds: POLL_MS / 1000 })}</Typography.Text>} style={{ height: '100%' }}>
+    <Card title={t('device.latest')} extra={live === 'unavailable' ? <Typography.Text type="secondary">{t('device.polling', { seconds: POLL_MS / 1000 })}</Typography.Text> : <LiveState state={live} />} style={{ height: '100%' }}>
       {latest.error && <ErrorAlert error={latest.error} />}
       <Table size="small" rowKey="key" loading={latest.isLoading} dataSource={rows} pagination={false} data-testid="latest-table"
         locale={{ emptyText: <Empty description={t('device.noTelemetry')} image={Empty.PRESENTED_IMAGE_SIMPLE} /> }}
@@ -162,7 +214,7 @@ function LatestCard({ id, units, names }: { id: string; units: Record<string, st
   );
 }
 
-function TrendCard({ id, units, names }: { id: string; units: Record<string, string>; names: Record<string, string> }) {
+function TrendCard({ id, units, names, live }: LiveCardProps) {
   const { t } = useTranslation();
   const trend = useQuery({
     queryKey: ['trend', id],
@@ -172,12 +224,13 @@ function TrendCard({ id, units, names }: { id: string; units: Record<string, str
         params: { path: { id }, query: { from: to - LIVE_WINDOW_MS, to, limit: 2000 } as never },
       })) as Promise<unknown> as Promise<Series>;
     },
-    refetchInterval: POLL_MS,
+    refetchInterval: live === 'unavailable' ? POLL_MS : false,
+    staleTime: Infinity,
   });
   const option = useMemo(() => lineOption(trend.data ?? {}, units, names), [trend.data, units, names]);
   const empty = !trend.isLoading && Object.values(trend.data ?? {}).every((s) => !s.some((p) => typeof p.value === 'number'));
   return (
-    <Card title={t('device.trend')} extra={<Typography.Text type="secondary">{t('device.last15m')}</Typography.Text>}>
+    <Card title={t('device.trend')} extra={<Space size="middle"><Typography.Text type="secondary">{t('device.last15m')}</Typography.Text><LiveState state={live} /></Space>}>
       {trend.error && <ErrorAlert error={trend.error} />}
       {empty ? <Empty description={t('device.noTelemetry')} style={{ height: 280, paddingTop: 80 }} />
         : <Chart option={option} height={chartHeight(trend.data ?? {})} testId="trend-chart" />}

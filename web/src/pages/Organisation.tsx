@@ -22,7 +22,8 @@ function useNames<T extends { id: string; name: string }>(path: string, enabled 
 export function TenantsPage() {
   const { t } = useTranslation();
   return (
-    <ResourcePage<Tenant> resource="tenants" title="tenants.title" createLabel="tenants.create" path="/api/v1/tenants"
+    <ResourcePage<Tenant> resource="tenants" title="tenants.title" createLabel="tenants.create" path="/api/v1/tenants" editable
+      toPatch={(v) => ({ name: v.name, description: v.description ?? '' })}
       columns={[
         { title: t('common.name'), dataIndex: 'name' },
         { title: t('common.description'), dataIndex: 'description' },
@@ -40,7 +41,8 @@ export function TenantsPage() {
 export function ParksPage() {
   const { t } = useTranslation();
   return (
-    <ResourcePage<Park> resource="parks" title="parks.title" createLabel="parks.create" path="/api/v1/parks" tenantOwned
+    <ResourcePage<Park> resource="parks" title="parks.title" createLabel="parks.create" path="/api/v1/parks" tenantOwned editable
+      toPatch={(v) => ({ name: v.name, region: v.region ?? '', level: v.level, address: v.address ?? '' })}
       columns={[
         { title: t('common.name'), dataIndex: 'name' },
         { title: t('parks.region'), dataIndex: 'region' },
@@ -67,7 +69,9 @@ export function EnterprisesPage() {
   const parks = useNames<Park>('/api/v1/parks');
   return (
     <ResourcePage<Enterprise> resource="enterprises" title="enterprises.title" createLabel="enterprises.create"
-      path="/api/v1/enterprises" tenantOwned modalWidth={640}
+      path="/api/v1/enterprises" tenantOwned modalWidth={640} editable
+      toForm={(e) => ({ ...e, parkId: e.parkId ?? undefined })}
+      toPatch={(v) => enterprisePatch(v, role)}
       columns={[
         { title: t('common.name'), dataIndex: 'name' },
         { title: t('enterprises.industry'), dataIndex: 'industry' },
@@ -104,15 +108,62 @@ export function EnterprisesPage() {
   );
 }
 
+// An enterprise's PATCH body: cleared text fields as "", unset coordinates left out, and the
+// fields the server refuses from this role (parkId for park and enterprise admins, paid for
+// enterprise admins) not sent at all.
+export function enterprisePatch(v: Record<string, unknown>, role: string | null): Record<string, unknown> {
+  const body: Record<string, unknown> = { ...v, creditCode: v.creditCode ?? '', address: v.address ?? '', parkId: v.parkId ?? '' };
+  for (const k of ['longitude', 'latitude']) if (body[k] === null || body[k] === undefined) delete body[k];
+  if (role === 'park-admin' || role === 'enterprise-admin') delete body.parkId;
+  if (role === 'enterprise-admin') delete body.paid;
+  return body;
+}
+
+export function userPatch(v: Record<string, unknown>): Record<string, unknown> {
+  const body: Record<string, unknown> = { displayName: v.displayName ?? '' };
+  for (const k of ['role', 'disabled'] as const) if (v[k] !== undefined) body[k] = v[k];
+  if ('parkId' in v) body.parkId = v.parkId ?? '';
+  if ('enterpriseId' in v) body.enterpriseId = v.enterpriseId ?? '';
+  if (typeof v.password === 'string' && v.password) body.password = v.password;
+  return body;
+}
+
 export function UsersPage() {
   const { t } = useTranslation();
   const role = useRole();
-  const me = useSession().session?.user.id;
+  const { session, updateUser } = useSession();
+  const me = session?.user.id;
   const enterprises = useNames<Enterprise>('/api/v1/enterprises');
   const parks = useNames<Park>('/api/v1/parks');
   return (
     <ResourcePage<User & { name?: string }> resource="users" title="users.title" createLabel="users.create" path="/api/v1/users"
-      tenantOwned rowName={(u) => u.username} canDeleteRow={(u) => u.id !== me}
+      tenantOwned rowName={(u) => u.username} canDeleteRow={(u) => u.id !== me} editable
+      toForm={(u) => ({ displayName: u.displayName, role: u.role, disabled: u.disabled, parkId: u.parkId ?? undefined, enterpriseId: u.enterpriseId ?? undefined })}
+      toPatch={(v) => userPatch(v)} onUpdated={(u) => updateUser(u)}
+      editFields={(_, u) => (
+        <>
+          <Form.Item name="displayName" label={t('users.displayName')}><Input /></Form.Item>
+          {u.role !== 'platform-admin' && u.id !== me && (
+            <Form.Item name="role" label={t('users.role')} rules={required(t)}>
+              <Select options={grantableRoles(role).filter((r) => r !== 'platform-admin').map((r) => ({ value: r, label: t(`roles.${r}`) }))} />
+            </Form.Item>
+          )}
+          {u.id !== me && <Form.Item name="disabled" label={t('users.disabled')} valuePropName="checked"><Switch /></Form.Item>}
+          <Form.Item name="password" label={t('users.newPassword')} extra={t('users.newPasswordHelp')} rules={[{ min: 10, message: t('users.passwordHelp') }]}>
+            <Input.Password autoComplete="new-password" />
+          </Form.Item>
+          {u.role !== 'platform-admin' && (
+            <>
+              <Form.Item name="parkId" label={t('users.park')}>
+                <Select allowClear options={[...parks].map(([id, name]) => ({ value: id, label: name }))} />
+              </Form.Item>
+              <Form.Item name="enterpriseId" label={t('users.enterprise')}>
+                <Select allowClear showSearch optionFilterProp="label" options={[...enterprises].map(([id, name]) => ({ value: id, label: name }))} />
+              </Form.Item>
+            </>
+          )}
+        </>
+      )}
       columns={[
         { title: t('users.username'), dataIndex: 'username' },
         { title: t('users.displayName'), dataIndex: 'displayName' },

@@ -1,11 +1,13 @@
-import { Card, Col, Empty, Progress, Row, Skeleton, Statistic, Typography } from 'antd';
+import { Card, Col, Empty, Progress, Row, Skeleton, Space, Statistic, Tag, Typography } from 'antd';
 import { ApiOutlined, BankOutlined, EnvironmentOutlined, ThunderboltOutlined, WifiOutlined, ClockCircleOutlined } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
 import { useMemo, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call } from '../api/client';
-import type { Overview } from '../api/types';
-import { CATEGORIES } from '../api/types';
+import type { AlarmCounts, Overview } from '../api/types';
+import { CATEGORIES, SEVERITIES } from '../api/types';
+import { Link } from 'react-router-dom';
+import { SEVERITY_COLOR } from '../components/AlarmList';
 import { Chart } from '../components/Chart';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { formatNumber, formatTime } from '../i18n';
@@ -30,6 +32,11 @@ export function OverviewPage() {
   const q = useQuery({ queryKey: ['overview'], queryFn: () => call<Overview>('GET', '/api/v1/overview'), refetchInterval: POLL_MS });
   const o = q.data;
   const rate = useRate(o?.samplesIngested, o?.time);
+  const alarms = useQuery({
+    queryKey: ['alarms', 'counts', 'overview'],
+    queryFn: () => call<AlarmCounts>('GET', '/api/v1/alarms/counts', undefined, { status: 'active,acknowledged' }),
+    refetchInterval: POLL_MS,
+  });
 
   const categoryOption = useMemo(() => ({
     tooltip: { trigger: 'item', formatter: '{b}: {c} ({d}%)' },
@@ -86,6 +93,18 @@ export function OverviewPage() {
           </Card>
         </Col>
       </Row>
+      <Card size="small" style={{ marginTop: 16 }} data-testid="overview-alarms">
+        <Space wrap size="large">
+          <Typography.Text strong>{t('overview.activeAlarms')}</Typography.Text>
+          {alarms.error ? <Typography.Text type="danger">{t('error.title')}</Typography.Text> : SEVERITIES.map((sev) => (
+            <Space key={sev} size={4}>
+              <Tag color={SEVERITY_COLOR[sev]}>{t(`alarms.severity.${sev}`)}</Tag>
+              <Typography.Text strong data-testid={`overview-alarms-${sev}`}>{alarms.isLoading ? '…' : formatNumber(alarms.data?.bySeverity?.[sev] ?? 0)}</Typography.Text>
+            </Space>
+          ))}
+          <Link to="/alarms">{t('overview.viewAlarms')}</Link>
+        </Space>
+      </Card>
       <Row gutter={[16, 16]} style={{ marginTop: 16 }}>
         <Col xs={24} lg={10}>
           <Card title={t('overview.byCategory')} style={{ height: '100%' }}>

@@ -41,7 +41,7 @@ describe('role-aware navigation', () => {
   it('shows a platform admin every page', () => {
     renderAs('platform-admin');
     const items = menuTexts();
-    for (const label of ['总览', '设备', '设备档案', '企业', '园区', '租户', '用户', 'API 密钥']) expect(items).toContain(label);
+    for (const label of ['总览', '设备', '设备档案', '告警', '规则链', '企业', '园区', '租户', '用户', 'API 密钥']) expect(items).toContain(label);
     expect(screen.getByTestId('user-menu')).toHaveTextContent('李工');
     expect(screen.getByTestId('user-menu')).toHaveTextContent('平台管理员');
   });
@@ -51,7 +51,8 @@ describe('role-aware navigation', () => {
     const items = menuTexts();
     expect(items).toContain('设备');
     expect(items).toContain('企业');
-    for (const label of ['租户', '园区', '用户', 'API 密钥']) expect(items).not.toContain(label);
+    expect(items).toContain('告警');
+    for (const label of ['租户', '园区', '用户', 'API 密钥', '规则链']) expect(items).not.toContain(label);
     expect(screen.getByTestId('user-menu')).toHaveTextContent('只读用户');
   });
 
@@ -60,6 +61,10 @@ describe('role-aware navigation', () => {
     expect(canWrite('engineer', 'devices')).toBe(true);
     expect(canWrite('park-admin', 'parks')).toBe(false);
     expect(canWrite('tenant-admin', 'tenants')).toBe(false);
+    expect(canWrite('engineer', 'alarms')).toBe(true);
+    expect(canWrite('viewer', 'alarms')).toBe(false);
+    expect(canWrite('engineer', 'rulechains')).toBe(false);
+    expect(canWrite('tenant-admin', 'rulechains')).toBe(true);
     expect(grantableRoles('park-admin')).toEqual(['park-admin', 'enterprise-admin', 'engineer', 'viewer', 'developer']);
     expect(grantableRoles(null)).toEqual([]);
   });
