@@ -60,9 +60,10 @@ Result<SimConfig> parse_sim_config(std::string_view text, std::string_view origi
       const auto& t = *v.as_table();
       for (const auto& [dk, dv] : t) {
         std::string_view name = dk.str();
-        int* field = name == "cnc" ? &c.cnc : name == "compressors" ? &c.compressors : name == "meters" ? &c.meters
+        int* field = name == "cnc" ? &c.cnc : name == "compressors" ? &c.compressors : name == "boilers" ? &c.boilers
+                   : name == "meters" ? &c.meters
                    : name == "stations" ? &c.stations : name == "sensors" ? &c.sensors : name == "agvs" ? &c.agvs : nullptr;
-        if (!field) return bad(origin, fmt::format("devices.{}", name), "unknown key (cnc, compressors, meters, stations, sensors, agvs)");
+        if (!field) return bad(origin, fmt::format("devices.{}", name), "unknown key (cnc, compressors, boilers, meters, stations, sensors, agvs)");
         KAIWU_TRY_STATUS(read_int(t, origin, "devices.", name, *field, 0, 1000));
       }
     } else if (key == "mqtt" && v.is_table()) {
@@ -124,6 +125,10 @@ Factory::Factory(const SimConfig& c) {
     compressors_.emplace_back(seed + 200 + i, shifts);
     add(numbered("compressor", i), DeviceKind::kCompressor, "running", i % workshops, i);
   }
+  for (int i = 0; i < c.boilers; ++i) {
+    boilers_.emplace_back(seed + 700 + i, shifts);
+    add(numbered("boiler", i), DeviceKind::kBoiler, "running", i % workshops, i);
+  }
   for (int i = 0; i < c.meters; ++i) {
     meters_.emplace_back(seed + 300 + i, 12'000 + 1'500 * i);
     add(numbered("meter", i), DeviceKind::kMeter, "running", i, i);
@@ -153,6 +158,9 @@ void Factory::step(std::int64_t now_ms) {
     } else if (s.device.kind == DeviceKind::kCompressor) {
       compressors_[s.index].step(now_ms);
       kw = compressors_[s.index].power_kw();
+    } else if (s.device.kind == DeviceKind::kBoiler) {
+      boilers_[s.index].step(now_ms);
+      kw = boilers_[s.index].power_kw();
     } else if (s.device.kind == DeviceKind::kStation) {
       stations_[s.index].step(now_ms);
     } else if (s.device.kind == DeviceKind::kSensor) {
@@ -160,7 +168,8 @@ void Factory::step(std::int64_t now_ms) {
     } else if (s.device.kind == DeviceKind::kAgv) {
       agvs_[s.index].step(now_ms);
     }
-    if (!load.empty() && (s.device.kind == DeviceKind::kCnc || s.device.kind == DeviceKind::kCompressor))
+    if (!load.empty() && (s.device.kind == DeviceKind::kCnc || s.device.kind == DeviceKind::kCompressor ||
+                          s.device.kind == DeviceKind::kBoiler))
       load[static_cast<std::size_t>(s.device.workshop) % load.size()] += kw;
   }
   for (std::size_t i = 0; i < meters_.size(); ++i) meters_[i].step(now_ms, load[i]);
@@ -180,6 +189,7 @@ Values Factory::values_locked(const Slot& s) const {
     case DeviceKind::kStation: return stations_[s.index].values();
     case DeviceKind::kSensor: return sensors_[s.index].values();
     case DeviceKind::kAgv: return agvs_[s.index].values();
+    case DeviceKind::kBoiler: return boilers_[s.index].values();
   }
   return {};
 }

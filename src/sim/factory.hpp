@@ -22,7 +22,7 @@ struct SimConfig {
   std::uint32_t tick_ms = 1000;
   bool always_on = false;  // shifts cover the whole day (demos at night)
   ShiftPattern shifts;
-  int cnc = 3, compressors = 1, meters = 2, stations = 1, sensors = 2, agvs = 1;
+  int cnc = 3, compressors = 1, boilers = 1, meters = 2, stations = 1, sensors = 2, agvs = 1;
   std::string mqtt_url;                           // plain MQTT devices publish here
   std::map<std::string, std::string> mqtt_tokens; // device name → access token
   std::string modbus_listen;                      // "127.0.0.1:5020" (Modbus TCP, one unit per device)
@@ -35,7 +35,7 @@ struct SimConfig {
 Result<SimConfig> parse_sim_config(std::string_view text, std::string_view origin);
 Result<SimConfig> load_sim_config(const std::string& path);
 
-enum class DeviceKind : std::uint8_t { kCnc, kCompressor, kMeter, kStation, kSensor, kAgv };
+enum class DeviceKind : std::uint8_t { kCnc, kCompressor, kMeter, kStation, kSensor, kAgv, kBoiler };
 
 struct SimDevice {
   std::string name;       // "cnc-01"
@@ -69,6 +69,7 @@ class Factory {
   std::vector<Slot> slots_;
   std::vector<CncModel> cnc_;              // guarded by mu_
   std::vector<CompressorModel> compressors_;  // guarded by mu_
+  std::vector<BoilerModel> boilers_;        // guarded by mu_
   std::vector<MeterModel> meters_;          // guarded by mu_
   std::vector<StationModel> stations_;      // guarded by mu_
   std::vector<EnvSensorModel> sensors_;     // guarded by mu_

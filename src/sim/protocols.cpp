@@ -55,9 +55,10 @@ constexpr Pollutant kPollutants[] = {
     {"a00000", "flow_m3_h", "m³/h"},   {"a19001", "o2_pct", "%"},        {"a01012", "flue_temp_c", "°C"},
 };
 
-// "idle" / "running" / "fault" as ASCII in hr:12-15 (8 bytes, NUL-padded).
-PointConfig state_point() {
-  PointConfig p = point("state", "hr:12", DataType::kString, 1, "");
+// "idle" / "running" / "fault" (CNC) or "off" / "purge" / "firing" / "alarm" (boiler burner) as
+// ASCII in hr:12-15 (8 bytes, NUL-padded).
+PointConfig state_point(std::string key = "state") {
+  PointConfig p = point(std::move(key), "hr:12", DataType::kString, 1, "");
   p.length = 8;
   return p;
 }
@@ -85,6 +86,17 @@ std::vector<PointConfig> modbus_points(DeviceKind kind) {
             point("discharge_temp_c", "hr:5", DataType::kInt16, 0.1, "°C"),
             point("power_kw", "hr:6", DataType::kUint16, 0.01, "kW"),
             point("run_hours", "hr:7", DataType::kUint32, 0.01, "h")};
+  if (kind == DeviceKind::kBoiler)
+    return {point("burner_state_code", "hr:0", DataType::kUint16, 1, ""),
+            point("steam_pressure_mpa", "hr:1", DataType::kUint16, 0.001, "MPa"),
+            point("drum_level_mm", "hr:2", DataType::kInt16, 0.1, "mm"),
+            point("flue_gas_temp_c", "hr:3", DataType::kInt16, 0.1, "°C"),
+            point("gas_flow_m3_h", "hr:4", DataType::kUint16, 0.1, "m³/h"),
+            point("steam_flow_t_h", "hr:5", DataType::kUint16, 0.001, "t/h"),
+            point("efficiency_pct", "hr:6", DataType::kUint16, 0.01, "%"),
+            point("gas_total_m3", "hr:7", DataType::kUint32, 0.1, "m³"),
+            point("firing_rate_pct", "hr:9", DataType::kUint16, 0.1, "%"),
+            state_point("burner_state")};
   return {};
 }
 
@@ -108,7 +120,8 @@ std::vector<PointConfig> hj212_points() {
 std::string_view protocol_of(DeviceKind kind) {
   switch (kind) {
     case DeviceKind::kCnc:
-    case DeviceKind::kCompressor: return "modbus-tcp";
+    case DeviceKind::kCompressor:
+    case DeviceKind::kBoiler: return "modbus-tcp";
     case DeviceKind::kMeter: return "dlt645";
     case DeviceKind::kStation: return "hj212";
     default: return "mqtt";
@@ -191,7 +204,7 @@ Result<std::unique_ptr<ProtocolServers>> ProtocolServers::start(asio::any_io_exe
   s->ex = executor;
   int meter_index = 0, station_index = 0;
   for (const auto& d : factory->devices()) {
-    if (d.kind == DeviceKind::kCnc || d.kind == DeviceKind::kCompressor) {
+    if (is_modbus(d.kind)) {
       if (config.modbus_listen.empty()) continue;
       if (d.unit == 0 || d.unit > 247) {
         spdlog::warn("sim: {} has no Modbus unit id left (1-247); not served", d.name);

@@ -18,7 +18,10 @@
 namespace kaiwu::sim {
 
 // Points of a device as the edge reads them: key = factory signal, address per protocol.
-std::vector<drivers::PointConfig> modbus_points(DeviceKind kind);  // CNC, compressor; else empty
+std::vector<drivers::PointConfig> modbus_points(DeviceKind kind);  // CNC, compressor, boiler; else empty
+inline bool is_modbus(DeviceKind kind) {
+  return kind == DeviceKind::kCnc || kind == DeviceKind::kCompressor || kind == DeviceKind::kBoiler;
+}
 std::vector<drivers::PointConfig> dlt645_points();                 // meters
 std::vector<drivers::PointConfig> hj212_points();                  // stations
 // The protocol a device kind is served with ("modbus-tcp", "dlt645", "hj212", "mqtt").

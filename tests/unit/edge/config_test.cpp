@@ -169,10 +169,10 @@ TEST(EdgeConfig, TheShippedExampleParses) {
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->uplink.token, "T0KEN");
   // The example reads `kaiwu sim` (examples/sim.toml) over each of its protocols.
-  ASSERT_EQ(c->devices.size(), 4u);
+  ASSERT_EQ(c->devices.size(), 5u);
   std::vector<std::string> drivers;
   for (const auto& d : c->devices) drivers.push_back(d.driver);
-  EXPECT_EQ(drivers, (std::vector<std::string>{"modbus-tcp", "modbus-tcp", "dlt645", "hj212"}));
+  EXPECT_EQ(drivers, (std::vector<std::string>{"modbus-tcp", "modbus-tcp", "modbus-tcp", "dlt645", "hj212"}));
   EXPECT_EQ(c->devices[0].settings.name, "cnc-01");
   bool writable = false;
   for (const auto& p : c->devices[0].points) writable = writable || p.writable;

@@ -105,7 +105,7 @@ TEST_F(SimProtocols, ModbusAndDlt645ReadExactlyTheFactorysValues) {
     drivers::DeviceSettings s;
     s.name = d.name;
     auto truth = *factory->values(d.name);
-    if (d.kind == DeviceKind::kCnc || d.kind == DeviceKind::kCompressor) {
+    if (is_modbus(d.kind)) {  // CNC, compressor, boiler
       s.endpoint = "127.0.0.1:" + std::to_string((*servers)->modbus_port());
       s.options["unit"] = std::to_string(d.unit);
       auto points = modbus_points(d.kind);
@@ -144,7 +144,7 @@ TEST_F(SimProtocols, ModbusAndDlt645ReadExactlyTheFactorysValues) {
       run(io, driver->stop());
     }
   }
-  EXPECT_EQ(modbus_devices, config.cnc + config.compressors);
+  EXPECT_EQ(modbus_devices, config.cnc + config.compressors + config.boilers);
   EXPECT_EQ(meter, config.meters);
   EXPECT_TRUE(some_running);  // a Monday at 10:00 is a working hour
   (*servers)->stop();
