@@ -67,9 +67,10 @@ int run_sim(const SimOptions& options) {
     return 2;
   }
   (*s)->set_on_tick([p = servers->get()] { p->update(); });
+  const auto& ports = (*servers)->modbus_ports();
   for (const auto& d : (*s)->factory()->devices())
-    if (sim::protocol_of(d.kind) == "modbus-tcp")
-      spdlog::info("sim device {} ({}, modbus-tcp unit {})", d.name, d.category, d.unit);
+    if (sim::protocol_of(d.kind) == "modbus-tcp" && d.modbus_server < ports.size())
+      spdlog::info("sim device {} ({}, modbus-tcp port {} unit {})", d.name, d.category, ports[d.modbus_server], d.unit);
     else
       spdlog::info("sim device {} ({}, {})", d.name, d.category, sim::protocol_of(d.kind));
   (*s)->start();

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
+
 #include <fstream>
 #include <sstream>
 
@@ -64,7 +66,7 @@ Result<SimConfig> parse_sim_config(std::string_view text, std::string_view origi
                    : name == "meters" ? &c.meters
                    : name == "stations" ? &c.stations : name == "sensors" ? &c.sensors : name == "agvs" ? &c.agvs : nullptr;
         if (!field) return bad(origin, fmt::format("devices.{}", name), "unknown key (cnc, compressors, boilers, meters, stations, sensors, agvs)");
-        KAIWU_TRY_STATUS(read_int(t, origin, "devices.", name, *field, 0, 1000));
+        KAIWU_TRY_STATUS(read_int(t, origin, "devices.", name, *field, 0, 20000));
       }
     } else if (key == "mqtt" && v.is_table()) {
       const auto& t = *v.as_table();
@@ -84,6 +86,10 @@ Result<SimConfig> parse_sim_config(std::string_view text, std::string_view origi
       std::string_view want = key == "hj212" ? "connect" : "listen";
       std::string& field = key == "modbus" ? c.modbus_listen : key == "dlt645" ? c.dlt645_listen : c.hj212_connect;
       for (const auto& [mk, mv] : *v.as_table()) {
+        if (key == "modbus" && mk.str() == "units_per_server") {
+          KAIWU_TRY_STATUS(read_int(*v.as_table(), origin, "modbus.", "units_per_server", c.modbus_units_per_server, 1, 247));
+          continue;
+        }
         if (mk.str() != want || !mv.is_string())
           return bad(origin, fmt::format("{}.{}", key, mk.str()), fmt::format("unknown key ({}, a \"host:port\" string)", want));
         field = *mv.value<std::string>();
@@ -111,9 +117,15 @@ Factory::Factory(const SimConfig& c) {
   ShiftPattern shifts = c.shifts;
   int workshops = std::max(1, c.meters);
   std::uint64_t seed = c.seed * 1'000'003;
-  std::uint8_t unit = 1;
+  int modbus = 0;  // Modbus devices so far: listener modbus / per, unit modbus % per + 1
+  const int per = std::clamp(c.modbus_units_per_server, 1, 247);
   auto add = [&](std::string name, DeviceKind kind, std::string category, int workshop, std::size_t index) {
-    SimDevice d{std::move(name), kind, std::move(category), workshop, unit++};
+    SimDevice d{std::move(name), kind, std::move(category), workshop};
+    if (is_modbus(kind)) {
+      d.unit = static_cast<std::uint8_t>(modbus % per + 1);
+      d.modbus_server = static_cast<std::uint16_t>(modbus / per);
+      ++modbus;
+    }
     devices_.push_back(d);
     slots_.push_back({d, index});
   };
@@ -199,6 +211,11 @@ Result<Values> Factory::values(std::string_view device) const {
   if (!s) return fail(Errc::kNotFound, fmt::format("no simulated device \"{}\"", device));
   std::lock_guard lock(mu_);
   return values_locked(*s);
+}
+
+Values Factory::values_at(std::size_t index) const {
+  std::lock_guard lock(mu_);
+  return index < slots_.size() ? values_locked(slots_[index]) : Values{};
 }
 
 Result<tsdb::Value> Factory::value(std::string_view device, std::string_view key) const {
