@@ -22,3 +22,5 @@ done
 [[ $found == 1 ]] || { echo "no benchmark binaries in $build/bench"; exit 1; }
 echo "== mqtt (kaiwu bench mqtt: Kaiwu vs mosquitto)"
 /usr/bin/python3 "$here/mqtt/run.py" --build "$build" --out "$out/mqtt-$stamp.json"
+echo "== sim (kaiwu sim with 3,000 Modbus devices)"
+/usr/bin/python3 "$here/sim/run.py" --build "$build" --out "$out/sim-$stamp.json"

@@ -54,6 +54,8 @@ struct EdgeOptions {
 struct SimOptions {
   std::string config_file;  // empty: the default factory
   std::string data_dir;
+  std::int64_t replay_from_ms = -1;  // ≥ 0: step offline from this time and print, no servers
+  int replay_minutes = 60;
 };
 
 // `kaiwu app pack|sign|verify` (app_cli.cpp): APP packages for developers.

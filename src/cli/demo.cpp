@@ -54,7 +54,7 @@ std::string full_code(const char* first17) {
 
 // Which enterprise a simulated device belongs to, and whether it is a direct MQTT device.
 int owner_of(const sim::SimDevice& d) {
-  if (d.kind == sim::DeviceKind::kStation || d.name == "meter-02") return 1;
+  if (d.kind == sim::DeviceKind::kStation || d.kind == sim::DeviceKind::kBoiler || d.name == "meter-02") return 1;
   if (d.kind == sim::DeviceKind::kSensor) return 2;
   return 0;
 }
@@ -242,7 +242,7 @@ edge::EdgeConfig gateway_config(const sim::Factory& factory, std::size_t enterpr
     dc.settings.name = d.name;
     dc.category = d.category;
     dc.interval_ms = 1000;
-    if (d.kind == sim::DeviceKind::kCnc || d.kind == sim::DeviceKind::kCompressor) {
+    if (sim::is_modbus(d.kind)) {
       dc.driver = "modbus-tcp";
       dc.settings.endpoint = loopback(ports.modbus);
       dc.settings.options["unit"] = std::to_string(d.unit);

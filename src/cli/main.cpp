@@ -30,6 +30,10 @@ int main(int argc, char** argv) {
   auto* simulate = app.add_subcommand("sim", "Run the virtual factory (simulated machines, meters, monitors, MQTT devices)");
   simulate->add_option("-c,--config", so.config_file, "simulator configuration (TOML)")->check(CLI::ExistingFile);
   simulate->add_option("-d,--data", so.data_dir, "data directory (MQTT devices' queues in DIR/sim)");
+  simulate->add_option("--replay-from", so.replay_from_ms,
+                       "step the factory offline from this time (ms since the epoch) and print every device's "
+                       "values once per simulated minute as JSON lines, then exit (no servers)");
+  simulate->add_option("--replay-minutes", so.replay_minutes, "simulated minutes for --replay-from")->check(CLI::Range(1, 60 * 24 * 31));
 
   kaiwu::cli::EdgeOptions eo;
   auto* edge = app.add_subcommand("edge", "Run an edge gateway: poll devices, buffer on disk, forward to a platform over MQTT");

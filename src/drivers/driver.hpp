@@ -41,6 +41,8 @@ struct DeviceSettings {
   std::map<std::string, std::string, std::less<>> options;  // unit, security, meter_address, mn …
   std::chrono::milliseconds timeout{1000};  // per request
   int retries = 1;                          // further attempts after a timeout
+
+  bool operator==(const DeviceSettings&) const = default;
 };
 
 // One value read from the device, already converted to engineering units.

@@ -41,6 +41,8 @@ struct PointConfig {
   bool writable = false;
   std::uint16_t length = 0;  // kString: bytes (Modbus: rounded up to whole registers)
   std::uint32_t interval_ms = 0;  // 0: the device's interval
+
+  bool operator==(const PointConfig&) const = default;
 };
 
 // Raw device value → engineering value: value * scale + offset. Integers stay integers when

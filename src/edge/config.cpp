@@ -1,12 +1,17 @@
 #include "edge/config.hpp"
 
+#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
+
+#include "core/json_parse.hpp"
 
 namespace kaiwu::edge {
 namespace {
@@ -204,7 +209,93 @@ Status parse_uplink(const toml::table& t, const std::string& origin, UplinkConfi
   return ok();
 }
 
+// Where a converted JSON value goes: appended to an array or set as a table's key.
+struct TomlSink {
+  toml::array* array = nullptr;
+  toml::table* table = nullptr;
+  std::string key;
+  template <typename T>
+  void operator()(T&& value) {
+    if (array) array->push_back(std::forward<T>(value));
+    else table->insert_or_assign(key, std::forward<T>(value));
+  }
+};
+
+// A JSON value as the TOML node the file parser reads ("points" becomes "point"), so both
+// sources share one set of rules and messages.
+Status json_to_toml(const boost::json::value& v, const std::string& where, TomlSink& put) {
+  switch (v.kind()) {
+    case boost::json::kind::bool_: put(v.get_bool()); return ok();
+    case boost::json::kind::int64: put(v.get_int64()); return ok();
+    case boost::json::kind::uint64:
+      if (v.get_uint64() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) break;
+      put(static_cast<std::int64_t>(v.get_uint64()));
+      return ok();
+    case boost::json::kind::double_: put(v.get_double()); return ok();
+    case boost::json::kind::string: put(std::string(v.get_string())); return ok();
+    case boost::json::kind::array: {
+      toml::array out;
+      TomlSink into{&out, nullptr, {}};
+      for (const auto& e : v.get_array()) KAIWU_TRY_STATUS(json_to_toml(e, where, into));
+      put(std::move(out));
+      return ok();
+    }
+    case boost::json::kind::object: {
+      toml::table out;
+      TomlSink into{nullptr, &out, {}};
+      for (const auto& [k, e] : v.get_object()) {
+        into.key = k == "points" ? std::string("point") : std::string(k);
+        KAIWU_TRY_STATUS(json_to_toml(e, where, into));
+      }
+      put(std::move(out));
+      return ok();
+    }
+    case boost::json::kind::null: break;
+  }
+  return fail(Errc::kInvalidArgument, where + ": null or out-of-range values are not allowed");
+}
+
 }  // namespace
+
+Result<RemoteConfig> parse_remote_config(std::string_view json_text, std::string_view origin) {
+  auto doc = parse_json(json_text);
+  if (!doc) return fail(Errc::kInvalidArgument, fmt::format("{}: {}", origin, doc.error().message));
+  if (!doc->is_object()) return fail(Errc::kInvalidArgument, fmt::format("{}: expected a JSON object", origin));
+  RemoteConfig out;
+  std::string where(origin);
+  const auto& o = doc->as_object();
+  for (const auto& [k, v] : o)
+    if (k != "version" && k != "devices")
+      return fail(Errc::kInvalidArgument, fmt::format("{}: unknown key \"{}\" (version, devices)", origin, std::string(k)));
+  if (const auto* v = o.if_contains("version")) {
+    if (!v->is_int64() || v->get_int64() < 0)
+      return fail(Errc::kInvalidArgument, fmt::format("{}: version: must be a non-negative integer", origin));
+    out.version = v->get_int64();
+    where = fmt::format("{} v{}", origin, *out.version);
+  }
+  const auto* devices = o.if_contains("devices");
+  if (!devices || !devices->is_array())
+    return fail(Errc::kInvalidArgument, fmt::format("{}: devices: missing (an array of devices)", where));
+  std::set<std::string> names;
+  std::size_t i = 0;
+  for (const auto& dv : devices->get_array()) {
+    if (!dv.is_object())
+      return fail(Errc::kInvalidArgument, fmt::format("{}: device #{}: expected a JSON object", where, i + 1));
+    if (const auto* pts = dv.get_object().if_contains("points");
+        pts && (!pts->is_array() || std::any_of(pts->get_array().begin(), pts->get_array().end(),
+                                                 [](const auto& p) { return !p.is_object(); })))
+      return fail(Errc::kInvalidArgument, fmt::format("{}: device #{}: points: must be an array of objects", where, i + 1));
+    toml::table holder;
+    TomlSink into{nullptr, &holder, "device"};
+    KAIWU_TRY_STATUS(json_to_toml(dv, fmt::format("{}: device #{}", where, i + 1), into));
+    DeviceConfig d;
+    KAIWU_TRY_STATUS(parse_device(*holder["device"].as_table(), where, i++, d));
+    if (!names.insert(d.settings.name).second)
+      return fail(Errc::kInvalidArgument, fmt::format("{}: device \"{}\": name: duplicate", where, d.settings.name));
+    out.devices.push_back(std::move(d));
+  }
+  return out;
+}
 
 Status parse_uplink_url(UplinkConfig& u) {
   std::string_view url = u.url;

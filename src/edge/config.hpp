@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,7 @@ struct UplinkConfig {
   // Not in the file: a direct device (the simulator) publishes its records elsewhere.
   std::string record_topic = "v1/gateway/telemetry";
   std::string rpc_topic = "v1/gateway/rpc";  // empty: no RPC subscription
+  std::vector<std::string> subscriptions;     // more topic filters (the edge: its shared attributes)
 };
 
 struct DeviceConfig {
@@ -41,6 +43,8 @@ struct DeviceConfig {
   std::string category = "other";  // running | processing | mobile | other
   bool subscribe = false;          // push delivery for drivers that can_subscribe
   std::vector<drivers::PointConfig> points;
+
+  bool operator==(const DeviceConfig&) const = default;
 };
 
 struct EdgeConfig {
@@ -57,6 +61,16 @@ Result<EdgeConfig> parse_edge_config(std::string_view text, std::string_view ori
                                      const std::vector<std::string>& sets = {});
 // Reads and parses a file.
 Result<EdgeConfig> load_edge_config(const std::string& path, const std::vector<std::string>& sets = {});
+
+// Remote configuration: the gateway device's shared attribute `edgeConfig` (README.md), a JSON
+// document {"version": n, "devices": [ {<the keys of a [[device]] table>, "points": [ {<the keys
+// of a [[device.point]] table>} ]} ]}. Pure; errors read like those of parse_edge_config with
+// `origin` ("edgeConfig v3") in place of the file name.
+struct RemoteConfig {
+  std::optional<std::int64_t> version;
+  std::vector<DeviceConfig> devices;
+};
+Result<RemoteConfig> parse_remote_config(std::string_view json_text, std::string_view origin = "edgeConfig");
 
 // How the edge finds a driver by name (drivers::make_driver in production; tests and the demo
 // add their own).

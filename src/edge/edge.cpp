@@ -67,19 +67,29 @@ Result<std::unique_ptr<Edge>> Edge::create(asio::any_io_executor executor, EdgeC
   std::unique_ptr<Edge> e(new Edge());
   e->ex_ = executor;
   e->config_ = std::move(config);
+  e->lookup_ = std::move(lookup);
   e->queue_ = KAIWU_TRY(ForwardQueue::open({e->config_.uplink.buffer_dir, e->config_.uplink.buffer_max_mb << 20, 0}));
+  e->load_saved_remote();
   Edge* self = e.get();
+  // The gateway device's own shared attributes (edgeConfig): pushed changes and the answers to
+  // the request made at each session start.
+  e->config_.uplink.subscriptions = {kSelfAttributesTopic, std::string(kSelfAttributesTopic) + "/response/+"};
   e->uplink_ = std::make_unique<Uplink>(
       executor, e->config_.uplink, *e->queue_,
-      Uplink::Hooks{[self] { return self->session_events(); }, [self](std::string p) { self->on_rpc(std::move(p)); }});
+      Uplink::Hooks{[self] { return self->session_events(); }, [self](std::string p) { self->on_rpc(std::move(p)); },
+                    [self](std::string t, std::string p) { self->on_message(t, p); }});
   for (const auto& d : e->config_.devices) {
-    auto driver = KAIWU_TRY(lookup(d.driver, executor));
-    e->pollers_.push_back(std::make_shared<DevicePoller>(
-        executor, d, std::move(driver),
-        [self](const std::string& dev, std::vector<drivers::Reading> r) { self->on_readings(dev, std::move(r)); },
-        [self](const std::string& dev, bool connected) { self->on_state(dev, connected); }));
+    auto driver = KAIWU_TRY(e->lookup_(d.driver, executor));
+    e->pollers_.push_back(e->make_poller(d, std::move(driver)));
   }
   return e;
+}
+
+std::shared_ptr<DevicePoller> Edge::make_poller(const DeviceConfig& d, std::unique_ptr<drivers::Driver> driver) {
+  return std::make_shared<DevicePoller>(
+      ex_, d, std::move(driver),
+      [this](const std::string& dev, std::vector<drivers::Reading> r) { on_readings(dev, std::move(r)); },
+      [this](const std::string& dev, bool connected) { on_state(dev, connected); });
 }
 
 Edge::~Edge() { stop(); }
@@ -120,7 +130,10 @@ void Edge::stop() {
   if (!started_) return;
   started_ = false;
   if (health_timer_) asio::post(ex_, [t = health_timer_] { t->cancel(); });
-  for (auto& p : pollers_) p->stop();
+  {
+    std::lock_guard lock(mu_);
+    for (auto& p : pollers_) p->stop();
+  }
   uplink_->stop();
   {
     std::lock_guard lock(sync_mu_);
@@ -160,13 +173,13 @@ void Edge::on_readings(const std::string& device, std::vector<drivers::Reading> 
 void Edge::on_state(const std::string& device, bool connected) {
   std::string category = "other";
   std::string protocol;
-  for (const auto& d : config_.devices)
-    if (d.settings.name == device) {
-      category = d.category;
-      protocol = d.driver;
-    }
   {
     std::lock_guard lock(mu_);
+    for (const auto& d : config_.devices)
+      if (d.settings.name == device) {
+        category = d.category;
+        protocol = d.driver;
+      }
     connected_[device] = connected;
   }
   if (connected) uplink_->send_event(kConnectTopic, connect_payload(device, category, protocol));
@@ -183,6 +196,9 @@ std::vector<std::pair<std::string, std::string>> Edge::session_events() {
   for (const auto& d : config_.devices)
     if (auto it = connected_.find(d.settings.name); it != connected_.end() && !it->second)
       out.emplace_back(kDisconnectTopic, disconnect_payload(d.settings.name));
+  // Ask for the remote configuration (answered on …/attributes/response/<n>).
+  out.emplace_back(std::string(kSelfAttributesTopic) + "/request/" + std::to_string(++attribute_request_),
+                   std::string(R"({"sharedKeys":")") + kRemoteConfigKey + "\"}");
   return out;
 }
 
@@ -209,10 +225,13 @@ EdgeStats Edge::stats() const {
   EdgeStats s;
   s.uplink = uplink_->stats();
   s.queue = queue_->stats();
-  for (const auto& p : pollers_) s.devices.emplace_back(p->config().settings.name, p->counters());
   std::lock_guard lock(mu_);
+  for (const auto& p : pollers_) s.devices.emplace_back(p->config().settings.name, p->counters());
   s.records = records_;
   s.append_failures = append_failures_;
+  s.remote_version = remote_version_;
+  s.remote_applied = remote_applied_;
+  s.remote_rejected = remote_rejected_;
   return s;
 }
 

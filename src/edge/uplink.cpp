@@ -188,11 +188,12 @@ asio::awaitable<Status> Uplink::State::handshake(std::string& buffer) {
   if (ack->reason != mqtt::ReasonCode::kSuccess)
     co_return fail(Errc::kUnauthenticated,
                    fmt::format("platform refused the connection: {}", mqtt::reason_code_name(ack->reason)));
-  if (!config.rpc_topic.empty()) {
-    mqtt::Subscribe sub;
+  mqtt::Subscribe sub;
+  if (!config.rpc_topic.empty()) sub.subscriptions.push_back({config.rpc_topic, mqtt::QoS::k1});
+  for (const auto& t : config.subscriptions) sub.subscriptions.push_back({t, mqtt::QoS::k1});
+  if (!sub.subscriptions.empty()) {
     sub.packet_id = next_packet_id();
     event_ids[sub.packet_id] = true;
-    sub.subscriptions.push_back({config.rpc_topic, mqtt::QoS::k1});
     queue_packet(sub);
   }
   if (hooks.on_session)
@@ -274,13 +275,16 @@ Status Uplink::State::on_packet(mqtt::Packet&& packet) {
     if (p->topic == config.rpc_topic && hooks.on_rpc) {
       update([](UplinkStats& s) { ++s.rpc_requests; });
       hooks.on_rpc(std::move(p->payload));
+    } else if (hooks.on_message) {
+      hooks.on_message(std::move(p->topic), std::move(p->payload));
     }
     return ok();
   }
   if (auto* s = std::get_if<mqtt::Suback>(&packet)) {
     event_ids.erase(s->packet_id);
-    if (!s->reasons.empty() && static_cast<std::uint8_t>(s->reasons[0]) >= 0x80)
-      spdlog::warn("edge uplink: platform refused the RPC subscription: {}", mqtt::reason_code_name(s->reasons[0]));
+    for (auto r : s->reasons)
+      if (static_cast<std::uint8_t>(r) >= 0x80)
+        spdlog::warn("edge uplink: platform refused a subscription: {}", mqtt::reason_code_name(r));
     return ok();
   }
   if (auto* d = std::get_if<mqtt::Disconnect>(&packet))

@@ -3,7 +3,8 @@
 //
 // Session state machine (one coroutine, on the executor given at construction):
 //
-//   idle ─▶ connecting (TCP, TLS, CONNECT/CONNACK, SUBSCRIBE v1/gateway/rpc, session events)
+//   idle ─▶ connecting (TCP, TLS, CONNECT/CONNACK, SUBSCRIBE v1/gateway/rpc + subscriptions,
+//                       session events)
 //     ▲          │ ok                                   │ error
 //     │          ▼                                      ▼
 //     └── backoff (0.5 s doubling to 30 s) ◀── online: send queue records (QoS 1, window of
@@ -35,6 +36,9 @@ inline constexpr const char* kConnectTopic = "v1/gateway/connect";
 inline constexpr const char* kDisconnectTopic = "v1/gateway/disconnect";
 inline constexpr const char* kAttributesTopic = "v1/gateway/attributes";
 inline constexpr const char* kRpcTopic = "v1/gateway/rpc";
+// The gateway device's own attributes (ThingsBoard device API): shared ones arrive here, client
+// ones are published here; requests go to …/request/<n>, answers come on …/response/<n>.
+inline constexpr const char* kSelfAttributesTopic = "v1/devices/me/attributes";
 
 struct UplinkStats {
   bool connected = false;
@@ -55,6 +59,8 @@ class Uplink {
     std::function<std::vector<std::pair<std::string, std::string>>()> on_session;
     // The payload of a PUBLISH on v1/gateway/rpc (a server-side RPC to a device behind us).
     std::function<void(std::string)> on_rpc;
+    // A PUBLISH on another subscribed topic (UplinkConfig::subscriptions): (topic, payload).
+    std::function<void(std::string, std::string)> on_message;
   };
 
   Uplink(boost::asio::any_io_executor executor, UplinkConfig config, ForwardQueue& queue, Hooks hooks);

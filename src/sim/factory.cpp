@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
+
 #include <fstream>
 #include <sstream>
 
@@ -60,10 +62,11 @@ Result<SimConfig> parse_sim_config(std::string_view text, std::string_view origi
       const auto& t = *v.as_table();
       for (const auto& [dk, dv] : t) {
         std::string_view name = dk.str();
-        int* field = name == "cnc" ? &c.cnc : name == "compressors" ? &c.compressors : name == "meters" ? &c.meters
+        int* field = name == "cnc" ? &c.cnc : name == "compressors" ? &c.compressors : name == "boilers" ? &c.boilers
+                   : name == "meters" ? &c.meters
                    : name == "stations" ? &c.stations : name == "sensors" ? &c.sensors : name == "agvs" ? &c.agvs : nullptr;
-        if (!field) return bad(origin, fmt::format("devices.{}", name), "unknown key (cnc, compressors, meters, stations, sensors, agvs)");
-        KAIWU_TRY_STATUS(read_int(t, origin, "devices.", name, *field, 0, 1000));
+        if (!field) return bad(origin, fmt::format("devices.{}", name), "unknown key (cnc, compressors, boilers, meters, stations, sensors, agvs)");
+        KAIWU_TRY_STATUS(read_int(t, origin, "devices.", name, *field, 0, 20000));
       }
     } else if (key == "mqtt" && v.is_table()) {
       const auto& t = *v.as_table();
@@ -83,6 +86,10 @@ Result<SimConfig> parse_sim_config(std::string_view text, std::string_view origi
       std::string_view want = key == "hj212" ? "connect" : "listen";
       std::string& field = key == "modbus" ? c.modbus_listen : key == "dlt645" ? c.dlt645_listen : c.hj212_connect;
       for (const auto& [mk, mv] : *v.as_table()) {
+        if (key == "modbus" && mk.str() == "units_per_server") {
+          KAIWU_TRY_STATUS(read_int(*v.as_table(), origin, "modbus.", "units_per_server", c.modbus_units_per_server, 1, 247));
+          continue;
+        }
         if (mk.str() != want || !mv.is_string())
           return bad(origin, fmt::format("{}.{}", key, mk.str()), fmt::format("unknown key ({}, a \"host:port\" string)", want));
         field = *mv.value<std::string>();
@@ -110,9 +117,15 @@ Factory::Factory(const SimConfig& c) {
   ShiftPattern shifts = c.shifts;
   int workshops = std::max(1, c.meters);
   std::uint64_t seed = c.seed * 1'000'003;
-  std::uint8_t unit = 1;
+  int modbus = 0;  // Modbus devices so far: listener modbus / per, unit modbus % per + 1
+  const int per = std::clamp(c.modbus_units_per_server, 1, 247);
   auto add = [&](std::string name, DeviceKind kind, std::string category, int workshop, std::size_t index) {
-    SimDevice d{std::move(name), kind, std::move(category), workshop, unit++};
+    SimDevice d{std::move(name), kind, std::move(category), workshop};
+    if (is_modbus(kind)) {
+      d.unit = static_cast<std::uint8_t>(modbus % per + 1);
+      d.modbus_server = static_cast<std::uint16_t>(modbus / per);
+      ++modbus;
+    }
     devices_.push_back(d);
     slots_.push_back({d, index});
   };
@@ -123,6 +136,10 @@ Factory::Factory(const SimConfig& c) {
   for (int i = 0; i < c.compressors; ++i) {
     compressors_.emplace_back(seed + 200 + i, shifts);
     add(numbered("compressor", i), DeviceKind::kCompressor, "running", i % workshops, i);
+  }
+  for (int i = 0; i < c.boilers; ++i) {
+    boilers_.emplace_back(seed + 700 + i, shifts);
+    add(numbered("boiler", i), DeviceKind::kBoiler, "running", i % workshops, i);
   }
   for (int i = 0; i < c.meters; ++i) {
     meters_.emplace_back(seed + 300 + i, 12'000 + 1'500 * i);
@@ -153,6 +170,9 @@ void Factory::step(std::int64_t now_ms) {
     } else if (s.device.kind == DeviceKind::kCompressor) {
       compressors_[s.index].step(now_ms);
       kw = compressors_[s.index].power_kw();
+    } else if (s.device.kind == DeviceKind::kBoiler) {
+      boilers_[s.index].step(now_ms);
+      kw = boilers_[s.index].power_kw();
     } else if (s.device.kind == DeviceKind::kStation) {
       stations_[s.index].step(now_ms);
     } else if (s.device.kind == DeviceKind::kSensor) {
@@ -160,7 +180,8 @@ void Factory::step(std::int64_t now_ms) {
     } else if (s.device.kind == DeviceKind::kAgv) {
       agvs_[s.index].step(now_ms);
     }
-    if (!load.empty() && (s.device.kind == DeviceKind::kCnc || s.device.kind == DeviceKind::kCompressor))
+    if (!load.empty() && (s.device.kind == DeviceKind::kCnc || s.device.kind == DeviceKind::kCompressor ||
+                          s.device.kind == DeviceKind::kBoiler))
       load[static_cast<std::size_t>(s.device.workshop) % load.size()] += kw;
   }
   for (std::size_t i = 0; i < meters_.size(); ++i) meters_[i].step(now_ms, load[i]);
@@ -180,6 +201,7 @@ Values Factory::values_locked(const Slot& s) const {
     case DeviceKind::kStation: return stations_[s.index].values();
     case DeviceKind::kSensor: return sensors_[s.index].values();
     case DeviceKind::kAgv: return agvs_[s.index].values();
+    case DeviceKind::kBoiler: return boilers_[s.index].values();
   }
   return {};
 }
@@ -189,6 +211,11 @@ Result<Values> Factory::values(std::string_view device) const {
   if (!s) return fail(Errc::kNotFound, fmt::format("no simulated device \"{}\"", device));
   std::lock_guard lock(mu_);
   return values_locked(*s);
+}
+
+Values Factory::values_at(std::size_t index) const {
+  std::lock_guard lock(mu_);
+  return index < slots_.size() ? values_locked(slots_[index]) : Values{};
 }
 
 Result<tsdb::Value> Factory::value(std::string_view device, std::string_view key) const {

@@ -22,10 +22,11 @@ struct SimConfig {
   std::uint32_t tick_ms = 1000;
   bool always_on = false;  // shifts cover the whole day (demos at night)
   ShiftPattern shifts;
-  int cnc = 3, compressors = 1, meters = 2, stations = 1, sensors = 2, agvs = 1;
+  int cnc = 3, compressors = 1, boilers = 1, meters = 2, stations = 1, sensors = 2, agvs = 1;
   std::string mqtt_url;                           // plain MQTT devices publish here
   std::map<std::string, std::string> mqtt_tokens; // device name → access token
   std::string modbus_listen;                      // "127.0.0.1:5020" (Modbus TCP, one unit per device)
+  int modbus_units_per_server = 247;              // more devices: further listeners on port + 1, + 2 …
   std::string dlt645_listen;                      // "127.0.0.1:5021" (DL/T 645 meter bus over TCP)
   std::string hj212_connect;                      // "127.0.0.1:5022" (HJ 212 listener the stations upload to)
   std::string data_dir = "./sim-data";            // MQTT devices' forward queues
@@ -35,15 +36,20 @@ struct SimConfig {
 Result<SimConfig> parse_sim_config(std::string_view text, std::string_view origin);
 Result<SimConfig> load_sim_config(const std::string& path);
 
-enum class DeviceKind : std::uint8_t { kCnc, kCompressor, kMeter, kStation, kSensor, kAgv };
+enum class DeviceKind : std::uint8_t { kCnc, kCompressor, kMeter, kStation, kSensor, kAgv, kBoiler };
 
 struct SimDevice {
   std::string name;       // "cnc-01"
   DeviceKind kind;
   std::string category;   // MIIT category: processing / running / other
   int workshop = 0;       // the meter of this workshop measures the device's power
-  std::uint8_t unit = 1;  // Modbus unit id when served over Modbus
+  std::uint8_t unit = 0;  // Modbus unit id when served over Modbus (1..units_per_server), else 0
+  std::uint16_t modbus_server = 0;  // which Modbus listener (0: listen's port, k: port + k)
 };
+
+inline bool is_modbus(DeviceKind kind) {
+  return kind == DeviceKind::kCnc || kind == DeviceKind::kCompressor || kind == DeviceKind::kBoiler;
+}
 
 class Factory {
  public:
@@ -52,6 +58,7 @@ class Factory {
   const std::vector<SimDevice>& devices() const { return devices_; }
   // kNotFound names the device or key.
   Result<Values> values(std::string_view device) const;
+  Values values_at(std::size_t index) const;  // devices()[index]
   Result<tsdb::Value> value(std::string_view device, std::string_view key) const;
   // Only the CNC spindle_setpoint is writable; kPermissionDenied otherwise.
   Status write(std::string_view device, std::string_view key, const tsdb::Value& value);
@@ -69,6 +76,7 @@ class Factory {
   std::vector<Slot> slots_;
   std::vector<CncModel> cnc_;              // guarded by mu_
   std::vector<CompressorModel> compressors_;  // guarded by mu_
+  std::vector<BoilerModel> boilers_;        // guarded by mu_
   std::vector<MeterModel> meters_;          // guarded by mu_
   std::vector<StationModel> stations_;      // guarded by mu_
   std::vector<EnvSensorModel> sensors_;     // guarded by mu_

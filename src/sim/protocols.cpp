@@ -55,9 +55,10 @@ constexpr Pollutant kPollutants[] = {
     {"a00000", "flow_m3_h", "m³/h"},   {"a19001", "o2_pct", "%"},        {"a01012", "flue_temp_c", "°C"},
 };
 
-// "idle" / "running" / "fault" as ASCII in hr:12-15 (8 bytes, NUL-padded).
-PointConfig state_point() {
-  PointConfig p = point("state", "hr:12", DataType::kString, 1, "");
+// "idle" / "running" / "fault" (CNC) or "off" / "purge" / "firing" / "alarm" (boiler burner) as
+// ASCII in hr:12-15 (8 bytes, NUL-padded).
+PointConfig state_point(std::string key = "state") {
+  PointConfig p = point(std::move(key), "hr:12", DataType::kString, 1, "");
   p.length = 8;
   return p;
 }
@@ -85,6 +86,17 @@ std::vector<PointConfig> modbus_points(DeviceKind kind) {
             point("discharge_temp_c", "hr:5", DataType::kInt16, 0.1, "°C"),
             point("power_kw", "hr:6", DataType::kUint16, 0.01, "kW"),
             point("run_hours", "hr:7", DataType::kUint32, 0.01, "h")};
+  if (kind == DeviceKind::kBoiler)
+    return {point("burner_state_code", "hr:0", DataType::kUint16, 1, ""),
+            point("steam_pressure_mpa", "hr:1", DataType::kUint16, 0.001, "MPa"),
+            point("drum_level_mm", "hr:2", DataType::kInt16, 0.1, "mm"),
+            point("flue_gas_temp_c", "hr:3", DataType::kInt16, 0.1, "°C"),
+            point("gas_flow_m3_h", "hr:4", DataType::kUint16, 0.1, "m³/h"),
+            point("steam_flow_t_h", "hr:5", DataType::kUint16, 0.001, "t/h"),
+            point("efficiency_pct", "hr:6", DataType::kUint16, 0.01, "%"),
+            point("gas_total_m3", "hr:7", DataType::kUint32, 0.1, "m³"),
+            point("firing_rate_pct", "hr:9", DataType::kUint16, 0.1, "%"),
+            state_point("burner_state")};
   return {};
 }
 
@@ -108,7 +120,8 @@ std::vector<PointConfig> hj212_points() {
 std::string_view protocol_of(DeviceKind kind) {
   switch (kind) {
     case DeviceKind::kCnc:
-    case DeviceKind::kCompressor: return "modbus-tcp";
+    case DeviceKind::kCompressor:
+    case DeviceKind::kBoiler: return "modbus-tcp";
     case DeviceKind::kMeter: return "dlt645";
     case DeviceKind::kStation: return "hj212";
     default: return "mqtt";
@@ -122,14 +135,17 @@ struct ProtocolServers::State {
   std::shared_ptr<Factory> factory;
   asio::any_io_executor ex;
   // Modbus
-  std::unique_ptr<drivers::modbus::ModbusServer> modbus;
+  std::vector<std::unique_ptr<drivers::modbus::ModbusServer>> modbus;  // by SimDevice::modbus_server
+  std::vector<std::uint16_t> modbus_ports;
   struct Unit {
     std::string device;
+    std::size_t index = 0;  // into factory->devices()
+    std::uint16_t server = 0;
+    std::uint8_t unit = 1;
     std::shared_ptr<drivers::modbus::RegisterMap> map;
     std::vector<PointConfig> points;
   };
   std::vector<Unit> units;
-  std::uint16_t modbus_port = 0;
   // DL/T 645
   drivers::dlt645::MeterSim meters{4};
   std::vector<std::pair<std::string, drivers::dlt645::Address>> meter_devices;
@@ -190,14 +206,12 @@ Result<std::unique_ptr<ProtocolServers>> ProtocolServers::start(asio::any_io_exe
   s->factory = factory;
   s->ex = executor;
   int meter_index = 0, station_index = 0;
+  std::size_t device_index = 0;
   for (const auto& d : factory->devices()) {
-    if (d.kind == DeviceKind::kCnc || d.kind == DeviceKind::kCompressor) {
+    std::size_t index = device_index++;
+    if (is_modbus(d.kind)) {
       if (config.modbus_listen.empty()) continue;
-      if (d.unit == 0 || d.unit > 247) {
-        spdlog::warn("sim: {} has no Modbus unit id left (1-247); not served", d.name);
-        continue;
-      }
-      State::Unit u{d.name, std::make_shared<drivers::modbus::RegisterMap>(
+      State::Unit u{d.name, index, d.modbus_server, d.unit, std::make_shared<drivers::modbus::RegisterMap>(
                                 drivers::modbus::RegisterMap::Sizes{16, 16, 16, 64}),
                     modbus_points(d.kind)};
       // The setpoint written by a client (FC 6/16) goes to the machine.
@@ -231,18 +245,28 @@ Result<std::unique_ptr<ProtocolServers>> ProtocolServers::start(asio::any_io_exe
   out->state_ = s;
   out->update();
   if (!s->units.empty()) {
-    s->modbus = std::make_unique<drivers::modbus::ModbusServer>(executor, drivers::modbus::ModbusServer::Options{});
-    std::uint8_t first = 0;
-    for (const auto& d : factory->devices())
-      for (const auto& u : s->units)
-        if (u.device == d.name) {
-          s->modbus->add_unit(d.unit, u.map);
-          if (!first) first = d.unit;
-        }
-    auto port = s->modbus->listen(config.modbus_listen);
-    if (!port) return fail(port.error().code, "modbus.listen: " + port.error().message);
-    s->modbus_port = *port;
-    spdlog::info("sim: Modbus TCP on port {} of {} ({} units)", *port, config.modbus_listen, s->units.size());
+    // Listener k serves units_per_server devices on the configured port + k (port 0: free ones).
+    auto colon = config.modbus_listen.rfind(':');
+    if (colon == std::string::npos) return fail(Errc::kInvalidArgument, "modbus.listen: expected host:port");
+    std::string host = config.modbus_listen.substr(0, colon);
+    int base = std::atoi(config.modbus_listen.c_str() + colon + 1);
+    std::size_t servers = s->units.back().server + 1u;
+    if (base < 0 || base + static_cast<int>(servers) - 1 > 65535)
+      return fail(Errc::kInvalidArgument, "modbus.listen: bad port " + config.modbus_listen);
+    std::vector<std::size_t> counts(servers, 0);
+    for (std::size_t k = 0; k < servers; ++k)
+      s->modbus.push_back(std::make_unique<drivers::modbus::ModbusServer>(executor, drivers::modbus::ModbusServer::Options{}));
+    for (const auto& u : s->units) {
+      s->modbus[u.server]->add_unit(u.unit, u.map);
+      ++counts[u.server];
+    }
+    for (std::size_t k = 0; k < servers; ++k) {
+      std::string where = host + ":" + std::to_string(base == 0 ? 0 : base + static_cast<int>(k));
+      auto port = s->modbus[k]->listen(where);
+      if (!port) return fail(port.error().code, "modbus.listen " + where + ": " + port.error().message);
+      s->modbus_ports.push_back(*port);
+      spdlog::info("sim: Modbus TCP on port {} of {} ({} units)", *port, where, counts[k]);
+    }
   }
   if (!s->meter_devices.empty()) {
     s->dlt645_port = KAIWU_TRY(listen_meters(*s, config.dlt645_listen));
@@ -266,10 +290,9 @@ ProtocolServers::~ProtocolServers() { stop(); }
 void ProtocolServers::update() {
   auto& s = *state_;
   for (auto& u : s.units) {
-    auto values = s.factory->values(u.device);
-    if (!values) continue;
+    auto values = s.factory->values_at(u.index);
     for (const auto& p : u.points)
-      for (const auto& [k, v] : *values)
+      for (const auto& [k, v] : values)
         if (k == p.key) {
           if (auto st = u.map->set_point(p, v); !st)
             spdlog::debug("sim: {} {}: {}", u.device, p.key, st.error().message);
@@ -294,7 +317,7 @@ void ProtocolServers::stop() {
   auto s = state_;
   std::call_once(s->stopped, [s] {
     asio::post(s->ex, [s] {
-      if (s->modbus) s->modbus->stop();
+      for (auto& m : s->modbus) m->stop();
       s->meters.stop();
       if (s->meter_acceptor) {
         boost::system::error_code ec;
@@ -305,7 +328,10 @@ void ProtocolServers::stop() {
   });
 }
 
-std::uint16_t ProtocolServers::modbus_port() const { return state_->modbus_port; }
+std::uint16_t ProtocolServers::modbus_port() const {
+  return state_->modbus_ports.empty() ? 0 : state_->modbus_ports.front();
+}
+const std::vector<std::uint16_t>& ProtocolServers::modbus_ports() const { return state_->modbus_ports; }
 std::uint16_t ProtocolServers::dlt645_port() const { return state_->dlt645_port; }
 
 }  // namespace kaiwu::sim

@@ -18,7 +18,7 @@
 namespace kaiwu::sim {
 
 // Points of a device as the edge reads them: key = factory signal, address per protocol.
-std::vector<drivers::PointConfig> modbus_points(DeviceKind kind);  // CNC, compressor; else empty
+std::vector<drivers::PointConfig> modbus_points(DeviceKind kind);  // CNC, compressor, boiler; else empty
 std::vector<drivers::PointConfig> dlt645_points();                 // meters
 std::vector<drivers::PointConfig> hj212_points();                  // stations
 // The protocol a device kind is served with ("modbus-tcp", "dlt645", "hj212", "mqtt").
@@ -42,7 +42,8 @@ class ProtocolServers {
   ~ProtocolServers();
   void update();  // copies the factory's current values into the servers (after each step)
   void stop();    // idempotent
-  std::uint16_t modbus_port() const;
+  std::uint16_t modbus_port() const;  // the first listener's
+  const std::vector<std::uint16_t>& modbus_ports() const;  // by SimDevice::modbus_server
   std::uint16_t dlt645_port() const;
 
   struct State;

@@ -270,3 +270,95 @@ Values EnvSensorModel::values() const {
 }
 
 }  // namespace kaiwu::sim
+
+namespace kaiwu::sim {
+
+std::string_view burner_state_name(BurnerState s) {
+  switch (s) {
+    case BurnerState::kOff: return "off";
+    case BurnerState::kPurge: return "purge";
+    case BurnerState::kFiring: return "firing";
+    case BurnerState::kAlarm: return "alarm";
+  }
+  return "off";
+}
+
+BoilerModel::BoilerModel(std::uint64_t seed, ShiftPattern shifts) : rng_(seed), shifts_(std::move(shifts)) {
+  pressure_ = 0.92 + 0.1 * rng_.uniform();
+}
+
+void BoilerModel::step(std::int64_t now_ms) {
+  advance(last_ms_, now_ms, [this](double dt, std::int64_t t) {
+    // Steam demand of the plant, with slow process noise.
+    double target = shifts_.producing(t) ? 2.6 : 0.5;
+    demand_ = std::clamp(lag(demand_, target, dt, 300) + rng_.normal(0, 0.02) * std::sqrt(dt), 0.2, 3.8);
+    switch (state_) {
+      case BurnerState::kOff:
+        rate_ = 0;
+        if (pressure_ < kCutIn) {
+          state_ = BurnerState::kPurge;
+          state_left_s_ = 30;
+        }
+        break;
+      case BurnerState::kPurge:
+        rate_ = 0;
+        if ((state_left_s_ -= dt) <= 0) {
+          state_ = BurnerState::kFiring;
+          rate_ = 0.3;  // light-off at low fire
+        }
+        break;
+      case BurnerState::kFiring: {
+        // Modulation: proportional on pressure around the setpoint plus the demand feed-forward.
+        double want = demand_ / kRatedSteam + (kSetpoint - pressure_) * 6;
+        rate_ = std::clamp(lag(rate_, want, dt, 20), 0.3, 1.0);
+        if (pressure_ > kCutOut) {
+          state_ = BurnerState::kOff;
+        } else if (rng_.chance(dt / (6 * 3600.0))) {  // flame failure or low-low water: lockout
+          state_ = BurnerState::kAlarm;
+          state_left_s_ = 300 + 900 * rng_.uniform();
+          ++trips_;
+        }
+        break;
+      }
+      case BurnerState::kAlarm:
+        rate_ = 0;
+        if ((state_left_s_ -= dt) <= 0) state_ = BurnerState::kOff;  // reset by the operator
+        break;
+    }
+    const bool firing = state_ == BurnerState::kFiring;
+    generation_ = lag(generation_, firing ? rate_ * kRatedSteam : 0, dt, 40);
+    // The header takes what it demands while there is pressure to push it.
+    steam_ = demand_ * std::clamp((pressure_ - 0.2) / 0.3, 0.0, 1.0);
+    double before = pressure_;
+    pressure_ = std::clamp(pressure_ + (generation_ - steam_) * 0.0012 * dt, 0.0, 1.25);
+    // Drum level: feedwater PI-like controller; swell when pressure falls, shrink when it rises.
+    feed_ = std::clamp(steam_ - level_ * 0.05, 0.0, 6.0);
+    level_ += (feed_ - generation_) * 0.14 * dt - (pressure_ - before) * 100 + rng_.normal(0, 0.4) * std::sqrt(dt);
+    level_ = std::clamp(level_, -200.0, 200.0);
+    flue_ = lag(flue_, firing ? 125 + 65 * rate_ : (state_ == BurnerState::kPurge ? 60 : 45), dt, firing ? 90 : 900);
+    gas_ = firing ? std::max(0.0, rate_ * 310 + rng_.normal(0, 2)) : 0;  // Nm³/h natural gas
+    gas_total_ += gas_ * dt / 3600.0;
+    // Indirect method: losses to the stack (flue − ambient) and radiation (worse at low fire).
+    efficiency_ = firing ? std::clamp(100 - (flue_ - 20) * 0.05 - 1.5 / std::max(rate_, 0.3) + rng_.normal(0, 0.15),
+                                      80.0, 93.0)
+                         : 0;
+    power_kw_ = (firing ? 5.5 + 9.5 * rate_ : state_ == BurnerState::kPurge ? 15 : 0) + (feed_ > 0.05 ? 4 : 0);
+  });
+}
+
+Values BoilerModel::values() const {
+  return {{"burner_state", std::string(burner_state_name(state_))},
+          {"burner_state_code", static_cast<std::int64_t>(state_)},
+          {"steam_pressure_mpa", quantize(pressure_, 3)},
+          {"drum_level_mm", quantize(level_, 1)},
+          {"flue_gas_temp_c", quantize(flue_, 1)},
+          {"gas_flow_m3_h", quantize(gas_, 1)},
+          {"steam_flow_t_h", quantize(steam_, 3)},
+          {"efficiency_pct", quantize(efficiency_, 2)},
+          {"firing_rate_pct", quantize(rate_ * 100, 1)},
+          {"gas_total_m3", quantize(gas_total_, 1)},
+          {"trip_count", trips_},
+          {"power_kw", quantize(power_kw_, 2)}};
+}
+
+}  // namespace kaiwu::sim

@@ -89,6 +89,40 @@ class CompressorModel {
   double pressure_ = 0.1, vibration_ = 0.5, current_ = 0, power_kw_ = 0, temp_ = 30, run_hours_ = 0, wear_ = 0;
 };
 
+// A gas-fired fire-tube steam boiler (4 t/h, 1.25 MPa design, cut-in 0.90 / cut-out 1.10 MPa,
+// modulating around 1.0 MPa). Burner sequence:
+//   off ─pressure < cut-in, demand─▶ purge (30 s, fan only) ─▶ firing ─pressure > cut-out─▶ off
+//   firing ─flame failure or low-low water (rare)─▶ alarm (5–20 min, lockout) ─reset─▶ off
+// Steam demand follows the shifts (≈ 2.6 t/h producing, 0.5 t/h otherwise); pressure integrates
+// generation − demand, the drum level is held near 0 mm by the feedwater controller (with
+// swell when pressure drops), flue gas temperature and efficiency follow the firing rate.
+enum class BurnerState : std::uint8_t { kOff = 0, kPurge = 1, kFiring = 2, kAlarm = 3 };
+std::string_view burner_state_name(BurnerState s);
+
+class BoilerModel {
+ public:
+  BoilerModel(std::uint64_t seed, ShiftPattern shifts);
+  void step(std::int64_t now_ms);
+  Values values() const;
+  BurnerState state() const { return state_; }
+  double pressure_mpa() const { return pressure_; }
+  double gas_total_m3() const { return gas_total_; }
+  double power_kw() const { return power_kw_; }  // combustion fan and feed pump
+  static constexpr double kCutIn = 0.90, kCutOut = 1.10, kSetpoint = 1.0, kRatedSteam = 4.0;  // MPa, t/h
+
+ private:
+  Rng rng_;
+  ShiftPattern shifts_;
+  std::int64_t last_ms_ = 0;
+  BurnerState state_ = BurnerState::kOff;
+  double state_left_s_ = 0;  // purge or lockout time left
+  double rate_ = 0;          // firing rate 0..1
+  double generation_ = 0;    // steam generated, t/h (lags the firing rate)
+  double pressure_ = 0.95, level_ = 0, flue_ = 40, gas_ = 0, steam_ = 0, demand_ = 0.5, efficiency_ = 0;
+  double gas_total_ = 0, feed_ = 0, power_kw_ = 0;
+  std::int64_t trips_ = 0;
+};
+
 // A three-phase multi-function meter: energy (kWh) integrates the active power it is given,
 // so it only ever increases, by exactly ∫P dt.
 class MeterModel {

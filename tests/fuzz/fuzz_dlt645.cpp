@@ -38,6 +38,15 @@ void check_value(const Frame& frame) {
     return;
   }
   FUZZ_CHECK(r->id == id);
+  if (is_block(id)) {  // 附录A FF identifiers: whole elements or a clear error
+    const auto items = decode_block(id, r->value);
+    if (!items) FUZZ_CHECK(!items.error().message.empty());
+    else {
+      std::size_t bytes = 0;
+      for (const auto& item : *items) bytes += item.format.bytes;
+      FUZZ_CHECK(bytes == r->value.size());
+    }
+  }
   const auto format = find_format(id);
   if (!format) {
     const auto v = decode_bcd(r->value);

@@ -132,6 +132,20 @@ class DemoTest(unittest.TestCase):
         self.assertTrue(0 <= c1["spindle_speed"]["value"] <= 12000, c1)
         self.assertTrue(15 <= c1["spindle_temp"]["value"] <= 90, c1)
         self.assertIn(c1["state_code"]["value"], (0, 1, 2))
+        # The thermal power plant's gas-fired boiler, behind its edge over Modbus, with its profile.
+        boiler = devs["boiler-01"]
+        self.assertEqual((boiler["protocol"], boiler["category"]), ("modbus-tcp", "running"))
+        self.assertEqual(boiler["enterpriseId"], devs["redian-edge-gw"]["enterpriseId"])
+        self.assertTrue(boiler["profileId"])
+        bkeys = "burner_state,steam_pressure_mpa,drum_level_mm,flue_gas_temp_c,gas_flow_m3_h,efficiency_pct"
+        deadline = time.time() + 10
+        while len(b := self.latest(tok, boiler["id"], bkeys)) < 6 and time.time() < deadline:
+            time.sleep(0.2)
+        self.assertEqual(len(b), 6, b)
+        self.assertIn(b["burner_state"]["value"], ("off", "purge", "firing", "alarm"))
+        self.assertTrue(0 <= b["steam_pressure_mpa"]["value"] <= 1.25, b)
+        self.assertTrue(abs(b["drum_level_mm"]["value"]) < 150, b)
+        self.assertTrue(20 <= b["flue_gas_temp_c"]["value"] <= 200, b)
         comp = self.latest(tok, devs["compressor-01"]["id"], "pressure_mpa,running,power_kw")
         self.assertTrue(0 <= comp["pressure_mpa"]["value"] <= 1.0, comp)
         self.assertIn(comp["running"]["value"], (True, False))

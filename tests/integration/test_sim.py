@@ -4,6 +4,7 @@ and writes the machines' registers per the documented map (src/sim/README.md), a
 (Modbus TCP), a meter (DL/T 645 over TCP) and the stack monitor (HJ 212) of the shipped
 examples/sim.toml onto the platform with plausible, moving values."""
 
+import json
 import os
 import shutil
 import struct
@@ -114,6 +115,19 @@ class SimTest(unittest.TestCase):
             self.assertEqual(r[10], 8000)  # spindle setpoint default
             if state == "running":
                 self.assertGreater(speed, 1000, r)
+        # boiler-01 (unit 5): burner state code and name agree, values within the boiler's ranges.
+        b = c.read_holding_registers(0, 16, slave=5).registers
+        signed = lambda r: struct.unpack(">h", struct.pack(">H", r))[0]
+        burner = struct.pack(">4H", *b[12:16]).rstrip(b"\0").decode()
+        self.assertEqual(burner, ["off", "purge", "firing", "alarm"][b[0]], b)
+        self.assertTrue(0 <= b[1] / 1000 <= 1.25, b)           # steam pressure, MPa
+        self.assertTrue(abs(signed(b[2]) / 10) < 150, b)        # drum level, mm
+        self.assertTrue(20 <= signed(b[3]) / 10 <= 200, b)      # flue gas, °C
+        self.assertTrue(0 <= b[5] / 1000 <= 4.0, b)             # steam flow, t/h
+        if burner == "firing":
+            self.assertTrue(60 < b[4] / 10 < 330 and 84 <= b[6] / 100 <= 94, b)
+        else:
+            self.assertEqual((b[4], b[6]), (0, 0), b)
         comp = c.read_holding_registers(0, 9, slave=4).registers
         self.assertTrue(0 <= comp[2] / 1000 <= 1.0, comp)  # pressure, MPa
         self.assertIn(comp[0] & 1, (0, 1))
@@ -140,13 +154,17 @@ class SimTest(unittest.TestCase):
 
         wanted = {"cnc-01": "spindle_speed,spindle_temp,part_count,state",
                   "compressor-01": "running,pressure_mpa,power_kw",
+                  "boiler-01": "burner_state,steam_pressure_mpa,drum_level_mm,flue_gas_temp_c,efficiency_pct",
                   "meter-01": "energy_kwh,power_kw,voltage_v",
                   "stack-monitor-01": "so2_mg_m3,nox_mg_m3,dust_mg_m3"}
         first = {}
         for name, keys in wanted.items():
             first[name] = wait_for(lambda: latest(name, keys), timeout=20, interval=0.2,
                                    what=f"{name} telemetry\n{self.logs()}")
-        cnc, comp, meter, stack = (first[n] for n in wanted)
+        cnc, comp, boiler, meter, stack = (first[n] for n in wanted)
+        self.assertIn(boiler["burner_state"]["value"], ("off", "purge", "firing", "alarm"))
+        self.assertTrue(0 <= boiler["steam_pressure_mpa"]["value"] <= 1.25, boiler)
+        self.assertTrue(20 <= boiler["flue_gas_temp_c"]["value"] <= 200, boiler)
         self.assertIn(cnc["state"]["value"], ("idle", "running", "fault"))
         self.assertTrue(0 <= cnc["spindle_speed"]["value"] <= 12000, cnc)
         self.assertTrue(0 <= comp["pressure_mpa"]["value"] <= 1.0, comp)
@@ -163,6 +181,43 @@ class SimTest(unittest.TestCase):
             latest("cnc-01", "spindle_temp")), timeout=10, interval=0.2, what="a newer CNC reading")
         # Not asserted: the devices' categories. The gateway API handles connect and telemetry on
         # a pool, so a device first seen in telemetry is created as "other" (reported to the lead).
+
+
+    def replay(self, seed, minutes):
+        path = os.path.join(self.tmp, f"replay-{seed}.toml")
+        with open(path, "w") as f:
+            f.write(f"seed = {seed}\n[devices]\nboilers = 2\n")
+        out = subprocess.run([KAIWU, "sim", "--config", path, "--replay-from", "1704672000000",  # Mon 08:00 +8
+                              "--replay-minutes", str(minutes)], capture_output=True, timeout=120, check=True)
+        return [json.loads(line) for line in out.stdout.decode().splitlines()]
+
+    def test_boiler_is_plausible_and_deterministic_for_a_seed(self):
+        a, b, c = self.replay(7, 24 * 60), self.replay(7, 24 * 60), self.replay(8, 24 * 60)
+        self.assertEqual(len(a), 24 * 60)
+        self.assertEqual(a, b)  # same seed, same day
+        self.assertNotEqual([m["devices"]["boiler-01"] for m in a], [m["devices"]["boiler-01"] for m in c])
+        self.assertNotEqual([m["devices"]["boiler-01"] for m in a], [m["devices"]["boiler-02"] for m in a])
+        states, total = set(), 0
+        for m in a:
+            for name in ("boiler-01", "boiler-02"):
+                v = m["devices"][name]
+                states.add(v["burner_state"])
+                self.assertEqual(v["burner_state"], ["off", "purge", "firing", "alarm"][v["burner_state_code"]])
+                self.assertTrue(0 <= v["steam_pressure_mpa"] <= 1.2, v)
+                self.assertLess(abs(v["drum_level_mm"]), 150, v)
+                self.assertTrue(20 <= v["flue_gas_temp_c"] <= 200, v)
+                self.assertTrue(0 <= v["steam_flow_t_h"] <= 4.0, v)
+                if v["burner_state"] == "firing":
+                    self.assertTrue(60 < v["gas_flow_m3_h"] < 330 and 84 <= v["efficiency_pct"] <= 94, v)
+                else:
+                    self.assertEqual((v["gas_flow_m3_h"], v["efficiency_pct"]), (0, 0), v)
+            g = m["devices"]["boiler-01"]["gas_total_m3"]
+            self.assertGreaterEqual(g, total)
+            total = g
+        # Firing by day, cycling on pressure at night's low load.
+        self.assertTrue({"firing", "off"} <= states, states)
+        day = [m["devices"]["boiler-01"] for m in a[60:180]]  # 09:00-11:00
+        self.assertGreater(sum(v["steam_flow_t_h"] for v in day) / len(day), 1.8)
 
 
 if __name__ == "__main__":

@@ -106,6 +106,57 @@ std::optional<DataFormat> find_format(DataId id) {
   return std::nullopt;
 }
 
+namespace {
+int block_shift(DataId id) {
+  int shift = -1, count = 0;
+  for (int sh : {16, 8, 0})
+    if (((id >> sh) & 0xFF) == 0xFF) {
+      shift = sh;
+      ++count;
+    }
+  return count == 1 && (id >> 24) != 0xFF ? shift : -1;
+}
+DataId with_byte(DataId id, int shift, unsigned v) {
+  return (id & ~(DataId{0xFF} << shift)) | (static_cast<DataId>(v) << shift);
+}
+}  // namespace
+
+bool is_block(DataId id) { return block_shift(id) >= 0; }
+
+Result<std::vector<BlockItem>> decode_block(DataId block, std::span<const std::uint8_t> bytes) {
+  const int shift = block_shift(block);
+  if (shift < 0) return fail(Errc::kInvalidArgument, fmt::format("{} is not a block identifier", data_id_text(block)));
+  // Blocks start at element 00 when it exists (totals), else at 01 (phases A, B, C).
+  unsigned index = find_format(with_byte(block, shift, 0)) ? 0 : 1;
+  if (!find_format(with_byte(block, shift, index)))
+    return fail(Errc::kInvalidArgument, fmt::format("{}: no known elements", data_id_text(block)));
+  std::vector<BlockItem> out;
+  std::size_t at = 0;
+  for (; index < 0xFF && at < bytes.size(); ++index) {
+    auto f = find_format(with_byte(block, shift, index));
+    if (!f) break;
+    if (bytes.size() - at < f->bytes) break;
+    auto v = decode_value(*f, bytes.subspan(at, f->bytes));
+    if (!v)
+      return fail(Errc::kInvalidArgument,
+                  fmt::format("{} element {}: {}", data_id_text(block), data_id_text(f->id), v.error().message));
+    out.push_back({*f, std::move(*v)});
+    at += f->bytes;
+  }
+  if (at != bytes.size())
+    return fail(Errc::kInvalidArgument, fmt::format("{}: {} bytes left over after {} elements", data_id_text(block),
+                                                    bytes.size() - at, out.size()));
+  return out;
+}
+
+std::optional<DataId> block_of(DataId element) {
+  // Energies (DI3 00) and instantaneous variables (DI3 02) come in blocks by tariff or phase.
+  if (!find_format(element) || is_block(element) || (element >> 24) > 0x02) return std::nullopt;
+  DataId block = with_byte(element, 8, 0xFF);
+  if (block == element || !find_format(with_byte(block, 8, 1))) return std::nullopt;
+  return block;
+}
+
 Result<std::uint64_t> decode_bcd(std::span<const std::uint8_t> bytes) {
   if (bytes.empty() || bytes.size() > 9) return fail(Errc::kInvalidArgument, "BCD value must have 1 to 9 bytes");
   std::uint64_t v = 0;

@@ -42,6 +42,22 @@ std::optional<DataFormat> find_format(DataId id);
 // kInvalidArgument when a nibble is not a decimal digit (meters send FF… for "no value").
 Result<tsdb::Value> decode_value(const DataFormat& format, std::span<const std::uint8_t> bytes);
 
+// 附录A: FF in one of DI2, DI1 or DI0 asks for the block of the items that byte enumerates
+// (02-01-FF-00 voltages of phases A, B, C; 02-03-FF-00 total, A, B, C power; 00-01-FF-00 forward
+// active energy total and tariffs 1…n; 00-01-00-FF current and settled months). The reply is the
+// items' values concatenated in order, as many as the meter has (tariffs).
+struct BlockItem {
+  DataFormat format;  // of the element identifier (FF replaced by its index)
+  tsdb::Value value;
+};
+bool is_block(DataId id);  // exactly one of DI2, DI1, DI0 is FF
+// kInvalidArgument for an identifier that is not a known block, non-BCD bytes, or bytes left
+// over that do not make a whole element.
+Result<std::vector<BlockItem>> decode_block(DataId block, std::span<const std::uint8_t> bytes);
+// The block a known element belongs to for a read of several items at once: its DI1 (phase,
+// tariff) replaced by FF (02-01-02-00 → 02-01-FF-00). nullopt when the element has no block.
+std::optional<DataId> block_of(DataId element);
+
 // Unsigned BCD of any length → integer (for identifiers missing from the table).
 Result<std::uint64_t> decode_bcd(std::span<const std::uint8_t> bytes);
 

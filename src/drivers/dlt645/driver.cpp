@@ -5,6 +5,8 @@
 
 #include <charconv>
 #include <chrono>
+#include <map>
+#include <optional>
 
 #include "drivers/dlt645/data_ids.hpp"
 
@@ -45,7 +47,9 @@ const DriverInfo kInfo{
     R"("meter_address":{"type":"string","pattern":"^([0-9]{1,12}|[Aa]{12})$","description":"12-digit meter address"},)"
     R"("preamble":{"type":"string","enum":["0","1","2","3","4"],"default":"4"},)"
     R"("password":{"type":"string","pattern":"^[0-9A-Fa-f]{8}$","default":"02000000"},)"
-    R"("operator":{"type":"string","pattern":"^[0-9A-Fa-f]{8}$","default":"00000000"}}})",
+    R"("operator":{"type":"string","pattern":"^[0-9A-Fa-f]{8}$","default":"00000000"},)"
+    R"("block_read":{"type":"string","enum":["true","false"],"default":"false",)"
+    R"("description":"read the points of one block (phases, tariffs) with one FF identifier"}}})",
     false};
 
 }  // namespace
@@ -82,6 +86,8 @@ asio::awaitable<Status> Dlt645Driver::start(DeviceSettings settings) {
   if (auto p = option(settings_, "preamble")) preamble_ = static_cast<std::size_t>((*p)[0] - '0');
   if (auto p = option(settings_, "password")) password_ = *parse_hex32("password", *p);
   if (auto p = option(settings_, "operator")) operator_ = *parse_hex32("operator", *p);
+  auto block = option(settings_, "block_read");
+  block_reads_ = block && *block == "true";
   if (!injected_transport_) {
     auto t = make_transport(ex_, settings_.endpoint);
     if (!t) co_return std::unexpected(t.error());
@@ -170,12 +176,10 @@ asio::awaitable<Result<Frame>> Dlt645Driver::transact(const Frame& request) {
   co_return r;
 }
 
-asio::awaitable<Result<tsdb::Value>> Dlt645Driver::read_point(const PointConfig& point) {
-  auto id = parse_data_id(point.address);
-  if (!id) co_return std::unexpected(id.error());
-  auto frame = co_await transact(read_request(address_, *id));
+asio::awaitable<Result<std::vector<std::uint8_t>>> Dlt645Driver::read_bytes(DataId id, std::string_view what) {
+  auto frame = co_await transact(read_request(address_, id));
   if (!frame) co_return std::unexpected(frame.error());
-  auto response = parse_read_response(*frame, *id);
+  auto response = parse_read_response(*frame, id);
   if (!response) {
     note(std::unexpected(response.error()));
     co_return std::unexpected(response.error());
@@ -184,13 +188,13 @@ asio::awaitable<Result<tsdb::Value>> Dlt645Driver::read_point(const PointConfig&
   for (std::uint8_t seq = 1; response->follows; ++seq) {
     if (seq > kMaxFollowUps) {
       auto e = fail(Errc::kResourceExhausted, fmt::format("meter sent more than {} follow-up frames for {}",
-                                                          kMaxFollowUps, point.address));
+                                                          kMaxFollowUps, what));
       note(std::unexpected(e.error()));
       co_return e;
     }
-    auto next = co_await transact(read_follow_request(address_, *id, seq));
+    auto next = co_await transact(read_follow_request(address_, id, seq));
     if (!next) co_return std::unexpected(next.error());
-    auto more = parse_read_response(*next, *id);
+    auto more = parse_read_response(*next, id);
     if (!more) {
       note(std::unexpected(more.error()));
       co_return std::unexpected(more.error());
@@ -198,11 +202,19 @@ asio::awaitable<Result<tsdb::Value>> Dlt645Driver::read_point(const PointConfig&
     response->value.insert(response->value.end(), more->value.begin(), more->value.end());
     response->follows = more->follows;
   }
+  co_return std::move(response->value);
+}
+
+asio::awaitable<Result<tsdb::Value>> Dlt645Driver::read_point(const PointConfig& point) {
+  auto id = parse_data_id(point.address);
+  if (!id) co_return std::unexpected(id.error());
+  auto bytes = co_await read_bytes(*id, point.address);
+  if (!bytes) co_return std::unexpected(bytes.error());
   Result<tsdb::Value> raw = fail(Errc::kInternal, "unset");
   if (auto format = find_format(*id)) {
-    raw = decode_value(*format, response->value);
+    raw = decode_value(*format, *bytes);
   } else {  // not in the table: the value's BCD digits as an integer, scaled by the point
-    auto v = decode_bcd(response->value);
+    auto v = decode_bcd(*bytes);
     if (v) raw = tsdb::Value(static_cast<std::int64_t>(*v));
     else raw = std::unexpected(v.error());
   }
@@ -215,11 +227,30 @@ asio::awaitable<Result<tsdb::Value>> Dlt645Driver::read_point(const PointConfig&
 }
 
 asio::awaitable<std::vector<Reading>> Dlt645Driver::read(std::span<const PointConfig> points) {
+  // block_read = true: two or more points of one block (phases A-C, tariffs) in one request
+  // for the FF identifier (附录A), decoded into its elements; on any error, one by one.
+  std::vector<std::optional<Result<tsdb::Value>>> values(points.size());
+  if (block_reads_) {
+    std::map<DataId, std::vector<std::size_t>> groups;
+    for (std::size_t i = 0; i < points.size(); ++i)
+      if (auto id = parse_data_id(points[i].address))
+        if (auto block = block_of(*id)) groups[*block].push_back(i);
+    for (const auto& [block, index] : groups) {
+      if (index.size() < 2) continue;
+      auto bytes = co_await read_bytes(block, data_id_text(block));
+      if (!bytes) continue;
+      auto items = decode_block(block, *bytes);
+      if (!items) continue;
+      for (auto i : index)
+        for (const auto& item : *items)
+          if (item.format.id == *parse_data_id(points[i].address)) values[i] = to_engineering(points[i], item.value);
+    }
+  }
   std::vector<Reading> out;
   out.reserve(points.size());
-  for (const auto& point : points) {
-    auto value = co_await read_point(point);
-    out.push_back(Reading{point.key, now_ms(), std::move(value)});
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    if (!values[i]) values[i] = co_await read_point(points[i]);
+    out.push_back(Reading{points[i].key, now_ms(), std::move(*values[i])});
   }
   co_return out;
 }

@@ -38,6 +38,8 @@ class Dlt645Driver final : public Driver {
   asio::awaitable<Result<Frame>> transact(const Frame& request);
   asio::awaitable<Result<Frame>> exchange_once(const Frame& request);
   asio::awaitable<Result<tsdb::Value>> read_point(const PointConfig& point);
+  // The value bytes of `id`, follow-up frames included.
+  asio::awaitable<Result<std::vector<std::uint8_t>>> read_bytes(DataId id, std::string_view what);
   Status note(const Status& s);
 
   asio::any_io_executor ex_;
@@ -48,6 +50,7 @@ class Dlt645Driver final : public Driver {
   std::size_t preamble_ = 4;
   std::uint32_t password_ = 0x02000000;
   std::uint32_t operator_ = 0;
+  bool block_reads_ = false;  // option block_read: points of one block in one request (FF identifiers)
   bool ever_opened_ = false;
   Health health_;
   // Half-duplex: holding a slot in this channel is holding the line.

@@ -38,7 +38,7 @@ const DriverInfo kInfo{
     R"("ca_file":{"type":"string","description":"PEM CA file for mqtts:// endpoints"},)"
     R"("client_id":{"type":"string"},"username":{"type":"string"},"password":{"type":"string"},)"
     R"("keepalive":{"type":"string","pattern":"^[0-9]+$","default":"30"},)"
-    R"("qos":{"type":"string","enum":["0","1"],"default":"0"},)"
+    R"("qos":{"type":"string","enum":["0","1","2"],"default":"0"},)"
     R"("clean_session":{"type":"string","enum":["true","false"],"default":"true"},)"
     R"("ts":{"type":"string","description":"JSON path of the payload's timestamp: ms epoch or ISO 8601"},)"
     R"("write_topic":{"type":"string","description":"topic for writes, payload {\"<key>\":value}"},)"
@@ -109,7 +109,7 @@ Result<Options> parse_options(const DeviceSettings& s) {
   if (o.password && !o.username)
     return fail(Errc::kInvalidArgument, "mqtt option password needs a username (MQTT 3.1.1 §3.1.2.9)");
   o.keepalive = KAIWU_TRY(number_option<unsigned>(s, "keepalive", 30, 1, 65535));
-  const auto qos = KAIWU_TRY(number_option<unsigned>(s, "qos", 0, 0, 1));
+  const auto qos = KAIWU_TRY(number_option<unsigned>(s, "qos", 0, 0, 2));
   o.qos = static_cast<mqtt::QoS>(qos);
   o.max_payload = KAIWU_TRY(number_option<std::uint32_t>(s, "max_payload", 262144, 64, 16u << 20));
   if (const auto* c = opt("clean_session")) {
@@ -168,7 +168,10 @@ struct MqttDriver::State {
     asio::steady_timer* timer = nullptr;
     bool acked = false;
   };
-  std::map<std::uint16_t, AckWait*> ack_waits;  // QoS 1 writes waiting for PUBACK
+  std::map<std::uint16_t, AckWait*> ack_waits;  // writes waiting for PUBACK (QoS 1) or PUBCOMP (QoS 2)
+  // MQTT 3.1.1 §4.3.3 receiver, method B: ids of QoS 2 PUBLISHes delivered once and answered
+  // with PUBREC, until the broker's PUBREL releases them (a resent PUBLISH is not delivered again).
+  std::set<std::uint16_t> qos2_received;
   std::chrono::steady_clock::time_point last_sent, last_received;
 
   std::uint16_t next_packet_id() {
@@ -177,9 +180,17 @@ struct MqttDriver::State {
     } while (ack_waits.contains(last_packet_id));
     return last_packet_id;
   }
-  void release_ack_waits() {  // the session ended: writes waiting for PUBACK fail
+  void complete_write(std::uint16_t packet_id) {  // PUBACK (QoS 1) or PUBCOMP (QoS 2)
+    if (auto it = ack_waits.find(packet_id); it != ack_waits.end()) {
+      it->second->acked = true;
+      it->second->timer->cancel();
+      ack_waits.erase(it);
+    }
+  }
+  void release_ack_waits() {  // the session ended (clean session): writes waiting for an ack fail
     for (auto& [id, w] : ack_waits) w->timer->cancel();
     ack_waits.clear();
+    qos2_received.clear();
   }
   void wake() {
     wake_pending = true;
@@ -374,10 +385,31 @@ Status MqttDriver::State::on_packet(mqtt::Packet&& packet) {
     if (p->qos == mqtt::QoS::k1) {
       queue(mqtt::Puback{p->packet_id, mqtt::ReasonCode::kSuccess, {}});
       wake();
-    } else if (p->qos == mqtt::QoS::k2) {  // never subscribed with QoS 2: a broker error
-      return fail(Errc::kInvalidArgument, "broker sent a QoS 2 PUBLISH on a QoS ≤ 1 subscription");
+    } else if (p->qos == mqtt::QoS::k2) {  // §4.3.3: PUBREC now, deliver only the first time
+      if (opt.qos != mqtt::QoS::k2)
+        return fail(Errc::kInvalidArgument, "broker sent a QoS 2 PUBLISH on a QoS ≤ 1 subscription");
+      queue(mqtt::Pubrec{p->packet_id, mqtt::ReasonCode::kSuccess, {}});
+      wake();
+      if (!qos2_received.insert(p->packet_id).second) return ok();
     }
     on_publish(*p);
+    return ok();
+  }
+  if (auto* rel = std::get_if<mqtt::Pubrel>(&packet)) {  // §4.3.3: the id may be reused now
+    qos2_received.erase(rel->packet_id);
+    queue(mqtt::Pubcomp{rel->packet_id, mqtt::ReasonCode::kSuccess, {}});
+    wake();
+    return ok();
+  }
+  if (auto* rec = std::get_if<mqtt::Pubrec>(&packet)) {  // §4.3.3 sender: our write was received
+    if (ack_waits.contains(rec->packet_id)) {
+      queue(mqtt::Pubrel{rec->packet_id, mqtt::ReasonCode::kSuccess, {}});
+      wake();
+    }
+    return ok();
+  }
+  if (auto* comp = std::get_if<mqtt::Pubcomp>(&packet)) {
+    complete_write(comp->packet_id);
     return ok();
   }
   if (auto* s = std::get_if<mqtt::Suback>(&packet)) {
@@ -389,11 +421,7 @@ Status MqttDriver::State::on_packet(mqtt::Packet&& packet) {
       std::holds_alternative<mqtt::Subscribe>(packet))
     return fail(Errc::kInvalidArgument, fmt::format("unexpected {} from the broker", mqtt::packet_type_name(mqtt::packet_type(packet))));
   if (auto* a = std::get_if<mqtt::Puback>(&packet)) {
-    if (auto it = ack_waits.find(a->packet_id); it != ack_waits.end()) {
-      it->second->acked = true;
-      it->second->timer->cancel();
-      ack_waits.erase(it);
-    }
+    complete_write(a->packet_id);
     return ok();
   }
   return ok();  // PINGRESP, UNSUBACK
@@ -569,7 +597,8 @@ asio::awaitable<Status> MqttDriver::write(const PointConfig& point, tsdb::Value 
   s.wake();
   ++s.health.requests;
   if (pub.qos == mqtt::QoS::k0) co_return ok();
-  // QoS 1 (MQTT 3.1.1 §4.3.2): done when the broker's PUBACK arrives.
+  // QoS 1 (MQTT 3.1.1 §4.3.2): done when the broker's PUBACK arrives; QoS 2 (§4.3.3): PUBREC
+  // → PUBREL → done at PUBCOMP.
   asio::steady_timer timer(s.ex, s.settings.timeout);
   State::AckWait wait{&timer, false};
   s.ack_waits[pub.packet_id] = &wait;
@@ -578,7 +607,8 @@ asio::awaitable<Status> MqttDriver::write(const PointConfig& point, tsdb::Value 
   s.ack_waits.erase(pub.packet_id);
   if (!s.online) co_return fail(Errc::kUnavailable, fmt::format("point '{}': connection lost before PUBACK", point.key));
   ++s.health.timeouts;
-  co_return fail(Errc::kTimeout, fmt::format("point '{}': no PUBACK from the broker within {} ms", point.key,
+  co_return fail(Errc::kTimeout, fmt::format("point '{}': no {} from the broker within {} ms", point.key,
+                                             pub.qos == mqtt::QoS::k2 ? "PUBCOMP" : "PUBACK",
                                              s.settings.timeout.count()));
 }
 

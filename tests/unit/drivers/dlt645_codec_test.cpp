@@ -97,6 +97,53 @@ TEST(Dlt645Codec, VoltageBlockWithPreambleExample) {
   EXPECT_DOUBLE_EQ(std::get<double>(*decode_value(fmt, std::span(r->value).subspan(4, 2))), 239.4);
 }
 
+TEST(Dlt645Codec, BlockIdentifiersDecodeIntoTheirElements) {
+  // The tutorial's voltage block above: 02-01-FF-00 → phases A, B, C (02-01-01-00 … 03-00).
+  const auto frame = decode(bytes(hex("FE FE FE FE 68 18 20 12 22 20 65 68 91 0A 33 32 34 35 33 33 33 33 C7 56 13 16")));
+  ASSERT_TRUE(frame);
+  const auto r = parse_read_response(*frame, 0x0201FF00);
+  ASSERT_TRUE(r);
+  ASSERT_TRUE(is_block(0x0201FF00));
+  auto items = decode_block(0x0201FF00, r->value);
+  ASSERT_TRUE(items) << items.error().message;
+  ASSERT_EQ(items->size(), 3u);
+  EXPECT_EQ((*items)[0].format.id, 0x02010100u);
+  EXPECT_EQ((*items)[2].format.id, 0x02010300u);
+  EXPECT_DOUBLE_EQ(std::get<double>((*items)[0].value), 0.0);
+  EXPECT_DOUBLE_EQ(std::get<double>((*items)[2].value), 239.4);
+  // 02-03-FF-00 starts at the total (00): total, A, B, C active power, XX.XXXX kW each.
+  auto power = decode_block(0x0203FF00, std::vector<std::uint8_t>{0x56, 0x34, 0x12, 0x00, 0x00, 0x01, 0x00,
+                                                                  0x00, 0x02, 0x00, 0x00, 0x83});
+  ASSERT_TRUE(power) << power.error().message;
+  ASSERT_EQ(power->size(), 4u);
+  EXPECT_DOUBLE_EQ(std::get<double>((*power)[0].value), 12.3456);
+  EXPECT_DOUBLE_EQ(std::get<double>((*power)[3].value), -3.0);
+  // 00-01-FF-00: forward active energy total and as many tariffs as the meter has (here 2).
+  auto energy = decode_block(0x0001FF00, std::vector<std::uint8_t>{0x00, 0x10, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00,
+                                                                   0x00, 0x06, 0x00, 0x00});
+  ASSERT_TRUE(energy) << energy.error().message;
+  ASSERT_EQ(energy->size(), 3u);
+  EXPECT_DOUBLE_EQ(std::get<double>((*energy)[0].value), 10.0);
+  EXPECT_EQ((*energy)[2].format.id, 0x00010200u);
+  EXPECT_DOUBLE_EQ(std::get<double>((*energy)[2].value), 6.0);
+  // 00-01-00-FF: the current and settled months.
+  auto months = decode_block(0x000100FF, std::vector<std::uint8_t>(13 * 4, 0x11));
+  ASSERT_TRUE(months);
+  EXPECT_EQ(months->size(), 13u);
+  EXPECT_EQ(months->back().format.id, 0x0001000Cu);
+  // Errors: a partial element, non-BCD, not a block, two FF bytes.
+  auto left = decode_block(0x0201FF00, std::vector<std::uint8_t>{0x00, 0x22, 0x01});
+  ASSERT_FALSE(left);
+  EXPECT_EQ(left.error().message, "02-01-FF-00: 1 bytes left over after 1 elements");
+  EXPECT_FALSE(decode_block(0x0201FF00, std::vector<std::uint8_t>{0xFF, 0xFF}));
+  EXPECT_FALSE(decode_block(0x02010100, std::vector<std::uint8_t>{0x00, 0x22}));
+  EXPECT_FALSE(is_block(0x02FFFF00));
+  EXPECT_FALSE(decode_block(0x0299FF00, std::vector<std::uint8_t>{0x00, 0x22}));
+  EXPECT_EQ(block_of(0x02010200), std::optional<DataId>(0x0201FF00));
+  EXPECT_EQ(block_of(0x00010000), std::optional<DataId>(0x0001FF00));
+  EXPECT_EQ(block_of(0x04000101), std::nullopt);
+}
+
 // "Read communication address" to the wildcard address, as printed in the same tutorial:
 // FE FE FE 68 AA AA AA AA AA AA 68 13 00 DF 16.
 TEST(Dlt645Codec, ReadAddressExample) {

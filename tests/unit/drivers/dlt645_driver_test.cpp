@@ -110,6 +110,45 @@ TEST(Dlt645Driver, ScriptedLineWithNoiseSplitsRetriesAndAbnormalReply) {
   EXPECT_NE(h.last_success_ms, 0);
 }
 
+TEST(Dlt645Driver, BlockReadDecodesTheElementsAndFallsBackToSingleReads) {
+  asio::io_context io;
+  auto fake = std::make_unique<FakeTransport>();
+  FakeTransport* line = fake.get();
+  const Address a = addr("123456789012");
+  // Round 1: one 02-01-FF-00 request for the three voltages, a single read for the power.
+  line->expect(encode(read_request(a, 0x0201FF00)),
+               {encode(read_response(a, 0x0201FF00, std::vector<std::uint8_t>{0x01, 0x22, 0x02, 0x22, 0x03, 0x22}), 0)});
+  line->expect(encode(read_request(a, 0x02030000)),
+               {encode(read_response(a, 0x02030000, std::vector<std::uint8_t>{0x56, 0x34, 0x12}), 0)});
+  // Round 2: this meter refuses blocks (ERR no data): the voltages are read one by one.
+  line->expect(encode(read_request(a, 0x0201FF00)), {encode(abnormal_response(a, control::kRead, err::kNoData))});
+  for (DataId id : {0x02010100u, 0x02030000u, 0x02010200u, 0x02010300u}) {  // in point order
+    std::vector<std::uint8_t> v{0x00, 0x23};
+    if (id == 0x02030000u) v = {0x56, 0x34, 0x12};
+    line->expect(encode(read_request(a, id)), {encode(read_response(a, id, v), 0)});
+  }
+  Dlt645Driver driver(io.get_executor(), std::move(fake));
+  run(io, [&]() -> asio::awaitable<void> {
+    auto s = settings("unused:1");
+    s.options["block_read"] = "true";
+    EXPECT_TRUE(co_await driver.start(s));
+    std::vector<PointConfig> points{point("ua", "02-01-01-00"), point("p", "02-03-00-00"), point("ub", "02-01-02-00"),
+                                    point("uc", "02-01-03-00")};
+    auto r = co_await driver.read(points);
+    EXPECT_EQ(r.size(), 4u);
+    EXPECT_DOUBLE_EQ(number(r[0]), 220.1);
+    EXPECT_DOUBLE_EQ(number(r[1]), 12.3456);
+    EXPECT_DOUBLE_EQ(number(r[2]), 220.2);
+    EXPECT_DOUBLE_EQ(number(r[3]), 220.3);
+    r = co_await driver.read(points);
+    EXPECT_DOUBLE_EQ(number(r[0]), 230.0);
+    EXPECT_DOUBLE_EQ(number(r[1]), 12.3456);
+    EXPECT_DOUBLE_EQ(number(r[2]), 230.0);
+    EXPECT_DOUBLE_EQ(number(r[3]), 230.0);
+  });
+  EXPECT_TRUE(line->done()) << line->mismatch();
+}
+
 TEST(Dlt645Driver, CorruptReplyIsRetriedThenReported) {
   asio::io_context io;
   auto fake = std::make_unique<FakeTransport>();

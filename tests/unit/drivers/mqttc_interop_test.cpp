@@ -476,5 +476,47 @@ asio::awaitable<void> tls_round_trip(asio::any_io_executor ex) {
 
 TEST(MqttcInterop, TlsRoundTrip) { run(tls_round_trip); }
 
+// QoS 2 both ways through mosquitto: the driver's write completes with PUBREC/PUBREL/PUBCOMP and
+// comes back on its own QoS 2 subscription (PUBREC, PUBREL, PUBCOMP from the receiving side);
+// mosquitto_pub -q 2 from outside arrives exactly once.
+asio::awaitable<void> qos2_both_ways(asio::any_io_executor ex) {
+  Broker broker;
+  CO_ASSERT(broker.start());
+  DeviceSettings settings;
+  settings.name = "qos2";
+  settings.endpoint = broker.endpoint();
+  settings.options = {{"qos", "2"}, {"write_topic", "loop/q2"}};
+  MqttDriver driver(ex);
+  auto st = co_await driver.start(settings);
+  CO_ASSERT(st, st.error().message);
+  std::vector<Reading> got;
+  int deliveries = 0;
+  auto sp = point("sp", "loop/q2#sp", DataType::kInt32);
+  sp.writable = true;
+  CO_ASSERT(co_await driver.subscribe(std::span(&sp, 1), [&](std::vector<Reading> rs) {
+    got = std::move(rs);
+    ++deliveries;
+  }));
+  co_await sleep_for(300ms);
+  for (std::int64_t v : {std::int64_t{7}, std::int64_t{8}, std::int64_t{9}}) {
+    st = co_await driver.write(sp, v);
+    CO_ASSERT(st, st.error().message);
+  }
+  CO_ASSERT(co_await wait_until([&] { return deliveries >= 3; }));
+  CO_ASSERT(got[0].value);
+  EXPECT_EQ(*got[0].value, tsdb::Value(std::int64_t{9}));
+  Child pub;
+  spawn(pub, {"/usr/bin/mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(broker.port), "-t", "loop/q2", "-m",
+              "{\"sp\":41}", "-q", "2"});
+  CO_ASSERT(co_await wait_until([&] { return deliveries >= 4; }));
+  EXPECT_EQ(*got[0].value, tsdb::Value(std::int64_t{41}));
+  co_await sleep_for(300ms);
+  EXPECT_EQ(deliveries, 4);
+  EXPECT_EQ(driver.health().failures, 0u);
+  co_await driver.stop();
+}
+
+TEST(MqttcInterop, Qos2BothWays) { run(qos2_both_ways); }
+
 }  // namespace
 }  // namespace kaiwu::drivers::mqttc

@@ -169,15 +169,63 @@ TEST(EdgeConfig, TheShippedExampleParses) {
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->uplink.token, "T0KEN");
   // The example reads `kaiwu sim` (examples/sim.toml) over each of its protocols.
-  ASSERT_EQ(c->devices.size(), 4u);
+  ASSERT_EQ(c->devices.size(), 5u);
   std::vector<std::string> drivers;
   for (const auto& d : c->devices) drivers.push_back(d.driver);
-  EXPECT_EQ(drivers, (std::vector<std::string>{"modbus-tcp", "modbus-tcp", "dlt645", "hj212"}));
+  EXPECT_EQ(drivers, (std::vector<std::string>{"modbus-tcp", "modbus-tcp", "modbus-tcp", "dlt645", "hj212"}));
   EXPECT_EQ(c->devices[0].settings.name, "cnc-01");
   bool writable = false;
   for (const auto& p : c->devices[0].points) writable = writable || p.writable;
   EXPECT_TRUE(writable);  // the spindle setpoint
   for (const auto& d : c->devices) EXPECT_FALSE(d.points.empty()) << d.settings.name;
+}
+
+constexpr const char* kRemote = R"({"version": 7, "devices": [
+  {"name": "cnc-01", "driver": "fake", "endpoint": "127.0.0.1:5020", "unit": 1, "interval_ms": 500,
+   "category": "processing",
+   "points": [{"key": "spindle_speed", "address": "reg:0", "type": "uint16", "scale": 0.1, "unit": "r/min",
+               "deadband": 0.5},
+              {"key": "setpoint", "address": "reg:2", "type": "float32", "order": "CDAB", "writable": true,
+               "interval_ms": 2000}]}]})";
+
+TEST(EdgeRemoteConfig, SameDevicesAsTheTomlForm) {
+  auto remote = parse_remote_config(kRemote);
+  ASSERT_TRUE(remote) << remote.error().message;
+  EXPECT_EQ(remote->version, 7);
+  auto file = parse_edge_config(kGood, "edge.toml");
+  ASSERT_TRUE(file);
+  ASSERT_EQ(remote->devices.size(), 1u);
+  EXPECT_TRUE(remote->devices[0] == file->devices[0]);
+  EXPECT_EQ(remote->devices[0].settings.options.at("unit"), "1");
+  auto empty = parse_remote_config(R"({"devices": []})");
+  ASSERT_TRUE(empty);
+  EXPECT_FALSE(empty->version);
+  EXPECT_TRUE(empty->devices.empty());
+}
+
+TEST(EdgeRemoteConfig, ErrorsNameTheVersionDeviceAndKey) {
+  auto error = [](std::string_view text) {
+    auto r = parse_remote_config(text);
+    EXPECT_FALSE(r) << text;
+    return r ? std::string() : r.error().message;
+  };
+  EXPECT_TRUE(error(R"({"version": 3, "devices": [{"name": "a", "driver": "fake",
+                     "points": [{"key": "k", "address": "reg:0", "type": "uint17"}]}]})")
+                  .starts_with("edgeConfig v3: device \"a\" point \"k\": type: unknown data type 'uint17'"));
+  EXPECT_EQ(error(R"({"version": 3, "devices": [{"name": "a"}]})"), "edgeConfig v3: device \"a\": driver: missing (required)");
+  EXPECT_EQ(error(R"({"version": 3, "devices": [{"name": "a", "driver": "fake"}, {"name": "a", "driver": "fake"}]})"),
+            "edgeConfig v3: device \"a\": name: duplicate");
+  EXPECT_EQ(error(R"({"version": 3, "devices": [{"name": "a", "driver": "fake", "interval_ms": 1}]})"),
+            "edgeConfig v3: device \"a\": interval_ms: must be an integer in 10..86400000");
+  EXPECT_EQ(error(R"({"version": 3, "devices": [{"name": "a", "driver": "fake", "points": [1]}]})"),
+            "edgeConfig v3: device #1: points: must be an array of objects");
+  EXPECT_EQ(error(R"({"version": 3, "devices": [{"name": "a", "driver": "fake", "unit": null}]})"),
+            "edgeConfig v3: device #1: null or out-of-range values are not allowed");
+  EXPECT_EQ(error(R"({"version": -1, "devices": []})"), "edgeConfig: version: must be a non-negative integer");
+  EXPECT_EQ(error(R"({"devices": {}})"), "edgeConfig: devices: missing (an array of devices)");
+  EXPECT_EQ(error(R"({"devices": [], "uplink": {}})"), "edgeConfig: unknown key \"uplink\" (version, devices)");
+  EXPECT_EQ(error("[1]"), "edgeConfig: expected a JSON object");
+  EXPECT_NE(error("{\"devices\": [").find("edgeConfig: "), std::string::npos);
 }
 
 }  // namespace

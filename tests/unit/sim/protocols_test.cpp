@@ -105,7 +105,7 @@ TEST_F(SimProtocols, ModbusAndDlt645ReadExactlyTheFactorysValues) {
     drivers::DeviceSettings s;
     s.name = d.name;
     auto truth = *factory->values(d.name);
-    if (d.kind == DeviceKind::kCnc || d.kind == DeviceKind::kCompressor) {
+    if (is_modbus(d.kind)) {  // CNC, compressor, boiler
       s.endpoint = "127.0.0.1:" + std::to_string((*servers)->modbus_port());
       s.options["unit"] = std::to_string(d.unit);
       auto points = modbus_points(d.kind);
@@ -144,9 +144,51 @@ TEST_F(SimProtocols, ModbusAndDlt645ReadExactlyTheFactorysValues) {
       run(io, driver->stop());
     }
   }
-  EXPECT_EQ(modbus_devices, config.cnc + config.compressors);
+  EXPECT_EQ(modbus_devices, config.cnc + config.compressors + config.boilers);
   EXPECT_EQ(meter, config.meters);
   EXPECT_TRUE(some_running);  // a Monday at 10:00 is a working hour
+  (*servers)->stop();
+  io.run_for(std::chrono::milliseconds(50));
+}
+
+TEST(SimScale, ThousandsOfModbusDevicesOverSeveralListeners) {
+  asio::io_context io{1};
+  SimConfig config;
+  config.cnc = 1200;
+  config.compressors = 200;
+  config.boilers = 100;
+  config.modbus_listen = "127.0.0.1:0";
+  config.modbus_units_per_server = 200;
+  auto factory = std::make_shared<Factory>(config);
+  for (std::int64_t t = kMondayTen - 60'000; t <= kMondayTen; t += 1000) factory->step(t);
+  std::vector<const SimDevice*> modbus;
+  for (const auto& d : factory->devices())
+    if (is_modbus(d.kind)) modbus.push_back(&d);
+  ASSERT_EQ(modbus.size(), 1500u);
+  EXPECT_EQ(modbus[0]->unit, 1);
+  EXPECT_EQ(modbus[199]->unit, 200);
+  EXPECT_EQ(modbus[200]->unit, 1);
+  EXPECT_EQ(modbus[200]->modbus_server, 1);
+  EXPECT_EQ(modbus.back()->modbus_server, 7);
+  EXPECT_EQ(modbus.back()->unit, 100);
+  auto servers = ProtocolServers::start(io.get_executor(), factory, config);
+  ASSERT_TRUE(servers) << servers.error().message;
+  ASSERT_EQ((*servers)->modbus_ports().size(), 8u);
+  // A device on every listener reads back exactly the factory's values.
+  for (std::size_t i : {std::size_t{0}, std::size_t{450}, std::size_t{1250}, std::size_t{1499}}) {
+    const auto& d = *modbus[i];
+    drivers::DeviceSettings s;
+    s.name = d.name;
+    s.endpoint = "127.0.0.1:" + std::to_string((*servers)->modbus_ports()[d.modbus_server]);
+    s.options["unit"] = std::to_string(d.unit);
+    auto points = modbus_points(d.kind);
+    auto driver = drivers::make_driver("modbus-tcp", io.get_executor());
+    ASSERT_TRUE(driver);
+    auto st = run(io, (*driver)->start(s));
+    ASSERT_TRUE(st.has_value()) << st.error().message;
+    expect_same(d.name, *factory->values(d.name), run(io, (*driver)->read(points)));
+    run(io, (*driver)->stop());
+  }
   (*servers)->stop();
   io.run_for(std::chrono::milliseconds(50));
 }

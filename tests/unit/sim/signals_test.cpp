@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 
 #include "sim/factory.hpp"
 #include "sim/signals.hpp"
@@ -63,6 +64,72 @@ TEST(CncModel, DeterministicForASeed) {
   EXPECT_NE(a.values(), c.values());
 }
 
+TEST(BoilerModel, BurnerSequenceAndPlausibleRanges) {
+  BoilerModel m(11, ShiftPattern{});
+  std::map<BurnerState, std::int64_t> seconds;
+  double last_total = 0;
+  int purges = 0;
+  std::int64_t in_band = 0;
+  BurnerState prev = m.state();
+  for (std::int64_t t = kMonday; t < kMonday + 2 * 24 * kHour; t += 1000) {
+    m.step(t);
+    auto v = m.values();
+    auto get = [&v](std::string_view k) {
+      for (const auto& [key, value] : v)
+        if (key == k) return std::holds_alternative<double>(value) ? std::get<double>(value)
+                                                                   : static_cast<double>(std::get<std::int64_t>(value));
+      return std::nan("");
+    };
+    ++seconds[m.state()];
+    ASSERT_GE(m.gas_total_m3(), last_total);
+    last_total = m.gas_total_m3();
+    ASSERT_GE(get("steam_pressure_mpa"), 0.0);
+    ASSERT_LE(get("steam_pressure_mpa"), 1.25);
+    ASSERT_LT(get("steam_pressure_mpa"), 1.2);  // safety valve 1.25
+    if (get("steam_pressure_mpa") >= 0.85) ++in_band;
+    ASSERT_LT(std::abs(get("drum_level_mm")), 150) << (t - kMonday) / 1000;
+    ASSERT_GE(get("flue_gas_temp_c"), 20);
+    ASSERT_LE(get("flue_gas_temp_c"), 200);
+    ASSERT_GE(get("steam_flow_t_h"), 0);
+    ASSERT_LE(get("steam_flow_t_h"), BoilerModel::kRatedSteam);
+    if (m.state() == BurnerState::kFiring) {
+      ASSERT_GT(get("gas_flow_m3_h"), 60);
+      ASSERT_LT(get("gas_flow_m3_h"), 330);
+      ASSERT_GE(get("efficiency_pct"), 84);
+      ASSERT_LE(get("efficiency_pct"), 94);
+    } else {
+      ASSERT_EQ(get("gas_flow_m3_h"), 0);
+      ASSERT_EQ(get("efficiency_pct"), 0);
+    }
+    // Firing only after a purge; a cut-out or a lockout never goes straight back to firing.
+    if (m.state() == BurnerState::kFiring && prev != BurnerState::kFiring) {
+      ASSERT_EQ(prev, BurnerState::kPurge);
+    }
+    if (m.state() == BurnerState::kPurge && prev != BurnerState::kPurge) ++purges;
+    prev = m.state();
+  }
+  // Mostly firing; at night's low load it cycles on pressure (off ↔ purge ↔ firing).
+  EXPECT_GT(seconds[BurnerState::kFiring], seconds[BurnerState::kOff]);
+  EXPECT_GT(seconds[BurnerState::kOff], 0);
+  EXPECT_GT(purges, 5);
+  EXPECT_GT(in_band, 2 * 86400 * 9 / 10);  // pressure held in 0.85–1.15 MPa but for lockouts
+  EXPECT_EQ(seconds[BurnerState::kPurge] % 30, 0);
+  // ~2.6 t/h for 12 h a day plus 0.5 t/h otherwise at ~75 Nm³ of gas per tonne of steam.
+  EXPECT_GT(m.gas_total_m3(), 2 * (12 * 2.6 + 12 * 0.5) * 65);
+  EXPECT_LT(m.gas_total_m3(), 2 * (12 * 2.6 + 12 * 0.5) * 90);
+}
+
+TEST(BoilerModel, DeterministicForASeed) {
+  BoilerModel a(5, ShiftPattern{}), b(5, ShiftPattern{}), c(6, ShiftPattern{});
+  for (std::int64_t t = kMonday + 7 * kHour; t < kMonday + 10 * kHour; t += 1000) {
+    a.step(t);
+    b.step(t);
+    c.step(t);
+  }
+  EXPECT_EQ(a.values(), b.values());
+  EXPECT_NE(a.values(), c.values());
+}
+
 TEST(MeterModel, EnergyIsTheIntegralOfPowerAndNeverDecreases) {
   MeterModel m(3, 1000);
   double expected = 1000, last = 1000;
@@ -84,13 +151,16 @@ TEST(Factory, MetersMeasureTheirWorkshopsMachines) {
   SimConfig c;
   c.cnc = 2;
   c.compressors = 1;
+  c.boilers = 1;
   c.meters = 1;
   c.stations = 0;
   c.sensors = 0;
   Factory f(c);
   for (std::int64_t t = kMonday + 9 * kHour; t < kMonday + 9 * kHour + 600'000; t += 1000) f.step(t);
   auto get = [&f](const char* dev, const char* key) { return std::get<double>(*f.value(dev, key)); };
-  double machines = get("cnc-01", "power_kw") + get("cnc-02", "power_kw") + get("compressor-01", "power_kw");
+  // The boiler's combustion fan and feed pump are on the workshop meter too.
+  double machines = get("cnc-01", "power_kw") + get("cnc-02", "power_kw") + get("compressor-01", "power_kw") +
+                    get("boiler-01", "power_kw");
   EXPECT_NEAR(get("meter-01", "power_kw"), machines + 3.0, (machines + 3.0) * 0.03 + 0.01);
   EXPECT_GT(get("compressor-01", "pressure_mpa"), 0.6);
   EXPECT_LT(get("compressor-01", "pressure_mpa"), 0.82);
@@ -140,7 +210,7 @@ TEST(SimConfig, TheShippedExampleParses) {
   EXPECT_EQ(c->agvs, 1);
   EXPECT_FALSE(c->always_on);
   Factory f(*c);
-  EXPECT_EQ(f.devices().size(), 10u);
+  EXPECT_EQ(f.devices().size(), 11u);  // with boiler-01
 }
 
 }  // namespace
