@@ -88,6 +88,8 @@ struct HttpClient::Impl {
       auto [cerr, ep] = co_await stream->async_connect(endpoints, asio::as_tuple(asio::use_awaitable));
       (void)ep;
       if (cerr) co_return Outcome{std::unexpected(io_error("connect to " + server.host + ":" + server.port, cerr))};
+      beast::error_code ignored;  // small requests and answers: no Nagle delay on a kept-alive connection
+      stream->socket().set_option(tcp::no_delay(true), ignored);
     }
     stream->expires_after(options.timeout);
     beast::http::request<beast::http::string_body> req{beast::http::string_to_verb(request.method), request.target, 11};

@@ -48,14 +48,14 @@ void write_file(const fs::path& p, const std::string& text) { std::ofstream(p) <
 
 }  // namespace
 
-Result<std::unique_ptr<ClickHouseServer>> ClickHouseServer::start() {
+Result<std::unique_ptr<ClickHouseServer>> ClickHouseServer::start(const std::string& parent_dir) {
   std::string bin = "/usr/sbin/clickhouse-server";
   if (const char* env = std::getenv("KAIWU_CLICKHOUSE_SERVER")) bin = env;
   if (::access(bin.c_str(), X_OK) != 0)
     return fail(Errc::kNotFound, bin + " not found: install clickhouse-server (scripts/install-deps.sh)");
   std::unique_ptr<ClickHouseServer> s(new ClickHouseServer());
-  char tmpl[] = "/tmp/kaiwu-clickhouse-XXXXXX";
-  if (!::mkdtemp(tmpl)) return fail(Errc::kIo, "mkdtemp failed");
+  std::string tmpl = parent_dir + "/kaiwu-clickhouse-XXXXXX";
+  if (!::mkdtemp(tmpl.data())) return fail(Errc::kIo, "mkdtemp below " + parent_dir + " failed");
   s->dir_ = tmpl;
   s->http_port_ = free_port();
   s->tcp_port_ = free_port();

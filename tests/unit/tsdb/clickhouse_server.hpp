@@ -15,9 +15,10 @@ namespace kaiwu::testing {
 class ClickHouseServer {
  public:
   // Finds the binary ($KAIWU_CLICKHOUSE_SERVER, /usr/sbin/clickhouse-server), writes config.xml
-  // and users.xml, starts it and waits until `SELECT 1` answers. kNotFound when the binary is
-  // missing, kUnavailable when it does not come up (the message carries its log's tail).
-  static Result<std::unique_ptr<ClickHouseServer>> start();
+  // and users.xml into a fresh directory below parent_dir, starts it and waits until `SELECT 1`
+  // answers. kNotFound when the binary is missing, kUnavailable when it does not come up (the
+  // message carries its log's tail).
+  static Result<std::unique_ptr<ClickHouseServer>> start(const std::string& parent_dir = "/tmp");
   ~ClickHouseServer();
   ClickHouseServer(const ClickHouseServer&) = delete;
   ClickHouseServer& operator=(const ClickHouseServer&) = delete;
