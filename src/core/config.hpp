@@ -39,6 +39,13 @@ struct StorageConfig {
   std::string durability = "fsync";  // fsync | batch | none
 };
 
+// Telemetry storage: the embedded engine (default) or a ClickHouse server (cluster mode).
+struct TsdbConfig {
+  std::string backend = "embedded";                  // embedded | clickhouse
+  std::string clickhouse_url = "http://127.0.0.1:8123";  // the server's HTTP interface
+  std::string clickhouse_database = "kaiwu";         // created when missing
+};
+
 struct LogConfig {
   std::string level = "info";   // trace | debug | info | warn | error
   std::string format = "text";  // text | json
@@ -54,6 +61,7 @@ struct Config {
   HttpConfig http;
   MqttConfig mqtt;
   StorageConfig storage;
+  TsdbConfig tsdb;
   LogConfig log;
   AuthConfig auth;
 };

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "tsdb/clickhouse_impl.hpp"
+#include "tsdb/store_util.hpp"
 
 namespace kaiwu::tsdb {
 
@@ -15,8 +16,10 @@ namespace {
 constexpr std::size_t kMaxBuckets = 100'000;  // as the embedded engine
 
 // floor(ts / interval) * interval for negative timestamps too (ClickHouse's % keeps the sign).
+// The literal is cast: 18.16 types Int64 % UInt16 as Int16 and wraps (1700000059000 % 60000
+// gives 19000 there).
 std::string bucket_expr(std::int64_t interval) {
-  return fmt::format("ts - ((ts % {0}) + {0}) % {0}", interval);
+  return fmt::format("ts - ((ts % toInt64({0})) + toInt64({0})) % toInt64({0})", interval);
 }
 
 std::string numeric_expr() { return "multiIf(type = 0, vf, type = 1, toFloat64(vi), type = 2, toFloat64(vb), nan)"; }
@@ -38,6 +41,15 @@ Result<Value> read_value(ch::RowReader& r) {
   return fail(Errc::kCorruption, fmt::format("clickhouse: unknown value type {}", type));
 }
 
+// A (key String, ts Int64, value tuple) row.
+Result<std::pair<std::string, Sample>> read_key_sample(ch::RowReader& r) {
+  auto key = KAIWU_TRY(r.get_string());
+  Sample s;
+  s.ts = KAIWU_TRY(r.get<std::int64_t>());
+  s.value = KAIWU_TRY(read_value(r));
+  return std::pair{std::move(key), std::move(s)};
+}
+
 Result<std::vector<LatestValue>> ClickHouseStore::latest(const std::string& tenant, const std::string& device,
                                                          std::span<const std::string> keys) {
   auto body = KAIWU_TRY(query(fmt::format(
@@ -47,20 +59,10 @@ Result<std::vector<LatestValue>> ClickHouseStore::latest(const std::string& tena
   std::map<std::string, Sample> best;
   ch::RowReader r(body);
   while (!r.at_end()) {
-    auto key = KAIWU_TRY(r.get_string());
-    Sample s;
-    s.ts = KAIWU_TRY(r.get<std::int64_t>());
-    s.value = KAIWU_TRY(read_value(r));
+    auto [key, s] = KAIWU_TRY(read_key_sample(r));
     if (!cutoff || s.ts >= *cutoff) best.emplace(std::move(key), std::move(s));
   }
-  std::vector<LatestValue> out;
-  if (keys.empty()) {
-    for (auto& [k, v] : best) out.push_back({k, std::move(v)});
-  } else {
-    for (const auto& k : keys)
-      if (auto it = best.find(k); it != best.end()) out.push_back({k, it->second});
-  }
-  return out;
+  return latest_in_key_order(std::move(best), keys);
 }
 
 Result<std::vector<std::string>> ClickHouseStore::keys(const std::string& tenant, const std::string& device) {
@@ -85,10 +87,7 @@ Result<std::vector<KeySeries>> ClickHouseStore::range(const RangeQuery& q) {
   std::map<std::string, std::vector<Sample>> by_key;
   ch::RowReader r(body);
   while (!r.at_end()) {
-    auto key = KAIWU_TRY(r.get_string());
-    Sample s;
-    s.ts = KAIWU_TRY(r.get<std::int64_t>());
-    s.value = KAIWU_TRY(read_value(r));
+    auto [key, s] = KAIWU_TRY(read_key_sample(r));
     by_key[key].push_back(std::move(s));
   }
   for (auto& ks : out)

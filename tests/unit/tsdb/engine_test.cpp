@@ -1,14 +1,10 @@
-// TelemetryStore behaviour of the embedded engine, checked against a simple in-memory reference
-// model with random operations, plus the engine-specific parts (WAL replay, torn tails,
-// rollups, retention).
+// Engine-only tests of the embedded TelemetryStore (crash recovery from the WAL). Everything
+// both backends share is in store_conformance_test.cpp.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
-#include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <map>
-#include <random>
-#include <thread>
 
 #include "tsdb/engine.hpp"
 
@@ -20,49 +16,32 @@ namespace fs = std::filesystem;
 class EngineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("kaiwu-tsdb-" + std::to_string(::getpid()) + "-" +
+    dir_ = fs::temp_directory_path() / ("kaiwu-engine-" + std::to_string(::getpid()) + "-" +
                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
-    reopen();
   }
   void TearDown() override {
     store_.reset();
     fs::remove_all(dir_);
   }
-  void reopen() {
-    store_.reset();
-    EngineOptions o;
-    o.dir = dir_.string();
-    o.head_max_samples = head_max_;
-    o.background = false;
-    o.durability = Durability::kNone;
-    o.out_of_order_window_ms = window_;
-    auto s = open_engine(o);
-    ASSERT_TRUE(s) << s.error().message;
-    store_ = std::move(*s);
-  }
-  Status put(const std::string& key, std::int64_t ts, Value v, const std::string& device = "d1") {
-    Point p{"t1", device, key, ts, std::move(v)};
-    return store_->write(std::span<const Point>(&p, 1));
-  }
-  std::vector<Sample> read(const std::string& key, std::int64_t from, std::int64_t to, std::size_t limit = 1'000'000,
-                           Order order = Order::kAsc, const std::string& device = "d1") {
-    RangeQuery q{"t1", device, {key}, from, to, limit, order};
-    auto r = store_->range(q);
-    EXPECT_TRUE(r) << r.error().message;
-    return r ? (*r)[0].samples : std::vector<Sample>{};
-  }
 
   fs::path dir_;
   std::unique_ptr<TelemetryStore> store_;
-  std::uint32_t head_max_ = 16;
-  std::int64_t window_ = 3'600'000;
 };
 
 TEST_F(EngineTest, UnflushedDataIsReplayedAndTornTailCut) {
-  head_max_ = 1'000'000;  // nothing is flushed on its own
-  reopen();
-  for (int i = 0; i < 20; ++i) ASSERT_TRUE(put("k", i, static_cast<std::int64_t>(i)));
+  EngineOptions opts;
+  opts.dir = dir_.string();
+  opts.head_max_samples = 1'000'000;  // nothing is flushed on its own
+  opts.background = false;
+  opts.durability = Durability::kNone;
+  auto opened = open_engine(opts);
+  ASSERT_TRUE(opened) << opened.error().message;
+  store_ = std::move(*opened);
+  for (int i = 0; i < 20; ++i) {
+    Point p{"t1", "d1", "k", i, std::int64_t{i}};
+    ASSERT_TRUE(store_->write(std::span<const Point>(&p, 1)));
+  }
   // A crash leaves the files as they are at this moment: copy them while the store is open (no
   // flush, no close), and add a half-written record at the end of the newest WAL segment.
   fs::path crashed = dir_.string() + "-crashed";

@@ -317,6 +317,44 @@ TEST_P(StoreConformance, AggregatesMatchBruteForceAcrossRollups) {
   }
 }
 
+// Buckets are aligned to multiples of the interval since the epoch, for every interval and on
+// both sides of the epoch; count and first/last keep their meaning per bucket.
+TEST_P(StoreConformance, AggregateBucketsAlignForAnyInterval) {
+  std::vector<Point> batch;
+  std::map<std::int64_t, std::int64_t> ref;
+  for (std::int64_t i = -30; i < 30; ++i) ref[i * 1000] = i;  // around the epoch
+  for (std::int64_t i = 0; i < 180; ++i) ref[1'700'000'040'000 + i * 1000] = i;
+  for (auto [ts, v] : ref) batch.push_back({"t1", "d1", "n", ts, v});
+  ASSERT_TRUE(store_->write(batch));
+  for (std::int64_t interval : {1000LL, 7000LL, 60'000LL, 90'000LL, 3'600'000LL}) {
+    for (auto [from, to] : std::vector<std::pair<std::int64_t, std::int64_t>>{{-40'000, 40'000},
+                                                                              {1'700'000'000'000, 1'700'000'300'000}}) {
+      std::map<std::int64_t, std::vector<std::int64_t>> want;
+      for (auto it = ref.lower_bound(from); it != ref.end() && it->first < to; ++it)
+        want[it->first - ((it->first % interval) + interval) % interval].push_back(it->second);
+      for (Agg agg : {Agg::kCount, Agg::kFirst, Agg::kLast, Agg::kSum}) {
+        auto r = store_->aggregate(AggQuery{"t1", "d1", {"n"}, from, to, interval, agg});
+        ASSERT_TRUE(r) << r.error().message;
+        const auto& got = (*r)[0].buckets;
+        ASSERT_EQ(got.size(), want.size()) << "interval " << interval << " " << agg_name(agg);
+        std::size_t i = 0;
+        for (const auto& [ts, vals] : want) {
+          ASSERT_EQ(got[i].ts, ts) << "interval " << interval;
+          double sum = 0;
+          for (auto v : vals) sum += static_cast<double>(v);
+          switch (agg) {
+            case Agg::kCount: EXPECT_EQ(std::get<std::int64_t>(got[i].value), static_cast<std::int64_t>(vals.size())); break;
+            case Agg::kFirst: EXPECT_EQ(std::get<std::int64_t>(got[i].value), vals.front()); break;
+            case Agg::kLast: EXPECT_EQ(std::get<std::int64_t>(got[i].value), vals.back()); break;
+            default: EXPECT_EQ(std::get<double>(got[i].value), sum);
+          }
+          ++i;
+        }
+      }
+    }
+  }
+}
+
 TEST_P(StoreConformance, DeleteRangeAndDevice) {
   for (int i = 0; i < 50; ++i) {
     ASSERT_TRUE(put("a", i * 1000, static_cast<double>(i)));
