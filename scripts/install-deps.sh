@@ -19,6 +19,8 @@ DEBIAN_PACKAGES=(
   chromium fonts-wqy-microhei
   # benchmark peers (started by bench/ on loopback only)
   influxdb victoria-metrics
+  # cluster mode: telemetry in ClickHouse (18.16; tests and bench/ start their own on loopback)
+  clickhouse-server clickhouse-client
 )
 
 missing=()
@@ -36,7 +38,7 @@ if ((${#missing[@]})); then
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
   # Their stock services listen on every interface; tests and benchmarks start their own
   # instances on loopback, so keep the system ones off where systemd runs.
-  $SUDO systemctl disable --now influxdb victoria-metrics mosquitto >/dev/null 2>&1 || true
+  $SUDO systemctl disable --now influxdb victoria-metrics mosquitto clickhouse-server >/dev/null 2>&1 || true
 else
   echo "install-deps: all Debian packages present"
 fi

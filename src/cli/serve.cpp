@@ -26,6 +26,7 @@
 #include "rules/device_directory.hpp"
 #include "rules/engine.hpp"
 #include "rules/platform_actions.hpp"
+#include "tsdb/clickhouse.hpp"
 #include "tsdb/engine.hpp"
 
 #include <thread>
@@ -104,6 +105,16 @@ void tick_rules(rules::RuleEngine& engine, std::shared_ptr<asio::steady_timer> t
   });
 }
 
+// The TelemetryStore chosen by tsdb.backend.
+Result<std::unique_ptr<tsdb::TelemetryStore>> open_telemetry(const Config& config) {
+  if (config.tsdb.backend == "clickhouse") {
+    spdlog::info("telemetry in ClickHouse at {} (database {})", config.tsdb.clickhouse_url,
+                 config.tsdb.clickhouse_database);
+    return tsdb::open_clickhouse({.url = config.tsdb.clickhouse_url, .database = config.tsdb.clickhouse_database});
+  }
+  return tsdb::open_engine((std::filesystem::path(config.data_dir) / "tsdb").string(), config.storage.durability);
+}
+
 }  // namespace
 
 int run_serve(const CommonOptions& options) { return run_platform(options, {}); }
@@ -131,8 +142,7 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
     return 1;
   }
 
-  auto telemetry = tsdb::open_engine((std::filesystem::path(config.data_dir) / "tsdb").string(),
-                                     config.storage.durability);
+  auto telemetry = open_telemetry(config);
   if (!telemetry) {
     spdlog::critical("{}", telemetry.error().message);
     return 1;

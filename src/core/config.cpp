@@ -98,6 +98,11 @@ const std::vector<Key>& schema() {
                            {"sqlite", "postgres"}));
     k.push_back(
         string_key("meta.postgres_url", [](Config& c) -> auto& { return c.meta.postgres_url; }));
+    k.push_back(string_key("tsdb.backend", [](Config& c) -> auto& { return c.tsdb.backend; },
+                           {"embedded", "clickhouse"}));
+    k.push_back(string_key("tsdb.clickhouse_url", [](Config& c) -> auto& { return c.tsdb.clickhouse_url; }));
+    k.push_back(string_key("tsdb.clickhouse_database",
+                           [](Config& c) -> auto& { return c.tsdb.clickhouse_database; }));
     k.push_back(string_key("log.level", [](Config& c) -> auto& { return c.log.level; },
                            {"trace", "debug", "info", "warn", "error"}));
     k.push_back(string_key("log.format", [](Config& c) -> auto& { return c.log.format; },

@@ -46,6 +46,13 @@ struct MetaConfig {
   std::string postgres_url;        // libpq conninfo or postgresql:// URL (backend = postgres)
 };
 
+// Telemetry storage: the embedded engine (default) or a ClickHouse server (cluster mode).
+struct TsdbConfig {
+  std::string backend = "embedded";                  // embedded | clickhouse
+  std::string clickhouse_url = "http://127.0.0.1:8123";  // the server's HTTP interface
+  std::string clickhouse_database = "kaiwu";         // created when missing
+};
+
 struct LogConfig {
   std::string level = "info";   // trace | debug | info | warn | error
   std::string format = "text";  // text | json
@@ -66,6 +73,7 @@ struct Config {
   MqttConfig mqtt;
   StorageConfig storage;
   MetaConfig meta;
+  TsdbConfig tsdb;
   LogConfig log;
   AuthConfig auth;
   AppsConfig apps;

@@ -8,6 +8,7 @@
 
 #include "tsdb/encoding.hpp"
 #include "tsdb/engine_impl.hpp"
+#include "tsdb/store_util.hpp"
 
 namespace kaiwu::tsdb {
 namespace {
@@ -93,14 +94,7 @@ Result<std::vector<LatestValue>> Engine::latest(const std::string& tenant, const
     auto it = best.find(s->key);
     if (it == best.end() || s->latest->ts > it->second.ts) best[s->key] = *s->latest;
   }
-  std::vector<LatestValue> out;
-  if (keys.empty()) {
-    for (auto& [k, v] : best) out.push_back({k, std::move(v)});
-  } else {
-    for (const auto& k : keys)
-      if (auto it = best.find(k); it != best.end()) out.push_back({k, it->second});
-  }
-  return out;
+  return latest_in_key_order(std::move(best), keys);
 }
 
 Result<std::vector<std::string>> Engine::keys(const std::string& tenant, const std::string& device) {
@@ -212,6 +206,17 @@ Result<std::vector<KeyBuckets>> Engine::aggregate(const AggQuery& q) {
     for (auto& [ts, p] : buckets)
       if (auto v = p.result(q.agg)) kb.buckets.push_back({ts, std::move(*v)});
     out.push_back(std::move(kb));
+  }
+  return out;
+}
+
+std::vector<LatestValue> latest_in_key_order(std::map<std::string, Sample> best, std::span<const std::string> keys) {
+  std::vector<LatestValue> out;
+  if (keys.empty()) {
+    for (auto& [k, v] : best) out.push_back({k, std::move(v)});
+  } else {
+    for (const auto& k : keys)
+      if (auto it = best.find(k); it != best.end()) out.push_back({k, it->second});
   }
   return out;
 }

@@ -1,13 +1,14 @@
 // TelemetryStore: where every sample from every machine is kept. The embedded implementation
-// is Kaiwu's own engine on RocksDB (engine.hpp); a ClickHouse one will sit beside it and pass
-// the same conformance suite (tests/unit/tsdb/).
+// is Kaiwu's own engine on RocksDB (engine.hpp); the ClickHouse one (clickhouse.hpp) sits beside
+// it and passes the same conformance suite (tests/unit/tsdb/store_conformance_test.cpp), with
+// the differences listed in README.md (no out-of-order window, server-side durability).
 //
 // Contract:
 //  - write() returns only once its samples are durable under the configured durability
 //    (fsync: on disk; batch: written and fsync'd within batch_interval; none: in the OS cache).
 //  - Duplicate timestamps in a series: the last write wins. Samples older than the series'
 //    flushed data by more than the out-of-order window are rejected (kInvalidArgument) and
-//    nothing of that batch is written.
+//    nothing of that batch is written (embedded engine; ClickHouse has no window).
 //  - Reads see every write that returned.
 //  - A key may receive values of several types; reads merge them by timestamp.
 // Thread-safe: any thread may call any method. Calls may block on disk: never call from an

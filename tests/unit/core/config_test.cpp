@@ -293,6 +293,8 @@ TEST_F(ConfigTest, EnumKeysRejectBadValues) {
             "log.level: \"INFO\" (from --set) is not one of trace, debug, info, warn, error");
   EXPECT_EQ(error_of({.sets = {"storage.durability=async"}}),
             "storage.durability: \"async\" (from --set) is not one of fsync, batch, none");
+  EXPECT_EQ(error_of({.sets = {"tsdb.backend=influxdb"}}),
+            "tsdb.backend: \"influxdb\" (from --set) is not one of embedded, clickhouse");
   EXPECT_EQ(error_of({.sets = {"log.format=xml"}}),
             "log.format: \"xml\" (from --set) is not one of text, json");
   EXPECT_EQ(error_of({.env = {{"KAIWU_STORAGE_DURABILITY", ""}}}),
@@ -346,9 +348,12 @@ TEST_F(ConfigTest, DescribeListsEveryKeyOnce) {
   auto items = describe_config(*c);
   std::map<std::string, std::string> by_key(items.begin(), items.end());
   EXPECT_EQ(by_key.size(), items.size());
-  EXPECT_EQ(items.size(), 24u);
+  EXPECT_EQ(items.size(), 27u);
   EXPECT_EQ(by_key.at("meta.backend"), "sqlite");
   EXPECT_EQ(by_key.at("meta.postgres_url"), "");
+  EXPECT_EQ(by_key.at("tsdb.backend"), "embedded");
+  EXPECT_EQ(by_key.at("tsdb.clickhouse_url"), "http://127.0.0.1:8123");
+  EXPECT_EQ(by_key.at("tsdb.clickhouse_database"), "kaiwu");
   EXPECT_EQ(by_key.at("mqtt.client_ca"), "");
   EXPECT_EQ(by_key.at("mqtt.connects_per_minute_per_address"), "600");
   EXPECT_EQ(by_key.at("mqtt.max_packet_bytes"), "1048576");
