@@ -8,6 +8,8 @@ DEBIAN_PACKAGES=(
   # libraries
   libboost1.81-all-dev libsqlite3-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libargon2-dev libssl-dev librocksdb-dev liblua5.4-dev libzstd-dev liblz4-dev
+  # cluster mode: the NATS JetStream bus (C client; the server for tests and local clusters)
+  libnats-dev nats-server
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 curl openssl python3-influxdb
   mosquitto mosquitto-clients python3-paho-mqtt
@@ -34,7 +36,7 @@ if ((${#missing[@]})); then
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
   # Their stock services listen on every interface; tests and benchmarks start their own
   # instances on loopback, so keep the system ones off where systemd runs.
-  $SUDO systemctl disable --now influxdb victoria-metrics mosquitto >/dev/null 2>&1 || true
+  $SUDO systemctl disable --now influxdb victoria-metrics mosquitto nats-server >/dev/null 2>&1 || true
 else
   echo "install-deps: all Debian packages present"
 fi

@@ -49,6 +49,14 @@ struct AuthConfig {
   std::uint32_t login_attempts_per_minute = 10;  // per source address and per username
 };
 
+// The event bus between ingest, rules, alarms and the live feed (bus/README.md).
+struct BusConfig {
+  std::string backend = "inprocess";  // inprocess | nats
+  std::string nats_url = "nats://127.0.0.1:4222";  // comma-separated servers of one NATS cluster
+  std::uint32_t replicas = 1;         // JetStream stream replicas (3 in a 3-server cluster)
+  std::string node_name;              // this node's name in NATS ("" = hostname-pid)
+};
+
 struct Config {
   std::string data_dir = "./kaiwu-data";
   HttpConfig http;
@@ -56,6 +64,7 @@ struct Config {
   StorageConfig storage;
   LogConfig log;
   AuthConfig auth;
+  BusConfig bus;
 };
 
 // Where configuration comes from, in increasing precedence.
