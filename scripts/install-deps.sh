@@ -10,6 +10,8 @@ DEBIAN_PACKAGES=(
   libargon2-dev libssl-dev librocksdb-dev liblua5.4-dev libzstd-dev liblz4-dev
   # cluster mode: the PostgreSQL metadata store (libpq), and the server its tests start
   libpq-dev postgresql
+  # cluster mode: the NATS JetStream bus (C client; the server for tests and local clusters)
+  libnats-dev nats-server
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 curl openssl python3-influxdb
   mosquitto mosquitto-clients python3-paho-mqtt
@@ -38,7 +40,8 @@ if ((${#missing[@]})); then
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
   # Their stock services listen on every interface; tests and benchmarks start their own
   # instances on loopback, so keep the system ones off where systemd runs.
-  $SUDO systemctl disable --now influxdb victoria-metrics mosquitto clickhouse-server >/dev/null 2>&1 || true
+  $SUDO systemctl disable --now influxdb victoria-metrics mosquitto clickhouse-server nats-server \
+    >/dev/null 2>&1 || true
 else
   echo "install-deps: all Debian packages present"
 fi

@@ -132,7 +132,8 @@ WebhookNotifier::WebhookNotifier(meta::MetadataStore& store, bus::Bus& bus, Metr
                                  WebhookOptions options)
     : impl_(std::make_unique<Impl>(store, metrics, options)) {
   impl_->worker = std::thread([impl = impl_.get()] { impl->run(); });
-  bus::SubscribeOptions so{.name = "alarm-webhooks", .capacity = 10'000};
+  // A group: in a cluster each alarm change is notified once, by whichever node takes it.
+  bus::SubscribeOptions so{.name = "alarm-webhooks", .capacity = 10'000, .group = "alarm-webhooks"};
   so.only({bus::Kind::kAlarm});
   impl_->subscription = bus.subscribe(std::move(so), [impl = impl_.get()](const bus::MessagePtr& m) { impl->on_event(m); });
 }

@@ -1,6 +1,6 @@
 // The publish/subscribe seam between ingest, rules, alarms, APPs and the WebSocket feed.
-// Embedded implementation: InProcessBus (bus/in_process.hpp); a NATS JetStream one can follow
-// behind the same interface (subjects kaiwu.<tenant>.<kind>).
+// Embedded implementation: InProcessBus (bus/in_process.hpp); cluster implementation: NatsBus
+// (bus/nats_bus.hpp, NATS JetStream, subjects kaiwu.<tenant>.<kind>.<device>.<partition>).
 //
 // Contract:
 // - publish() never blocks and never fails the caller: each subscriber has its own bounded
@@ -38,6 +38,13 @@ struct SubscribeOptions {
   bool critical = false;
   // Empty: the subscription runs its own consumer thread. Otherwise handlers run via post.
   Post post;
+  // Empty: fan-out, every subscription receives every matching message (ws-feed: per node).
+  // Non-empty: a consumer group shared by every node of a cluster (rules, alarm webhooks): on
+  // NatsBus each message goes to one member, is acknowledged after its handler returns, is
+  // redelivered to another member if a node dies first, and stays in order per device; the
+  // backlog waits in the stream (no local queue, `capacity` unused). InProcessBus has one member
+  // per process and delivers to groups like to fan-out subscriptions.
+  std::string group;
 
   SubscribeOptions& only(std::initializer_list<Kind> ks) {
     for (auto k : ks) kinds.set(static_cast<std::size_t>(k));

@@ -10,6 +10,7 @@
 #include "api/ws_feed.hpp"
 #include "bus/in_process.hpp"
 #include "cli/apps_platform.hpp"
+#include "bus/nats_bus.hpp"
 #include "cli/commands.hpp"
 #include "cli/platform.hpp"
 #include "cli/setup.hpp"
@@ -117,6 +118,17 @@ Result<std::unique_ptr<tsdb::TelemetryStore>> open_telemetry(const Config& confi
 
 }  // namespace
 
+// The configured event bus: in-process (default) or NATS JetStream (bus.backend = nats).
+Result<std::unique_ptr<bus::Bus>> make_bus(const BusConfig& config, MetricsRegistry& metrics) {
+  if (config.backend != "nats") return std::make_unique<bus::InProcessBus>(metrics);
+  bus::NatsBusOptions o;
+  o.servers = config.nats_url;
+  o.replicas = static_cast<int>(config.replicas);
+  o.node_name = config.node_name;
+  auto nats = KAIWU_TRY(bus::NatsBus::connect(std::move(o), metrics));
+  return std::unique_ptr<bus::Bus>(std::move(nats));
+}
+
 int run_serve(const CommonOptions& options) { return run_platform(options, {}); }
 
 int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
@@ -157,7 +169,12 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
   router.set_authenticator(&authenticator);
   // The event bus: durable telemetry, attribute and device events, alarms. Publishers and
   // subscribers below are all destroyed before it.
-  bus::InProcessBus event_bus(metrics);
+  auto bus_owner = make_bus(config.bus, metrics);
+  if (!bus_owner) {
+    spdlog::critical("{}", bus_owner.error().message);
+    return 1;
+  }
+  bus::Bus& event_bus = **bus_owner;
   alarm::AlarmService alarms(*store, event_bus);
   alarm::WebhookNotifier webhooks(*store, event_bus, metrics);
   api::ApiContext ctx{*store, **telemetry, jwt, metrics, config, by_address, by_username, [] { return true; }, &router};

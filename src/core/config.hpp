@@ -67,6 +67,14 @@ struct AppsConfig {
   std::string trusted_keys;  // PEM file of Ed25519 public keys trusted for every APP publisher
 };
 
+// The event bus between ingest, rules, alarms and the live feed (bus/README.md).
+struct BusConfig {
+  std::string backend = "inprocess";  // inprocess | nats
+  std::string nats_url = "nats://127.0.0.1:4222";  // comma-separated servers of one NATS cluster
+  std::uint32_t replicas = 1;         // JetStream stream replicas (3 in a 3-server cluster)
+  std::string node_name;              // this node's name in NATS ("" = hostname-pid)
+};
+
 struct Config {
   std::string data_dir = "./kaiwu-data";
   HttpConfig http;
@@ -77,6 +85,7 @@ struct Config {
   LogConfig log;
   AuthConfig auth;
   AppsConfig apps;
+  BusConfig bus;
 };
 
 // Where configuration comes from, in increasing precedence.

@@ -69,6 +69,7 @@ std::vector<Message> from_bus(const bus::Message& m) {
 std::unique_ptr<bus::Subscription> feed_from_bus(bus::Bus& bus, RuleEngine& engine) {
   bus::SubscribeOptions options;
   options.name = "rules";
+  options.group = "rules";  // a cluster's nodes share one stream of rule input, in order per device
   options.critical = true;
   options.only({bus::Kind::kTelemetry, bus::Kind::kAttributes, bus::Kind::kLifecycle});
   return bus.subscribe(std::move(options), [&engine](const bus::MessagePtr& m) {

@@ -50,6 +50,12 @@ for t in dlt645 hj212; do
     -I"$root/src" $srcs "$root"/src/core/errc.cpp "$root/tests/fuzz/fuzz_$t.cpp" -lfmt -o "$out/fuzz_$t"
   echo "built $out/fuzz_$t"
 done
+# The bus message codec (NATS message bodies): its own sources, messages, Errc and fmt.
+"$cxx" -std=c++2b -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+  -Wno-builtin-macro-redefined -U__cpp_concepts -D__cpp_concepts=202002L \
+  -I"$root/src" "$root"/src/bus/codec.cpp "$root"/src/bus/messages.cpp "$root"/src/core/errc.cpp \
+  "$root/tests/fuzz/fuzz_bus_codec.cpp" -lfmt -o "$out/fuzz_bus_codec"
+echo "built $out/fuzz_bus_codec"
 # The OPC UA codec: UA Binary, framing, secure channel (OpenSSL), services and value mapping.
 # shellcheck disable=SC2046
 "$cxx" -std=c++2b -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \

@@ -342,18 +342,35 @@ TEST_F(ConfigTest, FirstErrorStopsLoading) {
   EXPECT_TRUE(msg.starts_with("http.port:")) << msg;
 }
 
+TEST_F(ConfigTest, BusKeysSelectAndCheckTheBackend) {
+  auto c = load_config({.env = {{"KAIWU_BUS_BACKEND", "nats"}},
+                        .sets = {"bus.nats_url=nats://127.0.0.1:4222,nats://127.0.0.1:4223", "bus.replicas=3",
+                                 "bus.node_name=node-a"}});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->bus.backend, "nats");
+  EXPECT_EQ(c->bus.nats_url, "nats://127.0.0.1:4222,nats://127.0.0.1:4223");
+  EXPECT_EQ(c->bus.replicas, 3u);
+  EXPECT_EQ(c->bus.node_name, "node-a");
+  auto bad = load_config({.sets = {"bus.backend=kafka"}});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("bus.backend"), std::string::npos);
+  EXPECT_FALSE(load_config({.sets = {"bus.replicas=0"}}));
+}
+
 TEST_F(ConfigTest, DescribeListsEveryKeyOnce) {
   auto c = load_config({.sets = {"http.port=81", "log.format=json"}});
   ASSERT_TRUE(c);
   auto items = describe_config(*c);
   std::map<std::string, std::string> by_key(items.begin(), items.end());
   EXPECT_EQ(by_key.size(), items.size());
-  EXPECT_EQ(items.size(), 27u);
+  EXPECT_EQ(items.size(), 31u);
   EXPECT_EQ(by_key.at("meta.backend"), "sqlite");
   EXPECT_EQ(by_key.at("meta.postgres_url"), "");
   EXPECT_EQ(by_key.at("tsdb.backend"), "embedded");
   EXPECT_EQ(by_key.at("tsdb.clickhouse_url"), "http://127.0.0.1:8123");
   EXPECT_EQ(by_key.at("tsdb.clickhouse_database"), "kaiwu");
+  EXPECT_EQ(by_key.at("bus.backend"), "inprocess");
+  EXPECT_EQ(by_key.at("bus.replicas"), "1");
   EXPECT_EQ(by_key.at("mqtt.client_ca"), "");
   EXPECT_EQ(by_key.at("mqtt.connects_per_minute_per_address"), "600");
   EXPECT_EQ(by_key.at("mqtt.max_packet_bytes"), "1048576");
