@@ -14,8 +14,6 @@ namespace kaiwu::rules {
 
 using detail::SandboxState;
 
-struct Sandbox::State : SandboxState {};
-
 namespace detail {
 
 SandboxState* state_of(lua_State* L) {
@@ -301,6 +299,11 @@ Status Sandbox::check_syntax(std::string_view source) {
 namespace detail {
 
 lua_Alloc account_alloc_entry() { return account_alloc; }
+
+Error script_error_of(SandboxState& s, int rc, std::string_view text) {
+  if (s.aborted) return script_error(Errc::kResourceExhausted, s.abort_message, s.abort_line);
+  return script_error(rc == LUA_ERRMEM ? Errc::kResourceExhausted : Errc::kInvalidArgument, text);
+}
 
 // Pushes the compiled chunk cached under name, compiling it when there is none or its source
 // changed (a new script version replaces the old one).

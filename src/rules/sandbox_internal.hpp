@@ -50,5 +50,13 @@ void count_hook(lua_State* L, lua_Debug* ar);
 int reraise_if_aborted(lua_State* L);
 // Builds the read-only template environment and locks the string metatable.
 void build_environment(SandboxState& s);
+// Pushes the compiled chunk cached under name (compiling it when new or changed).
+Status push_chunk(SandboxState& s, const std::string& name, const std::string& source);
+// kInvalidArgument / kResourceExhausted "line N: …" from a Lua error text or an abort.
+Error script_error_of(SandboxState& s, int rc, std::string_view text);
 
 }  // namespace kaiwu::rules::detail
+
+namespace kaiwu::rules {
+struct Sandbox::State : detail::SandboxState {};
+}  // namespace kaiwu::rules
