@@ -13,6 +13,7 @@
 #include "http/auth.hpp"
 #include "http/router.hpp"
 #include "meta/store.hpp"
+#include "models/runtime.hpp"
 #include "rules/engine.hpp"
 #include "tsdb/store.hpp"
 
@@ -33,6 +34,7 @@ struct ApiContext {
   rules::RuleEngine* rule_engine = nullptr;     // kept in step with enabled chains (may be null)
   bus::Bus* bus = nullptr;                   // durable telemetry, attribute and device events
   alarm::AlarmService* alarms = nullptr;     // null: no alarm routes
+  models::ModelService* models = nullptr;    // null: no model routes
 };
 
 void register_system_routes(http::Router& r, ApiContext& ctx);
@@ -53,6 +55,8 @@ void register_feed_route(http::Router& r);
 void register_overview_routes(http::Router& r, ApiContext& ctx);  // GET /api/v1/overview
 // /api/v1/rulechains (needs ctx.rule_chains; not part of register_all, cli/ adds it).
 void register_rulechain_routes(http::Router& r, ApiContext& ctx);
+// /api/v1/models (needs ctx.models; not part of register_all, cli/ adds it).
+void register_model_routes(http::Router& r, ApiContext& ctx);
 
 // All of the above.
 void register_all(http::Router& r, ApiContext& ctx);

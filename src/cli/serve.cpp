@@ -17,6 +17,9 @@
 #include "http/auth.hpp"
 #include "http/server.hpp"
 #include "http/static_files.hpp"
+#include "meta/model_store.hpp"
+#include "metering/meter.hpp"
+#include "models/runtime.hpp"
 #include "device/gateway.hpp"
 #include "mqtt/broker.hpp"
 #include "mqtt/server.hpp"
@@ -218,6 +221,17 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
     ctx.rule_engine = &rule_engine;
     api::register_rulechain_routes(router, ctx);
   }
+  // Industrial models: the catalogue on the metadata database, built-ins seeded as public models.
+  auto model_store = meta::open_sqlite_model_store((std::filesystem::path(config.data_dir) / "meta.db").string());
+  if (!model_store) {
+    spdlog::critical("model catalogue: {}", model_store.error().message);
+    return 1;
+  }
+  metering::NullMeter meter;  // until a metering store is wired here: model calls are counted by it
+  models::ModelService model_service(**model_store, meter);
+  if (auto st = model_service.seed_builtins(); !st) spdlog::error("models: {}", st.error().message);
+  ctx.models = &model_service;
+  api::register_model_routes(router, ctx);
   auto rule_feed = rules::feed_from_bus(event_bus, rule_engine);
   if (auto st = broker.load_state(); !st) {
     spdlog::critical("{} (move {} away to start without the saved MQTT sessions)", st.error().message,

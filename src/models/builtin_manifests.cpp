@@ -87,7 +87,9 @@ json::value work_order_manifest() {
                      ports({{"state", "string", "", "final state"},
                             {"approver", "string", "", "who approves"},
                             {"priority", "number", "", "1 (urgent) .. 3"},
-                            {"steps", "number", "", "transitions taken"}}),
+                            {"steps", "number", "", "transitions taken"},
+                            {"path", "string", "", "states visited, joined by >"},
+                            {"stoppedBy", "string", "", "final, no_transition or max_steps"}}),
                      json::array{param("autoApproveLimit", "number", "CNY", 5000, "orders below this cost are approved by the shift lead", 0)},
                      {"maintenance", "workflow"}});
   m.as_object()["implementation"] = json::parse(R"({"kind": "workflow", "workflow": {
