@@ -32,10 +32,14 @@ json::object to_json_object(const Values& v) {
   return o;
 }
 
-// A script's outputs back into Values (integers read as numbers; 0/1 arrays of numbers stay series).
+// A script's outputs back into Values (integers read as numbers, an empty table as an empty series).
 Result<Values> from_json_object(const json::object& o) {
   Values out;
   for (const auto& [k, v] : o) {
+    if (v.is_object() && v.get_object().empty()) {  // Lua cannot tell {} from an empty array
+      out.emplace(std::string(k), Value{std::vector<double>{}});
+      continue;
+    }
     auto value = value_from_json(v, fmt::format("output {}", std::string_view(k)));
     if (!value) return std::unexpected(value.error());
     out.emplace(std::string(k), std::move(*value));

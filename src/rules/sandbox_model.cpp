@@ -110,7 +110,21 @@ Result<json::value> read_json(lua_State* L, int idx, const std::string& where, i
   }
 }
 
-// Arms the limits of one invocation and disarms them when destroyed.
+// Clears the stack when the invocation ends, however it ends.
+class StackGuard {
+ public:
+  explicit StackGuard(lua_State* L) : L_(L) {}
+  ~StackGuard() { lua_settop(L_, 0); }
+  StackGuard(const StackGuard&) = delete;
+  StackGuard& operator=(const StackGuard&) = delete;
+
+ private:
+  lua_State* L_;
+};
+
+// Arms the limits of one invocation and disarms them when destroyed (or on disarm()). Everything
+// that allocates outside a protected call (building tables, setting globals) happens before
+// arming, so a limit can only be hit inside lua_pcall, never in an unprotected API call.
 class Armed {
  public:
   explicit Armed(SandboxState& s) : s_(s) {
@@ -122,11 +136,11 @@ class Armed {
     s.deadline = std::chrono::steady_clock::now() + s.limits.wall_time;
     s.limit = s.used + s.limits.memory_bytes;
   }
-  ~Armed() {
+  ~Armed() { disarm(); }
+  void disarm() {
     s_.running = false;
     s_.limit = std::numeric_limits<std::size_t>::max();
     lua_sethook(s_.L, detail::count_hook, LUA_MASKCOUNT, detail::kHookInterval);
-    lua_settop(s_.L, 0);
   }
   Armed(const Armed&) = delete;
   Armed& operator=(const Armed&) = delete;
@@ -164,9 +178,11 @@ Result<json::object> Sandbox::run_model(const std::string& name, const std::stri
                                         const json::object& globals) {
   SandboxState& s = *state_;
   lua_State* L = s.L;
-  Armed armed(s);
+  StackGuard clean(L);
   KAIWU_TRY(prepare(s, name, source, globals));
+  Armed armed(s);
   const int rc = lua_pcall(L, 0, 1, 0);
+  armed.disarm();
   if (rc != LUA_OK || s.aborted) {
     const std::string text = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "error";
     return std::unexpected(detail::script_error_of(s, rc, text));
@@ -183,37 +199,46 @@ Status Sandbox::run_ode(const std::string& name, const std::string& source, cons
                         const std::string& fn, const std::function<Status(const LuaDerivative&)>& drive) {
   SandboxState& s = *state_;
   lua_State* L = s.L;
+  StackGuard clean(L);
+  const int env = KAIWU_TRY(prepare(s, name, source, globals));  // stack: env, chunk
+  lua_getfield(L, env, "params");
+  // y is one table, sized once and refilled in place: calls allocate nothing outside pcall.
+  lua_createtable(L, 16, 0);
+  lua_pushlstring(L, fn.data(), fn.size());
+  if (!lua_checkstack(L, 8)) return fail(Errc::kResourceExhausted, "Lua stack exhausted");
+  lua_rotate(L, env + 1, -1);  // env, params, y, fn name, chunk
+  const int params = env + 1;
+  const int ytable = env + 2;
+  const int fn_name = env + 3;
   Armed armed(s);
-  const int env = KAIWU_TRY(prepare(s, name, source, globals));
-  int rc = lua_pcall(L, 0, 0, 0);
+  const int rc = lua_pcall(L, 0, 0, 0);
   if (rc != LUA_OK || s.aborted) {
     const std::string text = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "error";
     return std::unexpected(detail::script_error_of(s, rc, text));
   }
-  lua_pushstring(L, fn.c_str());
+  lua_pushvalue(L, fn_name);
   if (lua_rawget(L, env) != LUA_TFUNCTION)
     return fail(Errc::kInvalidArgument, fmt::format("the script must define a function {}(t, y, params)", fn));
   const int func = lua_gettop(L);
-  lua_getfield(L, env, "params");
-  const int params = lua_gettop(L);
   LuaDerivative call = [&](double t, std::span<const double> y, std::span<double> dy) -> Status {
-    lua_pushvalue(L, func);
-    lua_pushnumber(L, t);
-    lua_createtable(L, static_cast<int>(y.size()), 0);
+    if (y.size() > 16) return fail(Errc::kInvalidArgument, "at most 16 state variables");
     for (std::size_t i = 0; i < y.size(); ++i) {
       lua_pushnumber(L, y[i]);
-      lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+      lua_rawseti(L, ytable, static_cast<lua_Integer>(i + 1));
     }
+    lua_pushvalue(L, func);
+    lua_pushnumber(L, t);
+    lua_pushvalue(L, ytable);
     lua_pushvalue(L, params);
     const int r = lua_pcall(L, 3, 1, 0);
     if (r != LUA_OK || s.aborted) {
       const std::string text = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "error";
-      lua_settop(L, params);
+      lua_settop(L, func);
       return std::unexpected(detail::script_error_of(s, r, text));
     }
     const bool shaped = lua_type(L, -1) == LUA_TTABLE && lua_rawlen(L, -1) == y.size();
     if (!shaped) {
-      lua_settop(L, params);
+      lua_settop(L, func);
       return fail(Errc::kInvalidArgument, fmt::format("{} must return an array of {} numbers", fn, y.size()));
     }
     for (std::size_t i = 0; i < y.size(); ++i) {
@@ -222,11 +247,11 @@ Status Sandbox::run_ode(const std::string& name, const std::string& source, cons
       dy[i] = lua_tonumberx(L, -1, &isnum);
       lua_pop(L, 1);
       if (!isnum) {
-        lua_settop(L, params);
+        lua_settop(L, func);
         return fail(Errc::kInvalidArgument, fmt::format("{} returned a non-number at index {}", fn, i + 1));
       }
     }
-    lua_settop(L, params);
+    lua_settop(L, func);
     return ok();
   };
   return drive(call);

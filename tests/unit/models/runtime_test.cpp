@@ -296,6 +296,56 @@ TEST_F(ServiceTest, LuaOdeIntegratesWithRk4) {
   EXPECT_EQ(std::get<std::vector<double>>(r->outputs.at("t")).size(), 101u);
 }
 
+json::value ode_manifest(const std::string& id, const std::string& script) {
+  return json::object{
+      {"id", id},
+      {"version", "1.0.0"},
+      {"name", {{"zh", "仿真"}, {"en", "Sim"}}},
+      {"type", "research_simulation"},
+      {"inputs", json::array{json::object{{"name", "y"}, {"type", "number"}}}},
+      {"outputs", json::array{json::object{{"name", "yFinal"}, {"type", "number"}}}},
+      {"parameters", json::array{json::object{{"name", "h"}, {"type", "number"}, {"default", 0.1}},
+                                 json::object{{"name", "duration"}, {"type", "number"}, {"default", 1}}}},
+      {"author", "acme"},
+      {"implementation", {{"kind", "lua"}, {"script", script}, {"ode", {{"state", {"y"}}}}}}};
+}
+
+TEST_F(ServiceTest, LuaOdeFailuresAreModelErrors) {
+  const std::tuple<const char*, const char*, const char*> cases[] = {
+      {"acme.ode.none", "local x = 1", "must define a function rhs"},
+      {"acme.ode.shape", "function rhs(t, y) return {1, 2} end", "array of 1 numbers"},
+      {"acme.ode.type", "function rhs(t, y) return {'a'} end", "non-number"},
+      {"acme.ode.mem", "function rhs(t, y) local s = {} for i = 1, 1e8 do s[i] = i end return {0} end", "limit exceeded"},
+      {"acme.ode.err", "function rhs(t, y) error('boom') end", "boom"},
+  };
+  for (const auto& [id, script, want] : cases) {
+    must(service->publish(Caller{t1, "", "alice"}, ode_manifest(id, script)));
+    auto r = invoke(t1, id, Values{{"y", Value{1.0}}});
+    ASSERT_FALSE(r) << id;
+    EXPECT_EQ(r.error().kind, InvokeError::Kind::kModel) << id;
+    EXPECT_NE(r.error().error.message.find(want), std::string::npos) << id << ": " << r.error().error.message;
+  }
+  // The sandbox is still usable afterwards.
+  must(service->publish(Caller{t1, "", "alice"}, ode_manifest("acme.ode.ok", "function rhs(t, y) return {-y[1]} end")));
+  auto ok = invoke(t1, "acme.ode.ok", Values{{"y", Value{1.0}}});
+  ASSERT_TRUE(ok) << ok.error().error.message;
+  EXPECT_NEAR(std::get<double>(ok->outputs.at("yFinal")), std::exp(-1.0), 1e-6);
+}
+
+TEST_F(ServiceTest, LuaMemoryLimitAndEmptySeries) {
+  auto m = lua_manifest("acme.mem", "1.0.0", "local s = string.rep('x', 100000000) return {efficiency = #s}");
+  must(service->publish(Caller{t1, "", "alice"}, m));
+  auto r = invoke(t1, "acme.mem", Values{{"heat", Value{std::vector<double>(200'000, 1.0)}}, {"fuel", Value{1.0}}});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().error.message.find("memory limit exceeded"), std::string::npos) << r.error().error.message;
+  auto e = lua_manifest("acme.empty", "1.0.0", "return {efficiency = 1, extra = {}}");
+  e.as_object()["outputs"].as_array().push_back(json::object{{"name", "extra"}, {"type", "series"}});
+  must(service->publish(Caller{t1, "", "alice"}, e));
+  auto ok = invoke(t1, "acme.empty", Values{{"heat", Value{std::vector<double>{1}}}, {"fuel", Value{1.0}}});
+  ASSERT_TRUE(ok) << ok.error().error.message;
+  EXPECT_TRUE(std::get<std::vector<double>>(ok->outputs.at("extra")).empty());
+}
+
 TEST_F(ServiceTest, InvokesWorkflowModel) {
   auto r = invoke(t1, "kaiwu.process.work_order",
                   Values{{"severity", Value{4.0}}, {"cost", Value{8000.0}}, {"spareInStock", Value{true}}});
