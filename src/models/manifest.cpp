@@ -454,12 +454,21 @@ Status check_parameter_value(const Parameter& p, const Value& v, std::string_vie
 
 }  // namespace
 
+namespace {
+
+template <typename T>
+const T* by_name(const std::vector<T>& items, std::string_view name) {
+  for (const auto& item : items)
+    if (item.name == name) return &item;
+  return nullptr;
+}
+
+}  // namespace
+
 Result<Values> bind_inputs(const Manifest& m, const Values& given) {
   Values out;
   for (const auto& [name, v] : given) {
-    const Port* port = nullptr;
-    for (const auto& p : m.inputs)
-      if (p.name == name) port = &p;
+    const Port* port = by_name(m.inputs, name);
     if (!port) return fail(Errc::kInvalidArgument, fmt::format("inputs.{}: not an input of this model", name));
     if (!matches(v, port->type))
       return fail(Errc::kInvalidArgument, fmt::format("inputs.{}: {}", name, expected_text(port->type)));
@@ -474,9 +483,7 @@ Result<Values> bind_inputs(const Manifest& m, const Values& given) {
 Result<Values> bind_parameters(const Manifest& m, const Values& given) {
   Values out;
   for (const auto& [name, v] : given) {
-    const Parameter* par = nullptr;
-    for (const auto& p : m.parameters)
-      if (p.name == name) par = &p;
+    const Parameter* par = by_name(m.parameters, name);
     if (!par) return fail(Errc::kInvalidArgument, fmt::format("parameters.{}: not a parameter of this model", name));
     KAIWU_TRY_STATUS(check_parameter_value(*par, v, "parameters." + name));
     out.emplace(name, v);

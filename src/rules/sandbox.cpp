@@ -300,6 +300,33 @@ namespace detail {
 
 lua_Alloc account_alloc_entry() { return account_alloc; }
 
+int push_environment(SandboxState& s) {
+  lua_State* L = s.L;
+  lua_createtable(L, 0, 4);
+  const int env = lua_gettop(L);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, s.env_meta_ref);
+  lua_setmetatable(L, env);
+  lua_pushvalue(L, env);
+  lua_setfield(L, env, "_G");
+  return env;
+}
+
+void arm_limits(SandboxState& s) {
+  s.running = true;
+  s.aborted = false;
+  s.abort_line = -1;
+  s.abort_message.clear();
+  s.executed = 0;
+  s.deadline = std::chrono::steady_clock::now() + s.limits.wall_time;
+  s.limit = s.used + s.limits.memory_bytes;
+}
+
+void disarm_limits(SandboxState& s) {
+  s.running = false;
+  s.limit = std::numeric_limits<std::size_t>::max();
+  lua_sethook(s.L, count_hook, LUA_MASKCOUNT, kHookInterval);
+}
+
 Error script_error_of(SandboxState& s, int rc, std::string_view text) {
   if (s.aborted) return script_error(Errc::kResourceExhausted, s.abort_message, s.abort_line);
   return script_error(rc == LUA_ERRMEM ? Errc::kResourceExhausted : Errc::kInvalidArgument, text);
@@ -336,30 +363,16 @@ Status push_chunk(SandboxState& s, const std::string& name, const std::string& s
 // Runs the chunk on top of the stack in a fresh environment holding msg; leaves one result.
 Status invoke(SandboxState& s, const Message& msg) {
   lua_State* L = s.L;
-  // The environment: a fresh table whose misses fall through to the read-only template.
-  lua_createtable(L, 0, 4);
-  const int env = lua_gettop(L);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, s.env_meta_ref);
-  lua_setmetatable(L, env);
-  lua_pushvalue(L, env);
-  lua_setfield(L, env, "_G");
+  const int env = push_environment(s);
   push_message(L, msg);
   lua_getfield(L, -1, "metadata");
   lua_setfield(L, env, "metadata");
   lua_setfield(L, env, "msg");
   lua_setupvalue(L, env - 1, 1);  // the chunk's _ENV; pops env
 
-  s.running = true;
-  s.aborted = false;
-  s.abort_line = -1;
-  s.abort_message.clear();
-  s.executed = 0;
-  s.deadline = std::chrono::steady_clock::now() + s.limits.wall_time;
-  s.limit = s.used + s.limits.memory_bytes;
+  arm_limits(s);
   const int rc = lua_pcall(L, 0, 1, 0);
-  s.running = false;
-  s.limit = std::numeric_limits<std::size_t>::max();
-  lua_sethook(L, count_hook, LUA_MASKCOUNT, kHookInterval);
+  disarm_limits(s);
   if (s.aborted) {
     lua_settop(L, 0);
     Error e = script_error(Errc::kResourceExhausted, s.abort_message, s.abort_line);

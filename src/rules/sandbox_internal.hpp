@@ -52,6 +52,13 @@ int reraise_if_aborted(lua_State* L);
 void build_environment(SandboxState& s);
 // Pushes the compiled chunk cached under name (compiling it when new or changed).
 Status push_chunk(SandboxState& s, const std::string& name, const std::string& source);
+// Pushes a fresh environment table whose misses fall through to the read-only template, with
+// _G pointing at itself; returns its stack index.
+int push_environment(SandboxState& s);
+// Arms the limits of one invocation (instructions, wall time, memory beyond what the state holds
+// now); disarm_limits ends it and restores the normal count hook.
+void arm_limits(SandboxState& s);
+void disarm_limits(SandboxState& s);
 // kInvalidArgument / kResourceExhausted "line N: …" from a Lua error text or an abort.
 Error script_error_of(SandboxState& s, int rc, std::string_view text);
 

@@ -127,20 +127,10 @@ class StackGuard {
 // arming, so a limit can only be hit inside lua_pcall, never in an unprotected API call.
 class Armed {
  public:
-  explicit Armed(SandboxState& s) : s_(s) {
-    s.running = true;
-    s.aborted = false;
-    s.abort_line = -1;
-    s.abort_message.clear();
-    s.executed = 0;
-    s.deadline = std::chrono::steady_clock::now() + s.limits.wall_time;
-    s.limit = s.used + s.limits.memory_bytes;
-  }
+  explicit Armed(SandboxState& s) : s_(s) { detail::arm_limits(s); }
   ~Armed() { disarm(); }
   void disarm() {
-    s_.running = false;
-    s_.limit = std::numeric_limits<std::size_t>::max();
-    lua_sethook(s_.L, detail::count_hook, LUA_MASKCOUNT, detail::kHookInterval);
+    if (s_.running) detail::disarm_limits(s_);
   }
   Armed(const Armed&) = delete;
   Armed& operator=(const Armed&) = delete;
@@ -156,12 +146,7 @@ Result<int> prepare(SandboxState& s, const std::string& name, const std::string&
   lua_State* L = s.L;
   KAIWU_TRY_STATUS(detail::push_chunk(s, name, source));
   const int chunk = lua_gettop(L);
-  lua_createtable(L, 0, 4);
-  const int env = lua_gettop(L);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, s.env_meta_ref);
-  lua_setmetatable(L, env);
-  lua_pushvalue(L, env);
-  lua_setfield(L, env, "_G");
+  const int env = detail::push_environment(s);
   for (const auto& [k, v] : globals) {
     KAIWU_TRY_STATUS(push_json(L, v, 0));
     lua_setfield(L, env, std::string(k).c_str());
