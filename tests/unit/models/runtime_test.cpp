@@ -224,6 +224,36 @@ TEST_F(ServiceTest, PublishVersionsAndIsolation) {
   EXPECT_TRUE(must(store->get_model(t1, "acme.eff", "")).deprecated);
 }
 
+TEST_F(ServiceTest, StoreListsPagesCountsAndFollowsTenantDeletion) {
+  must(service->publish(Caller{t1, "", "alice"}, lua_manifest("acme.a", "1.0.0", kEfficiency)));
+  must(service->publish(Caller{t2, "", "bob"}, lua_manifest("acme.a", "2.0.0", kEfficiency)));  // same id, own copy
+  must(service->publish(Caller{"", "", "admin"}, lua_manifest("pub.model", "1.0.0", kEfficiency)));
+  EXPECT_EQ(must(store->get_model(t1, "acme.a", "")).version, "1.0.0");
+  EXPECT_EQ(must(store->get_model(t2, "acme.a", "")).version, "2.0.0");
+  EXPECT_TRUE(must(store->get_model(t2, "pub.model", "")).tenant_id.empty());
+  const std::size_t visible = builtin_manifests().size() + 2;  // built-ins, pub.model, own acme.a
+  std::set<std::string> seen;
+  meta::Page page{.limit = 4};
+  for (int guard = 0; guard < 10; ++guard) {
+    auto p = must(store->list_models(meta::ModelQuery{.tenant_id = t1}, page));
+    for (const auto& m : p.items) EXPECT_TRUE(seen.insert(m.id).second) << m.id;
+    if (p.next.empty()) break;
+    page.cursor = p.next;
+  }
+  EXPECT_EQ(seen.size(), visible);
+  EXPECT_FALSE(store->list_models(meta::ModelQuery{.tenant_id = t1}, meta::Page{.cursor = "x"}));
+  auto mech = [&](const meta::ModelQuery& q) {
+    for (const auto& [type, n] : must(store->count_models_by_type(q)))
+      if (type == "mechanism") return n;
+    return std::int64_t{-1};
+  };
+  const std::int64_t builtin_mech = mech(meta::ModelQuery{.public_only = true}) - 1;  // minus pub.model
+  EXPECT_EQ(mech(meta::ModelQuery{.tenant_id = t1}), builtin_mech + 2);
+  EXPECT_EQ(mech(meta::ModelQuery{.all_tenants = true}), builtin_mech + 3);
+  ASSERT_TRUE(meta_store->delete_tenant(t2));
+  EXPECT_EQ(mech(meta::ModelQuery{.all_tenants = true}), builtin_mech + 2);
+}
+
 TEST_F(ServiceTest, InvokesBuiltinAndMeters) {
   auto r = invoke(t1, "kaiwu.stats.descriptive",
                   Values{{"x", Value{std::vector<double>{2.5, 3.1, 4.7, 1.2, 5.5, 3.3, 2.8, 4.1, 3.9, 2.2}}}});
