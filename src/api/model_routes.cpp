@@ -87,7 +87,8 @@ Result<http::Response> publish(ApiContext& ctx, http::Request& req, const std::s
     if (!id || !id->is_string() || id->get_string() != path_id)
       return invalid("manifest.id", "must be the model id of the path (" + path_id + ")");
   }
-  const std::string tenant = tenant_of(req, KAIWU_TRY(body.str("tenantId", 64)).value_or(""));
+  const auto named = KAIWU_TRY(body.str("tenantId", 64));
+  const std::string tenant = tenant_of(req, named.value_or(""));
   if (!tenant.empty()) KAIWU_TRY(ctx.store.get_tenant(tenant));
   if (!path_id.empty()) KAIWU_TRY(service(ctx).store().get_model(tenant, path_id, ""));  // 404 before publishing
   auto created = KAIWU_TRY(service(ctx).publish(caller_of(req, tenant), manifest));
@@ -119,7 +120,8 @@ Result<http::Response> deprecate(ApiContext& ctx, http::Request& req) {
   const bool deprecated = KAIWU_TRY(body.boolean("deprecated")).value_or(true);
   KAIWU_TRY_STATUS(service(ctx).store().set_model_deprecated(tenant, id, version, deprecated));
   audit(ctx, req, tenant, deprecated ? "deprecate" : "undeprecate", "model", id, version);
-  return json_response(200, models::record_to_json(KAIWU_TRY(service(ctx).store().get_model(tenant, id, ""))));
+  const auto updated = KAIWU_TRY(service(ctx).store().get_model(tenant, id, ""));
+  return json_response(200, models::record_to_json(updated));
 }
 
 // ---- Invocation -------------------------------------------------------------------------------
@@ -191,10 +193,12 @@ Result<models::Values> read_values(ApiContext& ctx, const http::Request& req, co
     const std::string where = fmt::format("{}.{}", what, std::string_view(k));
     if (allow_series && x.is_object() && x.get_object().contains("series")) {
       if (x.get_object().size() != 1) return invalid(where, "a series binding has only the field series");
-      out.emplace(std::string(k), models::Value{KAIWU_TRY(read_series(ctx, req, x.get_object().at("series"), where + ".series"))});
+      auto values = KAIWU_TRY(read_series(ctx, req, x.get_object().at("series"), where + ".series"));
+      out.emplace(std::string(k), models::Value{std::move(values)});
       continue;
     }
-    out.emplace(std::string(k), KAIWU_TRY(models::value_from_json(x, where)));
+    auto value = KAIWU_TRY(models::value_from_json(x, where));
+    out.emplace(std::string(k), std::move(value));
   }
   return out;
 }

@@ -147,7 +147,8 @@ class SqliteModelStore final : public ModelStore {
       one.type = std::string(type);
       Query q("SELECT COUNT(*) FROM models m");
       visible(q, one);
-      out.emplace_back(std::string(type), KAIWU_TRY(db_->scalar(q)));
+      const auto n = KAIWU_TRY(db_->scalar(q));
+      out.emplace_back(std::string(type), n);
     }
     return out;
   }

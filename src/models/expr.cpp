@@ -55,6 +55,8 @@ class Parser {
     pos_ += op.size();
     return true;
   }
+  // Operands are parsed into locals before make(): KAIWU_TRY returning from inside a braced
+  // list would skip destroying the elements already built (a leak).
   static NodePtr make(Node::Kind k, std::string name, std::vector<NodePtr> args) {
     auto n = std::make_shared<Node>();
     n->kind = k;
@@ -72,33 +74,47 @@ class Parser {
     Depth guard(depth_);
     if (depth_ > kMaxDepth) return error("expression nested too deeply");
     auto left = KAIWU_TRY(parse_and());
-    while (take("||") || take("or")) left = make(Node::Kind::kBinary, "or", {left, KAIWU_TRY(parse_and())});
+    while (take("||") || take("or")) {
+      auto right = KAIWU_TRY(parse_and());
+      left = make(Node::Kind::kBinary, "or", {left, right});
+    }
     return left;
   }
   Result<NodePtr> parse_and() {
     auto left = KAIWU_TRY(parse_not());
-    while (take("&&") || take("and")) left = make(Node::Kind::kBinary, "and", {left, KAIWU_TRY(parse_not())});
+    while (take("&&") || take("and")) {
+      auto right = KAIWU_TRY(parse_not());
+      left = make(Node::Kind::kBinary, "and", {left, right});
+    }
     return left;
   }
   Result<NodePtr> parse_not() {
     Depth guard(depth_);
     if (depth_ > kMaxDepth) return error("expression nested too deeply");
-    if (take("!") || take("not")) return make(Node::Kind::kUnary, "not", {KAIWU_TRY(parse_not())});
+    if (take("!") || take("not")) {
+      auto operand = KAIWU_TRY(parse_not());
+      return make(Node::Kind::kUnary, "not", {operand});
+    }
     return parse_cmp();
   }
   Result<NodePtr> parse_cmp() {
     auto left = KAIWU_TRY(parse_sum());
     for (std::string_view op : {"<=", ">=", "==", "!=", "<", ">"}) {
-      if (take(op)) return make(Node::Kind::kBinary, std::string(op), {left, KAIWU_TRY(parse_sum())});
+      if (!take(op)) continue;
+      auto right = KAIWU_TRY(parse_sum());
+      return make(Node::Kind::kBinary, std::string(op), {left, right});
     }
     return left;
   }
   Result<NodePtr> parse_sum() {
     auto left = KAIWU_TRY(parse_prod());
     for (;;) {
-      if (take("+")) left = make(Node::Kind::kBinary, "+", {left, KAIWU_TRY(parse_prod())});
-      else if (take("-")) left = make(Node::Kind::kBinary, "-", {left, KAIWU_TRY(parse_prod())});
+      std::string op;
+      if (take("+")) op = "+";
+      else if (take("-")) op = "-";
       else return left;
+      auto right = KAIWU_TRY(parse_prod());
+      left = make(Node::Kind::kBinary, op, {left, right});
     }
   }
   Result<NodePtr> parse_prod() {
@@ -109,13 +125,17 @@ class Parser {
       else if (take("/")) op = "/";
       else if (take("%")) op = "%";
       else return left;
-      left = make(Node::Kind::kBinary, op, {left, KAIWU_TRY(parse_unary())});
+      auto right = KAIWU_TRY(parse_unary());
+      left = make(Node::Kind::kBinary, op, {left, right});
     }
   }
   Result<NodePtr> parse_unary() {
     Depth guard(depth_);
     if (depth_ > kMaxDepth) return error("expression nested too deeply");
-    if (take("-")) return make(Node::Kind::kUnary, "-", {KAIWU_TRY(parse_unary())});
+    if (take("-")) {
+      auto operand = KAIWU_TRY(parse_unary());
+      return make(Node::Kind::kUnary, "-", {operand});
+    }
     return parse_atom();
   }
   Result<NodePtr> parse_atom() {
@@ -150,8 +170,10 @@ class Parser {
     if (!known) return error("unknown function " + name);
     std::vector<NodePtr> args;
     if (!take(")")) {
-      do args.push_back(KAIWU_TRY(parse_or()));
-      while (take(","));
+      do {
+        auto arg = KAIWU_TRY(parse_or());
+        args.push_back(std::move(arg));
+      } while (take(","));
       if (!take(")")) return error("expected ')' after the arguments of " + name);
     }
     const bool variadic = name == "min" || name == "max";
@@ -199,7 +221,10 @@ Result<ExprValue> eval_node(const Node& n, const Variables& vars);
 Result<ExprValue> eval_call(const Node& n, const Variables& vars) {
   std::vector<double> a;
   a.reserve(n.args.size());
-  for (const auto& arg : n.args) a.push_back(KAIWU_TRY(number(KAIWU_TRY(eval_node(*arg, vars)), n.name)));
+  for (const auto& arg : n.args) {
+    const auto v = KAIWU_TRY(eval_node(*arg, vars));
+    a.push_back(KAIWU_TRY(number(v, n.name)));
+  }
   if (n.name == "min" || n.name == "max") {
     double r = a[0];
     for (double v : a) r = n.name == "min" ? std::min(r, v) : std::max(r, v);

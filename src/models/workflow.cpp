@@ -68,7 +68,8 @@ Result<Workflow::Transition> parse_transition(const json::value& v, const std::s
       const std::string ah = fmt::format("{}/actions/{}", here, j);
       if (!a.is_object() || !a.get_object().contains("value")) return bad(ah, "must be an object {set, value}");
       auto set = KAIWU_TRY(name_at(a.get_object(), "set", ah));
-      t.actions.push_back({std::move(set), KAIWU_TRY(expr_at(a.get_object().at("value"), ah + "/value"))});
+      auto value = KAIWU_TRY(expr_at(a.get_object().at("value"), ah + "/value"));
+      t.actions.push_back({std::move(set), std::move(value)});
     }
   }
   return t;
