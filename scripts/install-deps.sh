@@ -8,6 +8,8 @@ DEBIAN_PACKAGES=(
   # libraries
   libboost1.81-all-dev libsqlite3-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libargon2-dev libssl-dev librocksdb-dev liblua5.4-dev libzstd-dev liblz4-dev
+  # cluster mode: the PostgreSQL metadata store (libpq), and the server its tests start
+  libpq-dev postgresql
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 curl openssl python3-influxdb
   mosquitto mosquitto-clients python3-paho-mqtt

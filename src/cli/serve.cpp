@@ -50,7 +50,10 @@ Status ensure_admin(meta::MetadataStore& store) {
   admin.display_name = "Platform administrator";
   admin.role = model::Role::kPlatformAdmin;
   admin.password_hash = KAIWU_TRY(http::hash_password(password));
-  KAIWU_TRY(store.create_user(meta::Scope::platform(), admin));
+  auto created = store.create_user(meta::Scope::platform(), admin);
+  // Cluster nodes sharing one PostgreSQL database may start together: one of them creates it.
+  if (!created && created.error().code == Errc::kAlreadyExists) return ok();
+  if (!created) return std::unexpected(created.error());
   if (env && *env) {
     spdlog::info("created platform admin 'admin' with the password from KAIWU_ADMIN_PASSWORD");
   } else {
@@ -221,17 +224,25 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
     ctx.rule_engine = &rule_engine;
     api::register_rulechain_routes(router, ctx);
   }
-  // Industrial models: the catalogue on the metadata database, built-ins seeded as public models.
-  auto model_store = meta::open_sqlite_model_store((std::filesystem::path(config.data_dir) / "meta.db").string());
-  if (!model_store) {
-    spdlog::critical("model catalogue: {}", model_store.error().message);
-    return 1;
-  }
+  // Industrial models: the catalogue on the SQLite metadata database, built-ins seeded as public
+  // models. There is no PostgreSQL model store yet: with meta.backend = postgres the routes stay off.
+  std::unique_ptr<meta::ModelStore> model_store;
   metering::NullMeter meter;  // until a metering store is wired here: model calls are counted by it
-  models::ModelService model_service(**model_store, meter);
-  if (auto st = model_service.seed_builtins(); !st) spdlog::error("models: {}", st.error().message);
-  ctx.models = &model_service;
-  api::register_model_routes(router, ctx);
+  std::unique_ptr<models::ModelService> model_service;
+  if (config.meta.backend == "sqlite") {
+    auto opened = meta::open_sqlite_model_store((std::filesystem::path(config.data_dir) / "meta.db").string());
+    if (!opened) {
+      spdlog::critical("model catalogue: {}", opened.error().message);
+      return 1;
+    }
+    model_store = std::move(*opened);
+    model_service = std::make_unique<models::ModelService>(*model_store, meter);
+    if (auto st = model_service->seed_builtins(); !st) spdlog::error("models: {}", st.error().message);
+    ctx.models = model_service.get();
+    api::register_model_routes(router, ctx);
+  } else {
+    spdlog::warn("models: the model catalogue needs meta.backend = sqlite; /api/v1/models is off");
+  }
   auto rule_feed = rules::feed_from_bus(event_bus, rule_engine);
   if (auto st = broker.load_state(); !st) {
     spdlog::critical("{} (move {} away to start without the saved MQTT sessions)", st.error().message,
