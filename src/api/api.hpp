@@ -16,6 +16,7 @@
 #include "http/router.hpp"
 #include "meta/store.hpp"
 #include "metering/meter.hpp"
+#include "models/runtime.hpp"
 #include "rules/engine.hpp"
 #include "tsdb/store.hpp"
 
@@ -39,6 +40,7 @@ struct ApiContext {
   apps::Marketplace* marketplace = nullptr;  // APP routes are registered only with it
   apps::AppRuntime* app_runtime = nullptr;   // runs APP functions (with marketplace)
   metering::Meter* meter = nullptr;          // APP visits (calls are metered by the runtime)
+  models::ModelService* models = nullptr;    // null: no model routes
 };
 
 void register_system_routes(http::Router& r, ApiContext& ctx);
@@ -59,6 +61,8 @@ void register_feed_route(http::Router& r);
 void register_overview_routes(http::Router& r, ApiContext& ctx);  // GET /api/v1/overview
 // /api/v1/rulechains (needs ctx.rule_chains; not part of register_all, cli/ adds it).
 void register_rulechain_routes(http::Router& r, ApiContext& ctx);
+// /api/v1/models (needs ctx.models; not part of register_all, cli/ adds it).
+void register_model_routes(http::Router& r, ApiContext& ctx);
 
 // /api/v1/apps… (needs ctx.marketplace, ctx.app_runtime and ctx.meter; cli/ adds it):
 // marketplace (packages, publisher keys, review, listing, subscriptions, ratings) and

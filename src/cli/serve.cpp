@@ -19,6 +19,9 @@
 #include "http/auth.hpp"
 #include "http/server.hpp"
 #include "http/static_files.hpp"
+#include "meta/model_store.hpp"
+#include "metering/meter.hpp"
+#include "models/runtime.hpp"
 #include "device/gateway.hpp"
 #include "mqtt/broker.hpp"
 #include "mqtt/server.hpp"
@@ -248,6 +251,25 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
     ctx.rule_chains = chains;
     ctx.rule_engine = &rule_engine;
     api::register_rulechain_routes(router, ctx);
+  }
+  // Industrial models: the catalogue on the SQLite metadata database, built-ins seeded as public
+  // models. There is no PostgreSQL model store yet: with meta.backend = postgres the routes stay off.
+  std::unique_ptr<meta::ModelStore> model_store;
+  metering::NullMeter meter;  // until a metering store is wired here: model calls are counted by it
+  std::unique_ptr<models::ModelService> model_service;
+  if (config.meta.backend == "sqlite") {
+    auto opened = meta::open_sqlite_model_store((std::filesystem::path(config.data_dir) / "meta.db").string());
+    if (!opened) {
+      spdlog::critical("model catalogue: {}", opened.error().message);
+      return 1;
+    }
+    model_store = std::move(*opened);
+    model_service = std::make_unique<models::ModelService>(*model_store, meter);
+    if (auto st = model_service->seed_builtins(); !st) spdlog::error("models: {}", st.error().message);
+    ctx.models = model_service.get();
+    api::register_model_routes(router, ctx);
+  } else {
+    spdlog::warn("models: the model catalogue needs meta.backend = sqlite; /api/v1/models is off");
   }
   auto rule_feed = rules::feed_from_bus(event_bus, rule_engine);
   auto app_platform = AppPlatform::start(config, *store, **telemetry, event_bus, alarms, gateway);

@@ -358,13 +358,36 @@ CREATE TABLE app_ratings (
 ) STRICT;
 )sql";
 
-constexpr std::array<Migration, 6> kMigrations{{
+// Version 7 (models): the industrial model catalogue, every version of every model. tenant_id
+// NULL is a public platform model; the manifest is the JSON as published (models/manifest.hpp).
+constexpr const char* kV7 = R"sql(
+CREATE TABLE models (
+  pk INTEGER PRIMARY KEY,
+  tenant_id TEXT REFERENCES tenants (id) ON DELETE CASCADE,
+  id TEXT NOT NULL,
+  version TEXT NOT NULL,
+  seq INTEGER NOT NULL CHECK (seq >= 1),
+  type TEXT NOT NULL CHECK (type IN ('research_simulation', 'business_process', 'mechanism', 'data_algorithm')),
+  name_zh TEXT NOT NULL,
+  name_en TEXT NOT NULL,
+  manifest TEXT NOT NULL,
+  deprecated INTEGER NOT NULL DEFAULT 0 CHECK (deprecated IN (0, 1)),
+  created_by TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX models_version ON models (COALESCE(tenant_id, ''), id, version);
+CREATE UNIQUE INDEX models_seq ON models (COALESCE(tenant_id, ''), id, seq);
+CREATE INDEX models_type ON models (type);
+)sql";
+
+constexpr std::array<Migration, 7> kMigrations{{
     {1, kV1},
     {2, kV2},
     {3, kV3},
     {4, kV4},
     {5, kV5},
     {6, kV6},
+    {7, kV7},
 }};
 
 struct UniqueField {

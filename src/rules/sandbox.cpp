@@ -14,8 +14,6 @@ namespace kaiwu::rules {
 
 using detail::SandboxState;
 
-struct Sandbox::State : SandboxState {};
-
 namespace detail {
 
 SandboxState* state_of(lua_State* L) {
@@ -302,6 +300,38 @@ namespace detail {
 
 lua_Alloc account_alloc_entry() { return account_alloc; }
 
+int push_environment(SandboxState& s) {
+  lua_State* L = s.L;
+  lua_createtable(L, 0, 4);
+  const int env = lua_gettop(L);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, s.env_meta_ref);
+  lua_setmetatable(L, env);
+  lua_pushvalue(L, env);
+  lua_setfield(L, env, "_G");
+  return env;
+}
+
+void arm_limits(SandboxState& s) {
+  s.running = true;
+  s.aborted = false;
+  s.abort_line = -1;
+  s.abort_message.clear();
+  s.executed = 0;
+  s.deadline = std::chrono::steady_clock::now() + s.limits.wall_time;
+  s.limit = s.used + s.limits.memory_bytes;
+}
+
+void disarm_limits(SandboxState& s) {
+  s.running = false;
+  s.limit = std::numeric_limits<std::size_t>::max();
+  lua_sethook(s.L, count_hook, LUA_MASKCOUNT, kHookInterval);
+}
+
+Error script_error_of(SandboxState& s, int rc, std::string_view text) {
+  if (s.aborted) return script_error(Errc::kResourceExhausted, s.abort_message, s.abort_line);
+  return script_error(rc == LUA_ERRMEM ? Errc::kResourceExhausted : Errc::kInvalidArgument, text);
+}
+
 // Pushes the compiled chunk cached under name, compiling it when there is none or its source
 // changed (a new script version replaces the old one).
 Status push_chunk(SandboxState& s, const std::string& name, const std::string& source) {
@@ -330,17 +360,6 @@ Status push_chunk(SandboxState& s, const std::string& name, const std::string& s
   return ok();
 }
 
-int push_environment(SandboxState& s) {
-  lua_State* L = s.L;
-  lua_createtable(L, 0, 4);
-  const int env = lua_gettop(L);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, s.env_meta_ref);
-  lua_setmetatable(L, env);
-  lua_pushvalue(L, env);
-  lua_setfield(L, env, "_G");
-  return env;
-}
-
 // Runs the chunk on top of the stack in a fresh environment holding msg; leaves one result.
 Status invoke(SandboxState& s, const Message& msg) {
   lua_State* L = s.L;
@@ -355,17 +374,9 @@ Status invoke(SandboxState& s, const Message& msg) {
 
 Status call_limited(SandboxState& s, int nargs, int nresults) {
   lua_State* L = s.L;
-  s.running = true;
-  s.aborted = false;
-  s.abort_line = -1;
-  s.abort_message.clear();
-  s.executed = 0;
-  s.deadline = std::chrono::steady_clock::now() + s.limits.wall_time;
-  s.limit = s.used + s.limits.memory_bytes;
+  arm_limits(s);
   const int rc = lua_pcall(L, nargs, nresults, 0);
-  s.running = false;
-  s.limit = std::numeric_limits<std::size_t>::max();
-  lua_sethook(L, count_hook, LUA_MASKCOUNT, kHookInterval);
+  disarm_limits(s);
   if (s.aborted) {
     lua_settop(L, 0);
     Error e = script_error(Errc::kResourceExhausted, s.abort_message, s.abort_line);

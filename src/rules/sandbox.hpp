@@ -28,6 +28,10 @@
 #include <string>
 #include <string_view>
 
+#include <boost/json/object.hpp>
+
+#include <span>
+
 #include "core/result.hpp"
 #include "rules/message.hpp"
 
@@ -78,6 +82,22 @@ class Sandbox {
   Result<std::string> run_function(const std::string& name, const std::string& source,
                                    const std::string& function, const std::string& input_json,
                                    const std::string& context_json, const HostApi& host);
+  // Runs a model script (models/): each field of globals becomes a global of the script's
+  // fresh environment (JSON objects and arrays as tables, arrays 1-based); the script returns a
+  // table of outputs, read back as a JSON object (sequences as arrays, numbers finite).
+  // Errors as above; kInvalidArgument "model script must return a table …" otherwise.
+  Result<boost::json::object> run_model(const std::string& name, const std::string& source,
+                                        const boost::json::object& globals);
+
+  // The right-hand side of an ODE as a Lua function: runs the script (with globals), then lets
+  // drive call its global function `fn(t, y, params)` (y a 1-based array, returns an array of
+  // the same length) as often as it likes through the callback it receives. All calls share one
+  // invocation's limits. kInvalidArgument when fn is missing or returns the wrong shape.
+  using LuaDerivative =
+      std::function<Status(double t, std::span<const double> y, std::span<double> dy)>;
+  Status run_ode(const std::string& name, const std::string& source,
+                 const boost::json::object& globals, const std::string& fn,
+                 const std::function<Status(const LuaDerivative&)>& drive);
 
   std::size_t cached_chunks() const;
   std::size_t memory_in_use() const;

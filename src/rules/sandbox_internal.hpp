@@ -50,11 +50,17 @@ void count_hook(lua_State* L, lua_Debug* ar);
 int reraise_if_aborted(lua_State* L);
 // Builds the read-only template environment and locks the string metatable.
 void build_environment(SandboxState& s);
-// Pushes the compiled chunk cached under name (compiling source when needed).
+// Pushes the compiled chunk cached under name (compiling it when new or changed).
 Status push_chunk(SandboxState& s, const std::string& name, const std::string& source);
-// Pushes a fresh environment table (misses fall through to the read-only template, _G is
-// itself); returns its stack index.
+// Pushes a fresh environment table whose misses fall through to the read-only template, with
+// _G pointing at itself; returns its stack index.
 int push_environment(SandboxState& s);
+// Arms the limits of one invocation (instructions, wall time, memory beyond what the state holds
+// now); disarm_limits ends it and restores the normal count hook.
+void arm_limits(SandboxState& s);
+void disarm_limits(SandboxState& s);
+// kInvalidArgument / kResourceExhausted "line N: …" from a Lua error text or an abort.
+Error script_error_of(SandboxState& s, int rc, std::string_view text);
 // lua_pcall of the function below its nargs arguments under the invocation limits. On failure
 // the stack is cleared and the error is kInvalidArgument "line N: …" or kResourceExhausted.
 Status call_limited(SandboxState& s, int nargs, int nresults);
@@ -64,3 +70,7 @@ Result<std::string> run_function(SandboxState& s, const std::string& name, const
                                  const std::string& context_json, const HostApi& host);
 
 }  // namespace kaiwu::rules::detail
+
+namespace kaiwu::rules {
+struct Sandbox::State : detail::SandboxState {};
+}  // namespace kaiwu::rules

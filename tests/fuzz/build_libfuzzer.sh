@@ -66,3 +66,9 @@ echo "built $out/fuzz_bus_codec"
   "$root"/src/drivers/opcua/values.cpp "$root"/src/core/errc.cpp "$root/tests/fuzz/fuzz_opcua.cpp" \
   $(pkg-config --cflags --libs fmt libcrypto) -o "$out/fuzz_opcua"
 echo "built $out/fuzz_opcua"
+# The workflow expression language of industrial models: its own source, Errc and fmt.
+"$cxx" -std=c++2b -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+  -Wno-builtin-macro-redefined -U__cpp_concepts -D__cpp_concepts=202002L \
+  -I"$root/src" "$root"/src/models/expr.cpp "$root"/src/core/errc.cpp "$root/tests/fuzz/fuzz_model_expr.cpp" \
+  -lfmt -o "$out/fuzz_model_expr"
+echo "built $out/fuzz_model_expr"
