@@ -6,6 +6,8 @@
 #include <functional>
 
 #include "alarm/service.hpp"
+#include "apps/marketplace.hpp"
+#include "apps/runtime.hpp"
 #include "bus/bus.hpp"
 #include "core/config.hpp"
 #include "core/metrics.hpp"
@@ -13,6 +15,7 @@
 #include "http/auth.hpp"
 #include "http/router.hpp"
 #include "meta/store.hpp"
+#include "metering/meter.hpp"
 #include "rules/engine.hpp"
 #include "tsdb/store.hpp"
 
@@ -33,6 +36,9 @@ struct ApiContext {
   rules::RuleEngine* rule_engine = nullptr;     // kept in step with enabled chains (may be null)
   bus::Bus* bus = nullptr;                   // durable telemetry, attribute and device events
   alarm::AlarmService* alarms = nullptr;     // null: no alarm routes
+  apps::Marketplace* marketplace = nullptr;  // APP routes are registered only with it
+  apps::AppRuntime* app_runtime = nullptr;   // runs APP functions (with marketplace)
+  metering::Meter* meter = nullptr;          // APP visits (calls are metered by the runtime)
 };
 
 void register_system_routes(http::Router& r, ApiContext& ctx);
@@ -53,6 +59,12 @@ void register_feed_route(http::Router& r);
 void register_overview_routes(http::Router& r, ApiContext& ctx);  // GET /api/v1/overview
 // /api/v1/rulechains (needs ctx.rule_chains; not part of register_all, cli/ adds it).
 void register_rulechain_routes(http::Router& r, ApiContext& ctx);
+
+// /api/v1/apps… (needs ctx.marketplace, ctx.app_runtime and ctx.meter; cli/ adds it):
+// marketplace (packages, publisher keys, review, listing, subscriptions, ratings) and
+// invocation (functions, visits, run logs, UI assets).
+void register_app_routes(http::Router& r, ApiContext& ctx);
+void register_app_invoke_routes(http::Router& r, ApiContext& ctx);
 
 // All of the above.
 void register_all(http::Router& r, ApiContext& ctx);

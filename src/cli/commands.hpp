@@ -56,6 +56,15 @@ struct SimOptions {
   std::string data_dir;
 };
 
+// `kaiwu app pack|sign|verify` (app_cli.cpp): APP packages for developers.
+struct AppToolOptions {
+  std::string action;  // pack | sign | verify
+  std::string input;   // pack: a directory; sign/verify: a package file
+  std::string output;  // pack: the package file (default stdout); sign: default in place
+  std::string key;     // PEM Ed25519 private key (pack, sign)
+  std::string pubkey;  // PEM Ed25519 public key (verify)
+};
+
 int run_serve(const CommonOptions& options);
 int run_demo(const CommonOptions& options);
 int run_sim(const SimOptions& options);
@@ -64,5 +73,6 @@ int run_create_user(const CommonOptions& options, const CreateUserOptions& user)
 int run_print_config(const CommonOptions& options);
 int run_tsdb_stats(const CommonOptions& options);
 int run_bench_mqtt(const BenchMqttOptions& options);
+int run_app_tool(const AppToolOptions& options);
 
 }  // namespace kaiwu::cli

@@ -74,7 +74,27 @@ int main(int argc, char** argv) {
   bench_mqtt->add_option("--duration", bm.duration_s, "seconds of load (or of idling)")->capture_default_str();
   bench_mqtt->add_flag("--idle", bm.idle, "connect, then stay idle for --duration seconds");
 
+  auto* app_tool = app.add_subcommand("app", "APP packages for developers: pack a directory, sign, verify");
+  app_tool->require_subcommand(1);
+  kaiwu::cli::AppToolOptions ao;
+  auto* app_pack = app_tool->add_subcommand("pack", "Pack a directory (manifest.json, main.lua, ui/…) into a package file");
+  app_pack->add_option("dir", ao.input, "package directory")->required()->check(CLI::ExistingDirectory);
+  app_pack->add_option("-o,--output", ao.output, "package file (default: standard output)");
+  app_pack->add_option("-k,--key", ao.key, "sign with this PEM Ed25519 private key")->check(CLI::ExistingFile);
+  auto* app_sign = app_tool->add_subcommand("sign", "Sign a package file with an Ed25519 private key");
+  app_sign->add_option("package", ao.input, "package file")->required()->check(CLI::ExistingFile);
+  app_sign->add_option("-k,--key", ao.key, "PEM Ed25519 private key (openssl genpkey -algorithm ed25519)")->required()->check(CLI::ExistingFile);
+  app_sign->add_option("-o,--output", ao.output, "signed package file (default: in place)");
+  auto* app_verify = app_tool->add_subcommand("verify", "Validate a package and check its signature");
+  app_verify->add_option("package", ao.input, "package file")->required()->check(CLI::ExistingFile);
+  app_verify->add_option("-p,--pubkey", ao.pubkey, "PEM Ed25519 public key")->required()->check(CLI::ExistingFile);
+
   CLI11_PARSE(app, argc, argv);
+
+  if (app_pack->parsed()) ao.action = "pack";
+  if (app_sign->parsed()) ao.action = "sign";
+  if (app_verify->parsed()) ao.action = "verify";
+  if (!ao.action.empty()) return kaiwu::cli::run_app_tool(ao);
 
   if (serve->parsed()) return kaiwu::cli::run_serve(common);
   if (edge->parsed()) return kaiwu::cli::run_edge(eo);

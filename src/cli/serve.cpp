@@ -9,6 +9,7 @@
 #include "api/api.hpp"
 #include "api/ws_feed.hpp"
 #include "bus/in_process.hpp"
+#include "cli/apps_platform.hpp"
 #include "cli/commands.hpp"
 #include "cli/platform.hpp"
 #include "cli/setup.hpp"
@@ -222,6 +223,12 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
     api::register_rulechain_routes(router, ctx);
   }
   auto rule_feed = rules::feed_from_bus(event_bus, rule_engine);
+  auto app_platform = AppPlatform::start(config, *store, **telemetry, event_bus, alarms, gateway);
+  if (!app_platform) {
+    spdlog::critical("{}", app_platform.error().message);
+    return 1;
+  }
+  if (*app_platform) (*app_platform)->register_routes(router, ctx);
   if (auto st = broker.load_state(); !st) {
     spdlog::critical("{} (move {} away to start without the saved MQTT sessions)", st.error().message,
                      broker_options.state_path);
@@ -254,6 +261,7 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
     return 1;
   }
   tick_rules(rule_engine, std::make_shared<asio::steady_timer>(io));
+  if (*app_platform) (*app_platform)->start_schedule(io);
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int signo) {
     if (ec) return;
@@ -275,6 +283,7 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
     t->async_wait([&mqtt_io, t](boost::system::error_code) { mqtt_io.stop(); });
   });
   mqtt_thread.join();
+  app_platform->reset();
   rule_feed.reset();
   rule_engine.stop();
   gateway.stop();

@@ -107,6 +107,7 @@ const std::vector<Key>& schema() {
     k.push_back(int_key<std::uint32_t>(
         "auth.login_attempts_per_minute", 1, 10'000,
         [](Config& c) -> auto& { return c.auth.login_attempts_per_minute; }));
+    k.push_back(string_key("apps.trusted_keys", [](Config& c) -> auto& { return c.apps.trusted_keys; }));
     return k;
   }();
   return keys;

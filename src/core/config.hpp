@@ -56,6 +56,10 @@ struct AuthConfig {
   std::uint32_t login_attempts_per_minute = 10;  // per source address and per username
 };
 
+struct AppsConfig {
+  std::string trusted_keys;  // PEM file of Ed25519 public keys trusted for every APP publisher
+};
+
 struct Config {
   std::string data_dir = "./kaiwu-data";
   HttpConfig http;
@@ -64,6 +68,7 @@ struct Config {
   MetaConfig meta;
   LogConfig log;
   AuthConfig auth;
+  AppsConfig apps;
 };
 
 // Where configuration comes from, in increasing precedence.

@@ -292,12 +292,80 @@ CREATE TABLE notification_targets (
 CREATE INDEX notification_targets_tenant ON notification_targets (tenant_id, id);
 )sql";
 
-constexpr std::array<Migration, 5> kMigrations{{
+// Version 6 (apps): the APP marketplace. An APP (apps) is owned by the publisher that first
+// uploaded it; each uploaded version (app_versions) keeps its signed package and goes through
+// review (pending → approved | rejected); apps.listed_version names the newest approved one.
+// Publisher keys verify package signatures. A subscription makes an APP run for one enterprise
+// with one of its plans; ratings are one per user. Subscriptions and ratings go with the
+// enterprise (ON DELETE CASCADE): they are the enterprise's choices, not records to keep.
+constexpr const char* kV6 = R"sql(
+CREATE TABLE app_publisher_keys (
+  fingerprint TEXT PRIMARY KEY NOT NULL,
+  publisher TEXT NOT NULL,
+  public_key TEXT NOT NULL,
+  owner_user_id TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL
+) STRICT;
+CREATE INDEX app_publisher_keys_publisher ON app_publisher_keys (publisher);
+
+CREATE TABLE apps (
+  id TEXT PRIMARY KEY NOT NULL,
+  publisher TEXT NOT NULL,
+  owner_user_id TEXT NOT NULL DEFAULT '',
+  listed_version TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE app_versions (
+  app_id TEXT NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+  version TEXT NOT NULL,
+  manifest TEXT NOT NULL,
+  package TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  key_fingerprint TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
+  reason TEXT NOT NULL DEFAULT '',
+  uploaded_by TEXT NOT NULL DEFAULT '',
+  uploaded_ms INTEGER NOT NULL,
+  reviewed_by TEXT NOT NULL DEFAULT '',
+  reviewed_ms INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (app_id, version)
+) STRICT;
+CREATE INDEX app_versions_status ON app_versions (status);
+
+CREATE TABLE app_subscriptions (
+  app_id TEXT NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+  enterprise_id TEXT NOT NULL,
+  plan_id TEXT NOT NULL,
+  calls INTEGER NOT NULL DEFAULT 0,
+  created_by TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL,
+  PRIMARY KEY (app_id, enterprise_id),
+  FOREIGN KEY (enterprise_id, tenant_id) REFERENCES enterprises (id, tenant_id) ON DELETE CASCADE
+) STRICT;
+CREATE INDEX app_subscriptions_tenant ON app_subscriptions (tenant_id, enterprise_id);
+
+CREATE TABLE app_ratings (
+  app_id TEXT NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+  user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  tenant_id TEXT NOT NULL DEFAULT '',
+  enterprise_id TEXT NOT NULL DEFAULT '',
+  stars INTEGER NOT NULL CHECK (stars BETWEEN 1 AND 5),
+  comment TEXT NOT NULL DEFAULT '',
+  updated_ms INTEGER NOT NULL,
+  PRIMARY KEY (app_id, user_id)
+) STRICT;
+)sql";
+
+constexpr std::array<Migration, 6> kMigrations{{
     {1, kV1},
     {2, kV2},
     {3, kV3},
     {4, kV4},
     {5, kV5},
+    {6, kV6},
 }};
 
 struct UniqueField {

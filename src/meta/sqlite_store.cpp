@@ -21,8 +21,9 @@ constexpr Dialect kSqliteDialect{
 
 }  // namespace
 
-SqliteStore::SqliteStore(std::unique_ptr<sql::Db> db, int schema_version)
-    : SqlStore(std::move(db), schema_version, kSqliteDialect) {}
+SqliteStore::SqliteStore(std::unique_ptr<sqlite::Db> db, int schema_version)
+    : SqlStore(std::move(db), schema_version, kSqliteDialect),
+      sqlite_(static_cast<sqlite::Db&>(*db_)) {}
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
   auto db = sqlite::Db::open(path);
@@ -59,6 +60,11 @@ Status SqliteStore::transaction(const std::function<Status()>& fn) {
   if (result) result = db_->script(outermost ? "COMMIT" : "RELEASE nested");
   if (!result) roll_back();
   return result;
+}
+
+Status SqliteStore::with_connection(const std::function<Status(sqlite::Db&)>& fn) {
+  const auto lock = serialise();
+  return transaction([&]() -> Status { return fn(sqlite_); });
 }
 
 }  // namespace kaiwu::meta

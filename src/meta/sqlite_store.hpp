@@ -35,6 +35,10 @@
 
 namespace kaiwu::meta {
 
+namespace sqlite {
+class Db;
+}
+
 class SqliteStore final : public SqlStore {
  public:
   // Opens or creates the database at path (":memory:" for a private in-memory database) and
@@ -46,10 +50,16 @@ class SqliteStore final : public SqlStore {
 
   Status transaction(const std::function<Status()>& fn) override;
 
- private:
-  SqliteStore(std::unique_ptr<sql::Db> db, int schema_version);
+  // Runs fn with this store's connection inside one transaction, for stores of other modules
+  // whose tables this database holds (their migrations live in schema.cpp), e.g.
+  // apps::SqliteAppStore. fn must not call back into another thread that uses this store.
+  Status with_connection(const std::function<Status(sqlite::Db&)>& fn);
 
-  int tx_depth_ = 0;  // guarded by mu_
+ private:
+  SqliteStore(std::unique_ptr<sqlite::Db> db, int schema_version);
+
+  sqlite::Db& sqlite_;  // db_, as the SQLite connection it is
+  int tx_depth_ = 0;    // guarded by mu_
 };
 
 }  // namespace kaiwu::meta

@@ -330,22 +330,31 @@ Status push_chunk(SandboxState& s, const std::string& name, const std::string& s
   return ok();
 }
 
-// Runs the chunk on top of the stack in a fresh environment holding msg; leaves one result.
-Status invoke(SandboxState& s, const Message& msg) {
+int push_environment(SandboxState& s) {
   lua_State* L = s.L;
-  // The environment: a fresh table whose misses fall through to the read-only template.
   lua_createtable(L, 0, 4);
   const int env = lua_gettop(L);
   lua_rawgeti(L, LUA_REGISTRYINDEX, s.env_meta_ref);
   lua_setmetatable(L, env);
   lua_pushvalue(L, env);
   lua_setfield(L, env, "_G");
+  return env;
+}
+
+// Runs the chunk on top of the stack in a fresh environment holding msg; leaves one result.
+Status invoke(SandboxState& s, const Message& msg) {
+  lua_State* L = s.L;
+  const int env = push_environment(s);
   push_message(L, msg);
   lua_getfield(L, -1, "metadata");
   lua_setfield(L, env, "metadata");
   lua_setfield(L, env, "msg");
   lua_setupvalue(L, env - 1, 1);  // the chunk's _ENV; pops env
+  return call_limited(s, 0, 1);
+}
 
+Status call_limited(SandboxState& s, int nargs, int nresults) {
+  lua_State* L = s.L;
   s.running = true;
   s.aborted = false;
   s.abort_line = -1;
@@ -353,7 +362,7 @@ Status invoke(SandboxState& s, const Message& msg) {
   s.executed = 0;
   s.deadline = std::chrono::steady_clock::now() + s.limits.wall_time;
   s.limit = s.used + s.limits.memory_bytes;
-  const int rc = lua_pcall(L, 0, 1, 0);
+  const int rc = lua_pcall(L, nargs, nresults, 0);
   s.running = false;
   s.limit = std::numeric_limits<std::size_t>::max();
   lua_sethook(L, count_hook, LUA_MASKCOUNT, kHookInterval);
@@ -398,6 +407,12 @@ Result<Message> Sandbox::run_transform(const std::string& name, const std::strin
   lua_settop(L, 0);
   if (!st) return std::unexpected(st.error());
   return out;
+}
+
+Result<std::string> Sandbox::run_function(const std::string& name, const std::string& source,
+                                          const std::string& function, const std::string& input_json,
+                                          const std::string& context_json, const HostApi& host) {
+  return detail::run_function(*state_, name, source, function, input_json, context_json, host);
 }
 
 }  // namespace kaiwu::rules

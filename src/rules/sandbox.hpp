@@ -23,6 +23,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -37,6 +38,16 @@ struct SandboxLimits {
   std::size_t memory_bytes = 8u << 20;
   std::chrono::milliseconds wall_time{200};
 };
+
+// Functions an embedding module offers to scripts run by Sandbox::run_function, as the table
+// `kaiwu`: the name "telemetry.latest" becomes kaiwu.telemetry.latest(...). A host function gets
+// its Lua arguments as the text of a JSON array (tables with keys 1..n become arrays, other
+// tables objects with string keys, nil null; functions and userdata are refused) and returns
+// JSON text, converted back to a Lua value. A failed host function raises a Lua error
+// "<name>: <message>" in the script (pcall may catch it). Host functions run on the sandbox's
+// thread inside the invocation's wall-time limit.
+using HostFunction = std::function<Result<std::string>(std::string_view args_json)>;
+using HostApi = std::map<std::string, HostFunction>;
 
 class Sandbox {
  public:
@@ -57,6 +68,16 @@ class Sandbox {
   // nothing: it is an error, so a forgotten `return msg` is visible.
   Result<Message> run_transform(const std::string& name, const std::string& source,
                                 const Message& msg);
+
+  // Runs `source` (which defines global functions) in a fresh environment holding the
+  // documented API plus `kaiwu` (the host functions), then calls its global `function` with
+  // two arguments: input_json and context_json converted to Lua values. Returns the function's
+  // result as JSON text ("null" for nil). Errors: kNotFound "script defines no function 'f'";
+  // kInvalidArgument for script errors and results that are not JSON-representable (functions,
+  // NaN, tables nested deeper than 32); kResourceExhausted for the limits.
+  Result<std::string> run_function(const std::string& name, const std::string& source,
+                                   const std::string& function, const std::string& input_json,
+                                   const std::string& context_json, const HostApi& host);
 
   std::size_t cached_chunks() const;
   std::size_t memory_in_use() const;

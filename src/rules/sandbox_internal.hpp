@@ -50,5 +50,17 @@ void count_hook(lua_State* L, lua_Debug* ar);
 int reraise_if_aborted(lua_State* L);
 // Builds the read-only template environment and locks the string metatable.
 void build_environment(SandboxState& s);
+// Pushes the compiled chunk cached under name (compiling source when needed).
+Status push_chunk(SandboxState& s, const std::string& name, const std::string& source);
+// Pushes a fresh environment table (misses fall through to the read-only template, _G is
+// itself); returns its stack index.
+int push_environment(SandboxState& s);
+// lua_pcall of the function below its nargs arguments under the invocation limits. On failure
+// the stack is cleared and the error is kInvalidArgument "line N: …" or kResourceExhausted.
+Status call_limited(SandboxState& s, int nargs, int nresults);
+// Sandbox::run_function (sandbox_host.cpp).
+Result<std::string> run_function(SandboxState& s, const std::string& name, const std::string& source,
+                                 const std::string& function, const std::string& input_json,
+                                 const std::string& context_json, const HostApi& host);
 
 }  // namespace kaiwu::rules::detail

@@ -346,7 +346,7 @@ TEST_F(ConfigTest, DescribeListsEveryKeyOnce) {
   auto items = describe_config(*c);
   std::map<std::string, std::string> by_key(items.begin(), items.end());
   EXPECT_EQ(by_key.size(), items.size());
-  EXPECT_EQ(items.size(), 23u);
+  EXPECT_EQ(items.size(), 24u);
   EXPECT_EQ(by_key.at("meta.backend"), "sqlite");
   EXPECT_EQ(by_key.at("meta.postgres_url"), "");
   EXPECT_EQ(by_key.at("mqtt.client_ca"), "");

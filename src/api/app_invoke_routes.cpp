@@ -1,0 +1,160 @@
+// Open invocation of APP functions (the MIIT form's "cross-platform invocation"), console page
+// visits, run logs and UI assets. A call acts for one enterprise: the API key's or user's own, or
+// for tenant-wide callers the one named by ?enterpriseId=; it runs only when that enterprise
+// subscribed, and anything else is "app X not found".
+#include "api/common.hpp"
+#include "core/json_parse.hpp"
+
+namespace kaiwu::api {
+namespace {
+
+using model::Role;
+
+constexpr std::size_t kMaxRuns = 100;
+
+json::object to_json(const apps::RunRecord& r) {
+  json::array log;
+  for (const auto& l : r.log) log.emplace_back(l);
+  return json::object{{"id", r.id},
+                      {"appId", r.app_id},
+                      {"version", r.version},
+                      {"tenantId", r.tenant_id},
+                      {"enterpriseId", r.enterprise_id},
+                      {"function", r.function},
+                      {"trigger", r.trigger},
+                      {"actor", r.actor},
+                      {"startedAt", r.start_ms},
+                      {"durationUs", r.duration_us},
+                      {"ok", r.ok},
+                      {"error", r.error},
+                      {"log", std::move(log)}};
+}
+
+std::string acting_enterprise(const http::Request& req) {
+  if (!req.principal->enterprise_id.empty()) return req.principal->enterprise_id;
+  return std::string(req.query_param("enterpriseId").value_or(""));
+}
+
+Result<http::Response> invoke(ApiContext& ctx, http::Request& req) {
+  const std::string app(req.param("appId"));
+  const std::string enterprise = acting_enterprise(req);
+  if (req.principal->tenant_id.empty() || enterprise.empty())
+    return fail(Errc::kNotFound, "app " + app + " not found");  // acts for no enterprise
+  std::string input = req.body.empty() ? "{}" : req.body;
+  if (auto parsed = parse_json(input); !parsed) return invalid("body", "must be JSON (the function's input)");
+  auto active = ctx.marketplace->store().get_subscription(app, req.principal->tenant_id, enterprise);
+  if (!active) return fail(Errc::kNotFound, "app " + app + " not found");
+  const std::string fn(req.param("fn"));
+  auto pkg = KAIWU_TRY(ctx.marketplace->load_listed(app));
+  if (!pkg.manifest.http_callable(fn))
+    return fail(Errc::kNotFound, "app " + app + " has no HTTP-callable function '" + fn + "'");
+  apps::Invocation inv{app, fn, input, req.principal->tenant_id, enterprise, "http", actor_of(req)};
+  auto run = KAIWU_TRY(ctx.app_runtime->invoke(inv));
+  json::value result = nullptr;
+  if (run.record.ok) {
+    auto parsed = parse_json(run.result_json);
+    result = parsed ? *parsed : json::value(nullptr);
+  }
+  json::object out{{"ok", run.record.ok},       {"result", std::move(result)}, {"error", run.record.error},
+                   {"runId", run.record.id},     {"version", run.record.version},
+                   {"durationUs", run.record.duration_us}};
+  json::array log;
+  for (const auto& l : run.record.log) log.emplace_back(l);
+  out["log"] = std::move(log);
+  return json_response(run.record.ok ? 200 : 422, out);
+}
+
+Result<http::Response> visit(ApiContext& ctx, http::Request& req) {
+  const std::string app(req.param("appId"));
+  auto a = ctx.marketplace->store().get_app(app);
+  if (!a || a->listed_version.empty()) return fail(Errc::kNotFound, "app " + app + " not found");
+  ctx.meter->record(metering::Record{.kind = metering::Kind::kAppVisit,
+                                     .tenant_id = req.principal->tenant_id,
+                                     .enterprise_id = acting_enterprise(req),
+                                     .subject_id = app,
+                                     .actor_id = req.principal->user_id.empty() ? actor_of(req) : req.principal->user_id,
+                                     .function = {},
+                                     .ok = true});
+  return http::Response::no_content();
+}
+
+// The publisher (the APP's owner) and platform admins see every run; others the runs of their
+// own tenant (enterprise users: of their enterprise).
+Result<http::Response> runs(ApiContext& ctx, http::Request& req) {
+  const std::string app(req.param("appId"));
+  auto a = ctx.marketplace->store().get_app(app);
+  if (!a) return fail(Errc::kNotFound, "app " + app + " not found");
+  const bool publisher = is_platform_admin(req) || req.principal->user_id == a->owner_user_id;
+  std::string tenant;
+  std::string enterprise(req.query_param("enterpriseId").value_or(""));
+  if (!publisher) {
+    const auto& p = *req.principal;
+    if (p.role != Role::kTenantAdmin && p.role != Role::kEnterpriseAdmin)
+      return fail(Errc::kPermissionDenied, "run logs are for the publisher and tenant or enterprise admins");
+    tenant = p.tenant_id;
+    if (!p.enterprise_id.empty()) enterprise = p.enterprise_id;
+  }
+  std::size_t limit = kMaxRuns;
+  if (auto l = req.query_param("limit")) {
+    const int n = std::atoi(std::string(*l).c_str());
+    if (n < 1 || n > static_cast<int>(kMaxRuns)) return invalid("limit", "must be 1..100");
+    limit = static_cast<std::size_t>(n);
+  }
+  json::array items;
+  for (const auto& r : ctx.app_runtime->runs(app, tenant, enterprise, limit)) items.push_back(to_json(r));
+  return json_response(200, json::object{{"items", std::move(items)}, {"next", nullptr}});
+}
+
+std::string content_type(std::string_view path) {
+  if (path.ends_with(".html")) return "text/html; charset=utf-8";
+  if (path.ends_with(".js")) return "text/javascript; charset=utf-8";
+  if (path.ends_with(".css")) return "text/css; charset=utf-8";
+  if (path.ends_with(".json")) return "application/json";
+  if (path.ends_with(".svg")) return "image/svg+xml";
+  return "text/plain; charset=utf-8";
+}
+
+// The listed version's ui/<file>: public, so the console can show it in an iframe; it holds
+// nothing but the published package's own assets.
+Result<http::Response> ui_file(ApiContext& ctx, http::Request& req) {
+  const std::string app(req.param("appId"));
+  auto pkg = KAIWU_TRY(ctx.marketplace->load_listed(app));
+  const std::string path = "ui/" + std::string(req.param("file"));
+  auto it = pkg.package.files.find(path);
+  if (it == pkg.package.files.end()) return fail(Errc::kNotFound, "app " + app + " has no " + path);
+  auto resp = http::Response::text(200, it->second, content_type(path));
+  resp.headers.emplace_back("Content-Security-Policy", "default-src 'self'; script-src 'self'; sandbox allow-scripts");
+  resp.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  return resp;
+}
+
+}  // namespace
+
+void register_app_invoke_routes(http::Router& r, ApiContext& ctx) {
+  const std::string tag = "apps";
+  const auto run = schema_object({{"id", "string"}, {"function", "string"}, {"trigger", "string"}, {"ok", "boolean"},
+                                  {"error", "string"}, {"durationUs", "integer"}, {"log", "array"}});
+  r.add({.method = http::Method::kPost, .pattern = "/api/v1/apps/{appId}/functions/{fn}",
+         .summary = "Invoke an APP function for the caller's enterprise (API key or JWT)", .tag = tag,
+         .access = http::Access::signed_in(),
+         .query = {{"enterpriseId", "string", "tenant-wide callers: the enterprise to act for"}},
+         .request_schema = schema_object({}),
+         .response_schema = schema_object({{"ok", "boolean"}, {"result", "object"}, {"error", "string"},
+                                           {"runId", "string"}, {"durationUs", "integer"}, {"log", "array"}}),
+         .handler = [&ctx](http::Request& req) { return invoke(ctx, req); }});
+  r.add({.method = http::Method::kPost, .pattern = "/api/v1/apps/{appId}/visit",
+         .summary = "Record a visit to an APP's page in the console", .tag = tag, .access = http::Access::signed_in(),
+         .query = {{"enterpriseId", "string", "tenant-wide callers: the enterprise visiting"}}, .success_status = 204,
+         .handler = [&ctx](http::Request& req) { return visit(ctx, req); }});
+  r.add({.method = http::Method::kGet, .pattern = "/api/v1/apps/{appId}/runs",
+         .summary = "Recent runs with their log lines (publisher, tenant and enterprise admins)", .tag = tag,
+         .access = http::Access::signed_in(),
+         .query = {{"enterpriseId", "string", "only this enterprise"}, {"limit", "integer", "1..100"}},
+         .response_schema = schema_list(run), .handler = [&ctx](http::Request& req) { return runs(ctx, req); }});
+  r.add({.method = http::Method::kGet, .pattern = "/api/v1/apps/{appId}/ui/{file}",
+         .summary = "A UI asset of the listed version (shown inside the console)", .tag = tag,
+         .access = http::Access::anyone(), .response_content_type = "text/html",
+         .handler = [&ctx](http::Request& req) { return ui_file(ctx, req); }});
+}
+
+}  // namespace kaiwu::api

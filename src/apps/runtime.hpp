@@ -1,0 +1,153 @@
+// AppRuntime: runs APP functions for the enterprises that subscribed, in the rules Lua sandbox,
+// with only the host API their manifest's permissions allow, on only that enterprise's data.
+//
+// Threads: `workers` threads, each with its own rules::Sandbox, take runs from one bounded queue
+// (full → kResourceExhausted). invoke() blocks its caller until the run ends (HTTP handler
+// pool, never an io_context thread); submit() never blocks. tick() only reads memory and
+// queues: the serve loop calls it from an asio timer. Bus messages are handled on the
+// subscription's own thread (device lookups may block there).
+//
+// Every run, whatever started it: a run record (bounded per APP and enterprise), a
+// metering::Record of kind kAppCall, and on a per_call plan one counted call.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "apps/manifest.hpp"
+#include "apps/store.hpp"
+#include "bus/bus.hpp"
+#include "meta/store.hpp"
+#include "metering/meter.hpp"
+#include "model/alarm.hpp"
+#include "rules/sandbox.hpp"
+#include "tsdb/store.hpp"
+
+namespace kaiwu::apps {
+
+// Side effects that belong to other modules; empty functions make those host calls fail with
+// kUnavailable.
+struct RuntimeHooks {
+  std::function<Status(const meta::Scope&, const model::Alarm&)> raise_alarm;
+  std::function<Result<std::string>(const model::Device&, const std::string& method, const std::string& params_json,
+                                    std::chrono::milliseconds timeout)>
+      call_rpc;
+};
+
+struct RuntimeOptions {
+  rules::SandboxLimits limits{.instructions = 20'000'000,
+                              .memory_bytes = 16u << 20,
+                              .wall_time = std::chrono::milliseconds(2000)};
+  std::size_t workers = 2;
+  std::size_t queue_capacity = 1024;
+  std::size_t runs_kept = 100;         // run records per (APP, enterprise)
+  std::size_t log_lines_per_run = 50;  // kaiwu.log lines kept per run
+};
+
+struct Invocation {
+  std::string app_id;
+  std::string function;
+  std::string input_json = "{}";
+  std::string tenant_id;
+  std::string enterprise_id;
+  std::string trigger = "http";  // http | schedule | telemetry | alarm
+  std::string actor;             // user, API key, or "trigger:<kind>"
+};
+
+struct RunRecord {
+  std::string id;
+  std::string app_id;
+  std::string version;
+  std::string tenant_id;
+  std::string enterprise_id;
+  std::string function;
+  std::string trigger;
+  std::string actor;
+  std::int64_t start_ms = 0;
+  std::int64_t duration_us = 0;
+  bool ok = false;
+  std::string error;
+  std::vector<std::string> log;
+};
+
+struct RunResult {
+  RunRecord record;
+  std::string result_json;  // the function's return value (when record.ok)
+};
+
+class AppRuntime {
+ public:
+  AppRuntime(meta::MetadataStore& meta, tsdb::TelemetryStore& telemetry, AppStore& store, metering::Meter& meter,
+             RuntimeHooks hooks, RuntimeOptions options = {});
+  ~AppRuntime();
+  AppRuntime(const AppRuntime&) = delete;
+  AppRuntime& operator=(const AppRuntime&) = delete;
+
+  // Runs a function for a subscribed enterprise and waits for it. kNotFound "app X not found"
+  // when the enterprise has no subscription (so other tenants learn nothing), kNotFound for an
+  // unknown function. A run that fails is a RunResult with record.ok false, except a host call
+  // refused for a missing permission: kPermissionDenied with the script's message.
+  Result<RunResult> invoke(const Invocation& inv);
+  // Queues a run (triggers). False when the queue is full (the run is dropped and counted).
+  bool submit(Invocation inv);
+
+  // Re-reads subscriptions and listed versions (after subscribe, unsubscribe, review).
+  Status reload();
+  // Queues every schedule trigger that is due at now_ms.
+  void tick(std::int64_t now_ms);
+  // Starts feeding telemetry and alarm triggers from the bus (until stop()).
+  void attach(bus::Bus& bus);
+  // Stops the bus feed, lets queued runs finish, joins the workers.
+  void stop();
+
+  // Newest first. app_id required; tenant_id/enterprise_id empty: any.
+  std::vector<RunRecord> runs(const std::string& app_id, const std::string& tenant_id,
+                              const std::string& enterprise_id, std::size_t limit) const;
+  std::uint64_t dropped() const;
+
+  struct Active;  // a subscription with its APP's manifest and code (runtime.cpp)
+  struct Job;
+
+ private:
+  void work();
+  void execute(rules::Sandbox& sandbox, Job& job);
+  Result<RunResult> run_now(rules::Sandbox& sandbox, const Invocation& inv);
+  void keep(const RunRecord& r);
+  std::shared_ptr<const Active> find_active(const std::string& app_id, const std::string& enterprise_id) const;
+  void on_message(const bus::MessagePtr& m);
+
+  meta::MetadataStore& meta_;
+  tsdb::TelemetryStore& telemetry_;
+  AppStore& store_;
+  metering::Meter& meter_;
+  RuntimeHooks hooks_;
+  RuntimeOptions options_;
+
+  std::mutex reload_mu_;  // one reload at a time, so an older view never replaces a newer one
+  mutable std::mutex active_mu_;
+  std::vector<std::shared_ptr<const Active>> active_;  // guarded by active_mu_
+  std::map<std::string, std::int64_t> next_due_;       // "app|enterprise|trigger" → ms; guarded by active_mu_
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<std::shared_ptr<Job>> queue_;  // guarded by queue_mu_
+  bool stopping_ = false;                   // guarded by queue_mu_
+  std::uint64_t dropped_ = 0;               // guarded by queue_mu_
+  std::vector<std::thread> workers_;
+
+  mutable std::mutex runs_mu_;
+  std::map<std::string, std::deque<RunRecord>> runs_;  // "app|enterprise" → newest first; guarded by runs_mu_
+
+  std::unique_ptr<bus::Subscription> feed_;
+};
+
+}  // namespace kaiwu::apps

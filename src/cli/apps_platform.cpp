@@ -1,0 +1,86 @@
+#include "cli/apps_platform.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "apps/package.hpp"
+#include "core/ids.hpp"
+#include "meta/sqlite_store.hpp"
+
+namespace kaiwu::cli {
+namespace {
+
+namespace asio = boost::asio;
+
+Result<std::vector<std::string>> trusted_keys(const std::string& path) {
+  if (path.empty()) return std::vector<std::string>{};
+  std::ifstream in(path);
+  if (!in) return fail(Errc::kInvalidArgument, "apps.trusted_keys: cannot read " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto keys = apps::split_pem_keys(text.str());
+  if (keys.empty()) return fail(Errc::kInvalidArgument, "apps.trusted_keys: " + path + " holds no PEM public key");
+  for (const auto& k : keys) {
+    if (auto fp = apps::public_key_fingerprint(k); !fp)
+      return fail(Errc::kInvalidArgument, "apps.trusted_keys: " + fp.error().message);
+  }
+  return keys;
+}
+
+void tick(apps::AppRuntime& runtime, std::shared_ptr<asio::steady_timer> timer) {
+  timer->expires_after(std::chrono::milliseconds(250));
+  timer->async_wait([&runtime, timer](boost::system::error_code ec) {
+    if (ec) return;
+    runtime.tick(now_ms());
+    tick(runtime, timer);
+  });
+}
+
+}  // namespace
+
+Result<std::unique_ptr<AppPlatform>> AppPlatform::start(const Config& config, meta::MetadataStore& store,
+                                                        tsdb::TelemetryStore& telemetry, bus::Bus& bus,
+                                                        alarm::AlarmService& alarms, device::DeviceGateway& gateway) {
+  auto* sqlite = dynamic_cast<meta::SqliteStore*>(&store);
+  if (!sqlite) {
+    spdlog::warn("APP marketplace needs the SQLite metadata store; APP routes are off");
+    return std::unique_ptr<AppPlatform>();
+  }
+  auto keys = KAIWU_TRY(trusted_keys(config.apps.trusted_keys));
+  std::unique_ptr<AppPlatform> p(new AppPlatform());
+  p->store_ = std::make_unique<apps::SqliteAppStore>(*sqlite);
+  apps::RuntimeHooks hooks;
+  hooks.raise_alarm = [&alarms](const meta::Scope& s, const model::Alarm& a) -> Status {
+    KAIWU_TRY(alarms.raise(s, a, "app"));
+    return ok();
+  };
+  hooks.call_rpc = [&gateway](const model::Device& d, const std::string& method, const std::string& params,
+                              std::chrono::milliseconds timeout) { return gateway.call_rpc(d, method, params, timeout); };
+  p->runtime_ = std::make_unique<apps::AppRuntime>(store, telemetry, *p->store_, p->null_meter_, std::move(hooks));
+  p->marketplace_ = std::make_unique<apps::Marketplace>(*p->store_, p->runtime_.get(), std::move(keys));
+  KAIWU_TRY_STATUS(p->runtime_->reload());
+  p->runtime_->attach(bus);
+  spdlog::info("APP runtime: {} platform-trusted publisher keys", p->marketplace_->platform_key_count());
+  return p;
+}
+
+AppPlatform::~AppPlatform() { stop(); }
+
+void AppPlatform::register_routes(http::Router& router, api::ApiContext& ctx) {
+  ctx.marketplace = marketplace_.get();
+  ctx.app_runtime = runtime_.get();
+  ctx.meter = &null_meter_;
+  api::register_app_routes(router, ctx);
+  api::register_app_invoke_routes(router, ctx);
+}
+
+void AppPlatform::start_schedule(asio::io_context& io) { tick(*runtime_, std::make_shared<asio::steady_timer>(io)); }
+
+void AppPlatform::stop() {
+  if (runtime_) runtime_->stop();
+}
+
+}  // namespace kaiwu::cli

@@ -1,0 +1,46 @@
+// The APP platform as `kaiwu serve` wires it: the marketplace store on the SQLite metadata
+// database, the runtime fed by the bus and a 250 ms schedule timer, the REST routes. Metering
+// goes to a NullMeter until a metering store is configured.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+
+#include <memory>
+
+#include "alarm/service.hpp"
+#include "api/api.hpp"
+#include "apps/marketplace.hpp"
+#include "apps/runtime.hpp"
+#include "apps/sqlite_app_store.hpp"
+#include "bus/bus.hpp"
+#include "core/config.hpp"
+#include "device/gateway.hpp"
+#include "metering/meter.hpp"
+
+namespace kaiwu::cli {
+
+class AppPlatform {
+ public:
+  // nullptr (logged) when the metadata store is not SQLite; an error when apps.trusted_keys
+  // names a file that cannot be read or holds no key.
+  static Result<std::unique_ptr<AppPlatform>> start(const Config& config, meta::MetadataStore& store,
+                                                    tsdb::TelemetryStore& telemetry, bus::Bus& bus,
+                                                    alarm::AlarmService& alarms, device::DeviceGateway& gateway);
+  ~AppPlatform();
+
+  // Adds the /api/v1/apps routes (ctx gets the marketplace, runtime and meter).
+  void register_routes(http::Router& router, api::ApiContext& ctx);
+  // Fires schedule triggers from a timer on io (only reads memory and queues).
+  void start_schedule(boost::asio::io_context& io);
+  void stop();
+
+ private:
+  AppPlatform() = default;
+
+  metering::NullMeter null_meter_;
+  std::unique_ptr<apps::SqliteAppStore> store_;
+  std::unique_ptr<apps::AppRuntime> runtime_;
+  std::unique_ptr<apps::Marketplace> marketplace_;
+};
+
+}  // namespace kaiwu::cli
