@@ -4,7 +4,7 @@
 
 #include <array>
 
-#include "core/ids.hpp"
+#include "meta/migrate.hpp"
 #include "meta/pg_db.hpp"
 
 namespace kaiwu::meta::pg {
@@ -285,39 +285,11 @@ constexpr std::array<sqlite::Migration, 5> kMigrations{{
 // pg_advisory_lock key held while migrating, so nodes starting together migrate one at a time.
 constexpr std::int64_t kMigrationLock = 0x4b616977'754d6574;  // "KaiwuMet"
 
-const Query kMaxVersion("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
-
-Status apply(Db& db, const sqlite::Migration& m) {
-  KAIWU_TRY_STATUS(db.script("BEGIN"));
-  auto body = [&]() -> Status {
-    if (KAIWU_TRY(db.scalar(kMaxVersion)) >= m.version) return ok();
-    KAIWU_TRY_STATUS(db.script(m.sql));
-    KAIWU_TRY_STATUS(db.run(Query("INSERT INTO schema_migrations (version, applied_ms) VALUES (?, ?)",
-                                  {std::int64_t{m.version}, now_ms()})));
-    return ok();
-  };
-  if (auto s = body(); !s) {
-    (void)db.script("ROLLBACK");
-    return fail(s.error().code, fmt::format("migration {}: {}", m.version, s.error().message));
-  }
-  return db.script("COMMIT");
-}
-
 Result<int> migrate_locked(Db& db) {
-  KAIWU_TRY_STATUS(
-      db.script("CREATE TABLE IF NOT EXISTS schema_migrations ("
-                "version BIGINT PRIMARY KEY, applied_ms BIGINT NOT NULL)"));
-  const std::int64_t found = KAIWU_TRY(db.scalar(kMaxVersion));
-  if (found > latest_version()) {
-    return fail(Errc::kFailedPrecondition,
-                fmt::format("database schema version {} is newer than this build knows ({})", found,
-                            latest_version()));
-  }
-  for (const auto& m : kMigrations) {
-    if (m.version <= found) continue;
-    KAIWU_TRY_STATUS(apply(db, m));
-  }
-  return static_cast<int>(KAIWU_TRY(db.scalar(kMaxVersion)));
+  return sql::migrate(db, kMigrations,
+                      {.create_table = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                       "version BIGINT PRIMARY KEY, applied_ms BIGINT NOT NULL)",
+                       .begin = "BEGIN"});
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/ids.hpp"
+#include "meta/migrate.hpp"
 #include "meta/sqlite_db.hpp"
 
 namespace kaiwu::meta::sqlite {
@@ -418,26 +419,6 @@ constexpr std::array<UniqueField, 19> kUniqueFields{{
     {"devices.id", "device id already exists"},
 }};
 
-Status apply(Db& db, const Migration& m) {
-  KAIWU_TRY_STATUS(db.script("BEGIN IMMEDIATE"));
-  auto body = [&]() -> Status {
-    // Another process may have migrated between our read of the version and BEGIN.
-    auto current = db.scalar(Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
-    if (!current) return std::unexpected(current.error());
-    if (*current >= m.version) return ok();
-    KAIWU_TRY_STATUS(db.script(m.sql));
-    auto row = db.run(Query("INSERT INTO schema_migrations (version, applied_ms) VALUES (?, ?)",
-                            {std::int64_t{m.version}, now_ms()}));
-    if (!row) return std::unexpected(row.error());
-    return ok();
-  };
-  if (auto s = body(); !s) {
-    (void)db.script("ROLLBACK");
-    return fail(s.error().code, fmt::format("migration {}: {}", m.version, s.error().message));
-  }
-  return db.script("COMMIT");
-}
-
 }  // namespace
 
 std::span<const Migration> migrations() { return kMigrations; }
@@ -445,21 +426,10 @@ std::span<const Migration> migrations() { return kMigrations; }
 int latest_version() { return kMigrations.back().version; }
 
 Result<int> migrate(Db& db) {
-  KAIWU_TRY_STATUS(
-      db.script("CREATE TABLE IF NOT EXISTS schema_migrations ("
-                "version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)"));
-  const Query max_version("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
-  const std::int64_t found = KAIWU_TRY(db.scalar(max_version));
-  if (found > latest_version()) {
-    return fail(Errc::kFailedPrecondition,
-                fmt::format("database schema version {} is newer than this build knows ({})", found,
-                            latest_version()));
-  }
-  for (const Migration& m : kMigrations) {
-    if (m.version <= found) continue;
-    KAIWU_TRY_STATUS(apply(db, m));
-  }
-  return static_cast<int>(KAIWU_TRY(db.scalar(max_version)));
+  return sql::migrate(db, kMigrations,
+                      {.create_table = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                       "version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)",
+                       .begin = "BEGIN IMMEDIATE"});
 }
 
 std::string describe_unique(std::string_view sqlite_message) {

@@ -1,4 +1,4 @@
-// Pieces shared by the sqlite_store_*.cpp and pg_store_*.cpp files: scope conditions, reference checks,
+// Pieces used by the sql_store*.cpp files: scope conditions, reference checks,
 // pagination and row mapping. Internal to meta/.
 #pragma once
 
@@ -11,23 +11,9 @@
 #include <string_view>
 
 #include "meta/sql.hpp"
-#include "meta/sqlite_db.hpp"
-#include "meta/sqlite_store.hpp"
 #include "meta/store.hpp"
 
 namespace kaiwu::meta {
-
-template <typename T>
-Result<T> SqliteStore::atomically(const std::function<Result<T>()>& fn) {
-  std::optional<T> out;
-  KAIWU_TRY_STATUS(transaction([&]() -> Status {
-    auto r = fn();
-    if (!r) return std::unexpected(r.error());
-    out = std::move(*r);
-    return ok();
-  }));
-  return std::move(*out);
-}
 
 namespace detail {
 

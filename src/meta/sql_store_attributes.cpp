@@ -1,4 +1,4 @@
-// SqliteStore: device attributes (table device_attributes, schema version 2).
+// SqlStore: device attributes (table device_attributes, schema version 2).
 #include <boost/json/parse.hpp>
 
 #include <array>
@@ -6,8 +6,7 @@
 #include <string_view>
 
 #include "core/ids.hpp"
-#include "meta/sqlite_db.hpp"
-#include "meta/sqlite_store.hpp"
+#include "meta/sql_store.hpp"
 #include "meta/store_internal.hpp"
 
 namespace kaiwu::meta {
@@ -79,11 +78,11 @@ Result<model::Attribute> read_attribute(const Row& r) {
 
 }  // namespace
 
-Status SqliteStore::set_attributes(const Scope& s, const std::string& device_id,
-                                   AttributeScope scope,
-                                   const std::vector<std::pair<std::string, std::string>>& values) {
+Status SqlStore::set_attributes(const Scope& s, const std::string& device_id,
+                                AttributeScope scope,
+                                const std::vector<std::pair<std::string, std::string>>& values) {
   for (const auto& [key, value_json] : values) KAIWU_TRY_STATUS(check_attribute(key, value_json));
-  std::lock_guard lock(mu_);
+  const auto lock = serialise();
   const std::int64_t updated_ms = now_ms();
   return transaction([&]() -> Status {
     const model::Device d = KAIWU_TRY(get_device(s, device_id));
@@ -95,10 +94,10 @@ Status SqliteStore::set_attributes(const Scope& s, const std::string& device_id,
   });
 }
 
-Result<std::vector<model::Attribute>> SqliteStore::get_attributes(
+Result<std::vector<model::Attribute>> SqlStore::get_attributes(
     const Scope& s, const std::string& device_id, std::optional<AttributeScope> scope,
     const std::vector<std::string>& keys) {
-  std::lock_guard lock(mu_);
+  const auto lock = serialise();
   const model::Device d = KAIWU_TRY(get_device(s, device_id));
   if (keys.empty()) {
     Query q = of_device(kSelect, d);
@@ -123,9 +122,9 @@ Result<std::vector<model::Attribute>> SqliteStore::get_attributes(
   return out;
 }
 
-Status SqliteStore::delete_attributes(const Scope& s, const std::string& device_id,
-                                      AttributeScope scope, const std::vector<std::string>& keys) {
-  std::lock_guard lock(mu_);
+Status SqlStore::delete_attributes(const Scope& s, const std::string& device_id,
+                                   AttributeScope scope, const std::vector<std::string>& keys) {
+  const auto lock = serialise();
   return transaction([&]() -> Status {
     const model::Device d = KAIWU_TRY(get_device(s, device_id));
     if (keys.empty()) {

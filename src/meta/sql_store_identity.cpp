@@ -1,9 +1,8 @@
-// PgStore: users and API keys.
+// SqlStore: users and API keys.
 #include <array>
 
 #include "core/ids.hpp"
-#include "meta/pg_db.hpp"
-#include "meta/pg_store.hpp"
+#include "meta/sql_store.hpp"
 #include "meta/store_internal.hpp"
 
 namespace kaiwu::meta {
@@ -39,7 +38,8 @@ Status check_user_placement(const model::User& u) {
 
 // --- Users -------------------------------------------------------------------------------------
 
-Result<model::User> PgStore::create_user(const Scope& s, const model::User& in) {
+Result<model::User> SqlStore::create_user(const Scope& s, const model::User& in) {
+  const auto lock = serialise();
   model::User u = in;
   KAIWU_TRY_STATUS(adopt_tenant(s, u.tenant_id));
   KAIWU_TRY_STATUS(require(u.username, "username"));
@@ -69,34 +69,37 @@ Result<model::User> PgStore::create_user(const Scope& s, const model::User& in) 
   });
 }
 
-Result<model::User> PgStore::get_user(const Scope& s, const std::string& id) {
+Result<model::User> SqlStore::get_user(const Scope& s, const std::string& id) {
+  const auto lock = serialise();
   Query q(select_from(kUserColumns, "users"));
   q.where("id = ?", {id});
   scope_user(q, s);
   return get_one(*db_, q, read_user, "user", id);
 }
 
-Result<model::User> PgStore::find_user_by_username(const std::string& username) {
+Result<model::User> SqlStore::find_user_by_username(const std::string& username) {
+  const auto lock = serialise();
   Query q(select_from(kUserColumns, "users"));
-  // users_username indexes lower(username), which folds ASCII only under "C", as NOCASE does.
-  q.where("lower(username) = lower(CAST(? AS TEXT) COLLATE \"C\")", {username});
+  q.where(dialect_.username_equals, {username});
   return get_one(*db_, q, read_user, "user", username);
 }
 
-Result<PageOf<model::User>> PgStore::list_users(const Scope& s, const UserFilter& f,
-                                                    const Page& p) {
+Result<PageOf<model::User>> SqlStore::list_users(const Scope& s, const UserFilter& f,
+                                                 const Page& p) {
+  const auto lock = serialise();
   Query q(select_from(kUserColumns, "users"));
   scope_user(q, s);
   if (!f.q.empty()) {
     const std::string pattern = contains_pattern(f.q);
-    q.where("(username ILIKE ? ESCAPE '\\' OR display_name ILIKE ? ESCAPE '\\')", {pattern, pattern});
+    q.where(fmt::format("({} OR {})", like("username"), like("display_name")), {pattern, pattern});
   }
   if (f.role) q.where("role = ?", {std::string(model::role_name(*f.role))});
   if (!f.enterprise_id.empty()) q.where("enterprise_id = ?", {f.enterprise_id});
   return page_by_id(*db_, std::move(q), p, read_user);
 }
 
-Result<model::User> PgStore::update_user(const Scope& s, const model::User& in) {
+Result<model::User> SqlStore::update_user(const Scope& s, const model::User& in) {
+  const auto lock = serialise();
   KAIWU_TRY_STATUS(require(in.username, "username"));
   return atomically<model::User>([&]() -> Result<model::User> {
     const model::User old = KAIWU_TRY(get_user(s, in.id));
@@ -117,7 +120,8 @@ Result<model::User> PgStore::update_user(const Scope& s, const model::User& in) 
   });
 }
 
-Status PgStore::delete_user(const Scope& s, const std::string& id) {
+Status SqlStore::delete_user(const Scope& s, const std::string& id) {
+  const auto lock = serialise();
   return transaction([&]() -> Status {
     KAIWU_TRY_STATUS(get_user(s, id));
     KAIWU_TRY_STATUS(check_unreferenced(*db_, "user", id, kUserReferrers));
@@ -126,20 +130,23 @@ Status PgStore::delete_user(const Scope& s, const std::string& id) {
   });
 }
 
-Status PgStore::record_login(const std::string& user_id, std::int64_t time_ms) {
+Status SqlStore::record_login(const std::string& user_id, std::int64_t time_ms) {
+  const auto lock = serialise();
   return expect_changed(
       db_->run(Query("UPDATE users SET last_login_ms = ? WHERE id = ?", {time_ms, user_id})),
       "user", user_id);
 }
 
-Result<std::size_t> PgStore::count_users() {
+Result<std::size_t> SqlStore::count_users() {
+  const auto lock = serialise();
   const std::int64_t n = KAIWU_TRY(db_->scalar(Query("SELECT COUNT(*) FROM users")));
   return static_cast<std::size_t>(n);
 }
 
 // --- API keys ----------------------------------------------------------------------------------
 
-Result<model::ApiKey> PgStore::create_api_key(const Scope& s, const model::ApiKey& in) {
+Result<model::ApiKey> SqlStore::create_api_key(const Scope& s, const model::ApiKey& in) {
+  const auto lock = serialise();
   model::ApiKey k = in;
   KAIWU_TRY_STATUS(adopt_tenant(s, k.tenant_id));
   KAIWU_TRY_STATUS(require(k.hash, "hash"));
@@ -168,29 +175,33 @@ Result<model::ApiKey> PgStore::create_api_key(const Scope& s, const model::ApiKe
   });
 }
 
-Result<model::ApiKey> PgStore::get_api_key(const Scope& s, const std::string& id) {
+Result<model::ApiKey> SqlStore::get_api_key(const Scope& s, const std::string& id) {
+  const auto lock = serialise();
   Query q(select_from(kApiKeyColumns, "api_keys"));
   q.where("id = ?", {id});
   scope_enterprise_owned(q, s);
   return get_one(*db_, q, read_api_key, "api key", id);
 }
 
-Result<model::ApiKey> PgStore::find_api_key_by_hash(const std::string& hash) {
+Result<model::ApiKey> SqlStore::find_api_key_by_hash(const std::string& hash) {
+  const auto lock = serialise();
   Query q(select_from(kApiKeyColumns, "api_keys"));
   q.where("hash = ?", {hash});
   // The hash is a credential: keep it out of the message.
   return get_one(*db_, q, read_api_key, "api key", "with that hash");
 }
 
-Result<PageOf<model::ApiKey>> PgStore::list_api_keys(const Scope& s, const ApiKeyFilter& f,
-                                                         const Page& p) {
+Result<PageOf<model::ApiKey>> SqlStore::list_api_keys(const Scope& s, const ApiKeyFilter& f,
+                                                      const Page& p) {
+  const auto lock = serialise();
   Query q(select_from(kApiKeyColumns, "api_keys"));
   scope_enterprise_owned(q, s);
   if (!f.enterprise_id.empty()) q.where("enterprise_id = ?", {f.enterprise_id});
   return page_by_id(*db_, std::move(q), p, read_api_key);
 }
 
-Status PgStore::delete_api_key(const Scope& s, const std::string& id) {
+Status SqlStore::delete_api_key(const Scope& s, const std::string& id) {
+  const auto lock = serialise();
   return transaction([&]() -> Status {
     KAIWU_TRY_STATUS(get_api_key(s, id));
     KAIWU_TRY_STATUS(db_->run(Query("DELETE FROM api_keys WHERE id = ?", {id})));
@@ -198,7 +209,8 @@ Status PgStore::delete_api_key(const Scope& s, const std::string& id) {
   });
 }
 
-Status PgStore::touch_api_key(const std::string& id, std::int64_t time_ms) {
+Status SqlStore::touch_api_key(const std::string& id, std::int64_t time_ms) {
+  const auto lock = serialise();
   return expect_changed(
       db_->run(Query("UPDATE api_keys SET last_used_ms = ? WHERE id = ?", {time_ms, id})),
       "api key", id);

@@ -1,11 +1,10 @@
-// SqliteStore: device profiles, devices and the audit log.
+// SqlStore: device profiles, devices and the audit log.
 #include <array>
 #include <charconv>
 
 #include "core/crypto.hpp"
 #include "core/ids.hpp"
-#include "meta/sqlite_db.hpp"
-#include "meta/sqlite_store.hpp"
+#include "meta/sql_store.hpp"
 #include "meta/store_internal.hpp"
 
 namespace kaiwu::meta {
@@ -55,9 +54,9 @@ Status check_provisioning(Db& db, const Scope& s, model::DeviceProfile& p) {
 }
 }  // namespace
 
-Result<model::DeviceProfile> SqliteStore::create_profile(const Scope& s,
-                                                         const model::DeviceProfile& in) {
-  std::lock_guard lock(mu_);
+Result<model::DeviceProfile> SqlStore::create_profile(const Scope& s,
+                                                      const model::DeviceProfile& in) {
+  const auto lock = serialise();
   model::DeviceProfile p = in;
   KAIWU_TRY_STATUS(adopt_tenant(s, p.tenant_id));
   KAIWU_TRY_STATUS(require(p.tenant_id, "tenant_id"));
@@ -73,33 +72,33 @@ Result<model::DeviceProfile> SqliteStore::create_profile(const Scope& s,
         "updated_ms, provision_mode, provision_key, provision_secret, provision_enterprise_id) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         {p.id, p.tenant_id, p.name, p.description, p.thing_model, p.created_ms, p.updated_ms,
-         std::string(model::provision_mode_name(p.provision_mode)), sqlite::text_or_null(p.provision_key),
-         p.provision_secret, sqlite::text_or_null(p.provision_enterprise_id)})));
+         std::string(model::provision_mode_name(p.provision_mode)), sql::text_or_null(p.provision_key),
+         p.provision_secret, sql::text_or_null(p.provision_enterprise_id)})));
     return still_in_scope(get_profile(s, p.id), "profile", p.id);
   });
 }
 
-Result<model::DeviceProfile> SqliteStore::get_profile(const Scope& s, const std::string& id) {
-  std::lock_guard lock(mu_);
+Result<model::DeviceProfile> SqlStore::get_profile(const Scope& s, const std::string& id) {
+  const auto lock = serialise();
   Query q(select_from(kProfileColumns, "device_profiles"));
   q.where("id = ?", {id});
   scope_tenant(q, s);  // profiles are tenant-wide for every scope
   return get_one(*db_, q, read_profile, "profile", id);
 }
 
-Result<PageOf<model::DeviceProfile>> SqliteStore::list_profiles(const Scope& s,
-                                                                const ProfileFilter& f,
-                                                                const Page& p) {
-  std::lock_guard lock(mu_);
+Result<PageOf<model::DeviceProfile>> SqlStore::list_profiles(const Scope& s,
+                                                             const ProfileFilter& f,
+                                                             const Page& p) {
+  const auto lock = serialise();
   Query q(select_from(kProfileColumns, "device_profiles"));
   scope_tenant(q, s);
-  if (!f.q.empty()) q.where("name LIKE ? ESCAPE '\\'", {contains_pattern(f.q)});
+  if (!f.q.empty()) q.where(like("name"), {contains_pattern(f.q)});
   return page_by_id(*db_, std::move(q), p, read_profile);
 }
 
-Result<model::DeviceProfile> SqliteStore::update_profile(const Scope& s,
-                                                         const model::DeviceProfile& in) {
-  std::lock_guard lock(mu_);
+Result<model::DeviceProfile> SqlStore::update_profile(const Scope& s,
+                                                      const model::DeviceProfile& in) {
+  const auto lock = serialise();
   KAIWU_TRY_STATUS(require(in.name, "name"));
   return atomically<model::DeviceProfile>([&]() -> Result<model::DeviceProfile> {
     model::DeviceProfile p = in;
@@ -110,14 +109,14 @@ Result<model::DeviceProfile> SqliteStore::update_profile(const Scope& s,
         "provision_mode = ?, provision_key = ?, provision_secret = ?, provision_enterprise_id = ? "
         "WHERE id = ?",
         {p.name, p.description, p.thing_model, now_ms(), std::string(model::provision_mode_name(p.provision_mode)),
-         sqlite::text_or_null(p.provision_key), p.provision_secret,
-         sqlite::text_or_null(p.provision_enterprise_id), p.id})));
+         sql::text_or_null(p.provision_key), p.provision_secret,
+         sql::text_or_null(p.provision_enterprise_id), p.id})));
     return get_profile(s, p.id);
   });
 }
 
-Result<model::DeviceProfile> SqliteStore::find_profile_by_provision_key(const std::string& key) {
-  std::lock_guard lock(mu_);
+Result<model::DeviceProfile> SqlStore::find_profile_by_provision_key(const std::string& key) {
+  const auto lock = serialise();
   if (key.empty()) return fail(Errc::kNotFound, "profile with an empty provision key");
   Query q(select_from(kProfileColumns, "device_profiles"));
   q.where("provision_key = ?", {key});
@@ -125,8 +124,8 @@ Result<model::DeviceProfile> SqliteStore::find_profile_by_provision_key(const st
   return get_one(*db_, q, read_profile, "profile", "with that provision key");
 }
 
-Status SqliteStore::delete_profile(const Scope& s, const std::string& id) {
-  std::lock_guard lock(mu_);
+Status SqlStore::delete_profile(const Scope& s, const std::string& id) {
+  const auto lock = serialise();
   return transaction([&]() -> Status {
     KAIWU_TRY_STATUS(get_profile(s, id));
     KAIWU_TRY_STATUS(check_unreferenced(*db_, "profile", id, kProfileReferrers));
@@ -137,8 +136,8 @@ Status SqliteStore::delete_profile(const Scope& s, const std::string& id) {
 
 // --- Devices -----------------------------------------------------------------------------------
 
-Result<model::Device> SqliteStore::create_device(const Scope& s, const model::Device& in) {
-  std::lock_guard lock(mu_);
+Result<model::Device> SqlStore::create_device(const Scope& s, const model::Device& in) {
+  const auto lock = serialise();
   model::Device d = in;
   KAIWU_TRY_STATUS(adopt_tenant(s, d.tenant_id));
   if (d.enterprise_id.empty()) d.enterprise_id = s.enterprise_id;
@@ -157,44 +156,44 @@ Result<model::Device> SqliteStore::create_device(const Scope& s, const model::De
         Query("INSERT INTO devices (id, tenant_id, enterprise_id, profile_id, name, category, "
               "protocol, is_gateway, gateway_id, label, access_token, created_ms, last_seen_ms, "
               "cert_fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-              {d.id, d.tenant_id, d.enterprise_id, sqlite::text_or_null(d.profile_id), d.name,
+              {d.id, d.tenant_id, d.enterprise_id, sql::text_or_null(d.profile_id), d.name,
                std::string(model::category_name(d.category)), d.protocol,
-               sqlite::boolean(d.is_gateway), sqlite::text_or_null(d.gateway_id), d.label,
-               d.access_token, d.created_ms, d.last_seen_ms, sqlite::text_or_null(d.cert_fingerprint)})));
+               sql::boolean(d.is_gateway), sql::text_or_null(d.gateway_id), d.label,
+               d.access_token, d.created_ms, d.last_seen_ms, sql::text_or_null(d.cert_fingerprint)})));
     return still_in_scope(get_device(s, d.id), "device", d.id);
   });
 }
 
-Result<model::Device> SqliteStore::get_device(const Scope& s, const std::string& id) {
-  std::lock_guard lock(mu_);
+Result<model::Device> SqlStore::get_device(const Scope& s, const std::string& id) {
+  const auto lock = serialise();
   Query q(select_from(kDeviceColumns, "devices"));
   q.where("id = ?", {id});
   scope_enterprise_owned(q, s);
   return get_one(*db_, q, read_device, "device", id);
 }
 
-Result<model::Device> SqliteStore::find_device_by_token(const std::string& access_token) {
-  std::lock_guard lock(mu_);
+Result<model::Device> SqlStore::find_device_by_token(const std::string& access_token) {
+  const auto lock = serialise();
   Query q(select_from(kDeviceColumns, "devices"));
   q.where("access_token = ?", {access_token});
   // The token is a credential: keep it out of the message.
   return get_one(*db_, q, read_device, "device", "with that access token");
 }
 
-Result<model::Device> SqliteStore::find_device_by_cert_fingerprint(const std::string& fingerprint) {
-  std::lock_guard lock(mu_);
+Result<model::Device> SqlStore::find_device_by_cert_fingerprint(const std::string& fingerprint) {
+  const auto lock = serialise();
   if (fingerprint.empty()) return fail(Errc::kNotFound, "device with an empty certificate fingerprint");
   Query q(select_from(kDeviceColumns, "devices"));
   q.where("cert_fingerprint = ?", {fingerprint});
   return get_one(*db_, q, read_device, "device", "with that certificate");
 }
 
-Result<PageOf<model::Device>> SqliteStore::list_devices(const Scope& s, const DeviceFilter& f,
-                                                        const Page& p) {
-  std::lock_guard lock(mu_);
+Result<PageOf<model::Device>> SqlStore::list_devices(const Scope& s, const DeviceFilter& f,
+                                                     const Page& p) {
+  const auto lock = serialise();
   Query q(select_from(kDeviceColumns, "devices"));
   scope_enterprise_owned(q, s);
-  if (!f.q.empty()) q.where("name LIKE ? ESCAPE '\\'", {contains_pattern(f.q)});
+  if (!f.q.empty()) q.where(like("name"), {contains_pattern(f.q)});
   if (!f.enterprise_id.empty()) q.where("enterprise_id = ?", {f.enterprise_id});
   if (!f.profile_id.empty()) q.where("profile_id = ?", {f.profile_id});
   if (!f.protocol.empty()) q.where("protocol = ?", {f.protocol});
@@ -203,8 +202,8 @@ Result<PageOf<model::Device>> SqliteStore::list_devices(const Scope& s, const De
   return page_by_id(*db_, std::move(q), p, read_device);
 }
 
-Result<model::Device> SqliteStore::update_device(const Scope& s, const model::Device& in) {
-  std::lock_guard lock(mu_);
+Result<model::Device> SqlStore::update_device(const Scope& s, const model::Device& in) {
+  const auto lock = serialise();
   KAIWU_TRY_STATUS(require(in.name, "name"));
   KAIWU_TRY_STATUS(require(in.enterprise_id, "enterprise_id"));
   if (!in.gateway_id.empty() && in.gateway_id == in.id) {
@@ -225,16 +224,16 @@ Result<model::Device> SqliteStore::update_device(const Scope& s, const model::De
         "UPDATE devices SET enterprise_id = ?, profile_id = ?, name = ?, category = ?, "
         "protocol = ?, is_gateway = ?, gateway_id = ?, label = ?, access_token = ?, "
         "cert_fingerprint = ? WHERE id = ?",
-        {d.enterprise_id, sqlite::text_or_null(d.profile_id), d.name,
-         std::string(model::category_name(d.category)), d.protocol, sqlite::boolean(d.is_gateway),
-         sqlite::text_or_null(d.gateway_id), d.label, d.access_token,
-         sqlite::text_or_null(d.cert_fingerprint), d.id})));
+        {d.enterprise_id, sql::text_or_null(d.profile_id), d.name,
+         std::string(model::category_name(d.category)), d.protocol, sql::boolean(d.is_gateway),
+         sql::text_or_null(d.gateway_id), d.label, d.access_token,
+         sql::text_or_null(d.cert_fingerprint), d.id})));
     return still_in_scope(get_device(s, d.id), "device", d.id);
   });
 }
 
-Status SqliteStore::delete_device(const Scope& s, const std::string& id) {
-  std::lock_guard lock(mu_);
+Status SqlStore::delete_device(const Scope& s, const std::string& id) {
+  const auto lock = serialise();
   return transaction([&]() -> Status {
     KAIWU_TRY_STATUS(get_device(s, id));
     KAIWU_TRY_STATUS(check_unreferenced(*db_, "gateway", id, kGatewayReferrers));
@@ -243,8 +242,8 @@ Status SqliteStore::delete_device(const Scope& s, const std::string& id) {
   });
 }
 
-Status SqliteStore::touch_device(const std::string& id, std::int64_t last_seen_ms) {
-  std::lock_guard lock(mu_);
+Status SqlStore::touch_device(const std::string& id, std::int64_t last_seen_ms) {
+  const auto lock = serialise();
   return expect_changed(
       db_->run(Query("UPDATE devices SET last_seen_ms = ? WHERE id = ?", {last_seen_ms, id})),
       "device", id);
@@ -252,8 +251,8 @@ Status SqliteStore::touch_device(const std::string& id, std::int64_t last_seen_m
 
 // --- Audit log ---------------------------------------------------------------------------------
 
-Status SqliteStore::append_audit(const model::AuditEntry& e) {
-  std::lock_guard lock(mu_);
+Status SqlStore::append_audit(const model::AuditEntry& e) {
+  const auto lock = serialise();
   const std::int64_t time_ms = e.time_ms != 0 ? e.time_ms : now_ms();
   KAIWU_TRY_STATUS(db_->run(
       Query("INSERT INTO audit_log (tenant_id, actor, action, object_type, object_id, time_ms, "
@@ -263,9 +262,9 @@ Status SqliteStore::append_audit(const model::AuditEntry& e) {
   return ok();
 }
 
-Result<PageOf<model::AuditEntry>> SqliteStore::list_audit(const Scope& s, const AuditFilter& f,
-                                                          const Page& p) {
-  std::lock_guard lock(mu_);
+Result<PageOf<model::AuditEntry>> SqlStore::list_audit(const Scope& s, const AuditFilter& f,
+                                                       const Page& p) {
+  const auto lock = serialise();
   Query q(select_from(kAuditColumns, "audit_log"));
   scope_tenant(q, s);
   if (!f.actor.empty()) q.where("actor = ?", {f.actor});

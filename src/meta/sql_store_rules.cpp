@@ -1,8 +1,7 @@
-// PgStore: rule chains and their versions (tables rule_chains, rule_chain_versions; schema
+// SqlStore: rule chains and their versions (tables rule_chains, rule_chain_versions; schema
 // version 5).
 #include "core/ids.hpp"
-#include "meta/pg_db.hpp"
-#include "meta/pg_store.hpp"
+#include "meta/sql_store.hpp"
 #include "meta/store_internal.hpp"
 
 namespace kaiwu::meta {
@@ -38,7 +37,8 @@ Result<model::RuleChain> read_rule_chain(const Row& r) {
 
 }  // namespace
 
-Result<model::RuleChain> PgStore::create_rule_chain(const Scope& s, const model::RuleChain& in) {
+Result<model::RuleChain> SqlStore::create_rule_chain(const Scope& s, const model::RuleChain& in) {
+  const auto lock = serialise();
   model::RuleChain c = in;
   KAIWU_TRY_STATUS(adopt_tenant(s, c.tenant_id));
   KAIWU_TRY_STATUS(require(c.tenant_id, "tenant_id"));
@@ -63,8 +63,9 @@ Result<model::RuleChain> PgStore::create_rule_chain(const Scope& s, const model:
   });
 }
 
-Result<model::RuleChain> PgStore::get_rule_chain(const Scope& s, const std::string& id,
-                                                     std::int64_t version) {
+Result<model::RuleChain> SqlStore::get_rule_chain(const Scope& s, const std::string& id,
+                                                  std::int64_t version) {
+  const auto lock = serialise();
   if (version <= 0) {
     Query q(kSelectCurrent);
     q.where("c.id = ?", {id});
@@ -80,18 +81,20 @@ Result<model::RuleChain> PgStore::get_rule_chain(const Scope& s, const std::stri
   return fail(Errc::kNotFound, fmt::format("rule chain {} has no version {}", id, version));
 }
 
-Result<PageOf<model::RuleChain>> PgStore::list_rule_chains(const Scope& s,
-                                                               const RuleChainFilter& f,
-                                                               const Page& p) {
+Result<PageOf<model::RuleChain>> SqlStore::list_rule_chains(const Scope& s,
+                                                            const RuleChainFilter& f,
+                                                            const Page& p) {
+  const auto lock = serialise();
   Query q(kSelectCurrent);
   scope_tenant(q, s);
-  if (!f.q.empty()) q.where("c.name ILIKE ? ESCAPE '\\'", {contains_pattern(f.q)});
+  if (!f.q.empty()) q.where(like("c.name"), {contains_pattern(f.q)});
   if (f.enabled) q.where("c.enabled = ?", {sql::boolean(*f.enabled)});
   return page_by_id(*db_, std::move(q), p, read_rule_chain);
 }
 
-Result<std::vector<model::RuleChain>> PgStore::list_rule_chain_versions(const Scope& s,
-                                                                            const std::string& id) {
+Result<std::vector<model::RuleChain>> SqlStore::list_rule_chain_versions(const Scope& s,
+                                                                         const std::string& id) {
+  const auto lock = serialise();
   KAIWU_TRY_STATUS(get_rule_chain(s, id, 0));
   Query q(kSelectVersions);
   q.where("c.id = ?", {id});
@@ -100,7 +103,8 @@ Result<std::vector<model::RuleChain>> PgStore::list_rule_chain_versions(const Sc
   return db_->all(q, read_rule_chain);
 }
 
-Result<model::RuleChain> PgStore::update_rule_chain(const Scope& s, const model::RuleChain& c) {
+Result<model::RuleChain> SqlStore::update_rule_chain(const Scope& s, const model::RuleChain& c) {
+  const auto lock = serialise();
   KAIWU_TRY_STATUS(require(c.name, "name"));
   KAIWU_TRY_STATUS(require(c.definition, "definition"));
   return atomically<model::RuleChain>([&]() -> Result<model::RuleChain> {
@@ -119,8 +123,9 @@ Result<model::RuleChain> PgStore::update_rule_chain(const Scope& s, const model:
   });
 }
 
-Result<model::RuleChain> PgStore::set_rule_chain_enabled(const Scope& s, const std::string& id,
-                                                             bool enabled) {
+Result<model::RuleChain> SqlStore::set_rule_chain_enabled(const Scope& s, const std::string& id,
+                                                          bool enabled) {
+  const auto lock = serialise();
   return atomically<model::RuleChain>([&]() -> Result<model::RuleChain> {
     KAIWU_TRY_STATUS(get_rule_chain(s, id, 0));
     KAIWU_TRY_STATUS(db_->run(Query("UPDATE rule_chains SET enabled = ?, updated_ms = ? WHERE id = ?",
@@ -129,7 +134,8 @@ Result<model::RuleChain> PgStore::set_rule_chain_enabled(const Scope& s, const s
   });
 }
 
-Status PgStore::delete_rule_chain(const Scope& s, const std::string& id) {
+Status SqlStore::delete_rule_chain(const Scope& s, const std::string& id) {
+  const auto lock = serialise();
   return transaction([&]() -> Status {
     KAIWU_TRY_STATUS(get_rule_chain(s, id, 0));
     KAIWU_TRY_STATUS(db_->run(Query("DELETE FROM rule_chains WHERE id = ?", {id})));
@@ -137,7 +143,8 @@ Status PgStore::delete_rule_chain(const Scope& s, const std::string& id) {
   });
 }
 
-Result<std::vector<model::RuleChain>> PgStore::list_enabled_rule_chains() {
+Result<std::vector<model::RuleChain>> SqlStore::list_enabled_rule_chains() {
+  const auto lock = serialise();
   Query q(kSelectCurrent);
   q.where("c.enabled = 1");
   q.tail("ORDER BY c.tenant_id, c.id");

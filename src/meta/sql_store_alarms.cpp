@@ -1,11 +1,10 @@
-// PgStore: alarms, alarm history and notification targets (schema version 4).
+// SqlStore: alarms, alarm history and notification targets (schema version 4).
 #include <boost/json/parse.hpp>
 
 #include <string_view>
 
 #include "core/ids.hpp"
-#include "meta/pg_db.hpp"
-#include "meta/pg_store.hpp"
+#include "meta/sql_store.hpp"
 #include "meta/store_internal.hpp"
 
 namespace kaiwu::meta {
@@ -20,8 +19,6 @@ using model::AlarmStatus;
 
 constexpr std::size_t kMaxTypeBytes = 128;
 constexpr std::size_t kMaxHistory = 10'000;  // entries returned for one alarm
-// What a unique violation of alarms_open (one uncleared alarm per device and type) names.
-constexpr std::string_view kOpenAlarmIndex = "alarms.tenant_id, alarms.device_id, alarms.type";
 
 constexpr std::string_view kAlarmColumns =
     "id, tenant_id, device_id, enterprise_id, park_id, type, severity, acknowledged, cleared, "
@@ -147,8 +144,9 @@ Status check_target(const model::NotificationTarget& t) {
 
 // --- Alarms ------------------------------------------------------------------------------------
 
-Result<AlarmRaised> PgStore::raise_alarm(const Scope& s, const model::Alarm& in,
-                                             const std::string& actor) {
+Result<AlarmRaised> SqlStore::raise_alarm(const Scope& s, const model::Alarm& in,
+                                          const std::string& actor) {
+  const auto lock = serialise();
   Alarm a = in;
   KAIWU_TRY_STATUS(adopt_tenant(s, a.tenant_id));
   KAIWU_TRY_STATUS(require(a.tenant_id, "tenant_id"));
@@ -159,6 +157,10 @@ Result<AlarmRaised> PgStore::raise_alarm(const Scope& s, const model::Alarm& in,
   KAIWU_TRY_STATUS(check_details(a.details_json));
   const std::int64_t now = now_ms();
   if (a.last_ms == 0) a.last_ms = now;
+  const std::string update_open = fmt::format(
+      "UPDATE alarms SET count = count + 1, last_ms = {}(last_ms, ?), severity = ?, "
+      "details_json = ?, updated_ms = ? WHERE id = ?",
+      dialect_.greatest);
   auto attempt = [&] { return atomically<AlarmRaised>([&]() -> Result<AlarmRaised> {
     KAIWU_TRY_STATUS(check_tenant(*db_, a.tenant_id));
     a.enterprise_id.clear();
@@ -178,8 +180,7 @@ Result<AlarmRaised> PgStore::raise_alarm(const Scope& s, const model::Alarm& in,
     if (open) {
       AlarmRaised r{*open, false, open->severity != a.severity};
       KAIWU_TRY_STATUS(db_->run(Query(
-          "UPDATE alarms SET count = count + 1, last_ms = GREATEST(last_ms, ?), severity = ?, "
-          "details_json = ?, updated_ms = ? WHERE id = ?",
+          update_open,
           {a.last_ms, severity_text(a.severity), a.details_json, now, open->id})));
       r.alarm = KAIWU_TRY(get_alarm(s, open->id));
       if (r.severity_changed) KAIWU_TRY_STATUS(add_history(*db_, r.alarm, "updated", actor, now, a.details_json));
@@ -203,24 +204,28 @@ Result<AlarmRaised> PgStore::raise_alarm(const Scope& s, const model::Alarm& in,
     return AlarmRaised{KAIWU_TRY(get_alarm(s, a.id)), true, false};
   }); };
   auto raised = attempt();
-  // Another node inserted the same open alarm between our look-up and insert (SQLite's single
-  // writer cannot race like this): look again, and fold the trigger into theirs.
-  if (!raised && raised.error().code == Errc::kAlreadyExists &&
-      raised.error().message.find(kOpenAlarmIndex) != std::string::npos) {
+  // Another node inserted the same open alarm between our look-up and insert (a single-writer
+  // backend cannot race like this and leaves open_alarm_index empty): look again, and fold the
+  // trigger into theirs.
+  if (!raised && !dialect_.open_alarm_index.empty() &&
+      raised.error().code == Errc::kAlreadyExists &&
+      raised.error().message.find(dialect_.open_alarm_index) != std::string::npos) {
     raised = attempt();
   }
   return raised;
 }
 
-Result<model::Alarm> PgStore::get_alarm(const Scope& s, const std::string& id) {
+Result<model::Alarm> SqlStore::get_alarm(const Scope& s, const std::string& id) {
+  const auto lock = serialise();
   Query q(select_from(kAlarmColumns, "alarms"));
   q.where("id = ?", {id});
   scope_alarm(q, s);
   return get_one(*db_, q, read_alarm, "alarm", id);
 }
 
-Result<model::Alarm> PgStore::find_open_alarm(const Scope& s, const std::string& device_id,
-                                                  const std::string& type) {
+Result<model::Alarm> SqlStore::find_open_alarm(const Scope& s, const std::string& device_id,
+                                               const std::string& type) {
+  const auto lock = serialise();
   if (s.tenant_id.empty()) return fail(Errc::kInvalidArgument, "find_open_alarm needs a tenant scope");
   Query q(select_from(kAlarmColumns, "alarms"));
   q.where("tenant_id = ?", {s.tenant_id}).where("device_id = ?", {device_id}).where("type = ?", {type});
@@ -229,15 +234,17 @@ Result<model::Alarm> PgStore::find_open_alarm(const Scope& s, const std::string&
   return get_one(*db_, q, read_alarm, "open alarm", type);
 }
 
-Result<PageOf<model::Alarm>> PgStore::list_alarms(const Scope& s, const AlarmFilter& f,
-                                                      const Page& p) {
+Result<PageOf<model::Alarm>> SqlStore::list_alarms(const Scope& s, const AlarmFilter& f,
+                                                   const Page& p) {
+  const auto lock = serialise();
   Query q(select_from(kAlarmColumns, "alarms"));
   scope_alarm(q, s);
   apply_filter(q, f);
   return page_by_id(*db_, std::move(q), p, read_alarm);
 }
 
-Result<AlarmCounts> PgStore::count_alarms(const Scope& s, const AlarmFilter& f) {
+Result<AlarmCounts> SqlStore::count_alarms(const Scope& s, const AlarmFilter& f) {
+  const auto lock = serialise();
   Query q("SELECT severity, acknowledged, cleared, COUNT(*) FROM alarms");
   scope_alarm(q, s);
   apply_filter(q, f);
@@ -257,8 +264,9 @@ Result<AlarmCounts> PgStore::count_alarms(const Scope& s, const AlarmFilter& f) 
   return c;
 }
 
-Result<model::Alarm> PgStore::acknowledge_alarm(const Scope& s, const std::string& id,
-                                                    const std::string& actor, std::int64_t time_ms) {
+Result<model::Alarm> SqlStore::acknowledge_alarm(const Scope& s, const std::string& id,
+                                                 const std::string& actor, std::int64_t time_ms) {
+  const auto lock = serialise();
   if (time_ms == 0) time_ms = now_ms();
   return atomically<Alarm>([&]() -> Result<Alarm> {
     auto a = KAIWU_TRY(get_alarm(s, id));
@@ -271,8 +279,9 @@ Result<model::Alarm> PgStore::acknowledge_alarm(const Scope& s, const std::strin
   });
 }
 
-Result<model::Alarm> PgStore::clear_alarm(const Scope& s, const std::string& id,
-                                              const std::string& actor, std::int64_t time_ms) {
+Result<model::Alarm> SqlStore::clear_alarm(const Scope& s, const std::string& id,
+                                           const std::string& actor, std::int64_t time_ms) {
+  const auto lock = serialise();
   if (time_ms == 0) time_ms = now_ms();
   return atomically<Alarm>([&]() -> Result<Alarm> {
     auto a = KAIWU_TRY(get_alarm(s, id));
@@ -285,8 +294,9 @@ Result<model::Alarm> PgStore::clear_alarm(const Scope& s, const std::string& id,
   });
 }
 
-Result<std::vector<model::AlarmHistoryEntry>> PgStore::alarm_history(const Scope& s,
-                                                                         const std::string& alarm_id) {
+Result<std::vector<model::AlarmHistoryEntry>> SqlStore::alarm_history(const Scope& s,
+                                                                      const std::string& alarm_id) {
+  const auto lock = serialise();
   KAIWU_TRY_STATUS(get_alarm(s, alarm_id));
   Query q("SELECT id, alarm_id, time_ms, action, actor, severity, detail FROM alarm_history");
   q.where("alarm_id = ?", {alarm_id});
@@ -296,8 +306,9 @@ Result<std::vector<model::AlarmHistoryEntry>> PgStore::alarm_history(const Scope
 
 // --- Notification targets ----------------------------------------------------------------------
 
-Result<model::NotificationTarget> PgStore::create_notification_target(
+Result<model::NotificationTarget> SqlStore::create_notification_target(
     const Scope& s, const model::NotificationTarget& in) {
+  const auto lock = serialise();
   model::NotificationTarget t = in;
   KAIWU_TRY_STATUS(adopt_tenant(s, t.tenant_id));
   KAIWU_TRY_STATUS(require(t.tenant_id, "tenant_id"));
@@ -315,23 +326,26 @@ Result<model::NotificationTarget> PgStore::create_notification_target(
   });
 }
 
-Result<model::NotificationTarget> PgStore::get_notification_target(const Scope& s,
-                                                                       const std::string& id) {
+Result<model::NotificationTarget> SqlStore::get_notification_target(const Scope& s,
+                                                                    const std::string& id) {
+  const auto lock = serialise();
   Query q(select_from(kTargetColumns, "notification_targets"));
   q.where("id = ?", {id});
   scope_tenant(q, s);
   return get_one(*db_, q, read_target, "notification target", id);
 }
 
-Result<PageOf<model::NotificationTarget>> PgStore::list_notification_targets(const Scope& s,
-                                                                                 const Page& p) {
+Result<PageOf<model::NotificationTarget>> SqlStore::list_notification_targets(const Scope& s,
+                                                                              const Page& p) {
+  const auto lock = serialise();
   Query q(select_from(kTargetColumns, "notification_targets"));
   scope_tenant(q, s);
   return page_by_id(*db_, std::move(q), p, read_target);
 }
 
-Result<model::NotificationTarget> PgStore::update_notification_target(
+Result<model::NotificationTarget> SqlStore::update_notification_target(
     const Scope& s, const model::NotificationTarget& t) {
+  const auto lock = serialise();
   KAIWU_TRY_STATUS(check_target(t));
   return atomically<model::NotificationTarget>([&]() -> Result<model::NotificationTarget> {
     KAIWU_TRY_STATUS(get_notification_target(s, t.id));
@@ -343,7 +357,8 @@ Result<model::NotificationTarget> PgStore::update_notification_target(
   });
 }
 
-Status PgStore::delete_notification_target(const Scope& s, const std::string& id) {
+Status SqlStore::delete_notification_target(const Scope& s, const std::string& id) {
+  const auto lock = serialise();
   return transaction([&]() -> Status {
     KAIWU_TRY_STATUS(get_notification_target(s, id));
     KAIWU_TRY_STATUS(db_->run(Query("DELETE FROM notification_targets WHERE id = ?", {id})));
