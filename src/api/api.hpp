@@ -10,9 +10,12 @@
 #include "core/config.hpp"
 #include "core/metrics.hpp"
 #include "device/gateway.hpp"
+#include "devportal/developers.hpp"
 #include "http/auth.hpp"
 #include "http/router.hpp"
 #include "meta/store.hpp"
+#include "metering/meter.hpp"
+#include "metering/usage.hpp"
 #include "rules/engine.hpp"
 #include "tsdb/store.hpp"
 
@@ -33,6 +36,9 @@ struct ApiContext {
   rules::RuleEngine* rule_engine = nullptr;     // kept in step with enabled chains (may be null)
   bus::Bus* bus = nullptr;                   // durable telemetry, attribute and device events
   alarm::AlarmService* alarms = nullptr;     // null: no alarm routes
+  metering::Meter* meter = nullptr;          // usage records (developer logins, tool calls); may be null
+  metering::UsageQueries* usage = nullptr;   // null: no /api/v1/metering routes
+  devportal::DeveloperService* developers = nullptr;  // null: no /api/v1/developers routes
 };
 
 void register_system_routes(http::Router& r, ApiContext& ctx);
@@ -53,6 +59,11 @@ void register_feed_route(http::Router& r);
 void register_overview_routes(http::Router& r, ApiContext& ctx);  // GET /api/v1/overview
 // /api/v1/rulechains (needs ctx.rule_chains; not part of register_all, cli/ adds it).
 void register_rulechain_routes(http::Router& r, ApiContext& ctx);
+
+// /api/v1/developers/… (register, verify, resend, me, sandbox devices, docs); needs ctx.developers.
+void register_developer_routes(http::Router& r, ApiContext& ctx);
+// /api/v1/metering/summary and /daily; needs ctx.usage.
+void register_metering_routes(http::Router& r, ApiContext& ctx);
 
 // All of the above.
 void register_all(http::Router& r, ApiContext& ctx);

@@ -31,6 +31,7 @@
 #include <mutex>
 #include <string>
 
+#include "meta/developer_store.hpp"
 #include "meta/store.hpp"
 
 namespace kaiwu::meta {
@@ -39,7 +40,7 @@ namespace sqlite {
 class Db;
 }
 
-class SqliteStore final : public MetadataStore, public RuleChainStore {
+class SqliteStore final : public MetadataStore, public RuleChainStore, public DeveloperStore {
  public:
   // Opens or creates the database at path (":memory:" for a private in-memory database) and
   // applies pending migrations. kIo if the file cannot be opened, kCorruption if it is not a
@@ -162,6 +163,13 @@ class SqliteStore final : public MetadataStore, public RuleChainStore {
   Status append_audit(const model::AuditEntry& entry) override;
   Result<PageOf<model::AuditEntry>> list_audit(const Scope& s, const AuditFilter& f,
                                                const Page& p) override;
+
+  Result<DeveloperAccount> create_developer(const DeveloperAccount& a) override;
+  Result<DeveloperAccount> find_developer_by_email(const std::string& email) override;
+  Result<DeveloperAccount> find_developer_by_token(const std::string& token_hash) override;
+  Result<DeveloperAccount> find_developer_by_user(const std::string& user_id) override;
+  Status update_developer(const DeveloperAccount& a) override;
+  Result<std::vector<DeveloperAccount>> list_verified_developers() override;
 
  private:
   SqliteStore(std::unique_ptr<sqlite::Db> db, int schema_version);

@@ -346,7 +346,7 @@ TEST_F(ConfigTest, DescribeListsEveryKeyOnce) {
   auto items = describe_config(*c);
   std::map<std::string, std::string> by_key(items.begin(), items.end());
   EXPECT_EQ(by_key.size(), items.size());
-  EXPECT_EQ(items.size(), 21u);
+  EXPECT_EQ(items.size(), 29u);
   EXPECT_EQ(by_key.at("mqtt.client_ca"), "");
   EXPECT_EQ(by_key.at("mqtt.connects_per_minute_per_address"), "600");
   EXPECT_EQ(by_key.at("mqtt.max_packet_bytes"), "1048576");
