@@ -88,7 +88,7 @@ void record_tool_call(ApiContext& ctx, const http::Request& req, std::string_vie
   r.kind = metering::Kind::kToolCall;
   r.tenant_id = p.tenant_id;
   r.enterprise_id = p.enterprise_id;
-  r.subject_id = p.via_api_key ? p.api_key_id : p.user_id;
+  r.subject_id = p.user_id;  // an API key's calls count for the developer who created it
   r.actor_id = p.via_api_key ? "apikey:" + p.api_key_id : p.user_id;
   r.function = std::string(tool);
   ctx.meter->record(std::move(r));
