@@ -17,6 +17,11 @@ import { ApiKeysPage, EnterprisesPage, ParksPage, TenantsPage, UsersPage } from 
 import { OverviewPage } from './pages/Overview';
 import { PlaceholderPage } from './pages/Placeholder';
 import { ProfilesPage } from './pages/Profiles';
+import { DeveloperHome } from './features/devportal/DeveloperHome';
+import { DocsPage } from './features/devportal/DocsPage';
+import { RegisterPage } from './features/devportal/RegisterPage';
+import { VerifyPage } from './features/devportal/VerifyPage';
+import { MeteringPage } from './features/metering/MeteringPage';
 
 export function makeQueryClient() {
   return new QueryClient({
@@ -62,6 +67,8 @@ export function AppRoutes() {
   return (
     <Routes>
       <Route path="/login" element={<LoginPage />} />
+      <Route path="/register" element={<RegisterPage />} />
+      <Route path="/verify" element={<VerifyPage />} />
       <Route element={<RequireSession><AppLayout /></RequireSession>}>
         <Route index element={<OverviewPage />} />
         <Route path="devices" element={<DevicesPage />} />
@@ -72,6 +79,9 @@ export function AppRoutes() {
         <Route path="tenants" element={<Guard resource="tenants"><TenantsPage /></Guard>} />
         <Route path="users" element={<Guard resource="users"><UsersPage /></Guard>} />
         <Route path="apikeys" element={<Guard resource="apikeys"><ApiKeysPage /></Guard>} />
+        <Route path="developer" element={<Guard resource="developer"><DeveloperHome /></Guard>} />
+        <Route path="developer/docs" element={<DocsPage />} />
+        <Route path="metering" element={<Guard resource="metering"><MeteringPage /></Guard>} />
         <Route path="alarms" element={<PlaceholderPage title="alarms.title" text="alarms.placeholder" />} />
         <Route path="rule-chains" element={<PlaceholderPage title="ruleChains.title" text="ruleChains.placeholder" />} />
         <Route path="*" element={<Navigate to="/" replace />} />

@@ -2,7 +2,8 @@
 // passes every check there). The server still decides; this only keeps the UI honest.
 import type { Role } from '../api/types';
 
-export type Resource = 'overview' | 'tenants' | 'parks' | 'enterprises' | 'users' | 'apikeys' | 'profiles' | 'devices';
+export type Resource = 'overview' | 'tenants' | 'parks' | 'enterprises' | 'users' | 'apikeys' | 'profiles' | 'devices'
+  | 'developer' | 'metering';
 
 const VIEW: Record<Resource, Role[] | 'all'> = {
   overview: 'all',
@@ -13,6 +14,8 @@ const VIEW: Record<Resource, Role[] | 'all'> = {
   apikeys: ['platform-admin', 'tenant-admin', 'park-admin', 'enterprise-admin', 'engineer', 'developer'],
   profiles: 'all',
   devices: 'all',
+  developer: ['developer'],
+  metering: ['platform-admin', 'tenant-admin'],
 };
 
 const WRITE: Record<Resource, Role[]> = {
@@ -24,6 +27,8 @@ const WRITE: Record<Resource, Role[]> = {
   apikeys: ['tenant-admin', 'park-admin', 'enterprise-admin', 'engineer', 'developer'],
   profiles: ['platform-admin', 'tenant-admin', 'enterprise-admin', 'engineer'],
   devices: ['platform-admin', 'tenant-admin', 'park-admin', 'enterprise-admin', 'engineer'],
+  developer: ['developer'],
+  metering: [],
 };
 
 export function canView(role: Role | null, r: Resource): boolean {
