@@ -10,6 +10,8 @@ DEBIAN_PACKAGES=(
   libargon2-dev libssl-dev librocksdb-dev liblua5.4-dev libzstd-dev liblz4-dev
   # developer portal: verification e-mail over SMTP
   libcurl4-openssl-dev
+  # cluster mode: the PostgreSQL metadata store (libpq), and the server its tests start
+  libpq-dev postgresql
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 curl openssl python3-influxdb
   mosquitto mosquitto-clients python3-paho-mqtt

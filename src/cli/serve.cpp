@@ -51,7 +51,10 @@ Status ensure_admin(meta::MetadataStore& store) {
   admin.display_name = "Platform administrator";
   admin.role = model::Role::kPlatformAdmin;
   admin.password_hash = KAIWU_TRY(http::hash_password(password));
-  KAIWU_TRY(store.create_user(meta::Scope::platform(), admin));
+  auto created = store.create_user(meta::Scope::platform(), admin);
+  // Cluster nodes sharing one PostgreSQL database may start together: one of them creates it.
+  if (!created && created.error().code == Errc::kAlreadyExists) return ok();
+  if (!created) return std::unexpected(created.error());
   if (env && *env) {
     spdlog::info("created platform admin 'admin' with the password from KAIWU_ADMIN_PASSWORD");
   } else {

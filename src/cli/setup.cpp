@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "core/log.hpp"
+#include "meta/pg_store.hpp"
 #include "meta/sqlite_store.hpp"
 
 namespace kaiwu::cli {
@@ -16,6 +17,15 @@ Result<Environment> load_environment(const CommonOptions& options) {
   std::error_code ec;
   std::filesystem::create_directories(env.config.data_dir, ec);
   if (ec) return fail(Errc::kIo, "data directory " + env.config.data_dir + ": " + ec.message());
+  if (env.config.meta.backend == "postgres") {
+    auto store = meta::PgStore::open(env.config.meta.postgres_url);
+    if (!store) {
+      return fail(store.error().code,
+                  "metadata store (meta.backend = postgres): " + store.error().message);
+    }
+    env.store = std::move(*store);
+    return env;
+  }
   auto path = (std::filesystem::path(env.config.data_dir) / "meta.db").string();
   auto store = KAIWU_TRY(meta::SqliteStore::open(path));
   env.store = std::move(store);

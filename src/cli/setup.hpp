@@ -15,7 +15,7 @@ struct Environment {
 };
 
 // Loads and validates the configuration, sets up logging, creates the data directory and
-// opens the metadata store in it.
+// opens the metadata store: SQLite in it, or PostgreSQL when meta.backend = postgres.
 Result<Environment> load_environment(const CommonOptions& options);
 
 }  // namespace kaiwu::cli

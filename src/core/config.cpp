@@ -94,6 +94,10 @@ const std::vector<Key>& schema() {
     k.push_back(string_key("storage.durability",
                            [](Config& c) -> auto& { return c.storage.durability; },
                            {"fsync", "batch", "none"}));
+    k.push_back(string_key("meta.backend", [](Config& c) -> auto& { return c.meta.backend; },
+                           {"sqlite", "postgres"}));
+    k.push_back(
+        string_key("meta.postgres_url", [](Config& c) -> auto& { return c.meta.postgres_url; }));
     k.push_back(string_key("log.level", [](Config& c) -> auto& { return c.log.level; },
                            {"trace", "debug", "info", "warn", "error"}));
     k.push_back(string_key("log.format", [](Config& c) -> auto& { return c.log.format; },
@@ -212,6 +216,9 @@ Result<Config> load_config(const ConfigSources& sources) {
   }
   if (c.http.cert.empty() != c.http.key.empty())
     return fail(Errc::kInvalidArgument, "http.cert and http.key must be set together");
+  if (c.meta.backend == "postgres" && c.meta.postgres_url.empty())
+    return fail(Errc::kInvalidArgument,
+                "meta.postgres_url is required when meta.backend = postgres");
   return c;
 }
 

@@ -39,6 +39,13 @@ struct StorageConfig {
   std::string durability = "fsync";  // fsync | batch | none
 };
 
+// Where the metadata lives: the embedded SQLite file (<data>/meta.db) or a PostgreSQL server
+// shared by cluster nodes.
+struct MetaConfig {
+  std::string backend = "sqlite";  // sqlite | postgres
+  std::string postgres_url;        // libpq conninfo or postgresql:// URL (backend = postgres)
+};
+
 struct LogConfig {
   std::string level = "info";   // trace | debug | info | warn | error
   std::string format = "text";  // text | json
@@ -69,6 +76,7 @@ struct Config {
   HttpConfig http;
   MqttConfig mqtt;
   StorageConfig storage;
+  MetaConfig meta;
   LogConfig log;
   AuthConfig auth;
   SmtpConfig smtp;

@@ -47,51 +47,18 @@ Error to_error(int rc, std::string_view message) {
 
 }  // namespace
 
-std::string Row::text(int col) const {
+std::string StmtRow::text(int col) const {
   const auto* p = sqlite3_column_text(stmt_, col);
   if (p == nullptr) return {};
   return std::string(reinterpret_cast<const char*>(p),
                      static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)));
 }
 
-std::int64_t Row::int64(int col) const { return sqlite3_column_int64(stmt_, col); }
+std::int64_t StmtRow::int64(int col) const { return sqlite3_column_int64(stmt_, col); }
 
-std::optional<double> Row::real(int col) const {
+std::optional<double> StmtRow::real(int col) const {
   if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) return std::nullopt;
   return sqlite3_column_double(stmt_, col);
-}
-
-Query::Query(std::string_view head, std::vector<Value> params)
-    : head_(head), head_params_(std::move(params)) {}
-
-Query& Query::where(std::string_view condition, std::vector<Value> params) {
-  conditions_.emplace_back(condition);
-  for (auto& p : params) condition_params_.push_back(std::move(p));
-  return *this;
-}
-
-Query& Query::tail(std::string_view text, std::vector<Value> params) {
-  tail_ += ' ';
-  tail_ += text;
-  for (auto& p : params) tail_params_.push_back(std::move(p));
-  return *this;
-}
-
-std::string Query::sql() const {
-  std::string sql = head_;
-  for (std::size_t i = 0; i < conditions_.size(); ++i) {
-    sql += i == 0 ? " WHERE " : " AND ";
-    sql += conditions_[i];
-  }
-  sql += tail_;
-  return sql;
-}
-
-std::vector<Value> Query::params() const {
-  std::vector<Value> all = head_params_;
-  all.insert(all.end(), condition_params_.begin(), condition_params_.end());
-  all.insert(all.end(), tail_params_.begin(), tail_params_.end());
-  return all;
 }
 
 // A prepared statement borrowed for one execution: reset and unbound when returned, and
@@ -240,22 +207,13 @@ Status Db::each(const Query& q, const std::function<Status(const Row&)>& fn) {
   auto lease = prepare(q.sql());
   if (!lease) return std::unexpected(lease.error());
   KAIWU_TRY_STATUS(bind(lease->get(), q.params()));
-  const Row row(lease->get());
+  const StmtRow row(lease->get());
   while (true) {
     const int rc = sqlite3_step(lease->get());
     if (rc == SQLITE_DONE) return ok();
     if (rc != SQLITE_ROW) return std::unexpected(error(rc));
     KAIWU_TRY_STATUS(fn(row));
   }
-}
-
-Result<std::int64_t> Db::scalar(const Query& q) {
-  std::optional<std::int64_t> value;
-  KAIWU_TRY_STATUS(each(q, [&](const Row& row) -> Status {
-    if (!value) value = row.int64(0);
-    return ok();
-  }));
-  return value.value_or(0);
 }
 
 std::int64_t Db::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }

@@ -1,6 +1,6 @@
 // MetadataStore: tenants, parks, enterprises, users, API keys, device profiles, devices and the
-// audit log. The SQLite implementation (sqlite_store.hpp) is the embedded default; a PostgreSQL
-// one will sit beside it and pass the same conformance suite (tests/unit/meta/).
+// audit log. The SQLite implementation (sqlite_store.hpp) is the embedded default; the PostgreSQL
+// one (pg_store.hpp) sits beside it and passes the same conformance suite (tests/unit/meta/).
 //
 // Scoping contract: every tenant-owned object is read, changed and deleted through a Scope. An
 // object outside the scope does not exist for the caller: kNotFound, never kPermissionDenied,

@@ -1,4 +1,4 @@
-// Pieces shared by the sqlite_store_*.cpp files: scope conditions, reference checks,
+// Pieces shared by the sqlite_store_*.cpp and pg_store_*.cpp files: scope conditions, reference checks,
 // pagination and row mapping. Internal to meta/.
 #pragma once
 
@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "meta/sql.hpp"
 #include "meta/sqlite_db.hpp"
 #include "meta/sqlite_store.hpp"
 #include "meta/store.hpp"
@@ -30,10 +31,10 @@ Result<T> SqliteStore::atomically(const std::function<Result<T>()>& fn) {
 
 namespace detail {
 
-using sqlite::Db;
-using sqlite::Query;
-using sqlite::Row;
-using sqlite::Value;
+using sql::Db;
+using sql::Query;
+using sql::Row;
+using sql::Value;
 
 inline constexpr std::size_t kMaxPageLimit = 1000;
 

@@ -41,7 +41,8 @@ class Server:
         self.proc = None
         self.log_path = os.path.join(self.data_dir, "server.log")
 
-    def start(self, timeout=20):
+    def start(self, timeout=20, wait=True):
+        """wait=False returns at once (call wait_healthy() later), e.g. to start several together."""
         args = [KAIWU, "serve", "--data", self.data_dir, "--set", "http.address=127.0.0.1",
                 "--set", f"http.port={self.port}", "--set", "mqtt.address=127.0.0.1",
                 "--set", f"mqtt.port={self.mqtt_port}"]
@@ -50,6 +51,9 @@ class Server:
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=self.env,
                                      preexec_fn=_die_with_parent)
+        return self.wait_healthy(timeout) if wait else self
+
+    def wait_healthy(self, timeout=20):
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:

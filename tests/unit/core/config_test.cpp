@@ -346,7 +346,9 @@ TEST_F(ConfigTest, DescribeListsEveryKeyOnce) {
   auto items = describe_config(*c);
   std::map<std::string, std::string> by_key(items.begin(), items.end());
   EXPECT_EQ(by_key.size(), items.size());
-  EXPECT_EQ(items.size(), 29u);
+  EXPECT_EQ(items.size(), 31u);
+  EXPECT_EQ(by_key.at("meta.backend"), "sqlite");
+  EXPECT_EQ(by_key.at("meta.postgres_url"), "");
   EXPECT_EQ(by_key.at("mqtt.client_ca"), "");
   EXPECT_EQ(by_key.at("mqtt.connects_per_minute_per_address"), "600");
   EXPECT_EQ(by_key.at("mqtt.max_packet_bytes"), "1048576");
@@ -356,6 +358,21 @@ TEST_F(ConfigTest, DescribeListsEveryKeyOnce) {
   EXPECT_EQ(by_key.at("http.max_body_bytes"), "4194304");
   EXPECT_EQ(by_key.at("http.cert"), "");
   EXPECT_EQ(items.front().first, "http.address");
+}
+
+TEST_F(ConfigTest, MetaBackendPostgresNeedsAUrl) {
+  auto bad = load_config({.sets = {"meta.backend=postgres"}});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("meta.postgres_url is required"), std::string::npos)
+      << bad.error().message;
+  auto wrong = load_config({.sets = {"meta.backend=mysql"}});
+  ASSERT_FALSE(wrong);
+  EXPECT_TRUE(wrong.error().message.starts_with("meta.backend:")) << wrong.error().message;
+  auto good = load_config({.sets = {"meta.backend=postgres",
+                                    "meta.postgres_url=postgresql://kaiwu@127.0.0.1:5432/kaiwu"}});
+  ASSERT_TRUE(good) << good.error().message;
+  EXPECT_EQ(good->meta.backend, "postgres");
+  EXPECT_EQ(good->meta.postgres_url, "postgresql://kaiwu@127.0.0.1:5432/kaiwu");
 }
 
 // What describe_config prints can be fed back through --set and gives the same configuration.

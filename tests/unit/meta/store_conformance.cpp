@@ -9,11 +9,15 @@ std::string factory_name(const ::testing::TestParamInfo<StoreFactory>& info) {
 void PrintTo(const StoreFactory& f, std::ostream* os) { *os << f.name; }
 
 void StoreConformance::SetUp() {
+  if (GetParam().unavailable) {
+    if (const std::string why = GetParam().unavailable(); !why.empty()) GTEST_SKIP() << why;
+  }
   store_ = GetParam().make();
   ASSERT_NE(store_, nullptr) << "factory " << GetParam().name << " made no store";
 }
 
 void StoreConformance::TearDown() {
+  if (IsSkipped()) return;
   store_.reset();
   if (GetParam().cleanup) GetParam().cleanup();
 }

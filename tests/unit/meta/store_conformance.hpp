@@ -1,4 +1,4 @@
-// The MetadataStore conformance suite: every implementation (SQLite now, PostgreSQL later) runs
+// The MetadataStore conformance suite: every implementation (SQLite, PostgreSQL) runs
 // the same TEST_P tests. An implementation's test file instantiates them with its factories:
 //
 //   INSTANTIATE_TEST_SUITE_P(Sqlite, StoreConformance, ::testing::Values(factory...),
@@ -25,6 +25,9 @@ struct StoreFactory {
   std::function<std::unique_ptr<MetadataStore>()> make;
   // Releases what make() left behind (files, schemas); may be empty.
   std::function<void()> cleanup;
+  // Why this implementation cannot run here (e.g. no PostgreSQL binaries), empty when it can;
+  // a non-empty reason skips the test. May be empty.
+  std::function<std::string()> unavailable;
 };
 
 std::string factory_name(const ::testing::TestParamInfo<StoreFactory>& info);
