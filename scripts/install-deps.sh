@@ -8,6 +8,8 @@ DEBIAN_PACKAGES=(
   # libraries
   libboost1.81-all-dev libsqlite3-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libargon2-dev libssl-dev librocksdb-dev liblua5.4-dev libzstd-dev liblz4-dev
+  # developer portal: verification e-mail over SMTP
+  libcurl4-openssl-dev
   # cluster mode: the PostgreSQL metadata store (libpq), and the server its tests start
   libpq-dev postgresql
   # cluster mode: the NATS JetStream bus (C client; the server for tests and local clusters)
@@ -15,6 +17,8 @@ DEBIAN_PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 curl openssl python3-influxdb
   mosquitto mosquitto-clients python3-paho-mqtt
+  # SMTP peer of the developer portal test
+  python3-aiosmtpd
   # Modbus peers: pymodbus server/client (serial server needs pyserial-asyncio), socat pty pairs
   python3-pymodbus python3-serial python3-serial-asyncio socat
   # the web console's end-to-end test (playwright-core drives it) and CJK glyphs for its screenshots

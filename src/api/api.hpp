@@ -12,10 +12,12 @@
 #include "core/config.hpp"
 #include "core/metrics.hpp"
 #include "device/gateway.hpp"
+#include "devportal/developers.hpp"
 #include "http/auth.hpp"
 #include "http/router.hpp"
 #include "meta/store.hpp"
 #include "metering/meter.hpp"
+#include "metering/usage.hpp"
 #include "models/runtime.hpp"
 #include "rules/engine.hpp"
 #include "tsdb/store.hpp"
@@ -39,8 +41,10 @@ struct ApiContext {
   alarm::AlarmService* alarms = nullptr;     // null: no alarm routes
   apps::Marketplace* marketplace = nullptr;  // APP routes are registered only with it
   apps::AppRuntime* app_runtime = nullptr;   // runs APP functions (with marketplace)
-  metering::Meter* meter = nullptr;          // APP visits (calls are metered by the runtime)
   models::ModelService* models = nullptr;    // null: no model routes
+  metering::Meter* meter = nullptr;          // usage records (APP visits, developer logins, tool calls); may be null
+  metering::UsageQueries* usage = nullptr;   // null: no /api/v1/metering routes
+  devportal::DeveloperService* developers = nullptr;  // null: no /api/v1/developers routes
 };
 
 void register_system_routes(http::Router& r, ApiContext& ctx);
@@ -69,6 +73,11 @@ void register_model_routes(http::Router& r, ApiContext& ctx);
 // invocation (functions, visits, run logs, UI assets).
 void register_app_routes(http::Router& r, ApiContext& ctx);
 void register_app_invoke_routes(http::Router& r, ApiContext& ctx);
+
+// /api/v1/developers/… (register, verify, resend, me, sandbox devices, docs); needs ctx.developers.
+void register_developer_routes(http::Router& r, ApiContext& ctx);
+// /api/v1/metering/summary and /daily; needs ctx.usage.
+void register_metering_routes(http::Router& r, ApiContext& ctx);
 
 // All of the above.
 void register_all(http::Router& r, ApiContext& ctx);

@@ -36,6 +36,7 @@ Result<http::Response> create(ApiContext& ctx, http::Request& req) {
   k.hash = fresh.hash;
   auto created = KAIWU_TRY(ctx.store.create_api_key(scope, k));
   audit(ctx, req, created.tenant_id, "create", "apikey", created.id, created.name);
+  record_tool_call(ctx, req, "apikey_create");
   auto out = to_json(created);
   out["key"] = fresh.key;  // shown only once
   return json_response(201, out);

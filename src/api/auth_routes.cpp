@@ -26,6 +26,15 @@ Result<http::Response> login(ApiContext& ctx, http::Request& req) {
   auto user = ctx.store.find_user_by_username(username);
   bool good = user ? http::verify_password(user->password_hash, password)
                    : (http::verify_password(dummy_hash(), password), false);
+  if (!user && ctx.developers) {
+    // A registered developer who has not verified yet gets told so (only with the right password).
+    if (auto pending = ctx.developers->pending_password_hash(username);
+        pending && http::verify_password(*pending, password)) {
+      audit(ctx, req, "", "login_unverified", "developer", "", username);
+      return fail(Errc::kUnauthenticated,
+                  "e-mail address not verified yet: open the link in the verification e-mail (or ask for a new one)");
+    }
+  }
   if (!good || user->disabled) {
     audit(ctx, req, user ? user->tenant_id : "", "login_failed", "user", user ? user->id : "", username);
     return fail(Errc::kUnauthenticated, good ? "user is disabled" : "wrong username or password");
@@ -37,6 +46,16 @@ Result<http::Response> login(ApiContext& ctx, http::Request& req) {
   req.principal = http::Principal{.user_id = user->id, .username = user->username, .role = user->role,
                                   .tenant_id = user->tenant_id};
   audit(ctx, req, user->tenant_id, "login", "user", user->id);
+  if (ctx.meter && user->role == model::Role::kDeveloper) {
+    metering::Record r;
+    r.kind = metering::Kind::kDeveloperLogin;
+    r.tenant_id = user->tenant_id;
+    r.enterprise_id = user->enterprise_id;
+    r.subject_id = user->id;
+    r.actor_id = user->id;
+    r.ts_ms = now;
+    ctx.meter->record(std::move(r));
+  }
   return json_response(200, json::object{{"token", ctx.jwt.sign(claims)},
                                          {"expiresAt", claims.expires_ms},
                                          {"user", to_json(*user)}});

@@ -29,4 +29,7 @@ void audit(ApiContext& ctx, const http::Request& req, const std::string& tenant_
 
 std::string actor_of(const http::Request& req);
 
+// Records a developer portal tool use (metering Kind::kToolCall) when the caller is a developer.
+void record_tool_call(ApiContext& ctx, const http::Request& req, std::string_view tool);
+
 }  // namespace kaiwu::api

@@ -1,5 +1,7 @@
 #include "api/json_io.hpp"
 
+#include <cmath>
+
 #include <charconv>
 
 #include "core/json_parse.hpp"
@@ -223,6 +225,19 @@ json::value schema_list(const json::value& item) {
   json::object next{{"type", "string"}, {"nullable", true}};
   json::object props{{"items", std::move(items)}, {"next", std::move(next)}};
   return json::object{{"type", "object"}, {"properties", std::move(props)}};
+}
+
+json::value telemetry_value_json(const tsdb::Value& v) {
+  switch (tsdb::type_of(v)) {
+    case tsdb::ValueType::kDouble: {
+      double d = std::get<double>(v);
+      return std::isfinite(d) ? json::value(d) : json::value(nullptr);
+    }
+    case tsdb::ValueType::kInt: return std::get<std::int64_t>(v);
+    case tsdb::ValueType::kBool: return std::get<bool>(v);
+    case tsdb::ValueType::kString: return json::value(std::get<std::string>(v));
+  }
+  return nullptr;
 }
 
 }  // namespace kaiwu::api

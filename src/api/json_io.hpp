@@ -13,6 +13,7 @@
 #include "http/message.hpp"
 #include "meta/store.hpp"
 #include "model/entities.hpp"
+#include "tsdb/types.hpp"
 
 namespace kaiwu::api {
 namespace json = boost::json;
@@ -54,6 +55,9 @@ json::object to_json(const model::Device& d, bool with_token);
 json::object to_json(const model::AuditEntry& a);
 
 http::Response json_response(unsigned status, const json::value& v);
+
+// A telemetry value as JSON (non-finite doubles as null: JSON has no NaN/Inf).
+json::value telemetry_value_json(const tsdb::Value& v);
 
 // {"items":[…],"next":cursor|null}
 template <typename T, typename F>

@@ -47,6 +47,8 @@ void register_system_routes(http::Router& r, ApiContext& ctx) {
 void register_all(http::Router& r, ApiContext& ctx) {
   register_system_routes(r, ctx);
   register_auth_routes(r, ctx);
+  register_developer_routes(r, ctx);
+  register_metering_routes(r, ctx);
   register_tenant_routes(r, ctx);
   register_park_routes(r, ctx);
   register_enterprise_routes(r, ctx);

@@ -12,20 +12,7 @@ namespace {
 using model::Role;
 constexpr std::int64_t kDay = 86'400'000;
 
-json::value to_json(const tsdb::Value& v) {
-  switch (tsdb::type_of(v)) {
-    case tsdb::ValueType::kDouble: {
-      double d = std::get<double>(v);
-      return std::isfinite(d) ? json::value(d) : json::value(nullptr);  // JSON has no NaN/Inf
-    }
-    case tsdb::ValueType::kInt: return std::get<std::int64_t>(v);
-    case tsdb::ValueType::kBool: return std::get<bool>(v);
-    case tsdb::ValueType::kString: return json::value(std::get<std::string>(v));
-  }
-  return nullptr;
-}
-
-json::object point(std::int64_t ts, const tsdb::Value& v) { return {{"ts", ts}, {"value", to_json(v)}}; }
+json::object point(std::int64_t ts, const tsdb::Value& v) { return {{"ts", ts}, {"value", telemetry_value_json(v)}}; }
 
 std::vector<std::string> key_list(const http::Request& req) {
   std::vector<std::string> keys;

@@ -23,6 +23,10 @@
 #include "metering/meter.hpp"
 #include "models/runtime.hpp"
 #include "device/gateway.hpp"
+#include "devportal/developers.hpp"
+#include "devportal/mailer.hpp"
+#include "devportal/sandbox.hpp"
+#include "metering/sqlite_meter.hpp"
 #include "mqtt/broker.hpp"
 #include "mqtt/server.hpp"
 #include "mqtt/ws_bridge.hpp"
@@ -183,6 +187,36 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
   api::ApiContext ctx{*store, **telemetry, jwt, metrics, config, by_address, by_username, [] { return true; }, &router};
   ctx.bus = &event_bus;
   ctx.alarms = &alarms;
+
+  // Metering: THE usage store of the platform (<data>/metering.db). Everything that records
+  // usage gets `meter` from here: the developer portal below, and the models/ and apps/ routes
+  // (pass `meter` to them where they are registered); the MIIT figures read `usage`.
+  auto metering_store = metering::SqliteMeter::open(
+      (std::filesystem::path(config.data_dir) / "metering.db").string(), metrics);
+  if (!metering_store) {
+    spdlog::critical("metering: {}", metering_store.error().message);
+    return 1;
+  }
+  metering::Meter& meter = **metering_store;
+  ctx.meter = &meter;
+  ctx.usage = metering_store->get();
+
+  // Developer portal: self-registration by e-mail, sandbox tenants with simulated devices.
+  auto mailer = devportal::make_mailer(config);
+  devportal::MailQueue mail_queue(*mailer, metrics);
+  devportal::SandboxSimulator sandboxes(*store, **telemetry, &event_bus, metrics,
+                                        std::chrono::milliseconds(config.portal.sandbox_interval_ms));
+  std::unique_ptr<devportal::DeveloperService> developers;
+  if (auto* accounts = dynamic_cast<meta::DeveloperStore*>(store.get())) {
+    if (auto st = sandboxes.load(*accounts); !st) spdlog::error("developer sandboxes: {}", st.error().message);
+    developers = std::make_unique<devportal::DeveloperService>(
+        *store, *accounts, mail_queue, sandboxes,
+        devportal::PortalOptions{config.portal.public_url, std::int64_t{config.portal.token_ttl_s} * 1000,
+                                 std::int64_t{config.portal.resend_interval_s} * 1000});
+    ctx.developers = developers.get();
+    spdlog::info("developer portal: {} sandboxes, mail via {}", sandboxes.sandboxes(),
+                 config.smtp.url.empty() ? "outbox.log" : config.smtp.url);
+  }
   api::register_all(router, ctx);
   // The web console (web/dist) at "/", for every path no API route takes.
   auto console = std::make_shared<http::StaticFiles>(http::resolve_web_root(config.http.web_root));
@@ -337,6 +371,9 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
   rule_engine.stop();
   gateway.stop();
   webhooks.stop();
+  sandboxes.stop();
+  mail_queue.stop();
+  (*metering_store)->stop();  // the last usage records reach the file
   return 0;
 }
 

@@ -117,6 +117,17 @@ const std::vector<Key>& schema() {
     k.push_back(string_key("bus.nats_url", [](Config& c) -> auto& { return c.bus.nats_url; }));
     k.push_back(int_key<std::uint32_t>("bus.replicas", 1, 5, [](Config& c) -> auto& { return c.bus.replicas; }));
     k.push_back(string_key("bus.node_name", [](Config& c) -> auto& { return c.bus.node_name; }));
+    k.push_back(string_key("smtp.url", [](Config& c) -> auto& { return c.smtp.url; }));
+    k.push_back(string_key("smtp.from", [](Config& c) -> auto& { return c.smtp.from; }));
+    k.push_back(string_key("smtp.user", [](Config& c) -> auto& { return c.smtp.user; }));
+    k.push_back(string_key("smtp.password", [](Config& c) -> auto& { return c.smtp.password; }));
+    k.push_back(string_key("portal.public_url", [](Config& c) -> auto& { return c.portal.public_url; }));
+    k.push_back(int_key<std::uint32_t>("portal.token_ttl_s", 1, 30 * 86400,
+                                       [](Config& c) -> auto& { return c.portal.token_ttl_s; }));
+    k.push_back(int_key<std::uint32_t>("portal.resend_interval_s", 0, 86400,
+                                       [](Config& c) -> auto& { return c.portal.resend_interval_s; }));
+    k.push_back(int_key<std::uint32_t>("portal.sandbox_interval_ms", 100, 3'600'000,
+                                       [](Config& c) -> auto& { return c.portal.sandbox_interval_ms; }));
     return k;
   }();
   return keys;
@@ -223,7 +234,12 @@ Result<Config> load_config(const ConfigSources& sources) {
 
 std::vector<std::pair<std::string, std::string>> describe_config(const Config& config) {
   std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& k : schema()) out.emplace_back(k.name, k.get(config));
+  for (const auto& k : schema()) {
+    auto value = k.get(config);
+    // Secrets are shown as set or not, never printed.
+    if (k.name == "smtp.password" && !value.empty()) value = "(set)";
+    out.emplace_back(k.name, std::move(value));
+  }
   return out;
 }
 

@@ -75,6 +75,21 @@ struct BusConfig {
   std::string node_name;              // this node's name in NATS ("" = hostname-pid)
 };
 
+// Outgoing e-mail (developer portal verification). url empty: mails go to <data>/outbox.log.
+struct SmtpConfig {
+  std::string url;                                 // smtp://host:25, smtp://host:587 (STARTTLS), smtps://host:465
+  std::string from = "Kaiwu <noreply@kaiwu.local>";
+  std::string user;
+  std::string password;
+};
+
+struct PortalConfig {
+  std::string public_url = "http://localhost:8080";  // links in e-mails point here
+  std::uint32_t token_ttl_s = 24 * 3600;              // verification token lifetime
+  std::uint32_t resend_interval_s = 60;               // minimum time between verification e-mails
+  std::uint32_t sandbox_interval_ms = 2000;           // sandbox devices report this often
+};
+
 struct Config {
   std::string data_dir = "./kaiwu-data";
   HttpConfig http;
@@ -86,6 +101,8 @@ struct Config {
   AuthConfig auth;
   AppsConfig apps;
   BusConfig bus;
+  SmtpConfig smtp;
+  PortalConfig portal;
 };
 
 // Where configuration comes from, in increasing precedence.

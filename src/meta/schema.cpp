@@ -381,7 +381,31 @@ CREATE UNIQUE INDEX models_seq ON models (COALESCE(tenant_id, ''), id, seq);
 CREATE INDEX models_type ON models (type);
 )sql";
 
-constexpr std::array<Migration, 7> kMigrations{{
+// Version 8 (developer portal): self-registered developer accounts. Pending until the e-mail
+// token (stored as its SHA-256) is presented; then user_id, tenant_id and enterprise_id name the
+// developer's user and sandbox. No foreign keys: the account outlives a deleted sandbox.
+constexpr const char* kV8 = R"sql(
+CREATE TABLE developer_accounts (
+  id TEXT PRIMARY KEY NOT NULL,
+  email TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  organisation TEXT NOT NULL DEFAULT '',
+  password_hash TEXT NOT NULL,
+  verified INTEGER NOT NULL DEFAULT 0 CHECK (verified IN (0, 1)),
+  token_hash TEXT NOT NULL DEFAULT '',
+  token_expires_ms INTEGER NOT NULL DEFAULT 0,
+  token_sent_ms INTEGER NOT NULL DEFAULT 0,
+  created_ms INTEGER NOT NULL,
+  verified_ms INTEGER NOT NULL DEFAULT 0,
+  user_id TEXT NOT NULL DEFAULT '',
+  tenant_id TEXT NOT NULL DEFAULT '',
+  enterprise_id TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX developer_accounts_token ON developer_accounts (token_hash) WHERE token_hash != '';
+CREATE INDEX developer_accounts_user ON developer_accounts (user_id) WHERE user_id != '';
+)sql";
+
+constexpr std::array<Migration, 8> kMigrations{{
     {1, kV1},
     {2, kV2},
     {3, kV3},
@@ -389,13 +413,15 @@ constexpr std::array<Migration, 7> kMigrations{{
     {5, kV5},
     {6, kV6},
     {7, kV7},
+    {8, kV8},
 }};
 
 struct UniqueField {
   std::string_view columns;  // as SQLite names them after "UNIQUE constraint failed: "
   std::string_view message;
 };
-constexpr std::array<UniqueField, 19> kUniqueFields{{
+constexpr std::array<UniqueField, 20> kUniqueFields{{
+    {"developer_accounts.email", "a developer account with this email already exists"},
     {"notification_targets.tenant_id, notification_targets.name",
      "notification target name already exists in this tenant"},
     {"alarms.id", "alarm id already exists"},

@@ -19,6 +19,11 @@ import { AlarmsPage } from './pages/Alarms';
 import { RuleChainDetailPage } from './pages/RuleChainDetail';
 import { RuleChainsPage } from './pages/RuleChains';
 import { ProfilesPage } from './pages/Profiles';
+import { DeveloperHome } from './features/devportal/DeveloperHome';
+import { DocsPage } from './features/devportal/DocsPage';
+import { RegisterPage } from './features/devportal/RegisterPage';
+import { VerifyPage } from './features/devportal/VerifyPage';
+import { MeteringPage } from './features/metering/MeteringPage';
 
 export function makeQueryClient() {
   return new QueryClient({
@@ -64,6 +69,8 @@ export function AppRoutes() {
   return (
     <Routes>
       <Route path="/login" element={<LoginPage />} />
+      <Route path="/register" element={<RegisterPage />} />
+      <Route path="/verify" element={<VerifyPage />} />
       <Route element={<RequireSession><AppLayout /></RequireSession>}>
         <Route index element={<OverviewPage />} />
         <Route path="devices" element={<DevicesPage />} />
@@ -77,6 +84,9 @@ export function AppRoutes() {
         <Route path="alarms" element={<AlarmsPage />} />
         <Route path="rule-chains" element={<Guard resource="rulechains"><RuleChainsPage /></Guard>} />
         <Route path="rule-chains/:id" element={<Guard resource="rulechains"><RuleChainDetailPage /></Guard>} />
+        <Route path="developer" element={<Guard resource="developer"><DeveloperHome /></Guard>} />
+        <Route path="developer/docs" element={<DocsPage />} />
+        <Route path="metering" element={<Guard resource="metering"><MeteringPage /></Guard>} />
         <Route path="*" element={<Navigate to="/" replace />} />
       </Route>
     </Routes>

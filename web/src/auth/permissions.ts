@@ -2,7 +2,8 @@
 // passes every check there). The server still decides; this only keeps the UI honest.
 import type { Role } from '../api/types';
 
-export type Resource = 'overview' | 'tenants' | 'parks' | 'enterprises' | 'users' | 'apikeys' | 'profiles' | 'devices' | 'alarms' | 'rulechains';
+export type Resource = 'overview' | 'tenants' | 'parks' | 'enterprises' | 'users' | 'apikeys' | 'profiles' | 'devices'
+  | 'alarms' | 'rulechains' | 'developer' | 'metering';
 
 const VIEW: Record<Resource, Role[] | 'all'> = {
   overview: 'all',
@@ -15,6 +16,8 @@ const VIEW: Record<Resource, Role[] | 'all'> = {
   devices: 'all',
   alarms: 'all',
   rulechains: ['platform-admin', 'tenant-admin'],
+  developer: ['developer'],
+  metering: ['platform-admin', 'tenant-admin'],
 };
 
 const WRITE: Record<Resource, Role[]> = {
@@ -28,6 +31,8 @@ const WRITE: Record<Resource, Role[]> = {
   devices: ['platform-admin', 'tenant-admin', 'park-admin', 'enterprise-admin', 'engineer'],
   alarms: ['platform-admin', 'tenant-admin', 'park-admin', 'enterprise-admin', 'engineer'],
   rulechains: ['platform-admin', 'tenant-admin'],
+  developer: ['developer'],
+  metering: [],
 };
 
 export function canView(role: Role | null, r: Resource): boolean {

@@ -1,7 +1,7 @@
 import { Grid, Layout, Menu, Button, Dropdown, Space, Segmented, Typography, Tag, theme as antTheme } from 'antd';
 import {
   DashboardOutlined, ClusterOutlined, EnvironmentOutlined, BankOutlined, ApiOutlined, UserOutlined, KeyOutlined,
-  ProfileOutlined, LogoutOutlined, MoonOutlined, SunOutlined, AlertOutlined, BranchesOutlined, GlobalOutlined, MenuFoldOutlined, MenuUnfoldOutlined,
+  ProfileOutlined, LogoutOutlined, CodeOutlined, BarChartOutlined, ReadOutlined, MoonOutlined, SunOutlined, AlertOutlined, BranchesOutlined, GlobalOutlined, MenuFoldOutlined, MenuUnfoldOutlined,
 } from '@ant-design/icons';
 import { useTranslation } from 'react-i18next';
 import { Outlet, useLocation, useNavigate } from 'react-router-dom';
@@ -11,7 +11,7 @@ import { canView, type Resource } from '../auth/permissions';
 import { LANGUAGES } from '../i18n';
 import { usePreferences } from '../preferences';
 
-const ITEMS: { key: Resource | 'rule-chains'; icon: React.ReactNode; label: string; group: 'iot' | 'management' | null }[] = [
+const ITEMS: { key: Resource | 'rule-chains' | 'developer/docs'; icon: React.ReactNode; label: string; group: 'iot' | 'management' | null }[] = [
   { key: 'overview', icon: <DashboardOutlined />, label: 'nav.overview', group: null },
   { key: 'devices', icon: <ApiOutlined />, label: 'nav.devices', group: 'iot' },
   { key: 'profiles', icon: <ProfileOutlined />, label: 'nav.profiles', group: 'iot' },
@@ -22,6 +22,9 @@ const ITEMS: { key: Resource | 'rule-chains'; icon: React.ReactNode; label: stri
   { key: 'tenants', icon: <ClusterOutlined />, label: 'nav.tenants', group: 'management' },
   { key: 'users', icon: <UserOutlined />, label: 'nav.users', group: 'management' },
   { key: 'apikeys', icon: <KeyOutlined />, label: 'nav.apikeys', group: 'management' },
+  { key: 'metering', icon: <BarChartOutlined />, label: 'metering.title', group: 'management' },
+  { key: 'developer', icon: <CodeOutlined />, label: 'devportal.navHome', group: null },
+  { key: 'developer/docs', icon: <ReadOutlined />, label: 'devportal.navDocs', group: null },
 ];
 
 export function AppLayout() {
@@ -37,7 +40,7 @@ export function AppLayout() {
   const compact = !screens.md; // phones: icon-only header buttons
 
   const menu = useMemo(() => {
-    const visible = ITEMS.filter((i) => canView(role, i.key === 'rule-chains' ? 'rulechains' : i.key));
+    const visible = ITEMS.filter((i) => i.key === 'developer/docs' || canView(role, (i.key === 'rule-chains' ? 'rulechains' : i.key) as Resource));
     const item = (i: (typeof ITEMS)[number]) => ({ key: i.key, icon: i.icon, label: t(i.label) });
     if (collapsed) return visible.map(item); // group titles do not fit a folded menu
     return [
@@ -47,7 +50,7 @@ export function AppLayout() {
     ];
   }, [role, t, collapsed]);
 
-  const selected = location.pathname.split('/')[1] || 'overview';
+  const selected = location.pathname.startsWith('/developer/docs') ? 'developer/docs' : location.pathname.split('/')[1] || 'overview';
 
   return (
     <Layout style={{ minHeight: '100vh' }}>

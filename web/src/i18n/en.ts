@@ -113,5 +113,29 @@ const en: Messages = {
     dryRunHint: 'Runs the definition in the editor once, without side effects', back: 'Back to the list',
   },
   validation: { required: 'Required', json: 'Must be valid JSON' },
+  // --- developer portal and metering (devportal) ---
+  devportal: {
+    navHome: 'Developer home', navDocs: 'API docs', registerLink: 'Register as a developer', haveAccount: 'Have an account? Sign in',
+    registerTitle: 'Developer registration', registerIntro: 'We will e-mail you a verification link; once verified you can sign in and get a sandbox tenant with simulated devices.',
+    email: 'E-mail', emailRequired: 'Enter your e-mail', emailInvalid: 'Not a valid e-mail address', name: 'Name', nameRequired: 'Enter your name',
+    organisation: 'Organisation', password: 'Password', passwordHint: 'At least 10 characters', passwordRequired: 'Enter a password of at least 10 characters',
+    confirm: 'Confirm password', confirmMismatch: 'The passwords do not match', submit: 'Register', registeredTitle: 'Check your inbox',
+    registeredText: 'A verification e-mail went to {{email}}. Open its link within {{hours}} hours.', resend: 'Send the e-mail again',
+    resent: 'Verification e-mail sent again', verifyTitle: 'E-mail verification', verifying: 'Verifying…', verifiedTitle: 'Verified',
+    verifiedText: 'Account {{username}} is active and its sandbox tenant is ready.', goLogin: 'Sign in', verifyFailed: 'Verification failed',
+    noToken: 'The link has no verification token.', homeTitle: 'Developer home', sandbox: 'Sandbox devices', sandboxHint: 'Simulated devices in your sandbox tenant; values refresh every few seconds.',
+    device: 'Device', values: 'Latest values', updated: 'Updated', apiKeys: 'API keys', createKey: 'Create API key', keyName: 'Key name',
+    keyCreated: 'API key created (shown only this once)', prefix: 'Prefix', lastUsed: 'Last used', myUsage: 'My usage (this month)',
+    logins: 'Logins', toolCalls: 'Tool calls', daily: 'Per day', day: 'Day', kind: 'Kind', count: 'Count',
+    docsTitle: 'API docs', docsIntro: 'Generated from the server\'s OpenAPI document, grouped by module.', method: 'Method', path: 'Path', summary: 'Summary',
+    access: 'Access', public: 'Public', signedIn: 'Signed in', operations: '{{count}} operations', openapi: 'Download OpenAPI JSON',
+  },
+  metering: {
+    title: 'Metering', month: 'Month', activeApps: 'Monthly active APPs', activeModels: 'Active models', activeDevelopers: 'Active developers',
+    appCalls: 'APP calls', appVisits: 'APP visits', modelCalls: 'Model calls', developerLogins: 'Developer logins', toolCalls: 'Developer tool calls',
+    failedCalls: 'Failed calls', byEnterprise: 'Calls per enterprise', enterprise: 'Enterprise', calls: 'Calls', dailyTitle: 'Calls per day',
+    scope: 'Scope', platform: 'Whole platform', tenantOnly: 'This tenant', noData: 'No usage recorded this month',
+    kinds: { app_visit: 'APP visit', app_call: 'APP call', model_call: 'Model call', developer_login: 'Developer login', tool_call: 'Tool call' },
+  },
 };
 export default en;

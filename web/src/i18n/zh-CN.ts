@@ -101,6 +101,30 @@ const zh = {
     back: '返回列表',
   },
   validation: { required: '必填', json: '必须是合法的 JSON' },
+  // --- developer portal and metering (devportal) ---
+  devportal: {
+    navHome: '开发者中心', navDocs: 'API 文档', registerLink: '注册成为开发者', haveAccount: '已有账号？登录',
+    registerTitle: '开发者注册', registerIntro: '注册后我们会向您的邮箱发送验证链接；验证后即可登录，并获得带模拟设备的沙箱租户。',
+    email: '邮箱', emailRequired: '请输入邮箱', emailInvalid: '邮箱格式不正确', name: '姓名', nameRequired: '请输入姓名',
+    organisation: '单位 / 组织', password: '密码', passwordHint: '至少 10 个字符', passwordRequired: '请输入至少 10 个字符的密码',
+    confirm: '确认密码', confirmMismatch: '两次输入的密码不一致', submit: '注册', registeredTitle: '请查收验证邮件',
+    registeredText: '验证邮件已发送至 {{email}}，请在 {{hours}} 小时内点击邮件中的链接完成验证。', resend: '重新发送验证邮件',
+    resent: '验证邮件已重新发送', verifyTitle: '邮箱验证', verifying: '正在验证…', verifiedTitle: '验证成功',
+    verifiedText: '账号 {{username}} 已激活，沙箱租户已创建。', goLogin: '去登录', verifyFailed: '验证失败',
+    noToken: '链接中缺少验证令牌。', homeTitle: '开发者中心', sandbox: '沙箱设备', sandboxHint: '沙箱租户中的模拟设备，数据每隔几秒刷新。',
+    device: '设备', values: '最新数据', updated: '更新时间', apiKeys: 'API 密钥', createKey: '创建 API 密钥', keyName: '密钥名称',
+    keyCreated: 'API 密钥已创建（只显示这一次）', prefix: '前缀', lastUsed: '最近使用', myUsage: '我的用量（本月）',
+    logins: '登录次数', toolCalls: '工具调用', daily: '每日明细', day: '日期', kind: '类型', count: '次数',
+    docsTitle: 'API 文档', docsIntro: '由服务端 OpenAPI 文档生成，按模块分组。', method: '方法', path: '路径', summary: '说明',
+    access: '访问', public: '公开', signedIn: '需登录', operations: '{{count}} 个接口', openapi: '下载 OpenAPI JSON',
+  },
+  metering: {
+    title: '计量统计', month: '月份', activeApps: '月活 APP', activeModels: '活跃模型', activeDevelopers: '活跃开发者',
+    appCalls: 'APP 调用', appVisits: 'APP 访问', modelCalls: '模型调用', developerLogins: '开发者登录', toolCalls: '开发者工具调用',
+    failedCalls: '失败调用', byEnterprise: '各企业调用量', enterprise: '企业', calls: '调用次数', dailyTitle: '每日调用',
+    scope: '统计范围', platform: '全平台', tenantOnly: '本租户', noData: '本月暂无计量记录',
+    kinds: { app_visit: 'APP 访问', app_call: 'APP 调用', model_call: '模型调用', developer_login: '开发者登录', tool_call: '工具调用' },
+  },
 };
 export default zh;
 export type Messages = typeof zh;

@@ -2,7 +2,7 @@ import { Alert, Button, Card, Dropdown, Form, Input, Typography } from 'antd';
 import { GlobalOutlined, LockOutlined, UserOutlined } from '@ant-design/icons';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Navigate, useLocation } from 'react-router-dom';
+import { Link, Navigate, useLocation } from 'react-router-dom';
 import { useSession } from '../auth/session';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { LANGUAGES } from '../i18n';
@@ -48,6 +48,7 @@ export function LoginPage() {
           </Form.Item>
           <Button type="primary" htmlType="submit" block loading={busy} data-testid="login-submit">{t('login.submit')}</Button>
         </Form>
+        <div style={{ marginTop: 16, textAlign: 'center' }}><Link to="/register" data-testid="login-register">{t('devportal.registerLink')}</Link></div>
       </Card>
     </div>
   );
