@@ -43,7 +43,8 @@ void tick(apps::AppRuntime& runtime, std::shared_ptr<asio::steady_timer> timer) 
 
 Result<std::unique_ptr<AppPlatform>> AppPlatform::start(const Config& config, meta::MetadataStore& store,
                                                         tsdb::TelemetryStore& telemetry, bus::Bus& bus,
-                                                        alarm::AlarmService& alarms, device::DeviceGateway& gateway) {
+                                                        alarm::AlarmService& alarms, device::DeviceGateway& gateway,
+                                                        metering::Meter& meter) {
   auto* sqlite = dynamic_cast<meta::SqliteStore*>(&store);
   if (!sqlite) {
     spdlog::warn("APP marketplace needs the SQLite metadata store; APP routes are off");
@@ -59,7 +60,7 @@ Result<std::unique_ptr<AppPlatform>> AppPlatform::start(const Config& config, me
   };
   hooks.call_rpc = [&gateway](const model::Device& d, const std::string& method, const std::string& params,
                               std::chrono::milliseconds timeout) { return gateway.call_rpc(d, method, params, timeout); };
-  p->runtime_ = std::make_unique<apps::AppRuntime>(store, telemetry, *p->store_, p->null_meter_, std::move(hooks));
+  p->runtime_ = std::make_unique<apps::AppRuntime>(store, telemetry, *p->store_, meter, std::move(hooks));
   p->marketplace_ = std::make_unique<apps::Marketplace>(*p->store_, p->runtime_.get(), std::move(keys));
   KAIWU_TRY_STATUS(p->runtime_->reload());
   p->runtime_->attach(bus);
@@ -72,7 +73,6 @@ AppPlatform::~AppPlatform() { stop(); }
 void AppPlatform::register_routes(http::Router& router, api::ApiContext& ctx) {
   ctx.marketplace = marketplace_.get();
   ctx.app_runtime = runtime_.get();
-  ctx.meter = &null_meter_;
   api::register_app_routes(router, ctx);
   api::register_app_invoke_routes(router, ctx);
 }

@@ -1,6 +1,6 @@
 // The APP platform as `kaiwu serve` wires it: the marketplace store on the SQLite metadata
-// database, the runtime fed by the bus and a 250 ms schedule timer, the REST routes. Metering
-// goes to a NullMeter until a metering store is configured.
+// database, the runtime fed by the bus and a 250 ms schedule timer, the REST routes. APP calls
+// and visits are recorded in the platform's metering store.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -25,10 +25,11 @@ class AppPlatform {
   // names a file that cannot be read or holds no key.
   static Result<std::unique_ptr<AppPlatform>> start(const Config& config, meta::MetadataStore& store,
                                                     tsdb::TelemetryStore& telemetry, bus::Bus& bus,
-                                                    alarm::AlarmService& alarms, device::DeviceGateway& gateway);
+                                                    alarm::AlarmService& alarms, device::DeviceGateway& gateway,
+                                                    metering::Meter& meter);
   ~AppPlatform();
 
-  // Adds the /api/v1/apps routes (ctx gets the marketplace, runtime and meter).
+  // Adds the /api/v1/apps routes (ctx gets the marketplace and runtime; ctx.meter must be set).
   void register_routes(http::Router& router, api::ApiContext& ctx);
   // Fires schedule triggers from a timer on io (only reads memory and queues).
   void start_schedule(boost::asio::io_context& io);
@@ -37,7 +38,6 @@ class AppPlatform {
  private:
   AppPlatform() = default;
 
-  metering::NullMeter null_meter_;
   std::unique_ptr<apps::SqliteAppStore> store_;
   std::unique_ptr<apps::AppRuntime> runtime_;
   std::unique_ptr<apps::Marketplace> marketplace_;

@@ -289,7 +289,6 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
   // Industrial models: the catalogue on the SQLite metadata database, built-ins seeded as public
   // models. There is no PostgreSQL model store yet: with meta.backend = postgres the routes stay off.
   std::unique_ptr<meta::ModelStore> model_store;
-  metering::NullMeter meter;  // until a metering store is wired here: model calls are counted by it
   std::unique_ptr<models::ModelService> model_service;
   if (config.meta.backend == "sqlite") {
     auto opened = meta::open_sqlite_model_store((std::filesystem::path(config.data_dir) / "meta.db").string());
@@ -306,7 +305,7 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
     spdlog::warn("models: the model catalogue needs meta.backend = sqlite; /api/v1/models is off");
   }
   auto rule_feed = rules::feed_from_bus(event_bus, rule_engine);
-  auto app_platform = AppPlatform::start(config, *store, **telemetry, event_bus, alarms, gateway);
+  auto app_platform = AppPlatform::start(config, *store, **telemetry, event_bus, alarms, gateway, meter);
   if (!app_platform) {
     spdlog::critical("{}", app_platform.error().message);
     return 1;
