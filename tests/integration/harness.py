@@ -121,6 +121,17 @@ def _decode(data, headers):
     return data.decode("utf-8", "replace")
 
 
+# Polls predicate until it returns something truthy (returned); AssertionError after timeout s.
+def wait_for(predicate, timeout=20, interval=0.1, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 def credit_code(first17):
     """GB 32100-2015 check character, for building valid test data."""
     alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"

@@ -14,19 +14,10 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import ADMIN_PASSWORD, KAIWU, Server, _die_with_parent, credit_code, free_port  # noqa: E402
+from harness import ADMIN_PASSWORD, KAIWU, Server, _die_with_parent, credit_code, free_port, wait_for  # noqa: E402
 
 PEER = os.path.join(os.path.dirname(__file__), "edge_modbus_peer.py")
 
-
-def wait_for(predicate, timeout=20, interval=0.2, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class EdgeRemoteConfigTest(unittest.TestCase):

@@ -15,19 +15,10 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import ADMIN_PASSWORD, KAIWU, Server, _die_with_parent, credit_code, free_port  # noqa: E402
+from harness import ADMIN_PASSWORD, KAIWU, Server, _die_with_parent, credit_code, free_port, wait_for  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-
-def wait_for(predicate, timeout=20, interval=0.1, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class SimTest(unittest.TestCase):
