@@ -17,7 +17,6 @@ from harness import ADMIN_PASSWORD, KAIWU, Server, _die_with_parent, credit_code
 PEER = os.path.join(os.path.dirname(__file__), "edge_modbus_peer.py")
 
 
-
 class EdgeTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

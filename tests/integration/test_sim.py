@@ -20,7 +20,6 @@ from harness import ADMIN_PASSWORD, KAIWU, Server, _die_with_parent, credit_code
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-
 class SimTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
