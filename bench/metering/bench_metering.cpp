@@ -1,4 +1,4 @@
-// Throughput of SqliteMeter::record() on a real file: how many usage records per second callers
+// Throughput of SqlMeter::record() (SQLite backend) on a real file: how many usage records per second callers
 // can hand over (the queue is sized so nothing is dropped), and how long until all of them are in
 // the file. Writes bench/results/metering-<UTC stamp>.json with the machine and date.
 // Usage: bench_metering [records per thread, default 200000]
@@ -16,7 +16,7 @@
 
 #include <fmt/format.h>
 
-#include "metering/sqlite_meter.hpp"
+#include "metering/sql_meter.hpp"
 
 using namespace kaiwu;  // NOLINT(google-build-using-namespace): a benchmark's main
 
@@ -42,7 +42,7 @@ Run run(const std::filesystem::path& dir, int threads, int per_thread) {
   MetricsRegistry metrics;
   metering::MeterOptions o;
   o.queue_capacity = static_cast<std::size_t>(threads * per_thread) + 1;
-  auto meter = metering::SqliteMeter::open((dir / "metering.db").string(), metrics, o);
+  auto meter = metering::SqlMeter::open_sqlite((dir / "metering.db").string(), metrics, o);
   if (!meter) throw std::runtime_error(meter.error().message);
   auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> ts;

@@ -2,6 +2,9 @@
 // visits, run logs and UI assets. A call acts for one enterprise: the API key's or user's own, or
 // for tenant-wide callers the one named by ?enterpriseId=; it runs only when that enterprise
 // subscribed, and anything else is "app X not found".
+#include <charconv>
+#include <cstdint>
+
 #include "api/common.hpp"
 #include "core/json_parse.hpp"
 
@@ -78,31 +81,56 @@ Result<http::Response> visit(ApiContext& ctx, http::Request& req) {
   return http::Response::no_content();
 }
 
-// The publisher (the APP's owner) and platform admins see every run; others the runs of their
-// own tenant (enterprise users: of their enterprise).
+// A non-negative integer query parameter; nullopt when absent.
+Result<std::optional<std::int64_t>> int_param(const http::Request& req, std::string_view name, std::int64_t min,
+                                              std::int64_t max, std::string_view why) {
+  auto v = req.query_param(name);
+  if (!v) return std::optional<std::int64_t>{};
+  std::int64_t n = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (ec != std::errc{} || p != v->data() + v->size() || n < min || n > max) return invalid(name, why);
+  return std::optional<std::int64_t>{n};
+}
+
+// The persistent run log, newest first, paged. The publisher (the APP's owner, i.e. its
+// developer) and platform admins see the runs of every subscriber; others those of their own
+// tenant (enterprise users: of their enterprise). A developer reading it uses a portal tool.
 Result<http::Response> runs(ApiContext& ctx, http::Request& req) {
   const std::string app(req.param("appId"));
   auto a = ctx.marketplace->store().get_app(app);
   if (!a) return fail(Errc::kNotFound, "app " + app + " not found");
   const bool publisher = is_platform_admin(req) || req.principal->user_id == a->owner_user_id;
-  std::string tenant;
-  std::string enterprise(req.query_param("enterpriseId").value_or(""));
+  apps::RunQuery q;
+  q.app_id = app;
+  q.enterprise_id = std::string(req.query_param("enterpriseId").value_or(""));
   if (!publisher) {
     const auto& p = *req.principal;
     if (p.role != Role::kTenantAdmin && p.role != Role::kEnterpriseAdmin)
       return fail(Errc::kPermissionDenied, "run logs are for the publisher and tenant or enterprise admins");
-    tenant = p.tenant_id;
-    if (!p.enterprise_id.empty()) enterprise = p.enterprise_id;
+    q.tenant_id = p.tenant_id;
+    if (!p.enterprise_id.empty()) q.enterprise_id = p.enterprise_id;
   }
-  std::size_t limit = kMaxRuns;
-  if (auto l = req.query_param("limit")) {
-    const int n = std::atoi(std::string(*l).c_str());
-    if (n < 1 || n > static_cast<int>(kMaxRuns)) return invalid("limit", "must be 1..100");
-    limit = static_cast<std::size_t>(n);
+  if (auto status = req.query_param("status")) {
+    if (*status == "ok") q.ok = true;
+    else if (*status == "failed") q.ok = false;
+    else return invalid("status", "must be ok or failed");
   }
+  if (auto trigger = req.query_param("trigger")) {
+    if (*trigger != "http" && *trigger != "schedule" && *trigger != "telemetry" && *trigger != "alarm")
+      return invalid("trigger", "must be http, schedule, telemetry or alarm");
+    q.trigger = std::string(*trigger);
+  }
+  q.since_ms = KAIWU_TRY(int_param(req, "since", 0, INT64_MAX, "must be ms since the epoch")).value_or(0);
+  q.limit = static_cast<std::size_t>(
+      KAIWU_TRY(int_param(req, "limit", 1, static_cast<std::int64_t>(kMaxRuns), "must be 1..100")).value_or(50));
+  q.cursor = std::string(req.query_param("cursor").value_or(""));
+  auto page = KAIWU_TRY(ctx.app_runtime->runs(q));
+  record_tool_call(ctx, req, "run_logs");
   json::array items;
-  for (const auto& r : ctx.app_runtime->runs(app, tenant, enterprise, limit)) items.push_back(to_json(r));
-  return json_response(200, json::object{{"items", std::move(items)}, {"next", nullptr}});
+  for (const auto& r : page.items) items.push_back(to_json(r));
+  json::object out{{"items", std::move(items)}};
+  out["next"] = page.next.empty() ? json::value(nullptr) : json::value(page.next);
+  return json_response(200, out);
 }
 
 std::string content_type(std::string_view path) {
@@ -147,9 +175,14 @@ void register_app_invoke_routes(http::Router& r, ApiContext& ctx) {
          .query = {{"enterpriseId", "string", "tenant-wide callers: the enterprise visiting"}}, .success_status = 204,
          .handler = [&ctx](http::Request& req) { return visit(ctx, req); }});
   r.add({.method = http::Method::kGet, .pattern = "/api/v1/apps/{appId}/runs",
-         .summary = "Recent runs with their log lines (publisher, tenant and enterprise admins)", .tag = tag,
+         .summary = "The APP's run log, newest first, with log lines (publisher, tenant and enterprise admins)", .tag = tag,
          .access = http::Access::signed_in(),
-         .query = {{"enterpriseId", "string", "only this enterprise"}, {"limit", "integer", "1..100"}},
+         .query = {{"enterpriseId", "string", "only this enterprise"},
+                   {"status", "string", "ok | failed"},
+                   {"trigger", "string", "http | schedule | telemetry | alarm"},
+                   {"since", "integer", "only runs started at or after (ms since the epoch)"},
+                   {"limit", "integer", "1..100 (default 50)"},
+                   {"cursor", "string", "the previous page's next"}},
          .response_schema = schema_list(run), .handler = [&ctx](http::Request& req) { return runs(ctx, req); }});
   r.add({.method = http::Method::kGet, .pattern = "/api/v1/apps/{appId}/ui/{file}",
          .summary = "A UI asset of the listed version (shown inside the console)", .tag = tag,

@@ -81,10 +81,12 @@ http::Response items_response(const std::vector<T>& items, F&& serialise) {
 Result<http::Response> upload(ApiContext& ctx, http::Request& req) {
   auto v = KAIWU_TRY(market(ctx).upload(req.body, req.principal->user_id));
   audit(ctx, req, req.principal->tenant_id, "upload", "app", v.app_id, v.version);
+  record_tool_call(ctx, req, "package_upload");
   return json_response(201, to_json(v));
 }
 
-Result<http::Response> validate(http::Request& req) {
+Result<http::Response> validate(ApiContext& ctx, http::Request& req) {
+  record_tool_call(ctx, req, "package_validate");
   json::array errors;
   json::value manifest = nullptr;
   std::string digest;
@@ -240,7 +242,7 @@ void register_app_routes(http::Router& r, ApiContext& ctx) {
   r.add({.method = http::Method::kPost, .pattern = "/api/v1/apps/packages/validate",
          .summary = "Validate a package without storing it", .tag = tag, .access = any, .request_schema = package,
          .response_schema = schema_object({{"valid", "boolean"}, {"errors", "array"}, {"manifest", "object"}}),
-         .handler = [](http::Request& req) { return validate(req); }});
+         .handler = [&ctx](http::Request& req) { return validate(ctx, req); }});
   r.add({.method = http::Method::kPost, .pattern = "/api/v1/apps/publishers/{publisher}/keys",
          .summary = "Register an Ed25519 publisher key", .tag = tag, .access = developers,
          .request_schema = schema_object({{"publicKey", "string"}}, {"publicKey"}), .response_schema = key,

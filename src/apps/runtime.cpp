@@ -57,7 +57,7 @@ bool alarm_matches(const Trigger& t, const model::Alarm& a) {
 AppRuntime::AppRuntime(meta::MetadataStore& meta, tsdb::TelemetryStore& telemetry, AppStore& store,
                        metering::Meter& meter, RuntimeHooks hooks, RuntimeOptions options)
     : meta_(meta), telemetry_(telemetry), store_(store), meter_(meter), hooks_(std::move(hooks)),
-      options_(options) {
+      options_(options), run_log_(store, options_.run_log) {
   for (std::size_t i = 0; i < std::max<std::size_t>(1, options_.workers); ++i) workers_.emplace_back([this] { work(); });
 }
 
@@ -74,6 +74,7 @@ void AppRuntime::stop() {
   for (auto& t : workers_)
     if (t.joinable()) t.join();
   workers_.clear();
+  run_log_.stop();  // the last runs reach the store
 }
 
 void AppRuntime::work() {
@@ -125,7 +126,7 @@ Result<RunResult> AppRuntime::run_now(rules::Sandbox& sandbox, const Invocation&
   if (result) out.result_json = std::move(*result);
   else r.error = result.error().message;
   r.log = std::move(ctx.log);
-  keep(r);
+  run_log_.push(r);
   meter_.record(metering::Record{.kind = metering::Kind::kAppCall, .tenant_id = r.tenant_id,
                                  .enterprise_id = r.enterprise_id, .subject_id = r.app_id, .actor_id = r.actor,
                                  .function = r.function, .ok = r.ok, .ts_ms = r.start_ms,
@@ -307,29 +308,9 @@ void AppRuntime::on_message(const bus::MessagePtr& m) {
   }
 }
 
-void AppRuntime::keep(const RunRecord& r) {
-  std::lock_guard lock(runs_mu_);
-  auto& q = runs_[key_of(r.app_id, r.enterprise_id)];
-  q.push_front(r);
-  while (q.size() > options_.runs_kept) q.pop_back();
-}
-
-std::vector<RunRecord> AppRuntime::runs(const std::string& app_id, const std::string& tenant_id,
-                                        const std::string& enterprise_id, std::size_t limit) const {
-  std::vector<RunRecord> out;
-  {
-    std::lock_guard lock(runs_mu_);
-    for (auto it = runs_.lower_bound(app_id + "|"); it != runs_.end() && it->first.starts_with(app_id + "|"); ++it) {
-      for (const auto& r : it->second) {
-        if (!tenant_id.empty() && r.tenant_id != tenant_id) continue;
-        if (!enterprise_id.empty() && r.enterprise_id != enterprise_id) continue;
-        out.push_back(r);
-      }
-    }
-  }
-  std::sort(out.begin(), out.end(), [](const RunRecord& a, const RunRecord& b) { return a.start_ms > b.start_ms; });
-  if (out.size() > limit) out.resize(limit);
-  return out;
+Result<RunPage> AppRuntime::runs(const RunQuery& q) {
+  (void)run_log_.flush();  // a failed batch is already logged; show what the store has
+  return store_.list_runs(q);
 }
 
 }  // namespace kaiwu::apps

@@ -7,8 +7,9 @@
 // queues: the serve loop calls it from an asio timer. Bus messages are handled on the
 // subscription's own thread (device lookups may block there).
 //
-// Every run, whatever started it: a run record (bounded per APP and enterprise), a
-// metering::Record of kind kAppCall, and on a per_call plan one counted call.
+// Every run, whatever started it: a run record in the persistent run log (run_log.hpp, written in
+// batches off the run's thread; retention in store.hpp), a metering::Record of kind kAppCall, and
+// on a per_call plan one counted call.
 #pragma once
 
 #include <chrono>
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "apps/manifest.hpp"
+#include "apps/run_log.hpp"
 #include "apps/store.hpp"
 #include "bus/bus.hpp"
 #include "meta/store.hpp"
@@ -49,7 +51,7 @@ struct RuntimeOptions {
                               .wall_time = std::chrono::milliseconds(2000)};
   std::size_t workers = 2;
   std::size_t queue_capacity = 1024;
-  std::size_t runs_kept = 100;         // run records per (APP, enterprise)
+  RunLogOptions run_log;
   std::size_t log_lines_per_run = 50;  // kaiwu.log lines kept per run
 };
 
@@ -61,22 +63,6 @@ struct Invocation {
   std::string enterprise_id;
   std::string trigger = "http";  // http | schedule | telemetry | alarm
   std::string actor;             // user, API key, or "trigger:<kind>"
-};
-
-struct RunRecord {
-  std::string id;
-  std::string app_id;
-  std::string version;
-  std::string tenant_id;
-  std::string enterprise_id;
-  std::string function;
-  std::string trigger;
-  std::string actor;
-  std::int64_t start_ms = 0;
-  std::int64_t duration_us = 0;
-  bool ok = false;
-  std::string error;
-  std::vector<std::string> log;
 };
 
 struct RunResult {
@@ -109,9 +95,8 @@ class AppRuntime {
   // Stops the bus feed, lets queued runs finish, joins the workers.
   void stop();
 
-  // Newest first. app_id required; tenant_id/enterprise_id empty: any.
-  std::vector<RunRecord> runs(const std::string& app_id, const std::string& tenant_id,
-                              const std::string& enterprise_id, std::size_t limit) const;
+  // The run log, newest first (this node's queued runs are written first). Blocks on the store.
+  Result<RunPage> runs(const RunQuery& q);
   std::uint64_t dropped() const;
 
   struct Active;  // a subscription with its APP's manifest and code (runtime.cpp)
@@ -121,7 +106,6 @@ class AppRuntime {
   void work();
   void execute(rules::Sandbox& sandbox, Job& job);
   Result<RunResult> run_now(rules::Sandbox& sandbox, const Invocation& inv);
-  void keep(const RunRecord& r);
   std::shared_ptr<const Active> find_active(const std::string& app_id, const std::string& enterprise_id) const;
   void on_message(const bus::MessagePtr& m);
 
@@ -144,8 +128,7 @@ class AppRuntime {
   std::uint64_t dropped_ = 0;               // guarded by queue_mu_
   std::vector<std::thread> workers_;
 
-  mutable std::mutex runs_mu_;
-  std::map<std::string, std::deque<RunRecord>> runs_;  // "app|enterprise" → newest first; guarded by runs_mu_
+  RunLog run_log_;
 
   std::unique_ptr<bus::Subscription> feed_;
 };

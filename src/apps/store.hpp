@@ -1,6 +1,6 @@
 // AppStore: the marketplace's records — publisher keys, APPs and their versions under review,
-// subscriptions and ratings. The SQLite implementation (sqlite_app_store.hpp) keeps its tables
-// in the metadata database (schema version 6).
+// subscriptions, ratings and the log of runs. SqlAppStore (sql_app_store.hpp) keeps its tables
+// in the metadata database, SQLite or PostgreSQL (schema versions 6 and 9).
 //
 // Errors: kNotFound (no such APP / version / subscription), kAlreadyExists (version uploaded
 // twice, enterprise already subscribed, key registered twice), kPermissionDenied (an APP id
@@ -75,6 +75,45 @@ struct Rating {
   std::int64_t updated_ms = 0;
 };
 
+// One run of an APP function for an enterprise, whatever started it (apps/runtime.hpp).
+struct RunRecord {
+  std::string id;
+  std::string app_id;
+  std::string version;
+  std::string tenant_id;
+  std::string enterprise_id;
+  std::string function;
+  std::string trigger;
+  std::string actor;
+  std::int64_t start_ms = 0;
+  std::int64_t duration_us = 0;
+  bool ok = false;
+  std::string error;
+  std::vector<std::string> log;
+};
+
+// Which runs to read: always one APP; the other fields empty/0 = any.
+struct RunQuery {
+  std::string app_id;
+  std::string tenant_id;
+  std::string enterprise_id;
+  std::optional<bool> ok;   // status: true = succeeded, false = failed
+  std::string trigger;      // http | schedule | telemetry | alarm
+  std::int64_t since_ms = 0;  // start_ms >= since_ms
+  std::size_t limit = 50;     // 1..100
+  std::string cursor;         // from the previous page's next
+};
+
+struct RunPage {
+  std::vector<RunRecord> items;  // newest first
+  std::string next;              // empty: no more
+};
+
+// Retention of the run log: per APP × enterprise the newest kRunsKept runs, none older than
+// kRunsMaxAgeMs; enforced after each batch is written.
+inline constexpr std::size_t kRunsKept = 1000;
+inline constexpr std::int64_t kRunsMaxAgeMs = 30LL * 24 * 3600 * 1000;
+
 class AppStore {
  public:
   virtual ~AppStore() = default;
@@ -113,6 +152,12 @@ class AppStore {
   // Inserts or replaces the user's rating.
   virtual Result<Rating> rate(const Rating& r) = 0;
   virtual Result<std::vector<Rating>> list_ratings(const std::string& app_id) = 0;
+
+  // Appends runs (one transaction) and applies the retention above to the APP × enterprise
+  // pairs they touch. A run id seen before is kAlreadyExists (nothing of the batch is written).
+  virtual Status append_runs(const std::vector<RunRecord>& runs) = 0;
+  // Newest first; kInvalidArgument for a cursor that is not one of this list's.
+  virtual Result<RunPage> list_runs(const RunQuery& q) = 0;
 };
 
 }  // namespace kaiwu::apps

@@ -8,7 +8,7 @@
 
 #include "apps/package.hpp"
 #include "core/ids.hpp"
-#include "meta/sqlite_store.hpp"
+#include "meta/sql_store.hpp"
 
 namespace kaiwu::cli {
 namespace {
@@ -45,14 +45,14 @@ Result<std::unique_ptr<AppPlatform>> AppPlatform::start(const Config& config, me
                                                         tsdb::TelemetryStore& telemetry, bus::Bus& bus,
                                                         alarm::AlarmService& alarms, device::DeviceGateway& gateway,
                                                         metering::Meter& meter) {
-  auto* sqlite = dynamic_cast<meta::SqliteStore*>(&store);
-  if (!sqlite) {
-    spdlog::warn("APP marketplace needs the SQLite metadata store; APP routes are off");
+  auto* sql = dynamic_cast<meta::SqlStore*>(&store);
+  if (!sql) {
+    spdlog::warn("APP marketplace needs an SQL metadata store; APP routes are off");
     return std::unique_ptr<AppPlatform>();
   }
   auto keys = KAIWU_TRY(trusted_keys(config.apps.trusted_keys));
   std::unique_ptr<AppPlatform> p(new AppPlatform());
-  p->store_ = std::make_unique<apps::SqliteAppStore>(*sqlite);
+  p->store_ = std::make_unique<apps::SqlAppStore>(*sql);
   apps::RuntimeHooks hooks;
   hooks.raise_alarm = [&alarms](const meta::Scope& s, const model::Alarm& a) -> Status {
     KAIWU_TRY(alarms.raise(s, a, "app"));

@@ -1,5 +1,5 @@
-// The APP platform as `kaiwu serve` wires it: the marketplace store on the SQLite metadata
-// database, the runtime fed by the bus and a 250 ms schedule timer, the REST routes. APP calls
+// The APP platform as `kaiwu serve` wires it: the marketplace store and the run log in the
+// metadata database (SQLite or PostgreSQL), the runtime fed by the bus and a 250 ms schedule timer, the REST routes. APP calls
 // and visits are recorded in the platform's metering store.
 #pragma once
 
@@ -11,7 +11,7 @@
 #include "api/api.hpp"
 #include "apps/marketplace.hpp"
 #include "apps/runtime.hpp"
-#include "apps/sqlite_app_store.hpp"
+#include "apps/sql_app_store.hpp"
 #include "bus/bus.hpp"
 #include "core/config.hpp"
 #include "device/gateway.hpp"
@@ -21,7 +21,7 @@ namespace kaiwu::cli {
 
 class AppPlatform {
  public:
-  // nullptr (logged) when the metadata store is not SQLite; an error when apps.trusted_keys
+  // nullptr (logged) when the metadata store is not an SQL one; an error when apps.trusted_keys
   // names a file that cannot be read or holds no key.
   static Result<std::unique_ptr<AppPlatform>> start(const Config& config, meta::MetadataStore& store,
                                                     tsdb::TelemetryStore& telemetry, bus::Bus& bus,
@@ -38,7 +38,7 @@ class AppPlatform {
  private:
   AppPlatform() = default;
 
-  std::unique_ptr<apps::SqliteAppStore> store_;
+  std::unique_ptr<apps::SqlAppStore> store_;
   std::unique_ptr<apps::AppRuntime> runtime_;
   std::unique_ptr<apps::Marketplace> marketplace_;
 };

@@ -26,7 +26,7 @@
 #include "devportal/developers.hpp"
 #include "devportal/mailer.hpp"
 #include "devportal/sandbox.hpp"
-#include "metering/sqlite_meter.hpp"
+#include "metering/sql_meter.hpp"
 #include "mqtt/broker.hpp"
 #include "mqtt/server.hpp"
 #include "mqtt/ws_bridge.hpp"
@@ -188,11 +188,15 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
   ctx.bus = &event_bus;
   ctx.alarms = &alarms;
 
-  // Metering: THE usage store of the platform (<data>/metering.db). Everything that records
-  // usage gets `meter` from here: the developer portal below, and the models/ and apps/ routes
-  // (pass `meter` to them where they are registered); the MIIT figures read `usage`.
-  auto metering_store = metering::SqliteMeter::open(
-      (std::filesystem::path(config.data_dir) / "metering.db").string(), metrics);
+  // Metering: THE usage store of the platform (<data>/metering.db; with meta.backend = postgres
+  // the shared `usage` table of the cluster's database, so the figures are cluster-wide).
+  // Everything that records usage gets `meter` from here: the developer portal below, and the
+  // models/ and apps/ routes; the MIIT figures read `usage`.
+  auto metering_store =
+      config.meta.backend == "postgres"
+          ? metering::SqlMeter::open_postgres(config.meta.postgres_url, metrics)
+          : metering::SqlMeter::open_sqlite((std::filesystem::path(config.data_dir) / "metering.db").string(),
+                                            metrics);
   if (!metering_store) {
     spdlog::critical("metering: {}", metering_store.error().message);
     return 1;
@@ -286,24 +290,19 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
     ctx.rule_engine = &rule_engine;
     api::register_rulechain_routes(router, ctx);
   }
-  // Industrial models: the catalogue on the SQLite metadata database, built-ins seeded as public
-  // models. There is no PostgreSQL model store yet: with meta.backend = postgres the routes stay off.
-  std::unique_ptr<meta::ModelStore> model_store;
-  std::unique_ptr<models::ModelService> model_service;
-  if (config.meta.backend == "sqlite") {
-    auto opened = meta::open_sqlite_model_store((std::filesystem::path(config.data_dir) / "meta.db").string());
-    if (!opened) {
-      spdlog::critical("model catalogue: {}", opened.error().message);
-      return 1;
-    }
-    model_store = std::move(*opened);
-    model_service = std::make_unique<models::ModelService>(*model_store, meter);
-    if (auto st = model_service->seed_builtins(); !st) spdlog::error("models: {}", st.error().message);
-    ctx.models = model_service.get();
-    api::register_model_routes(router, ctx);
-  } else {
-    spdlog::warn("models: the model catalogue needs meta.backend = sqlite; /api/v1/models is off");
+  // Industrial models: the catalogue in the metadata database (SQLite file or the cluster's
+  // PostgreSQL), built-ins seeded as public models (idempotent: nodes may start together).
+  auto model_store = config.meta.backend == "postgres"
+                         ? meta::open_pg_model_store(config.meta.postgres_url)
+                         : meta::open_sqlite_model_store((std::filesystem::path(config.data_dir) / "meta.db").string());
+  if (!model_store) {
+    spdlog::critical("model catalogue: {}", model_store.error().message);
+    return 1;
   }
+  models::ModelService model_service(**model_store, meter);
+  if (auto st = model_service.seed_builtins(); !st) spdlog::error("models: {}", st.error().message);
+  ctx.models = &model_service;
+  api::register_model_routes(router, ctx);
   auto rule_feed = rules::feed_from_bus(event_bus, rule_engine);
   auto app_platform = AppPlatform::start(config, *store, **telemetry, event_bus, alarms, gateway, meter);
   if (!app_platform) {

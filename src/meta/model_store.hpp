@@ -66,8 +66,12 @@ class ModelStore {
       const ModelQuery& q) = 0;
 };
 
-// The SQLite implementation on its own connection to the metadata database file (WAL lets it
-// share the file with SqliteStore); applies pending migrations on open like SqliteStore.
+// One implementation on the sql::Db seam (sql_model_store.cpp), two ways to open it. SQLite: its
+// own connection to the metadata database file (WAL lets it share the file with SqliteStore),
+// calls serialised. PostgreSQL: its own pool of pool_size connections to the cluster's metadata
+// database (every node sees one catalogue). Both apply pending migrations on open, like the
+// metadata stores.
 Result<std::unique_ptr<ModelStore>> open_sqlite_model_store(const std::string& path);
+Result<std::unique_ptr<ModelStore>> open_pg_model_store(const std::string& conninfo, std::size_t pool_size = 4);
 
 }  // namespace kaiwu::meta

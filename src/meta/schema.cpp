@@ -405,7 +405,34 @@ CREATE INDEX developer_accounts_token ON developer_accounts (token_hash) WHERE t
 CREATE INDEX developer_accounts_user ON developer_accounts (user_id) WHERE user_id != '';
 )sql";
 
-constexpr std::array<Migration, 8> kMigrations{{
+// Version 9 (apps): persistent APP run logs, one row per run of an APP function for an
+// enterprise (apps/run_log.hpp writes them in batches). No foreign keys: a run is a record of
+// what happened, written off the request path, and must not fail because its subscription or
+// enterprise went meanwhile. Retention (the writer prunes after each batch): the newest 1,000
+// runs per APP × enterprise, none older than 30 days. log_json is the JSON array of log lines.
+constexpr const char* kV9 = R"sql(
+CREATE TABLE app_runs (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  app_id TEXT NOT NULL,
+  version TEXT NOT NULL DEFAULT '',
+  tenant_id TEXT NOT NULL,
+  enterprise_id TEXT NOT NULL,
+  function TEXT NOT NULL,
+  trigger_type TEXT NOT NULL,
+  actor TEXT NOT NULL DEFAULT '',
+  start_ms INTEGER NOT NULL,
+  duration_us INTEGER NOT NULL DEFAULT 0,
+  ok INTEGER NOT NULL CHECK (ok IN (0, 1)),
+  error TEXT NOT NULL DEFAULT '',
+  log_json TEXT NOT NULL DEFAULT '[]'
+) STRICT;
+CREATE INDEX app_runs_app ON app_runs (app_id, enterprise_id, start_ms, seq);
+CREATE INDEX app_runs_tenant ON app_runs (tenant_id, app_id, start_ms, seq);
+CREATE INDEX app_runs_start ON app_runs (start_ms);
+)sql";
+
+constexpr std::array<Migration, 9> kMigrations{{
     {1, kV1},
     {2, kV2},
     {3, kV3},
@@ -414,13 +441,15 @@ constexpr std::array<Migration, 8> kMigrations{{
     {6, kV6},
     {7, kV7},
     {8, kV8},
+    {9, kV9},
 }};
 
 struct UniqueField {
   std::string_view columns;  // as SQLite names them after "UNIQUE constraint failed: "
   std::string_view message;
 };
-constexpr std::array<UniqueField, 20> kUniqueFields{{
+constexpr std::array<UniqueField, 21> kUniqueFields{{
+    {"app_runs.id", "run id already exists"},
     {"developer_accounts.email", "a developer account with this email already exists"},
     {"notification_targets.tenant_id, notification_targets.name",
      "notification target name already exists in this tenant"},

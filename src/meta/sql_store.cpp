@@ -50,6 +50,11 @@ std::unique_lock<std::recursive_mutex> SqlStore::serialise() const {
   return std::unique_lock(mu_);
 }
 
+Status SqlStore::with_db(const std::function<Status(sql::Db&)>& fn) {
+  const auto lock = serialise();
+  return transaction([&]() -> Status { return fn(*db_); });
+}
+
 std::string SqlStore::like(std::string_view column) const {
   return fmt::format("{} {} ? ESCAPE '\\'", column, dialect_.like);
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "meta/developer_store.hpp"
 #include "meta/sql.hpp"
 #include "meta/store.hpp"
 
@@ -31,7 +32,7 @@ struct Dialect {
   bool serialise = false;
 };
 
-class SqlStore : public MetadataStore, public RuleChainStore {
+class SqlStore : public MetadataStore, public RuleChainStore, public DeveloperStore {
  public:
   ~SqlStore() override;
   SqlStore(const SqlStore&) = delete;
@@ -142,6 +143,20 @@ class SqlStore : public MetadataStore, public RuleChainStore {
   Result<model::NotificationTarget> update_notification_target(
       const Scope& s, const model::NotificationTarget& t) override;
   Status delete_notification_target(const Scope& s, const std::string& id) override;
+
+  Result<DeveloperAccount> create_developer(const DeveloperAccount& a) override;
+  Result<DeveloperAccount> find_developer_by_email(const std::string& email) override;
+  Result<DeveloperAccount> find_developer_by_token(const std::string& token_hash) override;
+  Result<DeveloperAccount> find_developer_by_user(const std::string& user_id) override;
+  Status update_developer(const DeveloperAccount& a) override;
+  Result<std::vector<DeveloperAccount>> list_verified_developers() override;
+
+  // Runs fn with this store's connection inside one transaction(), for the stores of other
+  // modules whose tables this database holds (their migrations live in schema.cpp and
+  // pg_schema.cpp), e.g. apps::SqlAppStore. The same SQL runs on both backends; dialect()
+  // spells what differs. fn must not wait on another thread that uses this store.
+  Status with_db(const std::function<Status(sql::Db&)>& fn);
+  const Dialect& dialect() const { return dialect_; }
 
   Status append_audit(const model::AuditEntry& entry) override;
   Result<PageOf<model::AuditEntry>> list_audit(const Scope& s, const AuditFilter& f,

@@ -63,8 +63,7 @@ Status SqliteStore::transaction(const std::function<Status()>& fn) {
 }
 
 Status SqliteStore::with_connection(const std::function<Status(sqlite::Db&)>& fn) {
-  const auto lock = serialise();
-  return transaction([&]() -> Status { return fn(sqlite_); });
+  return with_db([&](sql::Db&) -> Status { return fn(sqlite_); });
 }
 
 }  // namespace kaiwu::meta

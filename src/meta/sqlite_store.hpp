@@ -31,7 +31,6 @@
 #include <memory>
 #include <string>
 
-#include "meta/developer_store.hpp"
 #include "meta/sql_store.hpp"
 
 namespace kaiwu::meta {
@@ -40,7 +39,7 @@ namespace sqlite {
 class Db;
 }
 
-class SqliteStore final : public SqlStore, public DeveloperStore {
+class SqliteStore final : public SqlStore {
  public:
   // Opens or creates the database at path (":memory:" for a private in-memory database) and
   // applies pending migrations. kIo if the file cannot be opened, kCorruption if it is not a
@@ -51,17 +50,8 @@ class SqliteStore final : public SqlStore, public DeveloperStore {
 
   Status transaction(const std::function<Status()>& fn) override;
 
-  // Runs fn with this store's connection inside one transaction, for stores of other modules
-  // whose tables this database holds (their migrations live in schema.cpp), e.g.
-  // apps::SqliteAppStore. fn must not call back into another thread that uses this store.
+  // with_db() as the SQLite connection it is, for SQLite-only code.
   Status with_connection(const std::function<Status(sqlite::Db&)>& fn);
-
-  Result<DeveloperAccount> create_developer(const DeveloperAccount& a) override;
-  Result<DeveloperAccount> find_developer_by_email(const std::string& email) override;
-  Result<DeveloperAccount> find_developer_by_token(const std::string& token_hash) override;
-  Result<DeveloperAccount> find_developer_by_user(const std::string& user_id) override;
-  Status update_developer(const DeveloperAccount& a) override;
-  Result<std::vector<DeveloperAccount>> list_verified_developers() override;
 
  private:
   SqliteStore(std::unique_ptr<sqlite::Db> db, int schema_version);

@@ -1,15 +1,21 @@
-// The runtime on the real SQLite stores: marketplace lifecycle, enterprise scoping of the host
-// API, permission refusals, metering and per-call counting.
+// The runtime on the real stores, on both backends (one suite, two factories: SQLite in memory,
+// and PostgreSQL in a fresh schema of a throwaway server, skipped when not installed):
+// marketplace lifecycle, enterprise scoping of the host API, permission refusals, metering,
+// per-call counting and the persistent run log (paging, filters, retention).
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 
 #include <mutex>
+#include <set>
 
 #include "apps/marketplace.hpp"
 #include "apps/runtime.hpp"
-#include "apps/sqlite_app_store.hpp"
+#include "apps/sql_app_store.hpp"
+#include "core/ids.hpp"
+#include "meta/pg_store.hpp"
 #include "meta/sqlite_store.hpp"
+#include "pg_shared.hpp"
 #include "test_util.hpp"
 
 namespace kaiwu::apps {
@@ -28,10 +34,24 @@ class RecordingMeter final : public metering::Meter {
   std::vector<metering::Record> records;
 };
 
-class RuntimeTest : public ::testing::Test {
+struct Backend {
+  std::string name;
+  bool postgres = false;
+};
+
+std::string backend_name(const ::testing::TestParamInfo<Backend>& info) { return info.param.name; }
+
+class RuntimeTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    meta = must(meta::SqliteStore::open(":memory:"));
+    if (GetParam().postgres) {
+      std::string why;
+      const auto conninfo = meta::testing::pg_fresh_schema(&why);
+      if (conninfo.empty()) GTEST_SKIP() << why;
+      meta = must(meta::PgStore::open(conninfo, 4));
+    } else {
+      meta = must(meta::SqliteStore::open(":memory:"));
+    }
     tenant = must(meta->create_tenant(model::Tenant{"", "t", "", 0})).id;
     other_tenant = must(meta->create_tenant(model::Tenant{"", "u", "", 0})).id;
     const auto ts = meta::Scope::tenant(tenant);
@@ -41,7 +61,7 @@ class RuntimeTest : public ::testing::Test {
     dev_b = must(meta->create_device(ts, model::Device{.enterprise_id = ent_b, .name = "meter-b"})).id;
     tsdb::Point points[] = {{tenant, dev_a, "power", 1000, 12.5}, {tenant, dev_b, "power", 1000, 99.0}};
     ASSERT_TRUE(telemetry.write(points));
-    store = std::make_unique<SqliteAppStore>(*meta);
+    store = std::make_unique<SqlAppStore>(*meta);
     runtime = std::make_unique<AppRuntime>(*meta, telemetry, *store, meter, RuntimeHooks{});
     key = test::generate_key();
     market = std::make_unique<Marketplace>(*store, runtime.get(), std::vector<std::string>{key.public_pem});
@@ -59,17 +79,26 @@ class RuntimeTest : public ::testing::Test {
     return Invocation{"hello-energy", fn, input, tenant, ent.empty() ? ent_a : ent, "http", "test"};
   }
 
-  std::unique_ptr<meta::SqliteStore> meta;
+  std::vector<RunRecord> runs(const std::string& tenant_id = {}, const std::string& enterprise_id = {}) {
+    RunQuery q;
+    q.app_id = "hello-energy";
+    q.tenant_id = tenant_id;
+    q.enterprise_id = enterprise_id;
+    q.limit = 100;
+    return must(runtime->runs(q)).items;
+  }
+
+  std::unique_ptr<meta::SqlStore> meta;
   test::MemoryTelemetry telemetry;
   RecordingMeter meter;
-  std::unique_ptr<SqliteAppStore> store;
+  std::unique_ptr<SqlAppStore> store;
   std::unique_ptr<AppRuntime> runtime;
   std::unique_ptr<Marketplace> market;
   test::KeyPair key;
   std::string tenant, other_tenant, ent_a, ent_b, dev_a, dev_b;
 };
 
-TEST_F(RuntimeTest, LifecycleListsOnlyApprovedVersions) {
+TEST_P(RuntimeTest, LifecycleListsOnlyApprovedVersions) {
   must(market->upload(package_json(test::example_package(key.private_pem)), "dev-1"));
   EXPECT_TRUE(must(store->list_apps(true)).empty());
   EXPECT_EQ(must(store->list_pending_versions()).size(), 1u);
@@ -92,7 +121,7 @@ TEST_F(RuntimeTest, LifecycleListsOnlyApprovedVersions) {
   EXPECT_EQ(must(store->get_app("hello-energy")).subscribers, 1);
 }
 
-TEST_F(RuntimeTest, UnknownPublisherKeyIsRefused) {
+TEST_P(RuntimeTest, UnknownPublisherKeyIsRefused) {
   const auto stranger = test::generate_key();
   auto up = market->upload(package_json(test::example_package(stranger.private_pem)), "dev-2");
   ASSERT_FALSE(up);
@@ -105,7 +134,7 @@ TEST_F(RuntimeTest, UnknownPublisherKeyIsRefused) {
             Errc::kPermissionDenied);
 }
 
-TEST_F(RuntimeTest, HostApiSeesOnlyTheSubscribingEnterprise) {
+TEST_P(RuntimeTest, HostApiSeesOnlyTheSubscribingEnterprise) {
   publish_and_subscribe();
   auto run = must(runtime->invoke(call("summary")));
   ASSERT_TRUE(run.record.ok) << run.record.error;
@@ -129,7 +158,7 @@ TEST_F(RuntimeTest, HostApiSeesOnlyTheSubscribingEnterprise) {
   EXPECT_EQ(runtime->invoke(foreign).error().code, Errc::kNotFound);
 }
 
-TEST_F(RuntimeTest, UndeclaredPermissionIsRefusedClearly) {
+TEST_P(RuntimeTest, UndeclaredPermissionIsRefusedClearly) {
   publish_and_subscribe();
   auto w = runtime->invoke(call("write", R"({"deviceId":")" + dev_a + "\"}"));
   ASSERT_FALSE(w);
@@ -137,12 +166,13 @@ TEST_F(RuntimeTest, UndeclaredPermissionIsRefusedClearly) {
   EXPECT_NE(w.error().message.find("does not declare 'telemetry:write'"), std::string::npos) << w.error().message;
   auto latest = must(telemetry.latest(tenant, dev_a, std::vector<std::string>{"x"}));
   EXPECT_TRUE(latest.empty());  // nothing was written
-  auto runs = runtime->runs("hello-energy", tenant, ent_a, 10);
-  ASSERT_EQ(runs.size(), 1u);
-  EXPECT_FALSE(runs[0].ok);
+  auto logged = runs(tenant, ent_a);
+  ASSERT_EQ(logged.size(), 1u);
+  EXPECT_FALSE(logged[0].ok);
+  EXPECT_TRUE(runs(other_tenant).empty());
 }
 
-TEST_F(RuntimeTest, EveryRunIsMeteredAndPerCallPlansCount) {
+TEST_P(RuntimeTest, EveryRunIsMeteredAndPerCallPlansCount) {
   publish_and_subscribe("metered");
   for (int i = 0; i < 3; ++i) must(runtime->invoke(call("summary")));
   EXPECT_EQ(must(store->get_subscription("hello-energy", tenant, ent_a)).calls, 3);
@@ -158,21 +188,21 @@ TEST_F(RuntimeTest, EveryRunIsMeteredAndPerCallPlansCount) {
   }
 }
 
-TEST_F(RuntimeTest, ScheduleTriggersFireWhenDue) {
+TEST_P(RuntimeTest, ScheduleTriggersFireWhenDue) {
   publish_and_subscribe();
   runtime->tick(10'000);  // first sight: schedules the first run at +1 s
   runtime->tick(10'500);
-  EXPECT_TRUE(runtime->runs("hello-energy", "", "", 10).empty());
+  EXPECT_TRUE(runs().empty());
   runtime->tick(11'000);
-  runtime->stop();  // drains the queue
-  auto runs = runtime->runs("hello-energy", "", "", 10);
-  ASSERT_EQ(runs.size(), 1u);
-  EXPECT_EQ(runs[0].trigger, "schedule");
-  EXPECT_EQ(runs[0].function, "tick");
-  EXPECT_TRUE(runs[0].ok) << runs[0].error;
+  runtime->stop();  // drains the queue and the run log
+  auto logged = runs();
+  ASSERT_EQ(logged.size(), 1u);
+  EXPECT_EQ(logged[0].trigger, "schedule");
+  EXPECT_EQ(logged[0].function, "tick");
+  EXPECT_TRUE(logged[0].ok) << logged[0].error;
 }
 
-TEST_F(RuntimeTest, RatingsAreOnePerUser) {
+TEST_P(RuntimeTest, RatingsAreOnePerUser) {
   publish_and_subscribe();
   const auto ts = meta::Scope::tenant(tenant);
   model::User u{.tenant_id = tenant, .enterprise_id = ent_a, .username = "rater", .role = model::Role::kEnterpriseAdmin};
@@ -186,6 +216,107 @@ TEST_F(RuntimeTest, RatingsAreOnePerUser) {
   EXPECT_DOUBLE_EQ(must(store->get_app("hello-energy")).rating_average, 5.0);
   EXPECT_FALSE(store->rate(Rating{"hello-energy", user, tenant, ent_a, 6, "", 0}));
 }
+
+// The run log is persistent: a new runtime on the same store reads the runs of the old one, with
+// their log lines, and pages through them newest first with the filters.
+TEST_P(RuntimeTest, RunLogPersistsPagesAndFilters) {
+  publish_and_subscribe();
+  for (int i = 0; i < 5; ++i) must(runtime->invoke(call("summary")));
+  (void)runtime->invoke(call("write", R"({"deviceId":")" + dev_a + "\"}"));  // refused: a failed run
+  runtime->stop();
+  runtime = std::make_unique<AppRuntime>(*meta, telemetry, *store, meter, RuntimeHooks{});
+
+  RunQuery q;
+  q.app_id = "hello-energy";
+  q.tenant_id = tenant;
+  q.limit = 4;
+  auto first = must(runtime->runs(q));
+  ASSERT_EQ(first.items.size(), 4u);
+  ASSERT_FALSE(first.next.empty());
+  EXPECT_EQ(first.items[0].function, "write");  // newest first
+  EXPECT_FALSE(first.items[0].ok);
+  EXPECT_EQ(first.items[1].log, (std::vector<std::string>{"devices 1"}));
+  q.cursor = first.next;
+  auto second = must(runtime->runs(q));
+  ASSERT_EQ(second.items.size(), 2u);
+  EXPECT_TRUE(second.next.empty());
+  std::set<std::string> ids;
+  for (const auto& page : {first, second})
+    for (const auto& r : page.items) ids.insert(r.id);
+  EXPECT_EQ(ids.size(), 6u);  // no run twice, none missed
+
+  RunQuery failed;
+  failed.app_id = "hello-energy";
+  failed.ok = false;
+  auto f = must(runtime->runs(failed));
+  ASSERT_EQ(f.items.size(), 1u);
+  EXPECT_EQ(f.items[0].function, "write");
+  failed.ok = true;
+  failed.trigger = "http";
+  EXPECT_EQ(must(runtime->runs(failed)).items.size(), 5u);
+  failed.trigger = "schedule";
+  EXPECT_TRUE(must(runtime->runs(failed)).items.empty());
+  RunQuery later;
+  later.app_id = "hello-energy";
+  later.since_ms = now_ms() + 60'000;
+  EXPECT_TRUE(must(runtime->runs(later)).items.empty());
+  RunQuery bad;
+  bad.app_id = "hello-energy";
+  bad.cursor = "x";
+  EXPECT_EQ(runtime->runs(bad).error().code, Errc::kInvalidArgument);
+}
+
+// Retention: per APP × enterprise the newest kRunsKept runs, none older than kRunsMaxAgeMs;
+// another enterprise's runs are untouched.
+TEST_P(RuntimeTest, RunLogRetentionIsBoundedPerAppAndEnterprise) {
+  const std::int64_t now = now_ms();
+  auto run = [&](const std::string& ent, int i, std::int64_t start) {
+    RunRecord r;
+    r.id = ent + "-" + std::to_string(i);
+    r.app_id = "hello-energy";
+    r.tenant_id = tenant;
+    r.enterprise_id = ent;
+    r.function = "summary";
+    r.trigger = "http";
+    r.start_ms = start;
+    r.ok = true;
+    return r;
+  };
+  std::vector<RunRecord> b_runs{run(ent_b, 0, now - kRunsMaxAgeMs - 1000), run(ent_b, 1, now - 1000)};
+  ASSERT_TRUE(store->append_runs(b_runs));
+  std::vector<RunRecord> batch;
+  for (int i = 0; i < static_cast<int>(kRunsKept) + 5; ++i) batch.push_back(run(ent_a, i, now - 100'000 + i));
+  for (std::size_t from = 0; from < batch.size(); from += 300) {
+    std::vector<RunRecord> part(batch.begin() + static_cast<std::ptrdiff_t>(from),
+                                batch.begin() + static_cast<std::ptrdiff_t>(std::min(batch.size(), from + 300)));
+    ASSERT_TRUE(store->append_runs(part));
+  }
+  std::set<std::string> kept;
+  RunQuery q;
+  q.app_id = "hello-energy";
+  q.enterprise_id = ent_a;
+  q.limit = 100;
+  while (true) {
+    auto page = must(store->list_runs(q));
+    for (const auto& r : page.items) kept.insert(r.id);
+    if (page.next.empty()) break;
+    q.cursor = page.next;
+  }
+  EXPECT_EQ(kept.size(), kRunsKept);
+  EXPECT_FALSE(kept.contains(ent_a + "-4"));  // the 5 oldest went
+  EXPECT_TRUE(kept.contains(ent_a + "-5"));
+  EXPECT_TRUE(kept.contains(ent_a + "-" + std::to_string(kRunsKept + 4)));
+  q.enterprise_id = ent_b;
+  q.cursor.clear();
+  auto b = must(store->list_runs(q));
+  ASSERT_EQ(b.items.size(), 1u);  // the one older than 30 days went
+  EXPECT_EQ(b.items[0].id, ent_b + "-1");
+  // A run id written twice refuses the batch.
+  EXPECT_EQ(store->append_runs({run(ent_b, 1, now)}).error().code, Errc::kAlreadyExists);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, RuntimeTest,
+                         ::testing::Values(Backend{"Sqlite", false}, Backend{"Postgres", true}), backend_name);
 
 }  // namespace
 }  // namespace kaiwu::apps

@@ -1,15 +1,20 @@
-// Manifests, expressions, workflows, the SQLite catalogue and invocation through ModelService
-// (built-ins, Lua in the sandbox, Lua ODEs, workflows), with metering.
+// Manifests, expressions, workflows, the catalogue and invocation through ModelService (built-ins,
+// Lua in the sandbox, Lua ODEs, workflows), with metering. The ServiceTest suite runs on both
+// catalogue backends: SQLite, and PostgreSQL in a fresh schema of a throwaway server (skipped
+// when not installed).
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "meta/model_store.hpp"
+#include "meta/pg_store.hpp"
 #include "meta/sqlite_store.hpp"
 #include "models/builtins.hpp"
 #include "models/runtime.hpp"
+#include "pg_shared.hpp"
 
 namespace kaiwu::models {
 namespace {
@@ -158,22 +163,40 @@ class CountingMeter final : public metering::Meter {
   std::vector<metering::Record> records;
 };
 
-class ServiceTest : public ::testing::Test {
+struct Backend {
+  std::string name;
+  bool postgres = false;
+};
+
+std::string backend_name(const ::testing::TestParamInfo<Backend>& info) { return info.param.name; }
+
+class ServiceTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    dir = std::filesystem::temp_directory_path() / ("kaiwu-models-" + std::to_string(::getpid()) + "-" +
-                                                    ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    const auto path = (dir / "meta.db").string();
-    meta_store = must(meta::SqliteStore::open(path));
+    if (GetParam().postgres) {
+      std::string why;
+      const auto conninfo = meta::testing::pg_fresh_schema(&why);
+      if (conninfo.empty()) GTEST_SKIP() << why;
+      meta_store = must(meta::PgStore::open(conninfo, 2));
+      store = must(meta::open_pg_model_store(conninfo, 2));
+    } else {
+      std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+      std::replace(name.begin(), name.end(), '/', '_');
+      dir = std::filesystem::temp_directory_path() / ("kaiwu-models-" + std::to_string(::getpid()) + "-" + name);
+      std::filesystem::remove_all(dir);
+      std::filesystem::create_directories(dir);
+      const auto path = (dir / "meta.db").string();
+      meta_store = must(meta::SqliteStore::open(path));
+      store = must(meta::open_sqlite_model_store(path));
+    }
     t1 = must(meta_store->create_tenant(model::Tenant{"", "one", "", 0})).id;
     t2 = must(meta_store->create_tenant(model::Tenant{"", "two", "", 0})).id;
-    store = must(meta::open_sqlite_model_store(path));
     service = std::make_unique<ModelService>(*store, meter);
     ASSERT_TRUE(service->seed_builtins());
   }
-  void TearDown() override { std::filesystem::remove_all(dir); }
+  void TearDown() override {
+    if (!dir.empty()) std::filesystem::remove_all(dir);
+  }
 
   InvokeResult<Invocation> invoke(const std::string& tenant, const std::string& id, const Values& in,
                                   const Values& params = {}) {
@@ -182,14 +205,14 @@ class ServiceTest : public ::testing::Test {
   }
 
   std::filesystem::path dir;
-  std::unique_ptr<meta::SqliteStore> meta_store;
+  std::unique_ptr<meta::SqlStore> meta_store;
   std::unique_ptr<meta::ModelStore> store;
   CountingMeter meter;
   std::unique_ptr<ModelService> service;
   std::string t1, t2;
 };
 
-TEST_F(ServiceTest, SeedsPublicBuiltinsOnce) {
+TEST_P(ServiceTest, SeedsPublicBuiltinsOnce) {
   ASSERT_TRUE(service->seed_builtins());
   auto page = must(store->list_models(meta::ModelQuery{.tenant_id = t1}, meta::Page{}));
   EXPECT_EQ(page.items.size(), builtin_manifests().size());
@@ -202,7 +225,7 @@ TEST_F(ServiceTest, SeedsPublicBuiltinsOnce) {
   EXPECT_EQ(total, static_cast<std::int64_t>(builtin_manifests().size()));
 }
 
-TEST_F(ServiceTest, PublishVersionsAndIsolation) {
+TEST_P(ServiceTest, PublishVersionsAndIsolation) {
   must(service->publish(Caller{t1, "", "alice"}, lua_manifest("acme.eff", "1.0.0", kEfficiency)));
   auto again = service->publish(Caller{t1, "", "alice"}, lua_manifest("acme.eff", "1.0.0", kEfficiency));
   ASSERT_FALSE(again);
@@ -224,7 +247,7 @@ TEST_F(ServiceTest, PublishVersionsAndIsolation) {
   EXPECT_TRUE(must(store->get_model(t1, "acme.eff", "")).deprecated);
 }
 
-TEST_F(ServiceTest, StoreListsPagesCountsAndFollowsTenantDeletion) {
+TEST_P(ServiceTest, StoreListsPagesCountsAndFollowsTenantDeletion) {
   must(service->publish(Caller{t1, "", "alice"}, lua_manifest("acme.a", "1.0.0", kEfficiency)));
   must(service->publish(Caller{t2, "", "bob"}, lua_manifest("acme.a", "2.0.0", kEfficiency)));  // same id, own copy
   must(service->publish(Caller{"", "", "admin"}, lua_manifest("pub.model", "1.0.0", kEfficiency)));
@@ -242,6 +265,10 @@ TEST_F(ServiceTest, StoreListsPagesCountsAndFollowsTenantDeletion) {
   }
   EXPECT_EQ(seen.size(), visible);
   EXPECT_FALSE(store->list_models(meta::ModelQuery{.tenant_id = t1}, meta::Page{.cursor = "x"}));
+  // The search is ASCII case-insensitive on both backends.
+  auto found = must(store->list_models(meta::ModelQuery{.tenant_id = t1, .q = "ACME.A"}, meta::Page{}));
+  ASSERT_EQ(found.items.size(), 1u);
+  EXPECT_EQ(found.items[0].id, "acme.a");
   auto mech = [&](const meta::ModelQuery& q) {
     for (const auto& [type, n] : must(store->count_models_by_type(q)))
       if (type == "mechanism") return n;
@@ -254,7 +281,7 @@ TEST_F(ServiceTest, StoreListsPagesCountsAndFollowsTenantDeletion) {
   EXPECT_EQ(mech(meta::ModelQuery{.all_tenants = true}), builtin_mech + 2);
 }
 
-TEST_F(ServiceTest, InvokesBuiltinAndMeters) {
+TEST_P(ServiceTest, InvokesBuiltinAndMeters) {
   auto r = invoke(t1, "kaiwu.stats.descriptive",
                   Values{{"x", Value{std::vector<double>{2.5, 3.1, 4.7, 1.2, 5.5, 3.3, 2.8, 4.1, 3.9, 2.2}}}});
   ASSERT_TRUE(r) << r.error().error.message;
@@ -276,14 +303,14 @@ TEST_F(ServiceTest, InvokesBuiltinAndMeters) {
   EXPECT_FALSE(meter.records[2].ok);
 }
 
-TEST_F(ServiceTest, InvokesLuaModel) {
+TEST_P(ServiceTest, InvokesLuaModel) {
   must(service->publish(Caller{t1, "", "alice"}, lua_manifest("acme.eff", "1.0.0", kEfficiency)));
   auto r = invoke(t1, "acme.eff", Values{{"heat", Value{std::vector<double>{80, 90, 100}}}, {"fuel", Value{100.0}}});
   ASSERT_TRUE(r) << r.error().error.message;
   EXPECT_DOUBLE_EQ(std::get<double>(r->outputs.at("efficiency")), 90);
 }
 
-TEST_F(ServiceTest, LuaErrorsAndLimitsAreModelErrors) {
+TEST_P(ServiceTest, LuaErrorsAndLimitsAreModelErrors) {
   must(service->publish(Caller{t1, "", "alice"}, lua_manifest("acme.err", "1.0.0", "local x = nil\nreturn x.y")));
   auto r = invoke(t1, "acme.err", Values{{"heat", Value{std::vector<double>{1}}}, {"fuel", Value{1.0}}});
   ASSERT_FALSE(r);
@@ -304,7 +331,7 @@ TEST_F(ServiceTest, LuaErrorsAndLimitsAreModelErrors) {
   EXPECT_EQ(r.error().kind, InvokeError::Kind::kModel);
 }
 
-TEST_F(ServiceTest, LuaOdeIntegratesWithRk4) {
+TEST_P(ServiceTest, LuaOdeIntegratesWithRk4) {
   json::value m = json::object{
       {"id", "acme.decay"},
       {"version", "1.0.0"},
@@ -340,7 +367,7 @@ json::value ode_manifest(const std::string& id, const std::string& script) {
       {"implementation", {{"kind", "lua"}, {"script", script}, {"ode", {{"state", {"y"}}}}}}};
 }
 
-TEST_F(ServiceTest, LuaOdeFailuresAreModelErrors) {
+TEST_P(ServiceTest, LuaOdeFailuresAreModelErrors) {
   const std::tuple<const char*, const char*, const char*> cases[] = {
       {"acme.ode.none", "local x = 1", "must define a function rhs"},
       {"acme.ode.shape", "function rhs(t, y) return {1, 2} end", "array of 1 numbers"},
@@ -362,7 +389,7 @@ TEST_F(ServiceTest, LuaOdeFailuresAreModelErrors) {
   EXPECT_NEAR(std::get<double>(ok->outputs.at("yFinal")), std::exp(-1.0), 1e-6);
 }
 
-TEST_F(ServiceTest, LuaMemoryLimitAndEmptySeries) {
+TEST_P(ServiceTest, LuaMemoryLimitAndEmptySeries) {
   auto m = lua_manifest("acme.mem", "1.0.0", "local s = string.rep('x', 100000000) return {efficiency = #s}");
   must(service->publish(Caller{t1, "", "alice"}, m));
   auto r = invoke(t1, "acme.mem", Values{{"heat", Value{std::vector<double>(200'000, 1.0)}}, {"fuel", Value{1.0}}});
@@ -376,7 +403,7 @@ TEST_F(ServiceTest, LuaMemoryLimitAndEmptySeries) {
   EXPECT_TRUE(std::get<std::vector<double>>(ok->outputs.at("extra")).empty());
 }
 
-TEST_F(ServiceTest, InvokesWorkflowModel) {
+TEST_P(ServiceTest, InvokesWorkflowModel) {
   auto r = invoke(t1, "kaiwu.process.work_order",
                   Values{{"severity", Value{4.0}}, {"cost", Value{8000.0}}, {"spareInStock", Value{true}}});
   ASSERT_TRUE(r) << r.error().error.message;
@@ -384,6 +411,9 @@ TEST_F(ServiceTest, InvokesWorkflowModel) {
   EXPECT_EQ(std::get<std::string>(r->outputs.at("approver")), "plant_manager");
   EXPECT_EQ(std::get<double>(r->outputs.at("steps")), 4);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, ServiceTest,
+                         ::testing::Values(Backend{"Sqlite", false}, Backend{"Postgres", true}), backend_name);
 
 }  // namespace
 }  // namespace kaiwu::models

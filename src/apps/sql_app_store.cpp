@@ -1,16 +1,16 @@
-#include "apps/sqlite_app_store.hpp"
+#include "apps/sql_app_store.hpp"
 
 #include <fmt/format.h>
 
 #include "apps/manifest.hpp"
 #include "core/ids.hpp"
-#include "meta/sqlite_db.hpp"
+#include "meta/sql.hpp"
 
 namespace kaiwu::apps {
 
-using meta::sqlite::Db;
-using meta::sqlite::Query;
-using meta::sqlite::Row;
+using meta::sql::Db;
+using meta::sql::Query;
+using meta::sql::Row;
 
 namespace {
 
@@ -95,9 +95,9 @@ Result<AppSummary> find_app(Db& db, const std::string& app_id) {
 
 // Runs fn on the connection and hands its value out.
 template <typename T, typename F>
-Result<T> on(meta::SqliteStore& store, F&& fn) {
+Result<T> on(meta::SqlStore& store, F&& fn) {
   std::optional<T> out;
-  KAIWU_TRY_STATUS(store.with_connection([&](Db& db) -> Status {
+  KAIWU_TRY_STATUS(store.with_db([&](Db& db) -> Status {
     auto r = fn(db);
     if (!r) return std::unexpected(r.error());
     out = std::move(*r);
@@ -117,7 +117,7 @@ std::string_view version_status_name(VersionStatus s) {
   return "pending";
 }
 
-Result<PublisherKey> SqliteAppStore::add_publisher_key(const PublisherKey& in) {
+Result<PublisherKey> SqlAppStore::add_publisher_key(const PublisherKey& in) {
   return on<PublisherKey>(db_, [&](Db& db) -> Result<PublisherKey> {
     Query owner("SELECT owner_user_id FROM app_publisher_keys");
     owner.where("publisher = ?", {in.publisher}).where("owner_user_id != ''").tail("LIMIT 1");
@@ -137,7 +137,7 @@ Result<PublisherKey> SqliteAppStore::add_publisher_key(const PublisherKey& in) {
   });
 }
 
-Result<std::vector<PublisherKey>> SqliteAppStore::list_publisher_keys(const std::string& publisher) {
+Result<std::vector<PublisherKey>> SqlAppStore::list_publisher_keys(const std::string& publisher) {
   return on<std::vector<PublisherKey>>(db_, [&](Db& db) {
     Query q("SELECT fingerprint, publisher, public_key, owner_user_id, created_ms FROM app_publisher_keys");
     q.where("publisher = ?", {publisher}).tail("ORDER BY created_ms, fingerprint");
@@ -145,15 +145,15 @@ Result<std::vector<PublisherKey>> SqliteAppStore::list_publisher_keys(const std:
   });
 }
 
-Status SqliteAppStore::delete_publisher_key(const std::string& fingerprint) {
-  return db_.with_connection([&](Db& db) -> Status {
+Status SqlAppStore::delete_publisher_key(const std::string& fingerprint) {
+  return db_.with_db([&](Db& db) -> Status {
     auto n = KAIWU_TRY(db.run(Query("DELETE FROM app_publisher_keys WHERE fingerprint = ?", {fingerprint})));
     if (n == 0) return fail(Errc::kNotFound, fmt::format("publisher key {} not found", fingerprint));
     return ok();
   });
 }
 
-Result<AppVersion> SqliteAppStore::add_version(const AppVersion& in, const std::string& publisher) {
+Result<AppVersion> SqlAppStore::add_version(const AppVersion& in, const std::string& publisher) {
   return on<AppVersion>(db_, [&](Db& db) -> Result<AppVersion> {
     const std::int64_t now = now_ms();
     auto app = find_app(db, in.app_id);
@@ -177,11 +177,11 @@ Result<AppVersion> SqliteAppStore::add_version(const AppVersion& in, const std::
   });
 }
 
-Result<AppVersion> SqliteAppStore::get_version(const std::string& app_id, const std::string& version) {
+Result<AppVersion> SqlAppStore::get_version(const std::string& app_id, const std::string& version) {
   return on<AppVersion>(db_, [&](Db& db) { return find_version(db, app_id, version); });
 }
 
-Result<std::vector<AppVersion>> SqliteAppStore::list_versions(const std::string& app_id) {
+Result<std::vector<AppVersion>> SqlAppStore::list_versions(const std::string& app_id) {
   return on<std::vector<AppVersion>>(db_, [&](Db& db) -> Result<std::vector<AppVersion>> {
     KAIWU_TRY_STATUS(find_app(db, app_id));
     Query q(kVersionColumns);
@@ -190,7 +190,7 @@ Result<std::vector<AppVersion>> SqliteAppStore::list_versions(const std::string&
   });
 }
 
-Result<std::vector<AppVersion>> SqliteAppStore::list_pending_versions() {
+Result<std::vector<AppVersion>> SqlAppStore::list_pending_versions() {
   return on<std::vector<AppVersion>>(db_, [&](Db& db) {
     Query q(kVersionColumns);
     q.where("status = 'pending'").tail("ORDER BY uploaded_ms, app_id");
@@ -198,7 +198,7 @@ Result<std::vector<AppVersion>> SqliteAppStore::list_pending_versions() {
   });
 }
 
-Result<AppVersion> SqliteAppStore::review_version(const std::string& app_id, const std::string& version,
+Result<AppVersion> SqlAppStore::review_version(const std::string& app_id, const std::string& version,
                                                   bool approve, const std::string& reason,
                                                   const std::string& reviewer) {
   return on<AppVersion>(db_, [&](Db& db) -> Result<AppVersion> {
@@ -222,11 +222,11 @@ Result<AppVersion> SqliteAppStore::review_version(const std::string& app_id, con
   });
 }
 
-Result<AppSummary> SqliteAppStore::get_app(const std::string& app_id) {
+Result<AppSummary> SqlAppStore::get_app(const std::string& app_id) {
   return on<AppSummary>(db_, [&](Db& db) { return find_app(db, app_id); });
 }
 
-Result<std::vector<AppSummary>> SqliteAppStore::list_apps(bool listed_only) {
+Result<std::vector<AppSummary>> SqlAppStore::list_apps(bool listed_only) {
   return on<std::vector<AppSummary>>(db_, [&](Db& db) {
     Query q(kAppColumns);
     if (listed_only) q.where("a.listed_version != ''");
@@ -235,7 +235,7 @@ Result<std::vector<AppSummary>> SqliteAppStore::list_apps(bool listed_only) {
   });
 }
 
-Result<Subscription> SqliteAppStore::subscribe(const Subscription& in) {
+Result<Subscription> SqlAppStore::subscribe(const Subscription& in) {
   return on<Subscription>(db_, [&](Db& db) -> Result<Subscription> {
     KAIWU_TRY_STATUS(find_app(db, in.app_id));
     Query dup("SELECT COUNT(*) FROM app_subscriptions");
@@ -255,9 +255,9 @@ Result<Subscription> SqliteAppStore::subscribe(const Subscription& in) {
   });
 }
 
-Status SqliteAppStore::unsubscribe(const std::string& app_id, const std::string& tenant_id,
+Status SqlAppStore::unsubscribe(const std::string& app_id, const std::string& tenant_id,
                                    const std::string& enterprise_id) {
-  return db_.with_connection([&](Db& db) -> Status {
+  return db_.with_db([&](Db& db) -> Status {
     auto n = KAIWU_TRY(db.run(Query(
         "DELETE FROM app_subscriptions WHERE app_id = ? AND tenant_id = ? AND enterprise_id = ?",
         {app_id, tenant_id, enterprise_id})));
@@ -267,7 +267,7 @@ Status SqliteAppStore::unsubscribe(const std::string& app_id, const std::string&
   });
 }
 
-Result<Subscription> SqliteAppStore::get_subscription(const std::string& app_id, const std::string& tenant_id,
+Result<Subscription> SqlAppStore::get_subscription(const std::string& app_id, const std::string& tenant_id,
                                                       const std::string& enterprise_id) {
   return on<Subscription>(db_, [&](Db& db) -> Result<Subscription> {
     Query q(kSubscriptionColumns);
@@ -278,7 +278,7 @@ Result<Subscription> SqliteAppStore::get_subscription(const std::string& app_id,
   });
 }
 
-Result<std::vector<Subscription>> SqliteAppStore::list_subscriptions(const std::string& app_id,
+Result<std::vector<Subscription>> SqlAppStore::list_subscriptions(const std::string& app_id,
                                                                      const std::string& tenant_id) {
   return on<std::vector<Subscription>>(db_, [&](Db& db) {
     Query q(kSubscriptionColumns);
@@ -289,7 +289,7 @@ Result<std::vector<Subscription>> SqliteAppStore::list_subscriptions(const std::
   });
 }
 
-Result<std::int64_t> SqliteAppStore::count_call(const std::string& app_id, const std::string& enterprise_id) {
+Result<std::int64_t> SqlAppStore::count_call(const std::string& app_id, const std::string& enterprise_id) {
   return on<std::int64_t>(db_, [&](Db& db) -> Result<std::int64_t> {
     auto n = KAIWU_TRY(db.run(Query("UPDATE app_subscriptions SET calls = calls + 1 WHERE app_id = ? AND enterprise_id = ?",
                                     {app_id, enterprise_id})));
@@ -300,7 +300,7 @@ Result<std::int64_t> SqliteAppStore::count_call(const std::string& app_id, const
   });
 }
 
-Result<Rating> SqliteAppStore::rate(const Rating& in) {
+Result<Rating> SqlAppStore::rate(const Rating& in) {
   return on<Rating>(db_, [&](Db& db) -> Result<Rating> {
     KAIWU_TRY_STATUS(find_app(db, in.app_id));
     if (in.stars < 1 || in.stars > 5) return fail(Errc::kInvalidArgument, "stars must be 1..5");
@@ -315,7 +315,7 @@ Result<Rating> SqliteAppStore::rate(const Rating& in) {
   });
 }
 
-Result<std::vector<Rating>> SqliteAppStore::list_ratings(const std::string& app_id) {
+Result<std::vector<Rating>> SqlAppStore::list_ratings(const std::string& app_id) {
   return on<std::vector<Rating>>(db_, [&](Db& db) -> Result<std::vector<Rating>> {
     KAIWU_TRY_STATUS(find_app(db, app_id));
     Query q("SELECT app_id, user_id, tenant_id, enterprise_id, stars, comment, updated_ms FROM app_ratings");

@@ -1,7 +1,7 @@
-// SqliteStore: developer portal accounts (table developer_accounts; schema version 6).
+// SqlStore: developer portal accounts (table developer_accounts; schema version 8), on SQLite
+// and PostgreSQL alike.
 #include "core/ids.hpp"
-#include "meta/sqlite_db.hpp"
-#include "meta/sqlite_store.hpp"
+#include "meta/sql_store.hpp"
 #include "meta/store_internal.hpp"
 
 namespace kaiwu::meta {
@@ -41,8 +41,8 @@ Result<DeveloperAccount> found(Result<std::optional<DeveloperAccount>> r) {
 
 }  // namespace
 
-Result<DeveloperAccount> SqliteStore::create_developer(const DeveloperAccount& in) {
-  std::lock_guard lock(mu_);
+Result<DeveloperAccount> SqlStore::create_developer(const DeveloperAccount& in) {
+  const auto lock = serialise();
   DeveloperAccount a = in;
   KAIWU_TRY_STATUS(require(a.email, "email"));
   KAIWU_TRY_STATUS(require(a.name, "name"));
@@ -53,43 +53,43 @@ Result<DeveloperAccount> SqliteStore::create_developer(const DeveloperAccount& i
       "INSERT INTO developer_accounts (id, email, name, organisation, password_hash, verified, token_hash, "
       "token_expires_ms, token_sent_ms, created_ms, verified_ms, user_id, tenant_id, enterprise_id) "
       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      {a.id, a.email, a.name, a.organisation, a.password_hash, sqlite::boolean(a.verified), a.token_hash,
+      {a.id, a.email, a.name, a.organisation, a.password_hash, sql::boolean(a.verified), a.token_hash,
        a.token_expires_ms, a.token_sent_ms, a.created_ms, a.verified_ms, a.user_id, a.tenant_id,
        a.enterprise_id})));
   return a;
 }
 
-Result<DeveloperAccount> SqliteStore::find_developer_by_email(const std::string& email) {
-  std::lock_guard lock(mu_);
+Result<DeveloperAccount> SqlStore::find_developer_by_email(const std::string& email) {
+  const auto lock = serialise();
   return found(db_->one(Query(kSelect).where("email = ?", {email}), read_developer));
 }
 
-Result<DeveloperAccount> SqliteStore::find_developer_by_token(const std::string& token_hash) {
-  std::lock_guard lock(mu_);
+Result<DeveloperAccount> SqlStore::find_developer_by_token(const std::string& token_hash) {
+  const auto lock = serialise();
   if (token_hash.empty()) return fail(Errc::kNotFound, "no such developer account");
   return found(db_->one(Query(kSelect).where("token_hash = ?", {token_hash}), read_developer));
 }
 
-Result<DeveloperAccount> SqliteStore::find_developer_by_user(const std::string& user_id) {
-  std::lock_guard lock(mu_);
+Result<DeveloperAccount> SqlStore::find_developer_by_user(const std::string& user_id) {
+  const auto lock = serialise();
   if (user_id.empty()) return fail(Errc::kNotFound, "no such developer account");
   return found(db_->one(Query(kSelect).where("user_id = ?", {user_id}), read_developer));
 }
 
-Status SqliteStore::update_developer(const DeveloperAccount& a) {
-  std::lock_guard lock(mu_);
+Status SqlStore::update_developer(const DeveloperAccount& a) {
+  const auto lock = serialise();
   auto changed = db_->run(Query(
       "UPDATE developer_accounts SET name = ?, organisation = ?, password_hash = ?, verified = ?, token_hash = ?, "
       "token_expires_ms = ?, token_sent_ms = ?, verified_ms = ?, user_id = ?, tenant_id = ?, enterprise_id = ? "
       "WHERE id = ?",
-      {a.name, a.organisation, a.password_hash, sqlite::boolean(a.verified), a.token_hash, a.token_expires_ms,
+      {a.name, a.organisation, a.password_hash, sql::boolean(a.verified), a.token_hash, a.token_expires_ms,
        a.token_sent_ms, a.verified_ms, a.user_id, a.tenant_id, a.enterprise_id, a.id}));
   return expect_changed(changed, "developer account", a.id);
 }
 
-Result<std::vector<DeveloperAccount>> SqliteStore::list_verified_developers() {
-  std::lock_guard lock(mu_);
-  return db_->all(Query(kSelect).where("verified = 1").tail(" ORDER BY created_ms, id"), read_developer);
+Result<std::vector<DeveloperAccount>> SqlStore::list_verified_developers() {
+  const auto lock = serialise();
+  return db_->all(Query(kSelect).where("verified = 1").tail("ORDER BY created_ms, id"), read_developer);
 }
 
 }  // namespace kaiwu::meta

@@ -1,22 +1,22 @@
-// The SQLite ModelStore (model_store.hpp): table models (schema version 6) on its own connection.
+// The ModelStore (model_store.hpp) on the sql::Db seam: table models (schema version 7) on its
+// own connection (SQLite) or connection pool (PostgreSQL), one body for both backends.
 #include <fmt/format.h>
 
 #include <charconv>
+#include <functional>
 #include <mutex>
 
 #include "core/ids.hpp"
 #include "meta/model_store.hpp"
-#include "meta/schema.hpp"
-#include "meta/sqlite_db.hpp"
+#include "meta/sql_connection.hpp"
 #include "meta/store_internal.hpp"
 
 namespace kaiwu::meta {
 namespace {
 
-using sqlite::Db;
-using sqlite::Query;
-using sqlite::Row;
-using sqlite::Value;
+using sql::Db;
+using sql::Query;
+using sql::Row;
 
 constexpr std::string_view kColumns =
     "SELECT COALESCE(m.tenant_id, ''), m.id, m.version, m.seq, m.type, m.name_zh, m.name_en, m.manifest, "
@@ -44,7 +44,7 @@ Result<ModelRecord> read_model(const Row& r) {
 }
 
 // Conditions of a listing or count (no version condition).
-void visible(Query& q, const ModelQuery& mq) {
+void visible(Query& q, const ModelQuery& mq, std::string_view like) {
   if (mq.public_only) {
     q.where("m.tenant_id IS NULL");
   } else if (!mq.all_tenants) {
@@ -54,38 +54,33 @@ void visible(Query& q, const ModelQuery& mq) {
   if (!mq.type.empty()) q.where("m.type = ?", {mq.type});
   if (!mq.q.empty()) {
     const std::string pat = detail::contains_pattern(mq.q);
-    q.where("(m.id LIKE ? ESCAPE '\\' OR m.name_zh LIKE ? ESCAPE '\\' OR m.name_en LIKE ? ESCAPE '\\')",
+    q.where(fmt::format("(m.id {0} ? ESCAPE '\\' OR m.name_zh {0} ? ESCAPE '\\' OR m.name_en {0} ? ESCAPE '\\')", like),
             {pat, pat, pat});
   }
   q.where(kLatest);
   if (!mq.include_deprecated) q.where("m.deprecated = 0");
 }
 
-class SqliteModelStore final : public ModelStore {
+class SqlModelStore final : public ModelStore {
  public:
-  explicit SqliteModelStore(std::unique_ptr<Db> db) : db_(std::move(db)) {}
+  explicit SqlModelStore(sql::Connection c) : backend_(std::move(c)), db_(backend_.db) {}
 
   Result<ModelRecord> add_model_version(const ModelRecord& in) override {
-    std::lock_guard lock(mu_);
+    const auto lock = serialise();
     if (in.id.empty() || in.version.empty() || in.manifest.empty())
       return fail(Errc::kInvalidArgument, "model id, version and manifest are required");
     ModelRecord m = in;
     if (m.created_ms == 0) m.created_ms = now_ms();
-    KAIWU_TRY_STATUS(db_->script("BEGIN IMMEDIATE"));
-    auto r = insert(m);
-    if (!r) {
-      (void)db_->script("ROLLBACK");
-      return r;
-    }
-    if (auto st = db_->script("COMMIT"); !st) {
-      (void)db_->script("ROLLBACK");
-      return std::unexpected(st.error());
-    }
-    return r;
+    KAIWU_TRY_STATUS(backend_.transaction([&]() -> Status {
+      auto r = insert(m);
+      if (!r) return std::unexpected(r.error());
+      return ok();
+    }));
+    return m;
   }
 
   Result<ModelRecord> get_model(const std::string& tenant, const std::string& id, const std::string& version) override {
-    std::lock_guard lock(mu_);
+    const auto lock = serialise();
     const std::string owner = KAIWU_TRY(owner_of(tenant, id));
     Query q(kColumns);
     q.where("COALESCE(m.tenant_id, '') = ?", {owner}).where("m.id = ?", {id});
@@ -97,7 +92,7 @@ class SqliteModelStore final : public ModelStore {
   }
 
   Result<std::vector<ModelRecord>> list_model_versions(const std::string& tenant, const std::string& id) override {
-    std::lock_guard lock(mu_);
+    const auto lock = serialise();
     const std::string owner = KAIWU_TRY(owner_of(tenant, id));
     Query q(kColumns);
     q.where("COALESCE(m.tenant_id, '') = ?", {owner}).where("m.id = ?", {id}).tail("ORDER BY m.seq DESC");
@@ -105,7 +100,7 @@ class SqliteModelStore final : public ModelStore {
   }
 
   Result<PageOf<ModelRecord>> list_models(const ModelQuery& mq, const Page& p) override {
-    std::lock_guard lock(mu_);
+    const auto lock = serialise();
     const std::size_t limit = detail::clamp_limit(p.limit);
     std::int64_t offset = detail::clamp_offset(p.offset);
     if (!p.cursor.empty()) {
@@ -114,7 +109,7 @@ class SqliteModelStore final : public ModelStore {
         return fail(Errc::kInvalidArgument, "cursor: not a cursor of this list");
     }
     Query q(kColumns);
-    visible(q, mq);
+    visible(q, mq, backend_.like);
     q.tail("ORDER BY m.id, COALESCE(m.tenant_id, '') LIMIT ? OFFSET ?",
            {static_cast<std::int64_t>(limit + 1), offset});
     PageOf<ModelRecord> page;
@@ -128,8 +123,8 @@ class SqliteModelStore final : public ModelStore {
 
   Status set_model_deprecated(const std::string& owner, const std::string& id, const std::string& version,
                               bool deprecated) override {
-    std::lock_guard lock(mu_);
-    Query q("UPDATE models SET deprecated = ?", {sqlite::boolean(deprecated)});
+    const auto lock = serialise();
+    Query q("UPDATE models SET deprecated = ?", {sql::boolean(deprecated)});
     q.where("COALESCE(tenant_id, '') = ?", {owner}).where("id = ?", {id});
     if (!version.empty()) q.where("version = ?", {version});
     const auto changed = KAIWU_TRY(db_->run(q));
@@ -140,13 +135,13 @@ class SqliteModelStore final : public ModelStore {
   }
 
   Result<std::vector<std::pair<std::string, std::int64_t>>> count_models_by_type(const ModelQuery& mq) override {
-    std::lock_guard lock(mu_);
+    const auto lock = serialise();
     std::vector<std::pair<std::string, std::int64_t>> out;
     for (auto type : kTypes) {
       ModelQuery one = mq;
       one.type = std::string(type);
       Query q("SELECT COUNT(*) FROM models m");
-      visible(q, one);
+      visible(q, one, backend_.like);
       const auto n = KAIWU_TRY(db_->scalar(q));
       out.emplace_back(std::string(type), n);
     }
@@ -179,21 +174,30 @@ class SqliteModelStore final : public ModelStore {
     KAIWU_TRY(db_->run(Query(
         "INSERT INTO models (tenant_id, id, version, seq, type, name_zh, name_en, manifest, deprecated, created_by, "
         "created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        {sqlite::text_or_null(m.tenant_id), m.id, m.version, m.seq, m.type, m.name_zh, m.name_en, m.manifest,
-         sqlite::boolean(m.deprecated), m.created_by, m.created_ms})));
+        {sql::text_or_null(m.tenant_id), m.id, m.version, m.seq, m.type, m.name_zh, m.name_en, m.manifest,
+         sql::boolean(m.deprecated), m.created_by, m.created_ms})));
     return m;
   }
 
-  std::mutex mu_;  // guards db_ (one connection, not thread-safe)
-  std::unique_ptr<Db> db_;
+  std::unique_lock<std::mutex> serialise() {
+    if (!backend_.serialise) return {};
+    return std::unique_lock(mu_);
+  }
+
+  std::mutex mu_;  // guards db_ when backend_.serialise (one connection, not thread-safe)
+  sql::Connection backend_;
+  const std::unique_ptr<Db>& db_;  // backend_.db
 };
 
 }  // namespace
 
 Result<std::unique_ptr<ModelStore>> open_sqlite_model_store(const std::string& path) {
-  auto db = KAIWU_TRY(Db::open(path));
-  KAIWU_TRY(sqlite::migrate(*db));
-  return std::unique_ptr<ModelStore>(std::make_unique<SqliteModelStore>(std::move(db)));
+  return std::unique_ptr<ModelStore>(std::make_unique<SqlModelStore>(KAIWU_TRY(sql::open_sqlite(path, true))));
+}
+
+Result<std::unique_ptr<ModelStore>> open_pg_model_store(const std::string& conninfo, std::size_t pool_size) {
+  return std::unique_ptr<ModelStore>(
+      std::make_unique<SqlModelStore>(KAIWU_TRY(sql::open_postgres(conninfo, pool_size, true))));
 }
 
 }  // namespace kaiwu::meta

@@ -1,5 +1,8 @@
-// The embedded metering store: usage records appended to their own SQLite file
-// (<data>/metering.db), written in batches by one background thread.
+// The metering store: usage records appended to one table, written in batches by one background
+// thread; the same SQL on two backends (meta::sql::Connection):
+//  - SQLite (the embedded default): its own file <data>/metering.db;
+//  - PostgreSQL (cluster mode): table `usage` in the cluster's database, so every node records
+//    into one shared table and the usage queries give cluster-wide figures.
 //
 // record() only appends to a bounded in-memory queue (a mutex and a vector push); the writer
 // thread drains it every flush_interval, when a batch fills, and at stop(). A full queue drops
@@ -20,12 +23,9 @@
 #include <vector>
 
 #include "core/metrics.hpp"
+#include "meta/sql_connection.hpp"
 #include "metering/meter.hpp"
 #include "metering/usage.hpp"
-
-namespace kaiwu::meta::sqlite {
-class Db;
-}
 
 namespace kaiwu::metering {
 
@@ -35,14 +35,18 @@ struct MeterOptions {
   std::chrono::milliseconds flush_interval{250};        // at most this old before written
 };
 
-class SqliteMeter final : public Meter, public UsageQueries {
+class SqlMeter final : public Meter, public UsageQueries {
  public:
-  // Opens or creates the store at path (":memory:" for tests) and starts the writer thread.
-  static Result<std::unique_ptr<SqliteMeter>> open(const std::string& path, MetricsRegistry& metrics,
-                                                   MeterOptions options = {});
-  ~SqliteMeter() override;
-  SqliteMeter(const SqliteMeter&) = delete;
-  SqliteMeter& operator=(const SqliteMeter&) = delete;
+  // Opens or creates the SQLite store at path (":memory:" for tests) and starts the writer.
+  static Result<std::unique_ptr<SqlMeter>> open_sqlite(const std::string& path, MetricsRegistry& metrics,
+                                                       MeterOptions options = {});
+  // Connects to PostgreSQL (libpq conninfo; the table lives in its search_path), creates the
+  // table if missing (under an advisory lock: nodes may start together) and starts the writer.
+  static Result<std::unique_ptr<SqlMeter>> open_postgres(const std::string& conninfo, MetricsRegistry& metrics,
+                                                         MeterOptions options = {});
+  ~SqlMeter() override;
+  SqlMeter(const SqlMeter&) = delete;
+  SqlMeter& operator=(const SqlMeter&) = delete;
 
   void record(Record record) override;
   // Writes everything queued so far; the error of the batch, if any (already counted).
@@ -57,9 +61,10 @@ class SqliteMeter final : public Meter, public UsageQueries {
                                                 const PriceOf& price) override;
 
  private:
-  SqliteMeter(std::unique_ptr<meta::sqlite::Db> db, MetricsRegistry& metrics, MeterOptions options);
+  SqlMeter(meta::sql::Connection conn, MetricsRegistry& metrics, MeterOptions options);
   void run_writer();
   Status write_batch(std::vector<Record>& batch);  // caller holds db_mu_
+  Status insert_rows(const Record* first, std::size_t n);
 
   MeterOptions options_;
   Counter& written_;
@@ -72,8 +77,8 @@ class SqliteMeter final : public Meter, public UsageQueries {
   std::vector<Record> queue_;  // guarded by queue_mu_
   bool stopping_ = false;      // guarded by queue_mu_
 
-  std::mutex db_mu_;
-  std::unique_ptr<meta::sqlite::Db> db_;  // guarded by db_mu_
+  std::mutex db_mu_;             // one batch or query at a time (SQLite: one connection)
+  meta::sql::Connection conn_;  // guarded by db_mu_
   std::thread writer_;
 };
 

@@ -1,15 +1,17 @@
-// SqliteAppStore: the AppStore on the metadata database's own connection (meta::SqliteStore::
-// with_connection), so marketplace writes share its transactions and its file.
+// SqlAppStore: the AppStore on the metadata store's own connection (meta::SqlStore::with_db), so
+// marketplace writes share its transactions and its database. One body for both backends: the
+// embedded SQLite file and the cluster's PostgreSQL database (schema versions 6 and 9 of
+// meta/schema.cpp and meta/pg_schema.cpp).
 #pragma once
 
 #include "apps/store.hpp"
-#include "meta/sqlite_store.hpp"
+#include "meta/sql_store.hpp"
 
 namespace kaiwu::apps {
 
-class SqliteAppStore final : public AppStore {
+class SqlAppStore final : public AppStore {
  public:
-  explicit SqliteAppStore(meta::SqliteStore& db) : db_(db) {}
+  explicit SqlAppStore(meta::SqlStore& db) : db_(db) {}
 
   Result<PublisherKey> add_publisher_key(const PublisherKey& k) override;
   Result<std::vector<PublisherKey>> list_publisher_keys(const std::string& publisher) override;
@@ -37,8 +39,11 @@ class SqliteAppStore final : public AppStore {
   Result<Rating> rate(const Rating& r) override;
   Result<std::vector<Rating>> list_ratings(const std::string& app_id) override;
 
+  Status append_runs(const std::vector<RunRecord>& runs) override;
+  Result<RunPage> list_runs(const RunQuery& q) override;
+
  private:
-  meta::SqliteStore& db_;
+  meta::SqlStore& db_;
 };
 
 }  // namespace kaiwu::apps

@@ -4,8 +4,10 @@
 #include <map>
 #include <thread>
 
+#include "meta/pg_db.hpp"
 #include "meta/sqlite_db.hpp"
-#include "metering/sqlite_meter.hpp"
+#include "metering/sql_meter.hpp"
+#include "pg_shared.hpp"
 
 namespace kaiwu::metering {
 namespace {
@@ -47,20 +49,53 @@ void seed(Meter& m) {
   m.record(rec(Kind::kModelCall, "t2", "e9", "m-1", kNov1 + 5 * kDay));
 }
 
-class SqliteMeterTest : public ::testing::Test {
+// The suite runs on both backends: one factory each. Postgres: a fresh schema on a throwaway
+// server (skipped with the reason when PostgreSQL is not installed).
+struct Backend {
+  std::string name;
+  bool postgres = false;
+};
+
+std::string backend_name(const ::testing::TestParamInfo<Backend>& info) { return info.param.name; }
+
+class MeterTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    auto m = SqliteMeter::open(":memory:", metrics_);
-    ASSERT_TRUE(m) << m.error().message;
-    meter_ = std::move(*m);
-    seed(*meter_);
+    if (GetParam().postgres) {
+      std::string why;
+      conninfo_ = meta::testing::pg_fresh_schema(&why);
+      if (conninfo_.empty()) GTEST_SKIP() << why;
+    }
+    meter_ = open(metrics_);
+    ASSERT_TRUE(meter_);
   }
+  std::unique_ptr<SqlMeter> open(MetricsRegistry& metrics, MeterOptions o = {}) {
+    auto m = GetParam().postgres ? SqlMeter::open_postgres(conninfo_, metrics, o)
+                                 : SqlMeter::open_sqlite(":memory:", metrics, o);
+    EXPECT_TRUE(m) << m.error().message;
+    return m ? std::move(*m) : nullptr;
+  }
+  std::string conninfo_;
   MetricsRegistry metrics_;
-  std::unique_ptr<SqliteMeter> meter_;
+  std::unique_ptr<SqlMeter> meter_;
   const TimeRange nov_{kNov1, kDec1};
 };
 
-TEST_F(SqliteMeterTest, TenantSummaryOfNovember) {
+INSTANTIATE_TEST_SUITE_P(Backends, MeterTest,
+                         ::testing::Values(Backend{"Sqlite", false}, Backend{"Postgres", true}), backend_name);
+
+class SeededMeterTest : public MeterTest {
+ protected:
+  void SetUp() override {
+    MeterTest::SetUp();
+    if (meter_) seed(*meter_);
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, SeededMeterTest,
+                         ::testing::Values(Backend{"Sqlite", false}, Backend{"Postgres", true}), backend_name);
+
+TEST_P(SeededMeterTest, TenantSummaryOfNovember) {
   auto s = meter_->summary("t1", nov_);
   ASSERT_TRUE(s) << s.error().message;
   EXPECT_EQ(s->app_visits, 1);
@@ -76,7 +111,7 @@ TEST_F(SqliteMeterTest, TenantSummaryOfNovember) {
   EXPECT_EQ(s->calls_by_enterprise, (std::vector<P>{{"e1", 3}, {"e2", 1}}));
 }
 
-TEST_F(SqliteMeterTest, PlatformSummaryOfNovember) {
+TEST_P(SeededMeterTest, PlatformSummaryOfNovember) {
   auto s = meter_->summary("", nov_);
   ASSERT_TRUE(s);
   EXPECT_EQ(s->app_visits, 1);
@@ -91,7 +126,7 @@ TEST_F(SqliteMeterTest, PlatformSummaryOfNovember) {
   EXPECT_EQ(s->calls_by_enterprise, (std::vector<P>{{"e1", 3}, {"e9", 2}, {"e2", 1}}));
 }
 
-TEST_F(SqliteMeterTest, OtherMonthsAndTenantsAreSeparate) {
+TEST_P(SeededMeterTest, OtherMonthsAndTenantsAreSeparate) {
   auto oct = meter_->summary("t1", TimeRange{kNov1 - 31 * kDay, kNov1});
   ASSERT_TRUE(oct);
   EXPECT_EQ(oct->app_calls, 1);
@@ -101,7 +136,7 @@ TEST_F(SqliteMeterTest, OtherMonthsAndTenantsAreSeparate) {
   EXPECT_EQ(none->app_calls + none->app_visits + none->tool_calls + none->active_developers, 0);
 }
 
-TEST_F(SqliteMeterTest, DailyCountsPerKindAndSubject) {
+TEST_P(SeededMeterTest, DailyCountsPerKindAndSubject) {
   auto d = meter_->daily("t1", TimeRange{kNov1, kNov1 + 2 * kDay}, "");
   ASSERT_TRUE(d) << d.error().message;
   ASSERT_EQ(d->size(), 5u);
@@ -124,7 +159,7 @@ TEST_F(SqliteMeterTest, DailyCountsPerKindAndSubject) {
   EXPECT_EQ(total, 3);
 }
 
-TEST_F(SqliteMeterTest, PerCallRevenueUsesCallerPrices) {
+TEST_P(SeededMeterTest, PerCallRevenueUsesCallerPrices) {
   std::map<std::string, std::int64_t> prices{{"app-a", 50}, {"app-b", 100}, {"m-1", 20}};
   auto r = meter_->per_call_revenue("", nov_, [&](const std::string& s) -> std::optional<std::int64_t> {
     auto it = prices.find(s);
@@ -141,46 +176,83 @@ TEST_F(SqliteMeterTest, PerCallRevenueUsesCallerPrices) {
   EXPECT_EQ((*r)[1].revenue_minor, 40);
 }
 
-TEST_F(SqliteMeterTest, CountsWrittenRecords) {
+TEST_P(SeededMeterTest, CountsWrittenRecords) {
   ASSERT_TRUE(meter_->flush());
   EXPECT_EQ(metrics_.counter("kaiwu_metering_records_written_total", "").value(), 15u);
   EXPECT_EQ(metrics_.counter("kaiwu_metering_records_dropped_total", "").value(), 0u);
 }
 
-TEST(SqliteMeterQueueTest, FullQueueDropsAndCounts) {
+TEST_P(MeterTest, FullQueueDropsAndCounts) {
   MetricsRegistry metrics;
   MeterOptions o;
   o.queue_capacity = 3;
   o.batch_max = 100;
   o.flush_interval = std::chrono::hours(1);
-  auto m = SqliteMeter::open(":memory:", metrics, o);
+  auto m = open(metrics, o);
   ASSERT_TRUE(m);
-  for (int i = 0; i < 5; ++i) (*m)->record(rec(Kind::kAppCall, "t", "e", "a", kNov1 + i));
+  for (int i = 0; i < 5; ++i) m->record(rec(Kind::kAppCall, "t", "e", "a", kNov1 + i));
   EXPECT_EQ(metrics.counter("kaiwu_metering_records_dropped_total", "").value(), 2u);
-  auto s = (*m)->summary("t", TimeRange{kNov1, kDec1});
+  auto s = m->summary("t", TimeRange{kNov1, kDec1});
   ASSERT_TRUE(s);
   EXPECT_EQ(s->app_calls, 3);
-  (*m)->record(rec(Kind::kAppCall, "t", "e", "a", kNov1 + 10));  // room again after the flush
-  EXPECT_EQ((*m)->summary("t", TimeRange{kNov1, kDec1})->app_calls, 4);
+  m->record(rec(Kind::kAppCall, "t", "e", "a", kNov1 + 10));  // room again after the flush
+  EXPECT_EQ(m->summary("t", TimeRange{kNov1, kDec1})->app_calls, 4);
 }
 
-TEST(SqliteMeterQueueTest, ConcurrentWritersLoseNothing) {
-  MetricsRegistry metrics;
-  auto m = SqliteMeter::open(":memory:", metrics);
-  ASSERT_TRUE(m);
+TEST_P(MeterTest, ConcurrentWritersLoseNothing) {
+  auto& m = meter_;
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t)
     threads.emplace_back([&, t] {
-      for (int i = 0; i < 5000; ++i) (*m)->record(rec(Kind::kModelCall, "t", "e", "m" + std::to_string(t), kNov1 + i));
+      for (int i = 0; i < 5000; ++i) m->record(rec(Kind::kModelCall, "t", "e", "m" + std::to_string(t), kNov1 + i));
     });
   for (auto& t : threads) t.join();
-  auto s = (*m)->summary("t", TimeRange{kNov1, kDec1});
+  auto s = m->summary("t", TimeRange{kNov1, kDec1});
   ASSERT_TRUE(s);
   EXPECT_EQ(s->model_calls, 20000);
   EXPECT_EQ(s->active_models, 4);
+  EXPECT_EQ(metrics_.counter("kaiwu_metering_records_written_total", "").value(), 20000u);
 }
 
-TEST(SqliteMeterFileTest, StopFlushesAndRecordsAreAppendOnly) {
+// A batch whose size is no multiple of the INSERT chunks (256, 32, 4, 1) is written whole.
+TEST_P(MeterTest, OddBatchSizesAreWrittenWhole) {
+  for (int n : {1, 3, 37, 300, 291}) {
+    for (int i = 0; i < n; ++i) meter_->record(rec(Kind::kAppCall, "odd", "e", "a" + std::to_string(n), kNov1 + i));
+    ASSERT_TRUE(meter_->flush());
+  }
+  auto d = meter_->daily("odd", TimeRange{kNov1, kDec1}, "");
+  ASSERT_TRUE(d) << d.error().message;
+  std::map<std::string, std::int64_t> per;
+  for (const auto& c : *d) per[c.subject_id] += c.count;
+  EXPECT_EQ(per, (std::map<std::string, std::int64_t>{{"a1", 1}, {"a3", 3}, {"a37", 37}, {"a300", 300}, {"a291", 291}}));
+}
+
+// Cluster mode: two nodes (two meters on one PostgreSQL schema) record into one table, and
+// either one's queries count both; the table refuses UPDATE and DELETE.
+TEST_P(MeterTest, NodesShareOneTableOnPostgres) {
+  if (!GetParam().postgres) GTEST_SKIP() << "PostgreSQL only";
+  MetricsRegistry other_metrics;
+  auto node_b = open(other_metrics);
+  ASSERT_TRUE(node_b);
+  seed(*meter_);
+  for (int i = 0; i < 10; ++i) node_b->record(rec(Kind::kAppCall, "t1", "e3", "app-a", kNov1 + 3 * kDay + i));
+  ASSERT_TRUE(node_b->flush());
+  auto s = meter_->summary("t1", nov_);
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->app_calls, 13);  // 3 seeded on node A + 10 on node B
+  using P = std::pair<std::string, std::int64_t>;
+  EXPECT_EQ(s->calls_by_enterprise, (std::vector<P>{{"e3", 10}, {"e1", 3}, {"e2", 1}}));
+  EXPECT_EQ(node_b->summary("t1", nov_)->app_calls, 13);
+
+  auto db = meta::pg::Db::open(conninfo_, 1);
+  ASSERT_TRUE(db);
+  auto upd = (*db)->run(meta::sql::Query("UPDATE usage SET ok = 0"));
+  ASSERT_FALSE(upd);
+  EXPECT_NE(upd.error().message.find("append-only"), std::string::npos) << upd.error().message;
+  EXPECT_FALSE((*db)->run(meta::sql::Query("DELETE FROM usage")));
+}
+
+TEST(SqliteMeterFileTest, StopFlushesAndRecordsAreAppendOnly) {  // the embedded default
   auto dir = std::filesystem::temp_directory_path() / ("kaiwu-meter-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto path = (dir / "metering.db").string();
@@ -188,7 +260,7 @@ TEST(SqliteMeterFileTest, StopFlushesAndRecordsAreAppendOnly) {
     MetricsRegistry metrics;
     MeterOptions o;
     o.flush_interval = std::chrono::hours(1);  // only stop() writes
-    auto m = SqliteMeter::open(path, metrics, o);
+    auto m = SqlMeter::open_sqlite(path, metrics, o);
     ASSERT_TRUE(m);
     (*m)->record(rec(Kind::kAppCall, "t", "e", "a", kNov1));
     (*m)->record(rec(Kind::kAppCall, "t", "e", "a", kNov1 + 1));
@@ -206,7 +278,7 @@ TEST(SqliteMeterFileTest, StopFlushesAndRecordsAreAppendOnly) {
     EXPECT_FALSE((*db)->run(meta::sqlite::Query("DELETE FROM usage")));
   }
   MetricsRegistry metrics;
-  auto again = SqliteMeter::open(path, metrics);
+  auto again = SqlMeter::open_sqlite(path, metrics);
   ASSERT_TRUE(again);
   EXPECT_EQ((*again)->summary("t", TimeRange{kNov1, kDec1})->app_calls, 2);
   again->reset();
