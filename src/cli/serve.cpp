@@ -299,9 +299,9 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
     spdlog::critical("model catalogue: {}", model_store.error().message);
     return 1;
   }
-  models::ModelService model_service(**model_store, meter);
-  if (auto st = model_service.seed_builtins(); !st) spdlog::error("models: {}", st.error().message);
-  ctx.models = &model_service;
+  auto model_service = std::make_unique<models::ModelService>(**model_store, meter);
+  if (auto st = model_service->seed_builtins(); !st) spdlog::error("models: {}", st.error().message);
+  ctx.models = model_service.get();
   api::register_model_routes(router, ctx);
   auto rule_feed = rules::feed_from_bus(event_bus, rule_engine);
   auto app_platform = AppPlatform::start(config, *store, **telemetry, event_bus, alarms, gateway, meter);

@@ -1,7 +1,8 @@
 // Third-party developer accounts of the developer portal: self-registered, pending until the
 // e-mail verification token is presented, then linked to the user and sandbox tenant created for
 // them. Only the SHA-256 of a verification token is stored. Emails are unique (kAlreadyExists).
-// Thread-safe; implemented by SqliteStore beside MetadataStore (schema version 6).
+// Thread-safe; implemented by SqlStore (SQLite and PostgreSQL) beside MetadataStore (schema
+// version 8).
 #pragma once
 
 #include <cstdint>

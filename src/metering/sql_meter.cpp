@@ -123,57 +123,29 @@ Result<std::unique_ptr<SqlMeter>> SqlMeter::open_postgres(const std::string& con
 }
 
 SqlMeter::SqlMeter(meta::sql::Connection conn, MetricsRegistry& metrics, MeterOptions options)
-    : options_(options),
-      written_(metrics.counter("kaiwu_metering_records_written_total", "Usage records written")),
+    : written_(metrics.counter("kaiwu_metering_records_written_total", "Usage records written")),
       dropped_(metrics.counter("kaiwu_metering_records_dropped_total", "Usage records dropped (queue full)")),
       errors_(metrics.counter("kaiwu_metering_errors_total", "Usage records lost to write errors")),
       queued_(metrics.gauge("kaiwu_metering_queue_records", "Usage records waiting to be written")),
-      conn_(std::move(conn)) {
-  queue_.reserve(options_.batch_max);
-  writer_ = std::thread([this] { run_writer(); });
-}
+      conn_(std::move(conn)),
+      writer_(BatchOptions{options.queue_capacity, options.batch_max, options.flush_interval},
+              [this](std::vector<Record>& batch) { return write_batch(batch); }) {}
 
 SqlMeter::~SqlMeter() { stop(); }
 
 void SqlMeter::record(Record r) {
   if (r.ts_ms == 0) r.ts_ms = now_ms();
-  std::size_t size = 0;
-  {
-    std::lock_guard lock(queue_mu_);
-    if (stopping_ || queue_.size() >= options_.queue_capacity) {
-      dropped_.inc();
-      return;
-    }
-    queue_.push_back(std::move(r));
-    size = queue_.size();
+  const std::size_t size = writer_.push(std::move(r));
+  if (size == 0) {
+    dropped_.inc();
+    return;
   }
   queued_.set(static_cast<double>(size));
-  if (size == options_.batch_max) wake_.notify_one();
 }
 
-void SqlMeter::run_writer() {
-  std::unique_lock lock(queue_mu_);
-  while (!stopping_) {
-    wake_.wait_for(lock, options_.flush_interval,
-                   [this] { return stopping_ || queue_.size() >= options_.batch_max; });
-    lock.unlock();
-    (void)flush();
-    lock.lock();
-  }
-}
+Status SqlMeter::flush() { return writer_.flush(); }
 
-Status SqlMeter::flush() {
-  std::lock_guard db_lock(db_mu_);  // taken first: batches reach the file in queue order
-  std::vector<Record> batch;
-  {
-    std::lock_guard lock(queue_mu_);
-    batch.swap(queue_);
-    queue_.reserve(options_.batch_max);
-  }
-  queued_.set(0);
-  if (batch.empty()) return ok();
-  return write_batch(batch);
-}
+void SqlMeter::stop() { writer_.stop(); }
 
 Status SqlMeter::insert_rows(const Record* first, std::size_t n) {
   std::vector<Value> params;
@@ -188,6 +160,8 @@ Status SqlMeter::insert_rows(const Record* first, std::size_t n) {
 }
 
 Status SqlMeter::write_batch(std::vector<Record>& batch) {
+  std::lock_guard lock(db_mu_);
+  queued_.set(0);
   auto st = conn_.transaction([&]() -> Status {
     std::size_t done = 0;
     for (const std::size_t rows : kChunkRows) {
@@ -202,17 +176,6 @@ Status SqlMeter::write_batch(std::vector<Record>& batch) {
   }
   written_.inc(batch.size());
   return ok();
-}
-
-void SqlMeter::stop() {
-  {
-    std::lock_guard lock(queue_mu_);
-    if (stopping_ && !writer_.joinable()) return;
-    stopping_ = true;
-  }
-  wake_.notify_one();
-  if (writer_.joinable()) writer_.join();
-  (void)flush();
 }
 
 Result<Summary> SqlMeter::summary(const std::string& tenant_id, TimeRange range) {

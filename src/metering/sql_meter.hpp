@@ -4,8 +4,8 @@
 //  - PostgreSQL (cluster mode): table `usage` in the cluster's database, so every node records
 //    into one shared table and the usage queries give cluster-wide figures.
 //
-// record() only appends to a bounded in-memory queue (a mutex and a vector push); the writer
-// thread drains it every flush_interval, when a batch fills, and at stop(). A full queue drops
+// record() only appends to a bounded in-memory queue (core/batch_writer.hpp: a mutex and a
+// vector push); the writer thread drains it every flush_interval, when a batch fills, and at stop(). A full queue drops
 // the record and counts it (kaiwu_metering_records_dropped_total); a failed batch is rolled back,
 // logged and counted (kaiwu_metering_errors_total). The table is append-only: triggers refuse
 // UPDATE and DELETE.
@@ -15,13 +15,12 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "core/batch_writer.hpp"
 #include "core/metrics.hpp"
 #include "meta/sql_connection.hpp"
 #include "metering/meter.hpp"
@@ -62,24 +61,17 @@ class SqlMeter final : public Meter, public UsageQueries {
 
  private:
   SqlMeter(meta::sql::Connection conn, MetricsRegistry& metrics, MeterOptions options);
-  void run_writer();
-  Status write_batch(std::vector<Record>& batch);  // caller holds db_mu_
+  Status write_batch(std::vector<Record>& batch);  // the writer's sink; takes db_mu_
   Status insert_rows(const Record* first, std::size_t n);
 
-  MeterOptions options_;
   Counter& written_;
   Counter& dropped_;
   Counter& errors_;
   Gauge& queued_;
 
-  std::mutex queue_mu_;
-  std::condition_variable wake_;
-  std::vector<Record> queue_;  // guarded by queue_mu_
-  bool stopping_ = false;      // guarded by queue_mu_
-
   std::mutex db_mu_;             // one batch or query at a time (SQLite: one connection)
   meta::sql::Connection conn_;  // guarded by db_mu_
-  std::thread writer_;
+  BatchWriter<Record> writer_;  // last: its thread stops before the members above go
 };
 
 }  // namespace kaiwu::metering

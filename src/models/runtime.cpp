@@ -98,7 +98,10 @@ Status ModelService::seed_builtins() {
     r.name_en = parsed->name_en;
     r.manifest = json::serialize(m);
     r.created_by = "kaiwu";
-    KAIWU_TRY(store_.add_model_version(r));
+    auto stored = store_.add_model_version(r);
+    // Cluster nodes sharing one catalogue may seed at the same moment: another node won.
+    if (!stored && stored.error().code == Errc::kAlreadyExists) continue;
+    if (!stored) return std::unexpected(stored.error());
     ++added;
   }
   if (added > 0) spdlog::info("models: seeded {} built-in public models", added);

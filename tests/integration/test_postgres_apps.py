@@ -18,18 +18,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import ADMIN_PASSWORD, KAIWU, Server, credit_code  # noqa: E402
+from test_apps import APP, EXAMPLE, openssl_keypair  # noqa: E402
 from test_postgres import Postgres, pg_bin_dir  # noqa: E402
-
-EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "apps", "hello-energy")
-APP = "hello-energy"
-
-
-def openssl_keypair(directory, name):
-    priv = os.path.join(directory, f"{name}.pem")
-    pub = os.path.join(directory, f"{name}.pub.pem")
-    subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", priv], check=True, capture_output=True)
-    subprocess.run(["openssl", "pkey", "-in", priv, "-pubout", "-out", pub], check=True, capture_output=True)
-    return priv, pub
 
 
 @unittest.skipIf(pg_bin_dir() is None, "no PostgreSQL server binaries (install postgresql)")

@@ -34,14 +34,11 @@ class RecordingMeter final : public metering::Meter {
   std::vector<metering::Record> records;
 };
 
-struct Backend {
-  std::string name;
-  bool postgres = false;
-};
+using meta::testing::backend_name;
+using meta::testing::both_backends;
+using meta::testing::SqlBackend;
 
-std::string backend_name(const ::testing::TestParamInfo<Backend>& info) { return info.param.name; }
-
-class RuntimeTest : public ::testing::TestWithParam<Backend> {
+class RuntimeTest : public ::testing::TestWithParam<SqlBackend> {
  protected:
   void SetUp() override {
     if (GetParam().postgres) {
@@ -316,7 +313,7 @@ TEST_P(RuntimeTest, RunLogRetentionIsBoundedPerAppAndEnterprise) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RuntimeTest,
-                         ::testing::Values(Backend{"Sqlite", false}, Backend{"Postgres", true}), backend_name);
+                         both_backends(), backend_name);
 
 }  // namespace
 }  // namespace kaiwu::apps

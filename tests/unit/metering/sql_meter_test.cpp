@@ -49,16 +49,13 @@ void seed(Meter& m) {
   m.record(rec(Kind::kModelCall, "t2", "e9", "m-1", kNov1 + 5 * kDay));
 }
 
-// The suite runs on both backends: one factory each. Postgres: a fresh schema on a throwaway
-// server (skipped with the reason when PostgreSQL is not installed).
-struct Backend {
-  std::string name;
-  bool postgres = false;
-};
+using meta::testing::backend_name;
+using meta::testing::both_backends;
+using meta::testing::SqlBackend;
 
-std::string backend_name(const ::testing::TestParamInfo<Backend>& info) { return info.param.name; }
-
-class MeterTest : public ::testing::TestWithParam<Backend> {
+// The suite runs on both backends: SQLite in memory, and PostgreSQL in a fresh schema of a
+// throwaway server (skipped with the reason when PostgreSQL is not installed).
+class MeterTest : public ::testing::TestWithParam<SqlBackend> {
  protected:
   void SetUp() override {
     if (GetParam().postgres) {
@@ -82,7 +79,7 @@ class MeterTest : public ::testing::TestWithParam<Backend> {
 };
 
 INSTANTIATE_TEST_SUITE_P(Backends, MeterTest,
-                         ::testing::Values(Backend{"Sqlite", false}, Backend{"Postgres", true}), backend_name);
+                         both_backends(), backend_name);
 
 class SeededMeterTest : public MeterTest {
  protected:
@@ -93,7 +90,7 @@ class SeededMeterTest : public MeterTest {
 };
 
 INSTANTIATE_TEST_SUITE_P(Backends, SeededMeterTest,
-                         ::testing::Values(Backend{"Sqlite", false}, Backend{"Postgres", true}), backend_name);
+                         both_backends(), backend_name);
 
 TEST_P(SeededMeterTest, TenantSummaryOfNovember) {
   auto s = meter_->summary("t1", nov_);

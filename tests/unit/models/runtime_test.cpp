@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <thread>
 
 #include "meta/model_store.hpp"
 #include "meta/pg_store.hpp"
@@ -163,14 +164,11 @@ class CountingMeter final : public metering::Meter {
   std::vector<metering::Record> records;
 };
 
-struct Backend {
-  std::string name;
-  bool postgres = false;
-};
+using meta::testing::backend_name;
+using meta::testing::both_backends;
+using meta::testing::SqlBackend;
 
-std::string backend_name(const ::testing::TestParamInfo<Backend>& info) { return info.param.name; }
-
-class ServiceTest : public ::testing::TestWithParam<Backend> {
+class ServiceTest : public ::testing::TestWithParam<SqlBackend> {
  protected:
   void SetUp() override {
     if (GetParam().postgres) {
@@ -223,6 +221,33 @@ TEST_P(ServiceTest, SeedsPublicBuiltinsOnce) {
     total += n;
   }
   EXPECT_EQ(total, static_cast<std::int64_t>(builtin_manifests().size()));
+}
+
+// Cluster nodes start together on one catalogue: both seed the built-ins, both succeed, and
+// each built-in is stored once.
+TEST_P(ServiceTest, NodesSeedingTogetherBothSucceed) {
+  std::string target;
+  if (GetParam().postgres) {
+    std::string why;
+    target = meta::testing::pg_fresh_schema(&why);
+    ASSERT_FALSE(target.empty()) << why;
+  } else {
+    target = (dir / "shared.db").string();
+  }
+  auto open = [&] { return GetParam().postgres ? meta::open_pg_model_store(target, 2) : meta::open_sqlite_model_store(target); };
+  auto a = must(open());
+  auto b = must(open());
+  ModelService node_a(*a, meter), node_b(*b, meter);
+  Status seeded_a, seeded_b;
+  std::thread ta([&] { seeded_a = node_a.seed_builtins(); });
+  std::thread tb([&] { seeded_b = node_b.seed_builtins(); });
+  ta.join();
+  tb.join();
+  ASSERT_TRUE(seeded_a) << seeded_a.error().message;
+  ASSERT_TRUE(seeded_b) << seeded_b.error().message;
+  auto listed = must(a->list_models(meta::ModelQuery{.public_only = true}, meta::Page{.limit = 1000}));
+  EXPECT_EQ(listed.items.size(), builtin_manifests().size());
+  for (const auto& m : listed.items) EXPECT_EQ(must(b->list_model_versions("", m.id)).size(), 1u) << m.id;
 }
 
 TEST_P(ServiceTest, PublishVersionsAndIsolation) {
@@ -413,7 +438,7 @@ TEST_P(ServiceTest, InvokesWorkflowModel) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ServiceTest,
-                         ::testing::Values(Backend{"Sqlite", false}, Backend{"Postgres", true}), backend_name);
+                         both_backends(), backend_name);
 
 }  // namespace
 }  // namespace kaiwu::models
