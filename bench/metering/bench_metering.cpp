@@ -1,11 +1,14 @@
 // Throughput of SqlMeter::record() (SQLite backend) on a real file: how many usage records per second callers
 // can hand over (the queue is sized so nothing is dropped), and how long until all of them are in
 // the file. Writes bench/results/metering-<UTC stamp>.json with the machine and date.
+// With KAIWU_BENCH_PG_URL (a libpq conninfo) it also measures the PostgreSQL backend (cluster
+// mode's shared usage table), one recording thread.
 // Usage: bench_metering [records per thread, default 200000]
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -36,13 +39,15 @@ struct Run {
   std::uint64_t dropped = 0;
 };
 
-Run run(const std::filesystem::path& dir, int threads, int per_thread) {
+// pg_url empty: SQLite in dir; else PostgreSQL.
+Run run(const std::filesystem::path& dir, int threads, int per_thread, const std::string& pg_url = {}) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   MetricsRegistry metrics;
   metering::MeterOptions o;
   o.queue_capacity = static_cast<std::size_t>(threads * per_thread) + 1;
-  auto meter = metering::SqlMeter::open_sqlite((dir / "metering.db").string(), metrics, o);
+  auto meter = pg_url.empty() ? metering::SqlMeter::open_sqlite((dir / "metering.db").string(), metrics, o)
+                              : metering::SqlMeter::open_postgres(pg_url, metrics, o);
   if (!meter) throw std::runtime_error(meter.error().message);
   auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> ts;
@@ -79,6 +84,14 @@ int main(int argc, char** argv) {
   auto dir = std::filesystem::temp_directory_path() / fmt::format("kaiwu-bench-metering-{}", ::getpid());
   Run one = run(dir, 1, per_thread);
   Run two = run(dir, 2, per_thread);
+  const char* pg_url = std::getenv("KAIWU_BENCH_PG_URL");
+  std::string pg_json;
+  if (pg_url != nullptr && *pg_url != '\0') {
+    Run pg = run(dir, 1, per_thread, pg_url);
+    pg_json = fmt::format(",\"postgres_threads1\":{{\"record_per_second\":{:.0f},\"all_durable_ms\":{:.1f},"
+                          "\"written\":{},\"dropped\":{}}}",
+                          pg.record_per_s, pg.durable_ms, pg.written, pg.dropped);
+  }
   std::filesystem::remove_all(dir);
 
   char host[256] = {};
@@ -91,9 +104,9 @@ int main(int argc, char** argv) {
       "{{\"benchmark\":\"metering\",\"date\":\"{}\",\"machine\":{{\"host\":\"{}\",\"cpu\":\"{}\",\"cores\":{}}},"
       "\"records_per_thread\":{},"
       "\"threads1\":{{\"record_per_second\":{:.0f},\"all_durable_ms\":{:.1f},\"written\":{},\"dropped\":{}}},"
-      "\"threads2\":{{\"record_per_second\":{:.0f},\"all_durable_ms\":{:.1f},\"written\":{},\"dropped\":{}}}}}\n",
+      "\"threads2\":{{\"record_per_second\":{:.0f},\"all_durable_ms\":{:.1f},\"written\":{},\"dropped\":{}}}{}}}\n",
       iso, host, cpu_model(), std::thread::hardware_concurrency(), per_thread, one.record_per_s, one.durable_ms,
-      one.written, one.dropped, two.record_per_s, two.durable_ms, two.written, two.dropped);
+      one.written, one.dropped, two.record_per_s, two.durable_ms, two.written, two.dropped, pg_json);
   std::cout << json;
   std::ofstream(fmt::format("{}/metering-{}.json", KAIWU_BENCH_RESULTS_DIR, stamp)) << json;
   return 0;
