@@ -47,28 +47,12 @@ void Broker::on_closed(ConnId id) {
 
 void Broker::tick() { impl_->tick(); }
 
-void Broker::publish(const std::string& tenant, Publish p) {
-  auto m = std::make_shared<Message>();
-  m->topic = std::move(p.topic);
-  m->payload = std::move(p.payload);
-  m->qos = p.qos;
-  m->retain = p.retain;
-  m->properties = std::move(p.properties);
-  impl_->route(tenant, std::move(m));
-}
+void Broker::publish(const std::string& tenant, Publish p) { impl_->route(tenant, make_message(std::move(p))); }
 
 void Broker::set_peers(BrokerPeers* peers) { impl_->peers = peers; }
 
 void Broker::publish_from_peer(const std::string& tenant, Publish p, std::int64_t expires_ms, std::string origin) {
-  auto m = std::make_shared<Message>();
-  m->topic = std::move(p.topic);
-  m->payload = std::move(p.payload);
-  m->qos = p.qos;
-  m->retain = p.retain;
-  m->properties = std::move(p.properties);
-  m->expires_ms = expires_ms;
-  m->origin = std::move(origin);
-  impl_->route(tenant, std::move(m), false);
+  impl_->route(tenant, make_message(std::move(p), expires_ms, std::move(origin)), false);
 }
 
 void Broker::release_session(const std::string& tenant, const std::string& client_id, std::int64_t since_ms) {
@@ -88,12 +72,8 @@ void Broker::replace_retained(std::vector<std::pair<std::string, Publish>> retai
   }
   for (auto& [tenant, p] : retained) {
     if (p.payload.empty()) continue;
-    auto m = std::make_shared<Message>();
-    m->topic = std::move(p.topic);
-    m->payload = std::move(p.payload);
-    m->qos = p.qos;
-    m->retain = true;
-    m->properties = std::move(p.properties);
+    p.retain = true;
+    auto m = make_message(std::move(p));
     impl_->tenants[tenant].retained[m->topic] = std::move(m);
   }
   impl_->dirty = true;

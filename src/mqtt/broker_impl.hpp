@@ -26,6 +26,9 @@ struct Message {
 };
 using MessagePtr = std::shared_ptr<const Message>;
 
+// A PUBLISH's application message as routed (broker_session.cpp).
+std::shared_ptr<Message> make_message(Publish&& p, std::int64_t expires_ms = 0, std::string origin = {});
+
 struct Outgoing {
   std::uint16_t packet_id = 0;
   MessagePtr message;

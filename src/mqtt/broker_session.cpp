@@ -17,6 +17,18 @@ bool at_or_below(std::string_view topic, std::string_view prefix) {
 }
 }  // namespace
 
+std::shared_ptr<Message> make_message(Publish&& p, std::int64_t expires_ms, std::string origin) {
+  auto m = std::make_shared<Message>();
+  m->topic = std::move(p.topic);
+  m->payload = std::move(p.payload);
+  m->qos = p.qos;
+  m->retain = p.retain;
+  m->properties = std::move(p.properties);
+  m->expires_ms = expires_ms;
+  m->origin = std::move(origin);
+  return m;
+}
+
 // A device's v1/devices/me/… is v1/devices/<id>/… in its tenant's space, and a gateway's
 // v1/gateway/… is v1/gateways/<id>/…, so that each gateway has its own RPC and attribute topics.
 std::string Broker::Impl::to_space(const ClientIdentity& who, std::string_view topic) const {

@@ -13,16 +13,9 @@
 #include <string>
 
 #include "cluster/envelope.hpp"
+#include "fuzz_check.hpp"
 
 namespace {
-
-#define FUZZ_CHECK(cond)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                 \
-    }                                                                               \
-  } while (false)
 
 std::span<const std::uint8_t> view(const std::string& s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
