@@ -59,7 +59,11 @@ void Broker::release_session(const std::string& tenant, const std::string& clien
   auto it = impl_->sessions.find(tenant + '\0' + client_id);
   if (it == impl_->sessions.end()) return;
   Session& s = *it->second;
-  if (s.conn && s.online_since_ms > since_ms) return;  // ours is the newer connection: the peer's goes
+  // Ours stays only when clearly newer: node clocks may differ by up to kClaimSkewMs, and a stale
+  // connection kept alive here would be worse than both of two simultaneous ones going (the
+  // client reconnects).
+  constexpr std::int64_t kClaimSkewMs = 1'000;
+  if (s.conn && s.online_since_ms > since_ms + kClaimSkewMs) return;
   spdlog::info("mqtt: session {} taken over by another node", client_id);
   impl_->take_over(s);
   impl_->drop_session(s);  // the session lives on the other node now (its will is not sent)

@@ -127,8 +127,9 @@ class Broker {
   // A message another node forwarded: delivered to the matching sessions here (and kept if
   // retained), never forwarded again.
   void publish_from_peer(const std::string& tenant, Publish msg, std::int64_t expires_ms, std::string origin);
-  // Another node took over session (tenant, client id) at since_ms: a connection here that came
-  // online no later is closed (DISCONNECT 0x8E in 5.0, no will) and the session is dropped.
+  // Another node took over session (tenant, client id) at since_ms: unless the connection here
+  // came online more than 1 s later (clock skew margin), it is closed (DISCONNECT 0x8E in 5.0,
+  // no will) and the session is dropped.
   void release_session(const std::string& tenant, const std::string& client_id, std::int64_t since_ms);
   // Replaces the retained messages (all tenants, $SYS aside) with the cluster's copy; an empty
   // payload is skipped. Call before accepting connections.

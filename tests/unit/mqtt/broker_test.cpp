@@ -384,7 +384,7 @@ TEST_F(BrokerTest, PeerClaimClosesAnOlderSessionOnly) {
   broker_.set_peers(&peers);
   auto [id, link] = connect("dup", "alice");
   link->packets(Version::k5);
-  broker_.release_session("t1", "dup", now_ - 1);  // the peer's connection is older: ours stays
+  broker_.release_session("t1", "dup", now_ - 1'001);  // the peer's is clearly older: ours stays
   EXPECT_FALSE(link->closed);
   broker_.release_session("t2", "dup", now_ + 5);  // another tenant's client id
   EXPECT_FALSE(link->closed);
