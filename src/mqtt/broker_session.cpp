@@ -17,6 +17,18 @@ bool at_or_below(std::string_view topic, std::string_view prefix) {
 }
 }  // namespace
 
+std::shared_ptr<Message> make_message(Publish&& p, std::int64_t expires_ms, std::string origin) {
+  auto m = std::make_shared<Message>();
+  m->topic = std::move(p.topic);
+  m->payload = std::move(p.payload);
+  m->qos = p.qos;
+  m->retain = p.retain;
+  m->properties = std::move(p.properties);
+  m->expires_ms = expires_ms;
+  m->origin = std::move(origin);
+  return m;
+}
+
 // A device's v1/devices/me/… is v1/devices/<id>/… in its tenant's space, and a gateway's
 // v1/gateway/… is v1/gateways/<id>/…, so that each gateway has its own RPC and attribute topics.
 std::string Broker::Impl::to_space(const ClientIdentity& who, std::string_view topic) const {
@@ -38,8 +50,18 @@ std::string Broker::Impl::from_space(const Session& s, std::string_view topic) c
   return std::string(topic);
 }
 
-void Broker::Impl::route(const std::string& tenant, MessagePtr m) {
+void Broker::Impl::route(const std::string& tenant, MessagePtr m, bool forward) {
   dirty = true;
+  if (forward && peers) {
+    Publish p;
+    p.topic = m->topic;
+    p.payload = m->payload;
+    p.qos = m->qos;
+    p.retain = m->retain;
+    p.packet_id = m->qos == QoS::k0 ? 0 : 1;  // a frame needs one; the peer assigns its own
+    p.properties = m->properties;
+    peers->forward(tenant, p, m->expires_ms, m->origin);
+  }
   auto& space = tenants[tenant];
   if (m->retain) {
     // MQTT 5.0 §3.3.1.3: an empty retained message clears the topic.
@@ -216,7 +238,7 @@ void Broker::Impl::publish_sys() {
     m->topic = "$SYS/broker/" + topic;
     m->payload = std::move(value);
     m->retain = true;
-    route("", std::move(m));
+    route("", std::move(m), false);  // per node: not forwarded
   };
   std::size_t subs = 0, retained = 0;
   for (auto& [t, space] : tenants) {

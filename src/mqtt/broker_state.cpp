@@ -82,16 +82,7 @@ MessagePtr message_from(std::string_view frame, std::int64_t expires_ms, std::st
   auto bytes = std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(frame.data()), frame.size());
   auto packet = decode(bytes, Version::k5);
   if (!packet || !std::holds_alternative<Publish>(*packet)) return nullptr;
-  auto& p = std::get<Publish>(*packet);
-  auto m = std::make_shared<Message>();
-  m->topic = std::move(p.topic);
-  m->payload = std::move(p.payload);
-  m->qos = p.qos;
-  m->retain = p.retain;
-  m->properties = std::move(p.properties);
-  m->expires_ms = expires_ms;
-  m->origin = std::move(origin);
-  return m;
+  return make_message(std::move(std::get<Publish>(*packet)), expires_ms, std::move(origin));
 }
 
 void put_outgoing(std::string& out, const Outgoing& o) {

@@ -15,18 +15,11 @@
 
 #include "drivers/dlt645/codec.hpp"
 #include "drivers/dlt645/data_ids.hpp"
+#include "fuzz_check.hpp"
 
 namespace {
 
 using namespace kaiwu::drivers::dlt645;
-
-#define FUZZ_CHECK(cond)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                 \
-    }                                                                               \
-  } while (0)
 
 void check_value(const Frame& frame) {
   if (frame.data.size() < 4) return;

@@ -11,18 +11,11 @@
 #include <span>
 
 #include "drivers/hj212/codec.hpp"
+#include "fuzz_check.hpp"
 
 namespace {
 
 using namespace kaiwu::drivers::hj212;
-
-#define FUZZ_CHECK(cond)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                 \
-    }                                                                               \
-  } while (0)
 
 std::span<const std::byte> bytes_of(const std::string& s) {
   return std::as_bytes(std::span<const char>(s.data(), s.size()));

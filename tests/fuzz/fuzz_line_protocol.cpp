@@ -14,16 +14,9 @@
 #include <string_view>
 
 #include "ingest/line_protocol.hpp"
+#include "fuzz_check.hpp"
 
 namespace {
-
-#define FUZZ_CHECK(cond)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                 \
-    }                                                                               \
-  } while (false)
 
 constexpr std::int64_t kNow = 1'700'000'000'000;
 

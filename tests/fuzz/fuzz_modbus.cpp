@@ -17,18 +17,11 @@
 #include "drivers/modbus/codec.hpp"
 #include "drivers/modbus/points.hpp"
 #include "drivers/modbus/register_map.hpp"
+#include "fuzz_check.hpp"
 
 namespace {
 
 using namespace kaiwu::drivers::modbus;
-
-#define FUZZ_CHECK(cond)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                 \
-    }                                                                               \
-  } while (0)
 
 bool same(const Request& a, const Request& b) {
   return a.function == b.function && a.address == b.address && a.quantity == b.quantity &&

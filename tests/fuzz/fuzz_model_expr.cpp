@@ -12,16 +12,9 @@
 #include <string_view>
 
 #include "models/expr.hpp"
+#include "fuzz_check.hpp"
 
 namespace {
-
-#define FUZZ_CHECK(cond)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                 \
-    }                                                                               \
-  } while (false)
 
 bool same(const kaiwu::models::ExprValue& a, const kaiwu::models::ExprValue& b) {
   if (a.index() != b.index()) return false;

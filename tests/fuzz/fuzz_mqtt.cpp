@@ -19,18 +19,11 @@
 
 #include "mqtt/codec.hpp"
 #include "mqtt/topic.hpp"
+#include "fuzz_check.hpp"
 
 namespace {
 
 using namespace kaiwu::mqtt;
-
-#define FUZZ_CHECK(cond)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                 \
-    }                                                                               \
-  } while (0)
 
 void check_topics(const Packet& p) {
   if (const auto* s = std::get_if<Subscribe>(&p)) {

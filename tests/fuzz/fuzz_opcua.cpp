@@ -17,18 +17,11 @@
 #include "drivers/opcua/messages.hpp"
 #include "drivers/opcua/secure_channel.hpp"
 #include "drivers/opcua/services.hpp"
+#include "fuzz_check.hpp"
 
 namespace {
 
 using namespace kaiwu::drivers::opcua;
-
-#define FUZZ_CHECK(cond)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                 \
-    }                                                                               \
-  } while (0)
 
 template <typename R>
 void check_result(const R& r) {

@@ -22,16 +22,9 @@
 
 #include "core/json_parse.hpp"
 #include "ingest/telemetry_json.hpp"
+#include "fuzz_check.hpp"
 
 namespace {
-
-#define FUZZ_CHECK(cond)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                 \
-    }                                                                               \
-  } while (false)
 
 bool all_finite(const boost::json::value& v) {
   if (v.is_double()) return std::isfinite(v.get_double());
