@@ -25,7 +25,7 @@ fi
 
 # stop NAME: SIGTERM (postgres: SIGINT, its fast shutdown), SIGKILL after 30 s.
 stop() {
-  local name=$1 pid sig=TERM
+  local name=$1 pid sig=TERM t0=$SECONDS
   program_of "$name" >/dev/null || { echo "cluster-down: unknown member $name" >&2; return 1; }
   if ! running "$name"; then
     rm -f "$DIR/pids/$name.pid"
@@ -43,7 +43,7 @@ stop() {
     kill -s KILL "$pid" 2>/dev/null || true
   fi
   rm -f "$DIR/pids/$name.pid"
-  echo "stopped $name (pid $pid)"
+  echo "stopped $name (pid $pid, $((SECONDS - t0)) s)"
 }
 
 status=0
