@@ -7,7 +7,8 @@
 #
 # Usage: scripts/cluster-up.sh [DIR]
 #   KAIWU_BIN=path            kaiwu binary (default: <repo>/build/kaiwu, else the newest build*/kaiwu)
-#   KAIWU_CLUSTER_PORT_BASE=B ports B+1.. instead of the defaults (see README "Running a cluster")
+#   KAIWU_CLUSTER_PORT_BASE=B ports B+1..B+53 instead of the defaults (see README "Running a
+#                             cluster"); "auto": a free range. Kept in DIR/port-base for later runs.
 #   KAIWU_ADMIN_PASSWORD=pw   password of the first platform admin (default: generated once into
 #                             DIR/admin-password)
 #   KAIWU_CLUSTER_TIMEOUT=s   seconds to wait for each member to become healthy (default 90)
@@ -25,8 +26,26 @@ N=3  # kaiwu nodes and NATS servers
 die() { echo "cluster-up: $*" >&2; exit 1; }
 
 # --- ports --------------------------------------------------------------------------------------
-if [[ -n "${KAIWU_CLUSTER_PORT_BASE:-}" ]]; then
-  B=$KAIWU_CLUSTER_PORT_BASE
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# A base whose 53 ports nobody listens on, kept in DIR/port-base so that later runs (restarting
+# members) use the same ports.
+B=${KAIWU_CLUSTER_PORT_BASE:-}
+if [[ -f "$DIR/port-base" && ( -z "$B" || "$B" == auto ) ]]; then
+  B=$(cat "$DIR/port-base")
+elif [[ "$B" == auto ]]; then
+  B=""
+  for _ in $(seq 1 50); do
+    candidate=$((20000 + RANDOM % 390 * 100))
+    for p in $(seq $((candidate + 1)) $((candidate + 53))); do
+      port_free "$p" || continue 2
+    done
+    B=$candidate
+    break
+  done
+  [[ -n "$B" ]] || die "no free range of 53 loopback ports found"
+fi
+[[ -z "$B" ]] || echo "$B" >"$DIR/port-base"
+if [[ -n "$B" ]]; then
   kaiwu_http() { echo $((B + $1)); }
   kaiwu_mqtt() { echo $((B + 10 + $1)); }
   nats_client() { echo $((B + 20 + $1)); }
@@ -82,7 +101,6 @@ wait_until() {
     sleep 0.2
   done
 }
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 need_port() { port_free "$1" || die "port $1 ($2) is in use (set KAIWU_CLUSTER_PORT_BASE)"; }
 
 # --- NATS: three servers routed to each other, JetStream on -------------------------------------

@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,24 +38,6 @@ MISSING = [what for what, ok in (
     ("clickhouse-server", os.access("/usr/sbin/clickhouse-server", os.X_OK))) if not ok]
 
 
-def free_port_base(span=53):
-    """A base B such that B+1..B+span are all free on 127.0.0.1 (the script's port layout)."""
-    for base in range(20000 + (os.getpid() % 300) * 100, 60000, 997):
-        try:
-            socks = []
-            for p in range(base + 1, base + span + 1):
-                s = socket.socket()
-                socks.append(s)
-                s.bind(("127.0.0.1", p))
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-    raise RuntimeError("no free port range")
-
-
 class Node:
     """One kaiwu node of the cluster, with the harness's HTTP client."""
     url = harness.Server.url
@@ -75,7 +56,7 @@ class Cluster:
         parent = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
         self.dir = tempfile.mkdtemp(prefix="kaiwu-it-cluster-", dir=parent)
         self.env = dict(os.environ, KAIWU_BIN=os.path.abspath(harness.KAIWU),
-                        KAIWU_CLUSTER_PORT_BASE=str(free_port_base()), KAIWU_ADMIN_PASSWORD=ADMIN_PASSWORD)
+                        KAIWU_CLUSTER_PORT_BASE="auto", KAIWU_ADMIN_PASSWORD=ADMIN_PASSWORD)
         # The cluster's processes run in their own sessions (as cluster-up.sh starts them): if this
         # test dies without its cleanup (a ctest timeout's SIGKILL), the watchdog stops them.
         self.watchdog = subprocess.Popen(
