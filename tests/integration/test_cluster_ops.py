@@ -4,7 +4,8 @@ nodes on free loopback ports) and torn down by scripts/cluster-down.sh (by PID).
 
 Scenarios that need no cross-node MQTT subscriber delivery: REST CRUD through one node seen on
 the others (one login valid everywhere), MQTT telemetry into node 1 read exactly from node 3,
-a rule chain raising an alarm for telemetry that arrives on another node, and then, under load
+a rule chain created through node 1 in every node's engine (ChainSync) raising an alarm for
+telemetry that arrives on node 2, and then, under load
 (paho devices publishing QoS 1 at a bounded rate through all three nodes), `kill -9` of one Kaiwu
 node and of one NATS server: the devices reconnect to another node and every sample that got a
 PUBACK is queryable afterwards. Finally cluster-up.sh restarts exactly the members that died.
@@ -182,15 +183,6 @@ class ClusterTest(unittest.TestCase):
             cls.tok = n1.login("cl-adm", "password-1")
             _, cls.ent, _ = n1.request("POST", "/api/v1/enterprises", {
                 "name": "cluster works", "industry": "机械", "creditCode": credit_code("91320000MA1CLNT01")}, cls.tok)
-            status, chain, _ = n1.request("POST", "/api/v1/rulechains",
-                                          {"name": "hot", "definition": CHAIN, "enabled": True}, cls.tok)
-            assert status == 201, chain
-            # Rule chains are loaded by each node at start and changed only in the engine of the
-            # node that took the API call, while the rules consumer group hands a device's
-            # telemetry to any node: a rolling restart of the others gives all three the chain.
-            out = cls.cluster.down("kaiwu-2", "kaiwu-3")
-            assert out.returncode == 0, out.stdout + out.stderr
-            cls.cluster.up()
         except Exception:
             cls.cluster.destroy()
             raise
@@ -258,12 +250,32 @@ class ClusterTest(unittest.TestCase):
         items = self.req(i, "GET", "/api/v1/alarms?status=active")["items"]
         return [a for a in items if a["type"] == "ClusterHot" and a["deviceId"] == dev_id]
 
+    def rule_chains_on(self, i):
+        _, text, _ = self.node(i).request("GET", "/metrics")
+        return [float(line.split()[1]) for line in text.splitlines() if line.startswith("kaiwu_rules_chains ")]
+
+    def ensure_chain(self, nodes=(1, 2, 3)):
+        """The ClusterHot chain, created through node 1 and, within ChainSync's 2 s period, in every
+        node's engine (the rules consumer group hands a device's telemetry to any node)."""
+        if not getattr(ClusterTest, "chain", None):
+            ClusterTest.chain = self.req(1, "POST", "/api/v1/rulechains",
+                                         {"name": "hot", "definition": CHAIN, "enabled": True}, 201)
+        wait_for(lambda: all(self.rule_chains_on(i) == [1.0] for i in nodes), timeout=15,
+                 what="the chain in every node's engine")
+
     def test_3_rule_chain_raises_an_alarm_for_telemetry_on_another_node(self):
+        self.ensure_chain()
         dev = self.device("boiler-1")
         self.publish(self.node(2).mqtt_port, dev["accessToken"], [{"temp": 60}, {"temp": 91.5}])
         active = wait_for(lambda: self.alarms(3, dev["id"]), timeout=20, what="the ClusterHot alarm")
         self.assertEqual((len(active), active[0]["severity"]), (1, "major"))
         self.assertEqual(self.alarms(1, dev["id"]), active)  # one alarm, the same on every node
+        # Disabled through node 3: gone from every engine.
+        self.req(3, "POST", f"/api/v1/rulechains/{ClusterTest.chain['id']}/disable")
+        wait_for(lambda: all(self.rule_chains_on(i) == [0.0] for i in (1, 2, 3)), timeout=15,
+                 what="the chain gone from every engine")
+        self.req(2, "POST", f"/api/v1/rulechains/{ClusterTest.chain['id']}/enable")
+        self.ensure_chain()
 
     def test_4_kill_a_kaiwu_node_and_a_nats_server_under_load(self):
         devices = [self.device(f"loaded-{k}") for k in range(6)]
@@ -304,6 +316,7 @@ class ClusterTest(unittest.TestCase):
               f"{sum(p.unacked for p in pubs)} publishes unanswered at the kill; "
               f"reconnects {sum(len(p.connects) - 1 for p in pubs)}", file=sys.stderr)
         # The surviving cluster still runs rules (two NATS servers keep the R3 streams' quorum) ...
+        self.ensure_chain(nodes=(1, 3))
         dev = self.device("boiler-after-kill")
         self.publish(self.node(3).mqtt_port, dev["accessToken"], [{"temp": 50}, {"temp": 95}])
         wait_for(lambda: self.alarms(1, dev["id"]), timeout=30, what="an alarm after the kills")
