@@ -31,6 +31,7 @@ stop() {
     rm -f "$DIR/pids/$name.pid"
     return 0
   fi
+  stopped=$((stopped + 1))
   pid=$(cat "$DIR/pids/$name.pid")
   [[ $name == postgres ]] && sig=INT
   kill -s "$sig" "$pid" 2>/dev/null || true
@@ -46,6 +47,7 @@ stop() {
   echo "stopped $name (pid $pid, $((SECONDS - t0)) s)"
 }
 
-status=0
+status=0 stopped=0
 for m in "${members[@]}"; do stop "$m" || status=1; done
+((stopped > 0)) || echo "cluster-down: nothing was running in $DIR"
 exit $status
