@@ -53,7 +53,7 @@ bench: build
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	tests/fuzz/build_libfuzzer.sh build-fuzz
-	for t in chunk mqtt telemetry_json line_protocol modbus dlt645 hj212 opcua bus_codec model_expr; do mkdir -p build-fuzz/corpus-$$t; \
+	for t in chunk mqtt telemetry_json line_protocol modbus dlt645 hj212 opcua bus_codec model_expr cluster; do mkdir -p build-fuzz/corpus-$$t; \
 	  build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$$t tests/fuzz/corpus/$$t || exit 1; done
 
 clean:

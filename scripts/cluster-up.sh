@@ -211,7 +211,6 @@ for i in $(seq 1 $N); do
   need_port "$(kaiwu_mqtt "$i")" "$name MQTT"
   d=$DIR/$name
   mkdir -p "$d"
-  install -m 0600 "$DIR/jwt.key" "$d/jwt.key"
   # Each node prefers "its" NATS server and fails over to the others.
   urls=""
   for k in $(seq 0 $((N - 1))); do urls+="${urls:+,}nats://127.0.0.1:$(nats_client $(((i - 1 + k) % N + 1)))"; done
@@ -234,6 +233,9 @@ postgres_url = "$PG_URL"
 backend = "clickhouse"
 clickhouse_url = "$CH_URL"
 clickhouse_database = "kaiwu"
+
+[auth]
+jwt_key_file = "$DIR/jwt.key"
 
 [bus]
 backend = "nats"

@@ -11,6 +11,7 @@
 #include "bus/in_process.hpp"
 #include "cli/apps_platform.hpp"
 #include "bus/nats_bus.hpp"
+#include "cluster/node.hpp"
 #include "cli/commands.hpp"
 #include "cli/platform.hpp"
 #include "cli/setup.hpp"
@@ -137,6 +138,17 @@ Result<std::unique_ptr<bus::Bus>> make_bus(const BusConfig& config, MetricsRegis
   return std::unique_ptr<bus::Bus>(std::move(nats));
 }
 
+// The link to the other nodes (cluster/node.hpp) when the bus is NATS and bus.cross_node is on;
+// null otherwise (each node's broker alone).
+Result<std::unique_ptr<cluster::ClusterNode>> join_cluster(const BusConfig& config, MetricsRegistry& metrics) {
+  if (config.backend != "nats" || config.cross_node != "on") return std::unique_ptr<cluster::ClusterNode>();
+  cluster::ClusterOptions o;
+  o.servers = config.nats_url;
+  o.node_name = config.node_name;
+  o.replicas = static_cast<int>(config.replicas);
+  return cluster::ClusterNode::connect(std::move(o), metrics);
+}
+
 int run_serve(const CommonOptions& options) { return run_platform(options, {}); }
 
 int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
@@ -156,7 +168,9 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
       return 1;
     }
   }
-  auto secret = http::load_or_create_secret((std::filesystem::path(config.data_dir) / "jwt.key").string());
+  auto secret = http::load_or_create_secret(config.auth.jwt_key_file.empty()
+                                                ? (std::filesystem::path(config.data_dir) / "jwt.key").string()
+                                                : config.auth.jwt_key_file);
   if (!secret) {
     spdlog::critical("{}", secret.error().message);
     return 1;
@@ -240,6 +254,16 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
   });
   ctx.devices = &gateway;
   gateway.set_bus(&event_bus);
+  // Cluster mode: MQTT messages, retained messages, session takeover and device RPC cross nodes.
+  auto peers = join_cluster(config.bus, metrics);
+  if (!peers) {
+    spdlog::critical("{}", peers.error().message);
+    return 1;
+  }
+  if (*peers) {
+    broker.set_peers(peers->get());
+    gateway.set_remote(peers->get());
+  }
 
   // Rules: side effects through the broker, the gateway, the alarm service and the stores; Lua
   // on the engine's own workers, fed from the bus.
@@ -321,6 +345,13 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
                      broker_options.state_path);
     return 1;
   }
+  if (*peers) {
+    auto post = [&mqtt_io](std::function<void()> fn) { asio::post(mqtt_io, std::move(fn)); };
+    if (auto st = (*peers)->start(broker, post, gateway); !st) {
+      spdlog::critical("{}", st.error().message);
+      return 1;
+    }
+  }
   mqtt::Server mqtt_server(
       mqtt_io,
       // MQTTS uses the platform's certificate (http.cert / http.key) on mqtt.tls_port.
@@ -363,6 +394,7 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
   if (hooks.on_started) hooks.on_started(config);
   io.run();
   feed.stop();
+  if (*peers) (*peers)->stop();  // no more peer traffic into the broker, RPCs served here end
   // Let the broker flush its DISCONNECTs, then finish device writes before the stores close.
   mqtt_work.reset();
   asio::post(mqtt_io, [&] {

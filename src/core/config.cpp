@@ -112,11 +112,13 @@ const std::vector<Key>& schema() {
     k.push_back(int_key<std::uint32_t>(
         "auth.login_attempts_per_minute", 1, 10'000,
         [](Config& c) -> auto& { return c.auth.login_attempts_per_minute; }));
+    k.push_back(string_key("auth.jwt_key_file", [](Config& c) -> auto& { return c.auth.jwt_key_file; }));
     k.push_back(string_key("apps.trusted_keys", [](Config& c) -> auto& { return c.apps.trusted_keys; }));
     k.push_back(string_key("bus.backend", [](Config& c) -> auto& { return c.bus.backend; }, {"inprocess", "nats"}));
     k.push_back(string_key("bus.nats_url", [](Config& c) -> auto& { return c.bus.nats_url; }));
     k.push_back(int_key<std::uint32_t>("bus.replicas", 1, 5, [](Config& c) -> auto& { return c.bus.replicas; }));
     k.push_back(string_key("bus.node_name", [](Config& c) -> auto& { return c.bus.node_name; }));
+    k.push_back(string_key("bus.cross_node", [](Config& c) -> auto& { return c.bus.cross_node; }, {"on", "off"}));
     k.push_back(string_key("smtp.url", [](Config& c) -> auto& { return c.smtp.url; }));
     k.push_back(string_key("smtp.from", [](Config& c) -> auto& { return c.smtp.from; }));
     k.push_back(string_key("smtp.user", [](Config& c) -> auto& { return c.smtp.user; }));

@@ -61,6 +61,9 @@ struct LogConfig {
 struct AuthConfig {
   std::uint32_t token_ttl_s = 12 * 3600;
   std::uint32_t login_attempts_per_minute = 10;  // per source address and per username
+  // The JWT signing key (created 0600 when missing); "" = <data>/jwt.key. Cluster nodes share
+  // one key file so that a token from any node is valid on every node.
+  std::string jwt_key_file;
 };
 
 struct AppsConfig {
@@ -73,6 +76,9 @@ struct BusConfig {
   std::string nats_url = "nats://127.0.0.1:4222";  // comma-separated servers of one NATS cluster
   std::uint32_t replicas = 1;         // JetStream stream replicas (3 in a 3-server cluster)
   std::string node_name;              // this node's name in NATS ("" = hostname-pid)
+  // With backend nats: "on" = MQTT messages, retained messages, session takeover and device
+  // RPC cross nodes over NATS core subjects (cluster/README.md); "off" = each node's broker alone.
+  std::string cross_node = "on";
 };
 
 // Outgoing e-mail (developer portal verification). url empty: mails go to <data>/outbox.log.

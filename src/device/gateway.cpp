@@ -42,6 +42,7 @@ struct DeviceGateway::Impl {
   std::map<std::string, std::pair<std::string, std::string>> behind_online;
   Publisher publisher;
   bus::Bus* bus = nullptr;
+  RemoteDevices* remote = nullptr;
 
   // Telemetry from every connection is written in batches: while one write (one WAL fsync) is
   // in flight, new payloads queue up and the next write takes them all (group commit across
@@ -664,8 +665,16 @@ bool DeviceGateway::is_online(const std::string& device_id) const {
   return it != impl_->behind_online.end() && impl_->online_devices.contains(it->second.first);
 }
 
+void DeviceGateway::set_remote(RemoteDevices* remote) { impl_->remote = remote; }
+
 Result<std::string> DeviceGateway::call_rpc(const model::Device& device, const std::string& method,
                                             const std::string& params_json, std::chrono::milliseconds timeout) {
+  if (impl_->remote && !is_online(device.id)) return impl_->remote->call_rpc(device, method, params_json, timeout);
+  return call_rpc_local(device, method, params_json, timeout);
+}
+
+Result<std::string> DeviceGateway::call_rpc_local(const model::Device& device, const std::string& method,
+                                                  const std::string& params_json, std::chrono::milliseconds timeout) {
   if (!impl_->publisher) return fail(Errc::kUnavailable, "MQTT is not running");
   if (!is_online(device.id)) return fail(Errc::kUnavailable, "device is not connected");
   const bool behind = !device.gateway_id.empty();
@@ -705,6 +714,7 @@ void DeviceGateway::on_online(const mqtt::ClientIdentity& who) {
     first = ++impl_->online_devices[who.device_id] == 1;
   }
   impl_->online.add(1);
+  if (first && impl_->remote) impl_->remote->reachable(who.device_id, true);
   if (first) bus::publish_lifecycle(impl_->bus, who.tenant_id, who.device_id, bus::LifecycleEvent::kConnected, now_ms());
   Impl* impl = impl_.get();
   boost::asio::post(impl->pool, [impl, id = who.device_id] { (void)impl->store.touch_device(id, now_ms()); });
@@ -728,6 +738,7 @@ void DeviceGateway::on_offline(const mqtt::ClientIdentity& who) {
     }
   }
   impl_->online.add(-1);
+  if (last && impl_->remote) impl_->remote->reachable(who.device_id, false);
   if (last) bus::publish_lifecycle(impl_->bus, who.tenant_id, who.device_id, bus::LifecycleEvent::kDisconnected, now_ms());
   Impl* impl = impl_.get();
   boost::asio::post(impl->pool, [impl, id = who.device_id] { (void)impl->store.touch_device(id, now_ms()); });

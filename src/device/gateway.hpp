@@ -40,6 +40,20 @@
 
 namespace kaiwu::device {
 
+// The cluster seam for devices (implemented by cluster/ over NATS): devices connected to other
+// nodes. Null (the embedded default): every device is local.
+class RemoteDevices {
+ public:
+  virtual ~RemoteDevices() = default;
+  // A device (or gateway) got its first connection on this node (true) or lost its last (false).
+  // Called on the broker thread; must not block.
+  virtual void reachable(const std::string& device_id, bool yes) = 0;
+  // Server-side RPC to a device that is not connected here: the same contract and errors as
+  // DeviceGateway::call_rpc (kUnavailable when no node has it, kTimeout when it does not answer).
+  virtual Result<std::string> call_rpc(const model::Device& device, const std::string& method,
+                                       const std::string& params_json, std::chrono::milliseconds timeout) = 0;
+};
+
 class DeviceGateway final : public mqtt::BrokerHooks {
  public:
   DeviceGateway(meta::MetadataStore& store, tsdb::TelemetryStore& telemetry, MetricsRegistry& metrics,
@@ -71,8 +85,14 @@ class DeviceGateway final : public mqtt::BrokerHooks {
   // within timeout. Blocks the calling thread (an HTTP pool thread), never the broker's.
   // A device behind a gateway gets {"device": name, "data": {"id","method","params"}} on its
   // gateway's v1/gateway/rpc and answers with {"device","id","data"} on v1/gateway/rpc.
+  // With a RemoteDevices set, a device not connected here is called through it.
   Result<std::string> call_rpc(const model::Device& device, const std::string& method,
                                const std::string& params_json, std::chrono::milliseconds timeout);
+  // The same, to a device connected to this node only (what a peer's call lands on).
+  Result<std::string> call_rpc_local(const model::Device& device, const std::string& method,
+                                     const std::string& params_json, std::chrono::milliseconds timeout);
+  // Cluster mode: where calls to devices on other nodes go; set before the broker starts.
+  void set_remote(RemoteDevices* remote);
   // Connected over MQTT itself, or behind a connected gateway that reported it connected.
   bool is_online(const std::string& device_id) const;
 

@@ -57,6 +57,69 @@ void Broker::publish(const std::string& tenant, Publish p) {
   impl_->route(tenant, std::move(m));
 }
 
+void Broker::set_peers(BrokerPeers* peers) { impl_->peers = peers; }
+
+void Broker::publish_from_peer(const std::string& tenant, Publish p, std::int64_t expires_ms, std::string origin) {
+  auto m = std::make_shared<Message>();
+  m->topic = std::move(p.topic);
+  m->payload = std::move(p.payload);
+  m->qos = p.qos;
+  m->retain = p.retain;
+  m->properties = std::move(p.properties);
+  m->expires_ms = expires_ms;
+  m->origin = std::move(origin);
+  impl_->route(tenant, std::move(m), false);
+}
+
+void Broker::release_session(const std::string& tenant, const std::string& client_id, std::int64_t since_ms) {
+  auto it = impl_->sessions.find(tenant + '\0' + client_id);
+  if (it == impl_->sessions.end()) return;
+  Session& s = *it->second;
+  if (s.conn && s.online_since_ms > since_ms) return;  // ours is the newer connection: the peer's goes
+  spdlog::info("mqtt: session {} taken over by another node", client_id);
+  impl_->take_over(s);
+  impl_->drop_session(s);  // the session lives on the other node now (its will is not sent)
+}
+
+void Broker::replace_retained(std::vector<std::pair<std::string, Publish>> retained) {
+  for (auto& [tenant, space] : impl_->tenants) {
+    if (!tenant.empty()) space.retained.clear();
+    else std::erase_if(space.retained, [](const auto& e) { return !e.first.starts_with("$SYS/"); });
+  }
+  for (auto& [tenant, p] : retained) {
+    if (p.payload.empty()) continue;
+    auto m = std::make_shared<Message>();
+    m->topic = std::move(p.topic);
+    m->payload = std::move(p.payload);
+    m->qos = p.qos;
+    m->retain = true;
+    m->properties = std::move(p.properties);
+    impl_->tenants[tenant].retained[m->topic] = std::move(m);
+  }
+  impl_->dirty = true;
+}
+
+// MQTT 5.0 §3.1.4-3: a new connection with the same client id takes the session over; the old
+// connection goes (DISCONNECT 0x8E in 5.0) without its will.
+void Broker::Impl::take_over(Session& old) {
+  if (!old.conn) return;
+  auto oc = conns.find(old.conn);
+  if (oc != conns.end()) {
+    if (oc->second->version == Version::k5) {
+      Disconnect d{ReasonCode::kSessionTakenOver, {}};
+      d.properties.reason_string = "another connection took the session over";  // (paho 1.6 reads a
+      send(*oc->second, d);  // DISCONNECT's reason code only when properties follow it)
+    }
+    oc->second->session = nullptr;  // keeps close() from touching the session
+    oc->second->link->close();
+    oc->second->closing = true;
+    connected_gauge.add(-1);
+    hooks.on_offline(old.who);
+  }
+  old.conn = 0;
+  old.offline_since_ms = clock();
+}
+
 void Broker::shutdown() {
   impl_->stopping = true;
   std::vector<Connection*> all;
@@ -241,18 +304,7 @@ void Broker::Impl::on_authenticated(ConnId id, BrokerHooks::AuthResult who) {
   auto it = sessions.find(key);
   if (it != sessions.end()) {
     Session& old = *it->second;
-    if (old.conn) {  // MQTT 5.0 §3.1.4-3: take over; the old connection goes
-      auto oc = conns.find(old.conn);
-      if (oc != conns.end()) {
-        if (oc->second->version == Version::k5) send(*oc->second, Disconnect{ReasonCode::kSessionTakenOver, {}});
-        oc->second->session = nullptr;  // keeps close() from touching the session
-        oc->second->link->close();
-        oc->second->closing = true;
-        connected_gauge.add(-1);
-        hooks.on_offline(old.who);
-      }
-      old.conn = 0;
-    }
+    take_over(old);
     if (old.will_due_ms) old.will_due_ms = 0;  // MQTT 5.0 §3.1.3.2: a resumed session cancels a delayed will
     if (connect.clean_start || old.who.username != who->username) {
       drop_session(old);
@@ -276,6 +328,7 @@ void Broker::Impl::on_authenticated(ConnId id, BrokerHooks::AuthResult who) {
   s->conn = c.id;
   s->will = connect.will;
   s->will_due_ms = 0;
+  s->online_since_ms = clock();
   if (connect.version == Version::k5) {
     s->expiry_s = std::min(connect.properties.session_expiry_interval.value_or(0), options.max_session_expiry_s);
     s->client_receive_maximum = connect.properties.receive_maximum.value_or(65535);
@@ -307,6 +360,7 @@ void Broker::Impl::on_authenticated(ConnId id, BrokerHooks::AuthResult who) {
   send(c, ack);
   connected_gauge.add(1);
   hooks.on_online(s->who);
+  if (peers) peers->claimed(who->tenant_id, connect.client_id, s->online_since_ms);
   spdlog::debug("mqtt {}: {} connected (v{}, session {})", c.link->remote(), connect.client_id,
                 static_cast<int>(connect.version), present ? "resumed" : "new");
   // Resend what was in flight (MQTT 5.0 §4.4), then what queued while offline.

@@ -61,6 +61,21 @@ class BrokerHooks {
   virtual void on_offline(const ClientIdentity&) {}
 };
 
+// The cluster seam (implemented by cluster/, over NATS core subjects): how a broker hands its
+// traffic to the other nodes. Null (the embedded default) costs nothing. Called on the broker
+// thread; must not block.
+class BrokerPeers {
+ public:
+  virtual ~BrokerPeers() = default;
+  // A message a client, a will or the platform published on THIS node (never one that came from
+  // a peer, nor $SYS): deliver it on the other nodes too. `expires_ms` 0 = never; `origin` is the
+  // publishing session's key (tenant + '\0' + client id), for No Local.
+  virtual void forward(const std::string& tenant, const Publish& message, std::int64_t expires_ms,
+                       const std::string& origin) = 0;
+  // A session (tenant, client id) came online here at `since_ms`: the other nodes close theirs.
+  virtual void claimed(const std::string& tenant, const std::string& client_id, std::int64_t since_ms) = 0;
+};
+
 // One connection as the broker sees it.
 class Link {
  public:
@@ -106,6 +121,18 @@ class Broker {
   // Publishes on behalf of the platform into a tenant's topic space (RPC requests, shared
   // attribute updates, rule republish).
   void publish(const std::string& tenant, Publish msg);
+
+  // Cluster mode (see BrokerPeers); set before accepting connections.
+  void set_peers(BrokerPeers* peers);
+  // A message another node forwarded: delivered to the matching sessions here (and kept if
+  // retained), never forwarded again.
+  void publish_from_peer(const std::string& tenant, Publish msg, std::int64_t expires_ms, std::string origin);
+  // Another node took over session (tenant, client id) at since_ms: a connection here that came
+  // online no later is closed (DISCONNECT 0x8E in 5.0, no will) and the session is dropped.
+  void release_session(const std::string& tenant, const std::string& client_id, std::int64_t since_ms);
+  // Replaces the retained messages (all tenants, $SYS aside) with the cluster's copy; an empty
+  // payload is skipped. Call before accepting connections.
+  void replace_retained(std::vector<std::pair<std::string, Publish>> retained);
 
   // Stops accepting work: every connection gets DISCONNECT 0x8B (5.0) and is closed, and the
   // durable state is saved.

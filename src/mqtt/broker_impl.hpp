@@ -49,6 +49,7 @@ struct Session {
   std::uint16_t next_packet_id = 1;
   std::uint32_t expiry_s = 0;
   std::int64_t offline_since_ms = 0;
+  std::int64_t online_since_ms = 0;
   std::uint16_t client_receive_maximum = 65535;
   std::uint32_t client_max_packet = kMaxPacketSize;
   std::optional<Will> will;
@@ -82,6 +83,7 @@ struct TenantSpace {
 struct Broker::Impl {
   BrokerOptions options;
   BrokerHooks& hooks;
+  BrokerPeers* peers = nullptr;
   MetricsRegistry& metrics;
   Post post;
   Clock clock;
@@ -121,7 +123,9 @@ struct Broker::Impl {
   // broker_session.cpp: routing and delivery
   std::string to_space(const ClientIdentity& who, std::string_view topic) const;
   std::string from_space(const Session& s, std::string_view topic) const;
-  void route(const std::string& tenant, MessagePtr m);
+  // forward: hand the message to the other nodes (BrokerPeers) too.
+  void route(const std::string& tenant, MessagePtr m, bool forward = true);
+  void take_over(Session& old);  // closes the session's live connection (0x8E, no will)
   void deliver(Session& s, MessagePtr m, const SubOptions& options);
   void pump(Session& s);
   void transmit(Session& s, Outgoing& o, bool dup);

@@ -38,8 +38,18 @@ std::string Broker::Impl::from_space(const Session& s, std::string_view topic) c
   return std::string(topic);
 }
 
-void Broker::Impl::route(const std::string& tenant, MessagePtr m) {
+void Broker::Impl::route(const std::string& tenant, MessagePtr m, bool forward) {
   dirty = true;
+  if (forward && peers) {
+    Publish p;
+    p.topic = m->topic;
+    p.payload = m->payload;
+    p.qos = m->qos;
+    p.retain = m->retain;
+    p.packet_id = m->qos == QoS::k0 ? 0 : 1;  // a frame needs one; the peer assigns its own
+    p.properties = m->properties;
+    peers->forward(tenant, p, m->expires_ms, m->origin);
+  }
   auto& space = tenants[tenant];
   if (m->retain) {
     // MQTT 5.0 §3.3.1.3: an empty retained message clears the topic.
@@ -216,7 +226,7 @@ void Broker::Impl::publish_sys() {
     m->topic = "$SYS/broker/" + topic;
     m->payload = std::move(value);
     m->retain = true;
-    route("", std::move(m));
+    route("", std::move(m), false);  // per node: not forwarded
   };
   std::size_t subs = 0, retained = 0;
   for (auto& [t, space] : tenants) {

@@ -72,3 +72,9 @@ echo "built $out/fuzz_opcua"
   -I"$root/src" "$root"/src/models/expr.cpp "$root"/src/core/errc.cpp "$root/tests/fuzz/fuzz_model_expr.cpp" \
   -lfmt -o "$out/fuzz_model_expr"
 echo "built $out/fuzz_model_expr"
+"$cxx" -std=c++2b -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+  -Wno-builtin-macro-redefined -U__cpp_concepts -D__cpp_concepts=202002L \
+  -I"$root/src" "$root"/src/cluster/envelope.cpp "$root"/src/mqtt/decode.cpp "$root"/src/mqtt/decode_connect.cpp \
+  "$root"/src/mqtt/encode.cpp "$root"/src/mqtt/properties.cpp "$root"/src/mqtt/reason.cpp "$root"/src/mqtt/topic.cpp \
+  "$root"/src/mqtt/wire.cpp "$root"/src/core/errc.cpp "$root/tests/fuzz/fuzz_cluster.cpp" -o "$out/fuzz_cluster"
+echo "built $out/fuzz_cluster"

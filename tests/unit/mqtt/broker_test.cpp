@@ -309,5 +309,93 @@ TEST_F(BrokerTest, OversizedPacketIsRefusedWithReason) {
   EXPECT_EQ(std::get<Disconnect>(ps.back()).reason, ReasonCode::kPacketTooLarge);
 }
 
+// Cluster seam: what a node forwards, what it does with what peers forward, session claims.
+class FakePeers final : public BrokerPeers {
+ public:
+  void forward(const std::string& tenant, const Publish& m, std::int64_t expires_ms, const std::string& origin) override {
+    forwarded.push_back({tenant, m.topic, m.payload, m.retain, expires_ms, origin});
+  }
+  void claimed(const std::string& tenant, const std::string& client_id, std::int64_t since_ms) override {
+    claims.push_back({tenant, client_id, since_ms});
+  }
+  struct Fwd {
+    std::string tenant, topic, payload;
+    bool retain;
+    std::int64_t expires_ms;
+    std::string origin;
+  };
+  struct ClaimSeen {
+    std::string tenant, client_id;
+    std::int64_t since_ms;
+  };
+  std::vector<Fwd> forwarded;
+  std::vector<ClaimSeen> claims;
+};
+
+TEST_F(BrokerTest, ForwardsLocalPublishesOnceAndNeverPeerOnes) {
+  FakePeers peers;
+  broker_.set_peers(&peers);
+  auto [sid, sub] = connect("sub", "alice");
+  ASSERT_EQ(peers.claims.size(), 1u);
+  EXPECT_EQ(peers.claims[0].tenant, "t1");
+  EXPECT_EQ(peers.claims[0].client_id, "sub");
+  EXPECT_EQ(peers.claims[0].since_ms, now_);
+  feed(sid, subscribe("a/#", QoS::k1));
+  sub->packets(Version::k5);
+  auto [pid, pub] = connect("pub", "alice");
+  Publish p = publish("a/b", "x", QoS::k1, 3);
+  p.properties.message_expiry_interval = 60;
+  feed(pid, p);
+  ASSERT_EQ(peers.forwarded.size(), 1u);
+  EXPECT_EQ(peers.forwarded[0].topic, "a/b");
+  EXPECT_EQ(peers.forwarded[0].expires_ms, now_ + 60'000);
+  EXPECT_EQ(peers.forwarded[0].origin, std::string("t1") + '\0' + "pub");
+  EXPECT_EQ(sub->packets(Version::k5).size(), 1u);  // local delivery as before
+  // From a peer: delivered here (retained kept), not forwarded again.
+  broker_.publish_from_peer("t1", publish("a/c", "y", QoS::k1, 1, true), 0, std::string("t1") + '\0' + "far");
+  EXPECT_EQ(peers.forwarded.size(), 1u);
+  auto got = sub->packets(Version::k5);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(std::get<Publish>(got[0]).payload, "y");
+  broker_.publish_from_peer("t2", publish("a/d", "z"), 0, "");  // another tenant: not seen
+  EXPECT_TRUE(sub->packets(Version::k5).empty());
+  auto [lid, late] = connect("late", "alice");
+  late->packets(Version::k5);
+  feed(lid, subscribe("a/#", QoS::k1));
+  got = late->packets(Version::k5);
+  ASSERT_EQ(got.size(), 2u);  // SUBACK + the peer's retained message
+  EXPECT_TRUE(std::get<Publish>(got[1]).retain);
+  // The cluster's retained set replaces this node's.
+  std::vector<std::pair<std::string, Publish>> cluster;
+  cluster.emplace_back("t1", publish("r/1", "one", QoS::k0, 0, true));
+  broker_.replace_retained(std::move(cluster));
+  feed(lid, subscribe("#", QoS::k0, 2));
+  got = late->packets(Version::k5);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(std::get<Publish>(got[1]).topic, "r/1");
+  // $SYS stays per node.
+  now_ += 20'000;
+  broker_.tick();
+  EXPECT_EQ(peers.forwarded.size(), 1u);
+}
+
+TEST_F(BrokerTest, PeerClaimClosesAnOlderSessionOnly) {
+  FakePeers peers;
+  broker_.set_peers(&peers);
+  auto [id, link] = connect("dup", "alice");
+  link->packets(Version::k5);
+  broker_.release_session("t1", "dup", now_ - 1);  // the peer's connection is older: ours stays
+  EXPECT_FALSE(link->closed);
+  broker_.release_session("t2", "dup", now_ + 5);  // another tenant's client id
+  EXPECT_FALSE(link->closed);
+  broker_.release_session("t1", "dup", now_ + 5);
+  EXPECT_TRUE(link->closed);
+  auto ps = link->packets(Version::k5);
+  ASSERT_EQ(ps.size(), 1u);
+  EXPECT_EQ(std::get<Disconnect>(ps[0]).reason, ReasonCode::kSessionTakenOver);
+  broker_.on_closed(id);
+  EXPECT_EQ(broker_.sessions(), 0u);
+}
+
 }  // namespace
 }  // namespace kaiwu::mqtt
