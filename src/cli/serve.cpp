@@ -32,6 +32,7 @@
 #include "mqtt/server.hpp"
 #include "mqtt/ws_bridge.hpp"
 #include "rules/bus_feed.hpp"
+#include "rules/chain_sync.hpp"
 #include "rules/device_directory.hpp"
 #include "rules/engine.hpp"
 #include "rules/platform_actions.hpp"
@@ -308,8 +309,12 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
   rules::EngineOptions rule_options;
   rule_options.prepare = [&rule_devices](rules::Message& m) { return rule_devices.resolve(m); };
   rules::RuleEngine rule_engine(rule_actions, metrics, rule_options);
+  // With a shared metadata store other nodes change chains too: follow them (rules/chain_sync.hpp).
+  std::unique_ptr<rules::ChainSync> chain_sync;
   if (auto* chains = dynamic_cast<meta::RuleChainStore*>(store.get())) {
     load_rule_chains(*chains, rule_engine);
+    if (config.meta.backend == "postgres")
+      chain_sync = std::make_unique<rules::ChainSync>(*chains, rule_engine, std::chrono::seconds(2));
     ctx.rule_chains = chains;
     ctx.rule_engine = &rule_engine;
     api::register_rulechain_routes(router, ctx);
@@ -398,6 +403,7 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
   mqtt_thread.join();
   app_platform->reset();
   rule_feed.reset();
+  chain_sync.reset();
   rule_engine.stop();
   gateway.stop();
   webhooks.stop();

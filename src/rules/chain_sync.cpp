@@ -1,0 +1,68 @@
+#include "rules/chain_sync.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <set>
+
+#include "rules/chain.hpp"
+
+namespace kaiwu::rules {
+
+ChainSync::ChainSync(meta::RuleChainStore& store, RuleEngine& engine, std::chrono::milliseconds period)
+    : store_(store), engine_(engine) {
+  if (period.count() > 0) thread_ = std::thread([this, period] { run(period); });
+}
+
+ChainSync::~ChainSync() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void ChainSync::run(std::chrono::milliseconds period) {
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    lock.unlock();
+    if (auto done = sync_once(); !done) spdlog::warn("rule chain sync: {}", done.error().message);
+    lock.lock();
+    cv_.wait_for(lock, period, [this] { return stop_; });
+  }
+}
+
+Result<std::size_t> ChainSync::sync_once() {
+  auto enabled = KAIWU_TRY(store_.list_enabled_rule_chains());
+  std::size_t changes = 0;
+  std::set<std::pair<std::string, std::string>> listed;
+  for (const auto& c : enabled) {
+    auto key = std::make_pair(c.tenant_id, c.id);
+    listed.insert(key);
+    auto stamp = std::make_pair(c.version, c.updated_ms);
+    auto it = installed_.find(key);
+    if (it != installed_.end() && it->second == stamp) continue;
+    auto compiled = compile_chain(c.definition);
+    if (!compiled) {
+      spdlog::error("rule chain {} ({}) v{} does not compile: {}", c.id, c.name, c.version,
+                    compiled.error().message);
+      engine_.remove_chain(c.tenant_id, c.id);
+    } else {
+      engine_.set_chain(c.tenant_id, c.id, std::move(*compiled));
+    }
+    installed_[key] = stamp;
+    ++changes;
+  }
+  for (auto it = installed_.begin(); it != installed_.end();) {
+    if (listed.contains(it->first)) {
+      ++it;
+      continue;
+    }
+    engine_.remove_chain(it->first.first, it->first.second);
+    it = installed_.erase(it);
+    ++changes;
+  }
+  return changes;
+}
+
+}  // namespace kaiwu::rules
