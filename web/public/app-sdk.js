@@ -1,7 +1,8 @@
-/* Kaiwu APP UI SDK (window.kaiwu). The console injects this file, with its base CSS, into an APP's
- * ui/index.html and shows the page in <iframe sandbox="allow-scripts allow-downloads" srcdoc=…>:
- * the frame has an opaque origin and never sees the user's token; everything goes through
- * postMessage to the console (CONTRACT-S16 "APP UI inside the console"):
+/* Kaiwu APP UI SDK (window.kaiwu) with its base CSS. GET /api/v1/apps/{appId}/ui/{file}.html puts
+ * <script src="/app-sdk.js"> first in the APP's <head>; the console shows that page in
+ * <iframe sandbox="allow-scripts allow-downloads">: an opaque origin that never sees the user's
+ * token, and a CSP with no network at all; everything goes through postMessage to the console
+ * (CONTRACT-S16 "APP UI inside the console"):
  *   console → frame  {kaiwu:'init', appId, lang, theme, enterpriseId, user:{name, role}}
  *                    {kaiwu:'change', lang, theme}
  *                    {kaiwu:'result', id, ok, output | error:{code, message}}

@@ -1,8 +1,8 @@
-// /apps/:appId — an APP's UI inside the console: fetched with the session, SDK injected, shown in
-// a sandboxed srcdoc iframe; kaiwu.call / download / resize come back over postMessage.
+// /apps/:appId — an APP's UI inside the console, in <iframe sandbox="allow-scripts allow-downloads">
+// (opaque origin: no token, no cookies, no network by the UI route's CSP; the server puts the SDK
+// first in its <head>); kaiwu.call / download / resize come back over postMessage.
 import { Alert, Button, Empty, Select, Skeleton, Space, Tag, Typography } from 'antd';
 import { OrderedListOutlined, ShopOutlined } from '@ant-design/icons';
-import { useQuery } from '@tanstack/react-query';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router-dom';
@@ -11,7 +11,7 @@ import { useSession } from '../../auth/session';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { usePreferences } from '../../preferences';
 import { appName, useApp, useEnterprises, useSubscriptions } from './api';
-import { buildSrcdoc, callFunction, downloadFile, fetchText, isFrameMessage, uiFile, type InitPayload } from './bridge';
+import { callFunction, downloadFile, isFrameMessage, uiFile, type InitPayload } from './bridge';
 
 export function AppHostPage() {
   const { appId = '' } = useParams();
@@ -31,14 +31,6 @@ export function AppHostPage() {
   const frame = useRef<HTMLIFrameElement>(null);
   const [height, setHeight] = useState(600);
   const [bridgeError, setBridgeError] = useState<string | null>(null);
-
-  const doc = useQuery({
-    queryKey: ['apps', appId, 'ui', entry], enabled: hasUi, staleTime: Infinity,
-    queryFn: async () => {
-      const [html, sdk] = await Promise.all([fetchText(`/api/v1/apps/${appId}/ui/${entry}`, true), fetchText('/app-sdk.js', false)]);
-      return buildSrcdoc(html, sdk);
-    },
-  });
 
   // One metered visit per opening of the page (per enterprise acted for).
   useEffect(() => {
@@ -107,10 +99,9 @@ export function AppHostPage() {
       {subs.error && <ErrorAlert error={subs.error} />}
       {!subs.isLoading && !subscribed.length && <Alert type="warning" showIcon message={t('myApps.notSubscribed')} />}
       {!hasUi && <Empty description={t('myApps.noUi')} />}
-      {doc.error && <ErrorAlert error={doc.error} />}
-      {hasUi && doc.isLoading && <Skeleton active />}
-      {doc.data && enterpriseId && (
-        <iframe ref={frame} key={`${appId}:${enterpriseId}`} title={name} sandbox="allow-scripts allow-downloads" srcDoc={doc.data} onLoad={onLoad}
+      {hasUi && enterpriseId && (
+        <iframe ref={frame} key={`${appId}:${enterpriseId}`} title={name} sandbox="allow-scripts allow-downloads" onLoad={onLoad}
+          src={`/api/v1/apps/${encodeURIComponent(appId)}/ui/${entry.split('/').map(encodeURIComponent).join('/')}`}
           data-testid="app-frame" style={{ width: '100%', height, border: 0, borderRadius: 8, display: 'block' }} />
       )}
     </Space>

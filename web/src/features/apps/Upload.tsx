@@ -23,6 +23,16 @@ export function packageFiles(text: string): Record<string, string> {
   }
 }
 
+// FileReader rather than Blob.text(): older engines (and jsdom) lack the latter.
+export function readText(f: Blob): Promise<string> {
+  return new Promise((ok, fail) => {
+    const r = new FileReader();
+    r.onload = () => ok(String(r.result));
+    r.onerror = () => fail(r.error ?? new Error('cannot read the file'));
+    r.readAsText(f);
+  });
+}
+
 export function problemLine(p: Problem, files: Record<string, string>): number | null {
   if (p.line) return p.line;
   if (p.file && p.pointer && files[p.file] !== undefined) return lineOfPointer(files[p.file], p.pointer);
@@ -94,7 +104,7 @@ export function UploadPage() {
 
   const pick = async (f: File | undefined) => {
     if (!f) return;
-    const content = await f.text();
+    const content = await readText(f);
     setName(f.name);
     setText(content);
     setSelected(0);

@@ -1,8 +1,8 @@
 // The console side of the APP UI bridge (CONTRACT-S16 "APP UI inside the console"): the APP's
-// ui/index.html with the SDK injected, shown in a sandboxed srcdoc iframe (opaque origin, no
-// token), and the postMessage protocol that turns kaiwu.call/download into REST calls made with
-// the user's session for one enterprise.
-import { ApiError, getToken, toApiError } from '../../api/client';
+// ui/index.html (the server puts the SDK first in it) runs in a sandboxed iframe (opaque origin, no
+// token), and this postMessage protocol turns kaiwu.call/download into REST calls made with the
+// user's session for one enterprise.
+import { getToken, toApiError } from '../../api/client';
 
 export interface InitPayload {
   appId: string; lang: 'zh-CN' | 'en'; theme: 'light' | 'dark'; enterpriseId: string; user: { name: string; role: string };
@@ -13,16 +13,6 @@ export type FrameMessage =
   | { kaiwu: 'resize'; height: number };
 export type ResultMessage = { kaiwu: 'result'; id: number | string; ok: true; output: unknown }
   | { kaiwu: 'result'; id: number | string; ok: false; error: { code: string; message: string } };
-
-// The SDK goes first in <head>, so the APP's own scripts can use window.kaiwu right away.
-export function buildSrcdoc(html: string, sdk: string): string {
-  const tag = `<script data-kaiwu-sdk>${sdk.replace(/<\/script/gi, '<\\/script')}</script>`;
-  const head = /<head[^>]*>/i.exec(html);
-  if (head) return html.slice(0, head.index + head[0].length) + tag + html.slice(head.index + head[0].length);
-  const htmlTag = /<html[^>]*>/i.exec(html);
-  if (htmlTag) return html.slice(0, htmlTag.index + htmlTag[0].length) + `<head>${tag}</head>` + html.slice(htmlTag.index + htmlTag[0].length);
-  return `<!doctype html><head>${tag}</head>` + html;
-}
 
 // The UI entry file under ui/ (the ui route serves ui/<file>).
 export function uiFile(entry: string | undefined): string {
@@ -77,15 +67,4 @@ export async function downloadFile(appId: string, enterpriseId: string, fileId: 
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
-
-export async function fetchText(path: string, withAuth: boolean): Promise<string> {
-  let res: Response;
-  try {
-    res = await fetch(path, { headers: withAuth ? authHeaders() : {} });
-  } catch (e) {
-    throw new ApiError(0, 'network', e instanceof Error ? e.message : String(e));
-  }
-  if (!res.ok) throw await toApiError(res);
-  return res.text();
 }

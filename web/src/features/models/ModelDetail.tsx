@@ -60,7 +60,7 @@ function SeriesInput({ port, value, onChange, devices }: { port: Port; value: In
   const deviceKeys = useQuery({
     queryKey: ['devices', value.deviceId, 'keys'], enabled: !!value.deviceId,
     queryFn: async () => {
-      return Object.keys(await call<Record<string, unknown>>('GET', `/api/v1/devices/${value.deviceId}/telemetry/latest`)).sort();
+      return [...await call<string[]>('GET', `/api/v1/devices/${value.deviceId}/telemetry/keys`)].sort();
     },
   });
   return (
