@@ -238,6 +238,9 @@ async function main() {
     assert.equal((await page.getByTestId('output-stdevPopulation').textContent()).trim(), '2');
     assert.equal((await page.getByTestId('output-count').textContent()).trim(), '8');
     await shot(page, 'model-invoke');
+    await setTheme(page, true);
+    await shot(page, 'model-invoke-dark');
+    await setTheme(page, false);
     await page.goto(base + '/models');
     await page.getByTestId('model-catalogue').locator('tbody tr.ant-table-row').first().waitFor();
     await shot(page, 'models');
@@ -253,6 +256,7 @@ async function main() {
   } catch (e) {
     console.error(e);
     await failurePage?.screenshot({ path: join(SHOTS, 'apps-failure.png'), fullPage: true }).catch(() => undefined);
+    console.error('server log (tail):\n' + readFileSync(server.log, 'utf8').split('\n').slice(-40).join('\n'));
     process.exitCode = 1;
   } finally {
     await browser.close();

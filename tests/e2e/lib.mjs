@@ -18,15 +18,17 @@ export function freePort() {
 }
 
 // Starts `kaiwu serve` (or `kaiwu demo`: platform + virtual factory, pre-provisioned) on loopback
-// ports with the built console; extra `--set k=v` pairs allowed.
+// ports with the built console; extra `--set k=v` pairs (or a function of the server's URL giving
+// them). Returns {url, mqtt (port), data, log, stop}.
 export async function startKaiwu({ bin, webRoot, password, prefix = 'kaiwu-e2e-', sets = [], command = 'serve' }) {
   const data = mkdtempSync(join(tmpdir(), prefix));
   const [http, mqtt] = [await freePort(), await freePort()];
   const log = join(data, 'server.log');
   const url = `http://127.0.0.1:${http}`;
+  const extra = typeof sets === 'function' ? sets(url) : sets;
   const args = [command, '--data', data, '--set', 'http.address=127.0.0.1', '--set', `http.port=${http}`,
     '--set', 'mqtt.address=127.0.0.1', '--set', `mqtt.port=${mqtt}`, '--set', `http.web_root=${webRoot}`,
-    '--set', 'storage.durability=batch', ...sets.flatMap((s) => ['--set', s])];
+    '--set', 'storage.durability=batch', ...extra.flatMap((s) => ['--set', s])];
   const proc = spawn(bin, args, {
     env: { ...process.env, KAIWU_ADMIN_PASSWORD: password }, stdio: ['ignore', openSync(log, 'a'), openSync(log, 'a')],
   });
@@ -34,7 +36,9 @@ export async function startKaiwu({ bin, webRoot, password, prefix = 'kaiwu-e2e-'
     if (proc.exitCode === null) {
       const exited = new Promise((r) => proc.once('exit', r));
       proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
       await exited;
+      clearTimeout(timer);
     }
     if (!process.env.KAIWU_KEEP_DATA) rmSync(data, { recursive: true, force: true, maxRetries: 3 });
   };
@@ -42,7 +46,7 @@ export async function startKaiwu({ bin, webRoot, password, prefix = 'kaiwu-e2e-'
   for (let i = 0; i < 300; i++) {
     if (proc.exitCode !== null) throw new Error(`kaiwu exited: ${readFileSync(log, 'utf8')}`);
     try {
-      if ((await fetch(`${url}/healthz`)).ok) return { url, data, log, stop };
+      if ((await fetch(`${url}/healthz`)).ok) return { url, mqtt, data, log, stop };
     } catch { /* not yet */ }
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -25,11 +25,11 @@ export function ModelCataloguePage() {
       <Table rowKey="id" size="small" loading={models.isLoading} dataSource={models.data?.items ?? []} pagination={{ pageSize: 20 }}
         columns={[
           { title: t('common.name'), key: 'n', render: (_: unknown, m: ModelRecord) => <Link to={`/models/${encodeURIComponent(m.id)}`} data-testid={`model-${m.id}`}>{modelName(m, i18n.language)}</Link> },
-          { title: 'ID', dataIndex: 'id', render: (id: string) => <Typography.Text code>{id}</Typography.Text>, responsive: ['md'] },
-          { title: t('models.type'), dataIndex: 'type', render: (ty: string) => <Tag color="geekblue">{t(`models.types.${ty}`, { defaultValue: ty })}</Tag> },
+          { title: 'ID', dataIndex: 'id', render: (id: string) => <Typography.Text code style={{ whiteSpace: 'nowrap' }}>{id}</Typography.Text>, responsive: ['md'] },
+          { title: t('models.type'), dataIndex: 'type', width: 110, render: (ty: string) => <Tag color="geekblue">{t(`models.types.${ty}`, { defaultValue: ty })}</Tag> },
           { title: t('common.description'), key: 'd', ellipsis: true, responsive: ['lg'], render: (_: unknown, m: ModelRecord) => modelDescription(m.manifest, i18n.language) },
-          { title: t('models.version'), dataIndex: 'version' },
-          { title: t('models.scope'), dataIndex: 'public', render: (p: boolean, m: ModelRecord) => <Space size={4}>
+          { title: t('models.version'), dataIndex: 'version', width: 80 },
+          { title: t('models.scope'), dataIndex: 'public', width: 150, render: (p: boolean, m: ModelRecord) => <Space size={4}>
             <Tag color={p ? 'blue' : 'purple'}>{p ? t('models.public') : t('models.own')}</Tag>{m.deprecated && <Tag color="red">{t('models.deprecated')}</Tag>}</Space> },
         ]} />
     </Space>
