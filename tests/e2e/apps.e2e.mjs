@@ -10,25 +10,15 @@
 //   KAIWU_BIN=build/kaiwu node tests/e2e/apps.e2e.mjs
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { api, login, startKaiwu, token } from './lib.mjs';
+import { BIN, REPO, SHOTS, WEB_ROOT, chromium, api, login, startKaiwu, token } from './lib.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, '../..');
-const require = createRequire(join(repo, 'web/package.json'));
-const { chromium } = require('playwright-core');
-
-const BIN = resolve(process.env.KAIWU_BIN ?? join(repo, 'build/kaiwu'));
-const WEB_ROOT = resolve(process.env.KAIWU_WEB_ROOT ?? join(repo, 'web/dist'));
-const SHOTS = resolve(process.env.KAIWU_SCREENSHOTS ?? join(repo, 'build/e2e-screenshots'));
 const PASSWORD = 'e2e-admin-secret-1';
 const USER_PASSWORD = 'e2e-user-secret-1';
 const DEMO_PASSWORD = 'kaiwu-demo-2024';
-const EXAMPLE = join(repo, 'examples/apps/hello-energy');
+const EXAMPLE = join(REPO, 'examples/apps/hello-energy');
 const APP = 'hello-energy';
 
 let step = 0;

@@ -4,20 +4,10 @@
 //   KAIWU_BIN=build/kaiwu node tests/e2e/console.e2e.mjs
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, readFileSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { startKaiwu as startServer } from './lib.mjs';
+import { BIN, SHOTS, WEB_ROOT, chromium, startKaiwu as startServer } from './lib.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, '../..');
-const require = createRequire(join(repo, 'web/package.json'));
-const { chromium } = require('playwright-core');
-
-const BIN = resolve(process.env.KAIWU_BIN ?? join(repo, 'build/kaiwu'));
-const WEB_ROOT = resolve(process.env.KAIWU_WEB_ROOT ?? join(repo, 'web/dist'));
-const SHOTS = resolve(process.env.KAIWU_SCREENSHOTS ?? join(repo, 'build/e2e-screenshots'));
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const PASSWORD = 'e2e-admin-secret-1';
 const STEP_MS = 15_000;

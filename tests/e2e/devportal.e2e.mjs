@@ -4,20 +4,10 @@
 // docs; then the platform admin's metering page. Screenshots go to $KAIWU_SCREENSHOTS.
 //   KAIWU_BIN=build/kaiwu node tests/e2e/devportal.e2e.mjs
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { login, startKaiwu as startServer } from './lib.mjs';
+import { BIN, SHOTS, WEB_ROOT, chromium, login, startKaiwu as startServer } from './lib.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, '../..');
-const require = createRequire(join(repo, 'web/package.json'));
-const { chromium } = require('playwright-core');
-
-const BIN = resolve(process.env.KAIWU_BIN ?? join(repo, 'build/kaiwu'));
-const WEB_ROOT = resolve(process.env.KAIWU_WEB_ROOT ?? join(repo, 'web/dist'));
-const SHOTS = resolve(process.env.KAIWU_SCREENSHOTS ?? join(repo, 'build/e2e-screenshots'));
 const PASSWORD = 'e2e-admin-secret-1';
 const DEV_PASSWORD = 'developer-secret-1';
 

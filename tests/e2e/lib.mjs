@@ -2,9 +2,19 @@
 // REST calls with a token, signing in through the console, screenshots.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// The repository, the binary, the built console and where screenshots go (ctest sets the env).
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const BIN = resolve(process.env.KAIWU_BIN ?? join(REPO, 'build/kaiwu'));
+export const WEB_ROOT = resolve(process.env.KAIWU_WEB_ROOT ?? join(REPO, 'web/dist'));
+export const SHOTS = resolve(process.env.KAIWU_SCREENSHOTS ?? join(REPO, 'build/e2e-screenshots'));
+// playwright-core from the console's node_modules, driving Debian's chromium.
+export const { chromium } = createRequire(join(REPO, 'web/package.json'))('playwright-core');
 
 export function freePort() {
   return new Promise((ok, fail) => {

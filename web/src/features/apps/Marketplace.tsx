@@ -1,14 +1,14 @@
 // /market — listed APPs: filter by MIIT domain, origin (self-built / partner) and text.
-import { Button, Card, Col, Empty, Input, Rate, Row, Segmented, Select, Skeleton, Space, Tag, Typography } from 'antd';
+import { Button, Input, Rate, Segmented, Select, Space, Tag, Typography } from 'antd';
 import { AuditOutlined, CloudUploadOutlined, TeamOutlined } from '@ant-design/icons';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
 import { useSession } from '../../auth/session';
 import { canView } from '../../auth/permissions';
-import { ErrorAlert } from '../../components/ErrorAlert';
 import { formatNumber } from '../../i18n';
 import { DOMAINS, appName, sortApps, useApps, type AppSummary } from './api';
+import { AppGrid } from './AppGrid';
 
 export function matches(a: AppSummary, q: string, origin: string, lang: string): boolean {
   if (origin !== 'all' && a.manifest?.origin !== origin) return false;
@@ -43,38 +43,29 @@ export function MarketplacePage() {
           options={[{ value: 'all', label: t('common.all') }, { value: 'self_built', label: t('market.origins.self_built') }, { value: 'partner', label: t('market.origins.partner') }]} />
         <Input.Search allowClear placeholder={t('market.searchPlaceholder')} style={{ width: 240 }} onChange={(e) => setQ(e.target.value)} data-testid="filter-q" />
       </Space>
-      {apps.error && <ErrorAlert error={apps.error} />}
-      {apps.isLoading && <Skeleton active />}
-      {!apps.isLoading && !shown.length && <Empty description={t('market.empty')} />}
-      <Row gutter={[16, 16]}>
-        {shown.map((a) => (
-          <Col key={a.id} xs={24} sm={12} lg={8} xl={6}>
-            <Link to={`/market/${a.id}`} data-testid={`app-card-${a.id}`}>
-              <Card hoverable size="small" style={{ height: '100%' }}
-                title={appName(a, i18n.language)} extra={a.publisher === 'kaiwu' ? <Tag color="blue">{t('market.builtin')}</Tag> : null}>
-                <Space direction="vertical" size={6} style={{ width: '100%' }}>
-                  <Typography.Paragraph type="secondary" ellipsis={{ rows: 2 }} style={{ margin: 0, minHeight: 44 }}>
-                    {a.manifest?.description || '—'}
-                  </Typography.Paragraph>
-                  <Space wrap size={4}>
-                    {a.manifest && <Tag color="geekblue">{t(`market.domains.${a.manifest.domain}`)}</Tag>}
-                    {a.manifest && <Tag color={a.manifest.origin === 'partner' ? 'purple' : 'cyan'}>{t(`market.origins.${a.manifest.origin}`)}</Tag>}
-                    <Tag>{a.listedVersion}</Tag>
-                  </Space>
-                  <Space style={{ justifyContent: 'space-between', width: '100%' }}>
-                    <Space size={4}>
-                      <Rate disabled allowHalf value={Math.round(a.rating.average * 2) / 2} style={{ fontSize: 13 }} />
-                      <Typography.Text type="secondary">({a.rating.count})</Typography.Text>
-                    </Space>
-                    <Typography.Text type="secondary"><TeamOutlined /> {formatNumber(a.subscribers)}</Typography.Text>
-                  </Space>
-                  <Typography.Text type="secondary" style={{ fontSize: 12 }}>{t('market.publisher')}: {a.publisher}</Typography.Text>
-                </Space>
-              </Card>
-            </Link>
-          </Col>
-        ))}
-      </Row>
+      <AppGrid apps={shown} loading={apps.isLoading} error={apps.error} empty={t('market.empty')}
+        href={(a) => `/market/${a.id}`} testId={(a) => `app-card-${a.id}`}>
+        {(a) => (
+          <Space direction="vertical" size={6} style={{ width: '100%' }}>
+            <Typography.Paragraph type="secondary" ellipsis={{ rows: 2 }} style={{ margin: 0, minHeight: 44 }}>
+              {a.manifest?.description || '—'}
+            </Typography.Paragraph>
+            <Space wrap size={4}>
+              {a.manifest && <Tag color="geekblue">{t(`market.domains.${a.manifest.domain}`)}</Tag>}
+              {a.manifest && <Tag color={a.manifest.origin === 'partner' ? 'purple' : 'cyan'}>{t(`market.origins.${a.manifest.origin}`)}</Tag>}
+              <Tag>{a.listedVersion}</Tag>
+            </Space>
+            <Space style={{ justifyContent: 'space-between', width: '100%' }}>
+              <Space size={4}>
+                <Rate disabled allowHalf value={Math.round(a.rating.average * 2) / 2} style={{ fontSize: 13 }} />
+                <Typography.Text type="secondary">({a.rating.count})</Typography.Text>
+              </Space>
+              <Typography.Text type="secondary"><TeamOutlined /> {formatNumber(a.subscribers)}</Typography.Text>
+            </Space>
+            <Typography.Text type="secondary" style={{ fontSize: 12 }}>{t('market.publisher')}: {a.publisher}</Typography.Text>
+          </Space>
+        )}
+      </AppGrid>
     </Space>
   );
 }
