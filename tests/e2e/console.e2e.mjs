@@ -3,69 +3,16 @@
 // device (mosquitto_pub). Saves a screenshot of every main page to $KAIWU_SCREENSHOTS.
 //   KAIWU_BIN=build/kaiwu node tests/e2e/console.e2e.mjs
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, openSync, readFileSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, rmSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
+import { BIN, SHOTS, WEB_ROOT, chromium, startKaiwu as startServer } from './lib.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, '../..');
-const require = createRequire(join(repo, 'web/package.json'));
-const { chromium } = require('playwright-core');
-
-const BIN = resolve(process.env.KAIWU_BIN ?? join(repo, 'build/kaiwu'));
-const WEB_ROOT = resolve(process.env.KAIWU_WEB_ROOT ?? join(repo, 'web/dist'));
-const SHOTS = resolve(process.env.KAIWU_SCREENSHOTS ?? join(repo, 'build/e2e-screenshots'));
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const PASSWORD = 'e2e-admin-secret-1';
 const STEP_MS = 15_000;
 
-function freePort() {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.on('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-  });
-}
-
-async function startKaiwu() {
-  const data = mkdtempSync(join(tmpdir(), 'kaiwu-e2e-'));
-  const http = await freePort();
-  const mqtt = await freePort();
-  const log = join(data, 'server.log');
-  const proc = spawn(BIN, ['serve', '--data', data, '--set', 'http.address=127.0.0.1', '--set', `http.port=${http}`,
-    '--set', 'mqtt.address=127.0.0.1', '--set', `mqtt.port=${mqtt}`, '--set', `http.web_root=${WEB_ROOT}`,
-    '--set', 'storage.durability=batch'], {
-    env: { ...process.env, KAIWU_ADMIN_PASSWORD: PASSWORD }, stdio: ['ignore', openSync(log, 'a'), openSync(log, 'a')],
-  });
-  const url = `http://127.0.0.1:${http}`;
-  const stop = async () => {
-    if (proc.exitCode === null) {
-      const exited = new Promise((r) => proc.once('exit', r));
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    if (!process.env.KAIWU_KEEP_DATA) rmSync(data, { recursive: true, force: true, maxRetries: 3 });
-  };
-  process.on('exit', () => { if (proc.exitCode === null) proc.kill('SIGKILL'); });
-  for (let i = 0; i < 200; i++) {
-    if (proc.exitCode !== null) throw new Error(`kaiwu exited: ${readFileSync(log, 'utf8')}`);
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) return { url, mqtt, stop, log };
-    } catch { /* not yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  await stop();
-  throw new Error('kaiwu did not become healthy');
-}
+const startKaiwu = () => startServer({ bin: BIN, webRoot: WEB_ROOT, password: PASSWORD });
 
 // A device that answers every server-side RPC with {"ok":true,"method":…,"echo":params}.
 const RPC_RESPONDER = `

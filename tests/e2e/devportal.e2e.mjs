@@ -3,66 +3,16 @@
 // console, open the e-mailed link, sign in, developer home with live sandbox values, API key,
 // docs; then the platform admin's metering page. Screenshots go to $KAIWU_SCREENSHOTS.
 //   KAIWU_BIN=build/kaiwu node tests/e2e/devportal.e2e.mjs
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
+import { BIN, SHOTS, WEB_ROOT, chromium, login, startKaiwu as startServer } from './lib.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, '../..');
-const require = createRequire(join(repo, 'web/package.json'));
-const { chromium } = require('playwright-core');
-
-const BIN = resolve(process.env.KAIWU_BIN ?? join(repo, 'build/kaiwu'));
-const WEB_ROOT = resolve(process.env.KAIWU_WEB_ROOT ?? join(repo, 'web/dist'));
-const SHOTS = resolve(process.env.KAIWU_SCREENSHOTS ?? join(repo, 'build/e2e-screenshots'));
 const PASSWORD = 'e2e-admin-secret-1';
 const DEV_PASSWORD = 'developer-secret-1';
 
-function freePort() {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.on('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-  });
-}
-
-async function startKaiwu() {
-  const data = mkdtempSync(join(tmpdir(), 'kaiwu-e2e-dev-'));
-  const [http, mqtt] = [await freePort(), await freePort()];
-  const log = join(data, 'server.log');
-  const url = `http://127.0.0.1:${http}`;
-  const proc = spawn(BIN, ['serve', '--data', data, '--set', 'http.address=127.0.0.1', '--set', `http.port=${http}`,
-    '--set', 'mqtt.address=127.0.0.1', '--set', `mqtt.port=${mqtt}`, '--set', `http.web_root=${WEB_ROOT}`,
-    '--set', 'storage.durability=batch', '--set', `portal.public_url=${url}`, '--set', 'portal.sandbox_interval_ms=1000'], {
-    env: { ...process.env, KAIWU_ADMIN_PASSWORD: PASSWORD }, stdio: ['ignore', openSync(log, 'a'), openSync(log, 'a')],
-  });
-  const stop = async () => {
-    if (proc.exitCode === null) {
-      const exited = new Promise((r) => proc.once('exit', r));
-      proc.kill('SIGTERM');
-      await exited;
-    }
-    if (!process.env.KAIWU_KEEP_DATA) rmSync(data, { recursive: true, force: true, maxRetries: 3 });
-  };
-  process.on('exit', () => { if (proc.exitCode === null) proc.kill('SIGKILL'); });
-  for (let i = 0; i < 200; i++) {
-    if (proc.exitCode !== null) throw new Error(`kaiwu exited: ${readFileSync(log, 'utf8')}`);
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) return { url, data, stop };
-    } catch { /* not yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  await stop();
-  throw new Error('kaiwu did not become healthy');
-}
+const startKaiwu = () => startServer({ bin: BIN, webRoot: WEB_ROOT, password: PASSWORD, prefix: 'kaiwu-e2e-dev-',
+  sets: (url) => [`portal.public_url=${url}`, 'portal.sandbox_interval_ms=1000'] });
 
 let step = 0;
 async function shot(page, name) {
@@ -70,14 +20,6 @@ async function shot(page, name) {
   const file = join(SHOTS, `dev-${String(++step).padStart(2, '0')}-${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
   console.log(`  screenshot ${file}`);
-}
-
-async function login(page, base, user, password) {
-  await page.goto(base + '/login');
-  await page.getByLabel('用户名').fill(user);
-  await page.getByLabel('密码').fill(password);
-  await page.getByTestId('login-submit').click();
-  await page.waitForURL((u) => !u.pathname.startsWith('/login'));
 }
 
 async function main() {

@@ -1,0 +1,34 @@
+// /apps — the enterprise's subscribed APPs (built-ins first); each opens its page /apps/:appId.
+import { Button, Rate, Space, Tag, Typography } from 'antd';
+import { AppstoreOutlined, ShopOutlined } from '@ant-design/icons';
+import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router-dom';
+import { sortApps, useSubscribedApps } from './api';
+import { AppGrid } from './AppGrid';
+
+export function MyAppsPage() {
+  const { t, i18n } = useTranslation();
+  const subscribed = useSubscribedApps();
+  const apps = sortApps((subscribed.data ?? []).map((s) => ({ ...s.app, subs: s.subscriptions })), i18n.language);
+  return (
+    <Space direction="vertical" size="middle" style={{ width: '100%' }} data-testid="my-apps">
+      <Space style={{ justifyContent: 'space-between', width: '100%' }} wrap>
+        <Typography.Title level={3} style={{ margin: 0 }}>{t('myApps.title')}</Typography.Title>
+        <Link to="/market"><Button icon={<ShopOutlined />}>{t('market.title')}</Button></Link>
+      </Space>
+      <AppGrid apps={apps} loading={subscribed.isLoading} error={subscribed.error} empty={t('myApps.empty')} icon={<AppstoreOutlined />}
+        href={(a) => `/apps/${a.id}`} testId={(a) => `my-app-${a.id}`}>
+        {(a) => (
+          <Space direction="vertical" size={4}>
+            <Space wrap size={4}>
+              {a.manifest && <Tag color="geekblue">{t(`market.domains.${a.manifest.domain}`)}</Tag>}
+              <Tag>{a.listedVersion}</Tag>
+            </Space>
+            <Rate disabled allowHalf value={Math.round(a.rating.average * 2) / 2} style={{ fontSize: 14 }} />
+            <Typography.Text type="secondary">{t('myApps.enterprises', { count: a.subs.length })}</Typography.Text>
+          </Space>
+        )}
+      </AppGrid>
+    </Space>
+  );
+}
