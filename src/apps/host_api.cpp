@@ -97,7 +97,9 @@ HostResult telemetry_write(RunContext& ctx, const Args& a) {
     points.push_back(std::move(p));
   }
   KAIWU_TRY_STATUS(ctx.telemetry.write(points));
-  return json::serialize(json::object{{"written", points.size()}, {"ts", ts}});
+  const auto n = points.size();
+  ctx.written.push_back(std::move(points));
+  return json::serialize(json::object{{"written", n}, {"ts", ts}});
 }
 
 HostResult attributes_get(RunContext& ctx, const Args& a) {

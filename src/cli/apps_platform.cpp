@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "apps/builtin.hpp"
 #include "apps/package.hpp"
 #include "core/ids.hpp"
 #include "meta/sqlite_store.hpp"
@@ -52,6 +53,10 @@ Result<std::unique_ptr<AppPlatform>> AppPlatform::start(const Config& config, me
     return std::unique_ptr<AppPlatform>();
   }
   auto keys = KAIWU_TRY(trusted_keys(config.apps.trusted_keys));
+  // The platform's own key signs the built-in APPs; its public half is trusted like apps.trusted_keys.
+  const auto platform_key =
+      KAIWU_TRY(apps::load_or_create_platform_key(std::filesystem::path(config.data_dir) / "apps-platform.key"));
+  keys.push_back(KAIWU_TRY(apps::public_key_of(platform_key)));
   std::unique_ptr<AppPlatform> p(new AppPlatform());
   p->store_ = std::make_unique<apps::SqliteAppStore>(*sqlite);
   p->kv_ = apps::make_sqlite_kv_store(*sqlite);
@@ -60,6 +65,7 @@ Result<std::unique_ptr<AppPlatform>> AppPlatform::start(const Config& config, me
   hooks.models = models;
   p->files_ = std::make_unique<apps::AppFiles>(std::filesystem::path(config.data_dir) / "apps" / "files");
   hooks.files = p->files_.get();
+  hooks.http_outbound = config.apps.http_outbound == "on";
   hooks.raise_alarm = [&alarms](const meta::Scope& s, const model::Alarm& a) -> Status {
     KAIWU_TRY(alarms.raise(s, a, "app"));
     return ok();
@@ -69,6 +75,11 @@ Result<std::unique_ptr<AppPlatform>> AppPlatform::start(const Config& config, me
   p->runtime_ = std::make_unique<apps::AppRuntime>(store, telemetry, *p->store_, meter, std::move(hooks));
   p->marketplace_ = std::make_unique<apps::Marketplace>(*p->store_, p->runtime_.get(), std::move(keys));
   KAIWU_TRY_STATUS(p->runtime_->reload());
+  const auto builtin_dir = apps::resolve_builtin_dir(config.apps.builtin_dir);
+  auto report = apps::install_builtins(*p->marketplace_, builtin_dir, platform_key);
+  spdlog::info("built-in APPs in {}: {} found, {} added, {} failed", builtin_dir.string(), report.ids.size(),
+               report.added.size(), report.problems.size());
+  p->builtin_ids_ = std::move(report.ids);
   p->runtime_->attach(bus);
   spdlog::info("APP runtime: {} platform-trusted publisher keys", p->marketplace_->platform_key_count());
   return p;

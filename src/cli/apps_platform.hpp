@@ -1,4 +1,4 @@
-// The APP platform as `kaiwu serve` wires it: the marketplace store on the SQLite metadata
+// The APP platform as `kaiwu serve` wires it: the built-in APPs installed (apps/builtin.hpp), the marketplace store on the SQLite metadata
 // database, the runtime fed by the bus and a 250 ms schedule timer, the REST routes. APP calls
 // and visits are recorded in the platform's metering store. APPs reach the platform's services
 // through the runtime hooks: alarms, device RPC, APP storage and the model service.
@@ -38,6 +38,10 @@ class AppPlatform {
   void start_schedule(boost::asio::io_context& io);
   void stop();
 
+  apps::Marketplace& marketplace() { return *marketplace_; }
+  // The built-in APPs found at start (installed now or on an earlier start).
+  const std::vector<std::string>& builtin_ids() const { return builtin_ids_; }
+
  private:
   AppPlatform() = default;
 
@@ -46,6 +50,7 @@ class AppPlatform {
   std::unique_ptr<apps::AppFiles> files_;
   std::unique_ptr<apps::AppRuntime> runtime_;
   std::unique_ptr<apps::Marketplace> marketplace_;
+  std::vector<std::string> builtin_ids_;
 };
 
 }  // namespace kaiwu::cli

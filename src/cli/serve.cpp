@@ -311,7 +311,13 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
     spdlog::critical("{}", app_platform.error().message);
     return 1;
   }
-  if (*app_platform) (*app_platform)->register_routes(router, ctx);
+  if (*app_platform) {
+    (*app_platform)->register_routes(router, ctx);
+    if (hooks.on_apps) {
+      if (auto st = hooks.on_apps((*app_platform)->marketplace(), (*app_platform)->builtin_ids()); !st)
+        spdlog::error("{}", st.error().message);
+    }
+  }
   if (auto st = broker.load_state(); !st) {
     spdlog::critical("{} (move {} away to start without the saved MQTT sessions)", st.error().message,
                      broker_options.state_path);
