@@ -70,13 +70,7 @@ HostResult telemetry_range(RunContext& ctx, const Args& a) {
   const auto limit = KAIWU_TRY(arg_int(a, 4, "limit", 1000));
   q.limit = static_cast<std::size_t>(std::clamp<std::int64_t>(limit, 1, kMaxRangeSamples));
   auto series = KAIWU_TRY(ctx.telemetry.range(q));
-  json::object out;
-  for (const auto& s : series) {
-    json::array samples;
-    for (const auto& sample : s.samples) samples.push_back(json::object{{"ts", sample.ts}, {"value", to_json(sample.value)}});
-    out[s.key] = std::move(samples);
-  }
-  return json::serialize(out);
+  return series_json(series, [](const tsdb::KeySeries& s) -> const auto& { return s.samples; });
 }
 
 HostResult telemetry_write(RunContext& ctx, const Args& a) {

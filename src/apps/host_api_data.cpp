@@ -39,13 +39,7 @@ HostResult telemetry_aggregate(RunContext& ctx, const Args& a) {
   if (!parsed) return fail(Errc::kInvalidArgument, "argument 6 (agg) must be one of min max avg sum count first last");
   q.agg = *parsed;
   auto result = KAIWU_TRY(ctx.telemetry.aggregate(q));
-  json::object out;
-  for (const auto& kb : result) {
-    json::array buckets;
-    for (const auto& b : kb.buckets) buckets.push_back(json::object{{"ts", b.ts}, {"value", to_json(b.value)}});
-    out[kb.key] = std::move(buckets);
-  }
-  return json::serialize(out);
+  return series_json(result, [](const tsdb::KeyBuckets& kb) -> const auto& { return kb.buckets; });
 }
 
 Result<KvStore*> kv(RunContext& ctx) {

@@ -58,6 +58,18 @@ inline json::value to_json(const tsdb::Value& v) {
   return std::visit([](const auto& x) { return json::value(x); }, v);
 }
 
+// {key = {{ts=, value=}, ...}} of series (range: KeySeries::samples; aggregate: KeyBuckets::buckets).
+template <typename Series, typename Points>
+std::string series_json(const std::vector<Series>& series, Points points) {
+  json::object out;
+  for (const auto& s : series) {
+    json::array items;
+    for (const auto& p : points(s)) items.push_back(json::object{{"ts", p.ts}, {"value", to_json(p.value)}});
+    out[s.key] = std::move(items);
+  }
+  return json::serialize(out);
+}
+
 // The device, if it belongs to the subscribing enterprise.
 inline Result<model::Device> device(RunContext& ctx, const Args& a) {
   auto id = KAIWU_TRY(arg_string(a, 0, "device id"));

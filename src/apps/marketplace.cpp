@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "apps/builtin.hpp"
 #include "core/crypto.hpp"
 
 namespace kaiwu::apps {
@@ -34,6 +35,8 @@ Result<AppVersion> Marketplace::upload(std::string_view package_text, const std:
 }
 
 Result<PublisherKey> Marketplace::add_key(const std::string& publisher, std::string_view pem, const std::string& owner) {
+  if (publisher == kPlatformPublisher && !owner.empty())  // the built-in APPs' publisher
+    return fail(Errc::kPermissionDenied, "publisher 'kaiwu' is the platform's; only platform admins add its keys");
   PublisherKey k;
   k.fingerprint = KAIWU_TRY(public_key_fingerprint(pem));
   k.publisher = publisher;

@@ -50,23 +50,22 @@ Status check_path(std::string_view path) {
   return ok();
 }
 
-Result<PkeyPtr> read_public_key(std::string_view pem) {
+// An Ed25519 key read from PEM by read (PEM_read_bio_PUBKEY or PEM_read_bio_PrivateKey).
+template <typename Read>
+Result<PkeyPtr> read_ed25519(std::string_view pem, Read read, std::string_view what) {
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
   if (!bio) return fail(Errc::kInternal, "cannot allocate a BIO");
-  PkeyPtr key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr), &EVP_PKEY_free);
+  PkeyPtr key(read(bio.get(), nullptr, nullptr, nullptr), &EVP_PKEY_free);
   if (!key || EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_ED25519)
-    return fail(Errc::kInvalidArgument, "not a PEM Ed25519 public key");
+    return fail(Errc::kInvalidArgument, fmt::format("not a PEM Ed25519 {} key", what));
   return key;
 }
 
+Result<PkeyPtr> read_public_key(std::string_view pem) { return read_ed25519(pem, PEM_read_bio_PUBKEY, "public"); }
+
 // "line 3: boom" from the sandbox → "main.lua:3: boom".
 Result<PkeyPtr> read_private_key(std::string_view pem) {
-  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
-  if (!bio) return fail(Errc::kInternal, "cannot allocate a BIO");
-  PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr), &EVP_PKEY_free);
-  if (!key || EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_ED25519)
-    return fail(Errc::kInvalidArgument, "not a PEM Ed25519 private key");
-  return key;
+  return read_ed25519(pem, PEM_read_bio_PrivateKey, "private");
 }
 
 // The PEM text a writer puts into a memory BIO.

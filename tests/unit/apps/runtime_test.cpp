@@ -100,6 +100,9 @@ TEST_F(RuntimeTest, UnknownPublisherKeyIsRefused) {
   // Once the publisher registers that key, the same package is accepted.
   must(market->add_key("kaiwu-examples", stranger.public_pem, "dev-2"));
   must(market->upload(package_json(test::example_package(stranger.private_pem)), "dev-2"));
+  // The platform's publisher name is reserved for platform admins (owner "").
+  EXPECT_EQ(market->add_key("kaiwu", stranger.public_pem, "dev-2").error().code, Errc::kPermissionDenied);
+  EXPECT_TRUE(market->add_key("kaiwu", test::generate_key().public_pem, ""));
   // The publisher name now belongs to dev-2.
   EXPECT_EQ(market->add_key("kaiwu-examples", test::generate_key().public_pem, "dev-3").error().code,
             Errc::kPermissionDenied);
