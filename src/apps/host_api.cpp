@@ -59,14 +59,8 @@ HostResult telemetry_latest(RunContext& ctx, const Args& a) {
 }
 
 HostResult telemetry_range(RunContext& ctx, const Args& a) {
-  KAIWU_TRY_STATUS(require(ctx, Permission::kTelemetryRead));
-  auto d = KAIWU_TRY(device(ctx, a));
   tsdb::RangeQuery q;
-  q.tenant = d.tenant_id;
-  q.device = d.id;
-  q.keys = KAIWU_TRY(arg_keys(a, 1));
-  q.from = KAIWU_TRY(arg_int(a, 2, "from ms", 0));
-  q.to = KAIWU_TRY(arg_int(a, 3, "to ms", now_ms() + 1));
+  KAIWU_TRY_STATUS(series_query(ctx, a, q));
   const auto limit = KAIWU_TRY(arg_int(a, 4, "limit", 1000));
   q.limit = static_cast<std::size_t>(std::clamp<std::int64_t>(limit, 1, kMaxRangeSamples));
   auto series = KAIWU_TRY(ctx.telemetry.range(q));

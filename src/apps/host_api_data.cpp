@@ -19,15 +19,9 @@ HostResult now(RunContext&, const Args&) { return std::to_string(now_ms()); }
 
 // aggregate(deviceId, keys, from, to, intervalMs, agg) → {key = {{ts=, value=}, ...}}.
 HostResult telemetry_aggregate(RunContext& ctx, const Args& a) {
-  KAIWU_TRY_STATUS(require(ctx, Permission::kTelemetryRead));
-  auto d = KAIWU_TRY(device(ctx, a));
   tsdb::AggQuery q;
-  q.tenant = d.tenant_id;
-  q.device = d.id;
-  q.keys = KAIWU_TRY(arg_keys(a, 1));
+  KAIWU_TRY_STATUS(series_query(ctx, a, q));
   if (q.keys.empty()) return fail(Errc::kInvalidArgument, "argument 2 (keys) must name at least one key");
-  q.from = KAIWU_TRY(arg_int(a, 2, "from ms", 0));
-  q.to = KAIWU_TRY(arg_int(a, 3, "to ms", now_ms() + 1));
   q.interval = KAIWU_TRY(arg_int(a, 4, "interval ms", 60'000));
   if (q.to <= q.from) return fail(Errc::kInvalidArgument, "argument 4 (to ms) must be after argument 3 (from ms)");
   if (q.interval <= 0) return fail(Errc::kInvalidArgument, "argument 5 (interval ms) must be positive");

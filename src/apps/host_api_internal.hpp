@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "apps/host_api.hpp"
+#include "core/ids.hpp"
 
 namespace kaiwu::apps::host {
 namespace json = boost::json;
@@ -74,6 +75,20 @@ std::string series_json(const std::vector<Series>& series, Points points) {
 inline Result<model::Device> device(RunContext& ctx, const Args& a) {
   auto id = KAIWU_TRY(arg_string(a, 0, "device id"));
   return ctx.meta.get_device(ctx.scope, id);
+}
+
+// The series part of a range or aggregate query from (deviceId, keys, from, to, …), for a device
+// of the subscribing enterprise and with telemetry:read.
+template <typename Query>
+Status series_query(RunContext& ctx, const Args& a, Query& q) {
+  KAIWU_TRY_STATUS(require(ctx, Permission::kTelemetryRead));
+  auto d = KAIWU_TRY(device(ctx, a));
+  q.tenant = d.tenant_id;
+  q.device = d.id;
+  q.keys = KAIWU_TRY(arg_keys(a, 1));
+  q.from = KAIWU_TRY(arg_int(a, 2, "from ms", 0));
+  q.to = KAIWU_TRY(arg_int(a, 3, "to ms", now_ms() + 1));
+  return ok();
 }
 
 // The host functions of host_api_data.cpp and host_api_io.cpp, as make_host_api registers them.

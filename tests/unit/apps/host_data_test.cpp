@@ -29,15 +29,7 @@ namespace {
 using test::must;
 namespace json = boost::json;
 
-class RecordingMeter final : public metering::Meter {
- public:
-  void record(metering::Record r) override {
-    std::lock_guard lock(mu);
-    records.push_back(std::move(r));
-  }
-  std::mutex mu;
-  std::vector<metering::Record> records;
-};
+using test::RecordingMeter;
 
 // Elements of a JSON array, or 0 for {} (how an empty Lua table comes back).
 std::size_t size_of(const json::value& v) { return v.is_array() ? v.get_array().size() : v.as_object().size(); }

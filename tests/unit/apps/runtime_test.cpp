@@ -18,15 +18,7 @@ namespace {
 using test::must;
 namespace json = boost::json;
 
-class RecordingMeter final : public metering::Meter {
- public:
-  void record(metering::Record r) override {
-    std::lock_guard lock(mu);
-    records.push_back(std::move(r));
-  }
-  std::mutex mu;
-  std::vector<metering::Record> records;
-};
+using test::RecordingMeter;
 
 class RuntimeTest : public ::testing::Test {
  protected:
