@@ -47,12 +47,9 @@ Result<http::Response> invoke(ApiContext& ctx, http::Request& req) {
     return fail(Errc::kNotFound, "app " + app + " not found");  // acts for no enterprise
   std::string input = req.body.empty() ? "{}" : req.body;
   if (auto parsed = parse_json(input); !parsed) return invalid("body", "must be JSON (the function's input)");
-  auto active = ctx.marketplace->store().get_subscription(app, req.principal->tenant_id, enterprise);
-  if (!active) return fail(Errc::kNotFound, "app " + app + " not found");
   const std::string fn(req.param("fn"));
-  auto pkg = KAIWU_TRY(ctx.marketplace->load_listed(app));
-  if (!pkg.manifest.http_callable(fn))
-    return fail(Errc::kNotFound, "app " + app + " has no HTTP-callable function '" + fn + "'");
+  // The runtime's cached view (packages verified once per listing or subscription change).
+  KAIWU_TRY_STATUS(ctx.app_runtime->check_subscribed(app, req.principal->tenant_id, enterprise, fn));
   apps::Invocation inv{app, fn, input, req.principal->tenant_id, enterprise, "http", actor_of(req)};
   auto run = KAIWU_TRY(ctx.app_runtime->invoke(inv));
   json::value result = nullptr;

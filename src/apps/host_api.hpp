@@ -23,6 +23,7 @@ struct RunContext {
   std::size_t max_log_lines = 50;
   std::vector<std::string> log;  // kaiwu.log lines
   std::string denied;            // the first permission refusal, if any
+  std::vector<std::vector<tsdb::Point>> written;  // each telemetry.write of the run (published by the runtime)
 };
 
 // Host functions bound to ctx (which must outlive the run).

@@ -3,19 +3,26 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "apps/builtin.hpp"
 #include "core/crypto.hpp"
 
 namespace kaiwu::apps {
 
 Marketplace::Marketplace(AppStore& store, AppRuntime* runtime, std::vector<std::string> platform_keys)
-    : store_(store), runtime_(runtime), platform_keys_(std::move(platform_keys)) {}
+    : store_(store), runtime_(runtime), platform_keys_(std::move(platform_keys)) {
+  if (runtime_) runtime_->set_verifier([this](const CheckedPackage& p) { return verify(p); });
+}
+
+Result<std::string> Marketplace::verify(const CheckedPackage& p) {
+  std::vector<std::string> keys = platform_keys_;
+  for (auto& k : KAIWU_TRY(store_.list_publisher_keys(p.manifest.publisher))) keys.push_back(std::move(k.public_key_pem));
+  return verify_package(p, keys);
+}
 
 Result<AppVersion> Marketplace::upload(std::string_view package_text, const std::string& uploader) {
   auto package = KAIWU_TRY(parse_package(package_text));
   auto checked = KAIWU_TRY(check_package(std::move(package)));
-  std::vector<std::string> keys = platform_keys_;
-  for (auto& k : KAIWU_TRY(store_.list_publisher_keys(checked.manifest.publisher))) keys.push_back(std::move(k.public_key_pem));
-  auto fingerprint = KAIWU_TRY(verify_package(checked, keys));
+  auto fingerprint = KAIWU_TRY(verify(checked));
   AppVersion v;
   v.app_id = checked.manifest.id;
   v.version = checked.manifest.version;
@@ -28,6 +35,8 @@ Result<AppVersion> Marketplace::upload(std::string_view package_text, const std:
 }
 
 Result<PublisherKey> Marketplace::add_key(const std::string& publisher, std::string_view pem, const std::string& owner) {
+  if (publisher == kPlatformPublisher && !owner.empty())  // the built-in APPs' publisher
+    return fail(Errc::kPermissionDenied, "publisher 'kaiwu' is the platform's; only platform admins add its keys");
   PublisherKey k;
   k.fingerprint = KAIWU_TRY(public_key_fingerprint(pem));
   k.publisher = publisher;
@@ -69,7 +78,9 @@ Status Marketplace::unsubscribe(const std::string& app_id, const std::string& te
 Result<CheckedPackage> Marketplace::load(const std::string& app_id, const std::string& version) {
   auto v = KAIWU_TRY(store_.get_version(app_id, version));
   auto package = KAIWU_TRY(parse_package(v.package_text));
-  return check_package(std::move(package));
+  auto checked = KAIWU_TRY(check_package(std::move(package)));
+  KAIWU_TRY(verify(checked));  // a package altered where it is stored is not trusted
+  return checked;
 }
 
 Result<CheckedPackage> Marketplace::load_listed(const std::string& app_id) {

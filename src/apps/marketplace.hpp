@@ -28,6 +28,10 @@ class Marketplace {
   // kInvalidArgument (validation, with file:line / JSON pointers), kPermissionDenied (unsigned,
   // bad signature, unknown key, APP owned by another publisher), kAlreadyExists.
   Result<AppVersion> upload(std::string_view package_text, const std::string& uploader);
+  // The fingerprint of the trusted key (platform, or the manifest publisher's) that verifies
+  // the package's signature; kPermissionDenied otherwise. The runtime checks every package it
+  // loads with this (set as its verifier), so a package altered in the database is not run.
+  Result<std::string> verify(const CheckedPackage& p);
   // Registers a publisher key (PEM). kInvalidArgument for a key that is not Ed25519.
   Result<PublisherKey> add_key(const std::string& publisher, std::string_view pem, const std::string& owner);
 
@@ -38,7 +42,7 @@ class Marketplace {
                                  const std::string& enterprise_id, const std::string& plan_id, const std::string& by);
   Status unsubscribe(const std::string& app_id, const std::string& tenant_id, const std::string& enterprise_id);
 
-  // The package of a version, checked again (it was when uploaded).
+  // The package of a version, checked and verified again (it was when uploaded).
   Result<CheckedPackage> load(const std::string& app_id, const std::string& version);
   // The listed version's package; kNotFound when the APP is not listed.
   Result<CheckedPackage> load_listed(const std::string& app_id);

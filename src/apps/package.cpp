@@ -50,16 +50,34 @@ Status check_path(std::string_view path) {
   return ok();
 }
 
-Result<PkeyPtr> read_public_key(std::string_view pem) {
+// An Ed25519 key read from PEM by read (PEM_read_bio_PUBKEY or PEM_read_bio_PrivateKey).
+template <typename Read>
+Result<PkeyPtr> read_ed25519(std::string_view pem, Read read, std::string_view what) {
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
   if (!bio) return fail(Errc::kInternal, "cannot allocate a BIO");
-  PkeyPtr key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr), &EVP_PKEY_free);
+  PkeyPtr key(read(bio.get(), nullptr, nullptr, nullptr), &EVP_PKEY_free);
   if (!key || EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_ED25519)
-    return fail(Errc::kInvalidArgument, "not a PEM Ed25519 public key");
+    return fail(Errc::kInvalidArgument, fmt::format("not a PEM Ed25519 {} key", what));
   return key;
 }
 
+Result<PkeyPtr> read_public_key(std::string_view pem) { return read_ed25519(pem, PEM_read_bio_PUBKEY, "public"); }
+
 // "line 3: boom" from the sandbox → "main.lua:3: boom".
+Result<PkeyPtr> read_private_key(std::string_view pem) {
+  return read_ed25519(pem, PEM_read_bio_PrivateKey, "private");
+}
+
+// The PEM text a writer puts into a memory BIO.
+template <typename Write>
+Result<std::string> pem_text(Write write) {
+  BioPtr bio(BIO_new(BIO_s_mem()), &BIO_free);
+  if (!bio || write(bio.get()) != 1) return fail(Errc::kInternal, "cannot write a PEM key");
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(n));
+}
+
 std::string lua_location(const std::string& file, const std::string& message) {
   constexpr std::string_view kLine = "line ";
   if (message.starts_with(kLine)) {
@@ -148,11 +166,7 @@ std::string canonical_digest(const Package& p) {
 }
 
 Result<std::string> sign_digest(std::string_view private_key_pem, std::string_view digest) {
-  BioPtr bio(BIO_new_mem_buf(private_key_pem.data(), static_cast<int>(private_key_pem.size())), &BIO_free);
-  if (!bio) return fail(Errc::kInternal, "cannot allocate a BIO");
-  PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr), &EVP_PKEY_free);
-  if (!key || EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_ED25519)
-    return fail(Errc::kInvalidArgument, "not a PEM Ed25519 private key");
+  auto key = KAIWU_TRY(read_private_key(private_key_pem));
   MdCtxPtr ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   std::string sig(kEd25519SignatureBytes, '\0');
   std::size_t len = sig.size();
@@ -162,6 +176,17 @@ Result<std::string> sign_digest(std::string_view private_key_pem, std::string_vi
     return fail(Errc::kInternal, "Ed25519 signing failed");
   sig.resize(len);
   return sig;
+}
+
+Result<std::string> generate_private_key() {
+  PkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"), &EVP_PKEY_free);
+  if (!key) return fail(Errc::kInternal, "cannot generate an Ed25519 key");
+  return pem_text([&](BIO* b) { return PEM_write_bio_PrivateKey(b, key.get(), nullptr, nullptr, 0, nullptr, nullptr); });
+}
+
+Result<std::string> public_key_of(std::string_view private_key_pem) {
+  auto key = KAIWU_TRY(read_private_key(private_key_pem));
+  return pem_text([&](BIO* b) { return PEM_write_bio_PUBKEY(b, key.get()); });
 }
 
 Status verify_digest(std::string_view public_key_pem, std::string_view digest, std::string_view signature) {

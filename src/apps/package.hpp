@@ -43,6 +43,9 @@ Status verify_digest(std::string_view public_key_pem, std::string_view digest, s
 // SHA-256 hex of the raw 32-byte public key: a stable id for a key, whatever its PEM layout.
 // kInvalidArgument when pem holds no Ed25519 public key.
 Result<std::string> public_key_fingerprint(std::string_view public_key_pem);
+// A new Ed25519 private key (PEM PKCS#8), and the PEM public key of a private key.
+Result<std::string> generate_private_key();
+Result<std::string> public_key_of(std::string_view private_key_pem);
 // Splits text holding several PEM public keys into one string each.
 std::vector<std::string> split_pem_keys(std::string_view text);
 

@@ -11,6 +11,7 @@
 #include "apps/host_api.hpp"
 #include "apps/package.hpp"
 #include "apps/schedule.hpp"
+#include "bus/publish.hpp"
 #include "core/ids.hpp"
 
 namespace kaiwu::apps {
@@ -126,6 +127,7 @@ Result<RunResult> AppRuntime::run_now(rules::Sandbox& sandbox, const Invocation&
   if (result) out.result_json = std::move(*result);
   else r.error = result.error().message;
   r.log = std::move(ctx.log);
+  for (auto& points : ctx.written) publish_own(points, inv.app_id);
   run_log_.push(r);
   meter_.record(metering::Record{.kind = metering::Kind::kAppCall, .tenant_id = r.tenant_id,
                                  .enterprise_id = r.enterprise_id, .subject_id = r.app_id, .actor_id = r.actor,
@@ -161,6 +163,15 @@ Result<RunResult> AppRuntime::invoke(const Invocation& inv) {
   return future.get();  // every queued job runs, also while stopping
 }
 
+Status AppRuntime::check_subscribed(const std::string& app_id, const std::string& tenant_id,
+                                    const std::string& enterprise_id, const std::string& http_fn) const {
+  auto active = find_active(app_id, enterprise_id);
+  if (!active || active->sub.tenant_id != tenant_id) return fail(Errc::kNotFound, fmt::format("app {} not found", app_id));
+  if (!http_fn.empty() && !active->manifest.http_callable(http_fn))
+    return fail(Errc::kNotFound, fmt::format("app {} has no HTTP-callable function '{}'", app_id, http_fn));
+  return ok();
+}
+
 bool AppRuntime::submit(Invocation inv) {
   auto job = std::make_shared<Job>();
   job->inv = std::move(inv);
@@ -181,6 +192,11 @@ std::uint64_t AppRuntime::dropped() const {
   return dropped_;
 }
 
+void AppRuntime::set_verifier(std::function<Result<std::string>(const CheckedPackage&)> verifier) {
+  std::lock_guard reloading(reload_mu_);
+  verifier_ = std::move(verifier);
+}
+
 Status AppRuntime::reload() {
   std::lock_guard reloading(reload_mu_);
   auto subs = KAIWU_TRY(store_.list_subscriptions("", ""));
@@ -195,6 +211,9 @@ Status AppRuntime::reload() {
       auto version = KAIWU_TRY(store_.get_version(s.app_id, app->listed_version));
       auto package = parse_package(version.package_text);
       auto checked = package ? check_package(std::move(*package)) : std::unexpected(package.error());
+      if (checked && verifier_) {
+        if (auto verified = verifier_(*checked); !verified) checked = std::unexpected(verified.error());
+      }
       if (!checked) {
         spdlog::error("app {} version {} no longer loads: {}", s.app_id, app->listed_version, checked.error().message);
         continue;
@@ -250,7 +269,36 @@ void AppRuntime::tick(std::int64_t now) {
   for (auto& inv : due) submit(std::move(inv));
 }
 
+namespace {
+
+constexpr std::size_t kOwnWritesKept = 10'000;
+
+// Identifies one published Telemetry message (a write of one device) on its way back.
+template <typename Sample>
+std::string write_fingerprint(const std::string& tenant, const std::string& device, const std::vector<Sample>& samples) {
+  return fmt::format("{}|{}|{}|{}|{}", tenant, device, samples.size(), samples.front().key, samples.front().ts);
+}
+
+}  // namespace
+
+void AppRuntime::publish_own(std::vector<tsdb::Point>& points, const std::string& app_id) {
+  if (!bus_ || points.empty()) return;
+  {
+    std::vector<bus::Sample> samples;
+    for (const auto& p : points) samples.push_back(bus::Sample{p.key, p.ts, {}});
+    std::lock_guard lock(own_mu_);
+    const auto fp = write_fingerprint(points.front().tenant, points.front().device, samples);
+    if (own_writes_.insert_or_assign(fp, app_id).second) own_order_.push_back(fp);
+    while (own_order_.size() > kOwnWritesKept) {
+      own_writes_.erase(own_order_.front());
+      own_order_.pop_front();
+    }
+  }
+  bus::publish_points(bus_, points);
+}
+
 void AppRuntime::attach(bus::Bus& bus) {
+  bus_ = &bus;
   bus::SubscribeOptions o;
   o.name = "apps";
   o.only({bus::Kind::kTelemetry, bus::Kind::kAlarm});
@@ -272,6 +320,15 @@ void AppRuntime::on_message(const bus::MessagePtr& m) {
   }
   if (in_tenant.empty()) return;
   if (const auto* tm = std::get_if<bus::Telemetry>(&m->payload)) {
+    std::string writer;  // the APP whose own write this is: its triggers skip it
+    if (!tm->samples.empty()) {
+      std::lock_guard lock(own_mu_);
+      auto it = own_writes_.find(write_fingerprint(tm->tenant, tm->device, tm->samples));
+      if (it != own_writes_.end()) {
+        writer = it->second;
+        own_writes_.erase(it);
+      }
+    }
     auto device = meta_.get_device(meta::Scope::tenant(tm->tenant), tm->device);
     if (!device) return;
     json::object values;
@@ -284,7 +341,7 @@ void AppRuntime::on_message(const bus::MessagePtr& m) {
         {"deviceId", device->id}, {"deviceName", device->name}, {"profileId", device->profile_id}, {"ts", ts},
         {"values", std::move(values)}});
     for (const auto& a : in_tenant) {
-      if (a->sub.enterprise_id != device->enterprise_id) continue;
+      if (a->sub.enterprise_id != device->enterprise_id || a->sub.app_id == writer) continue;
       for (const auto& t : a->manifest.triggers) {
         if (t.type == TriggerType::kTelemetry && telemetry_matches(t, device->profile_id, *tm))
           submit(Invocation{a->sub.app_id, t.function, input, a->sub.tenant_id, a->sub.enterprise_id, "telemetry",

@@ -34,15 +34,27 @@
 #include "rules/sandbox.hpp"
 #include "tsdb/store.hpp"
 
+namespace kaiwu::models {
+class ModelService;
+}
+
 namespace kaiwu::apps {
 
-// Side effects that belong to other modules; empty functions make those host calls fail with
-// kUnavailable.
+class AppFiles;
+struct CheckedPackage;
+class KvStore;
+
+// Side effects and services that belong to other modules; empty functions and null pointers make
+// those host calls fail with kUnavailable.
 struct RuntimeHooks {
   std::function<Status(const meta::Scope&, const model::Alarm&)> raise_alarm;
   std::function<Result<std::string>(const model::Device&, const std::string& method, const std::string& params_json,
                                     std::chrono::milliseconds timeout)>
       call_rpc;
+  KvStore* kv = nullptr;                    // kaiwu.store.*
+  models::ModelService* models = nullptr;  // kaiwu.models.invoke (metered as model calls)
+  AppFiles* files = nullptr;               // kaiwu.files.xlsx
+  bool http_outbound = false;              // kaiwu.http.request allowed at all (apps.http_outbound)
 };
 
 struct RuntimeOptions {
@@ -83,11 +95,20 @@ class AppRuntime {
   // unknown function. A run that fails is a RunResult with record.ok false, except a host call
   // refused for a missing permission: kPermissionDenied with the script's message.
   Result<RunResult> invoke(const Invocation& inv);
+  // From the runtime's verified, cached view (no database read): kNotFound "app X not found"
+  // unless the enterprise of that tenant subscribed to a listed APP; with fn, also unless an
+  // http trigger names fn ("app X has no HTTP-callable function 'fn'").
+  Status check_subscribed(const std::string& app_id, const std::string& tenant_id, const std::string& enterprise_id,
+                          const std::string& http_fn = {}) const;
   // Queues a run (triggers). False when the queue is full (the run is dropped and counted).
   bool submit(Invocation inv);
 
-  // Re-reads subscriptions and listed versions (after subscribe, unsubscribe, review).
+  // Re-reads subscriptions and listed versions (after subscribe, unsubscribe, review), checks
+  // each listed package once (content, and the signature with the verifier when one is set) and
+  // caches the result: invocations use that view and never re-read or re-check a package.
   Status reload();
+  // Checks a package's signature (Marketplace::verify); set before the first reload.
+  void set_verifier(std::function<Result<std::string>(const CheckedPackage&)> verifier);
   // Queues every schedule trigger that is due at now_ms.
   void tick(std::int64_t now_ms);
   // Starts feeding telemetry and alarm triggers from the bus (until stop()).
@@ -115,6 +136,7 @@ class AppRuntime {
   metering::Meter& meter_;
   RuntimeHooks hooks_;
   RuntimeOptions options_;
+  std::function<Result<std::string>(const CheckedPackage&)> verifier_;  // set before use; guarded by reload_mu_
 
   std::mutex reload_mu_;  // one reload at a time, so an older view never replaces a newer one
   mutable std::mutex active_mu_;
@@ -131,6 +153,14 @@ class AppRuntime {
   RunLog run_log_;
 
   std::unique_ptr<bus::Subscription> feed_;
+  bus::Bus* bus_ = nullptr;  // set by attach(): APP telemetry writes are published on it
+
+  // One telemetry.write of an APP (one device), published on the bus as one message; the APP's
+  // own telemetry triggers skip that message.
+  void publish_own(std::vector<tsdb::Point>& points, const std::string& app_id);
+  std::mutex own_mu_;
+  std::map<std::string, std::string> own_writes_;  // message fingerprint → writing APP; guarded by own_mu_
+  std::deque<std::string> own_order_;              // oldest first, bounded; guarded by own_mu_
 };
 
 }  // namespace kaiwu::apps

@@ -3,9 +3,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "apps/builtin.hpp"
 #include "apps/package.hpp"
 #include "core/ids.hpp"
 #include "meta/sql_store.hpp"
@@ -44,16 +46,26 @@ void tick(apps::AppRuntime& runtime, std::shared_ptr<asio::steady_timer> timer) 
 Result<std::unique_ptr<AppPlatform>> AppPlatform::start(const Config& config, meta::MetadataStore& store,
                                                         tsdb::TelemetryStore& telemetry, bus::Bus& bus,
                                                         alarm::AlarmService& alarms, device::DeviceGateway& gateway,
-                                                        metering::Meter& meter) {
+                                                        metering::Meter& meter, models::ModelService* models) {
   auto* sql = dynamic_cast<meta::SqlStore*>(&store);
   if (!sql) {
     spdlog::warn("APP marketplace needs an SQL metadata store; APP routes are off");
     return std::unique_ptr<AppPlatform>();
   }
   auto keys = KAIWU_TRY(trusted_keys(config.apps.trusted_keys));
+  // The platform's own key signs the built-in APPs; its public half is trusted like apps.trusted_keys.
+  const auto platform_key =
+      KAIWU_TRY(apps::load_or_create_platform_key(std::filesystem::path(config.data_dir) / "apps-platform.key"));
+  keys.push_back(KAIWU_TRY(apps::public_key_of(platform_key)));
   std::unique_ptr<AppPlatform> p(new AppPlatform());
   p->store_ = std::make_unique<apps::SqlAppStore>(*sql);
+  p->kv_ = apps::make_sql_kv_store([sql](const std::function<Status(meta::sql::Db&)>& fn) { return sql->with_db(fn); });
   apps::RuntimeHooks hooks;
+  hooks.kv = p->kv_.get();
+  hooks.models = models;
+  p->files_ = std::make_unique<apps::AppFiles>(std::filesystem::path(config.data_dir) / "apps" / "files");
+  hooks.files = p->files_.get();
+  hooks.http_outbound = config.apps.http_outbound == "on";
   hooks.raise_alarm = [&alarms](const meta::Scope& s, const model::Alarm& a) -> Status {
     KAIWU_TRY(alarms.raise(s, a, "app"));
     return ok();
@@ -63,6 +75,11 @@ Result<std::unique_ptr<AppPlatform>> AppPlatform::start(const Config& config, me
   p->runtime_ = std::make_unique<apps::AppRuntime>(store, telemetry, *p->store_, meter, std::move(hooks));
   p->marketplace_ = std::make_unique<apps::Marketplace>(*p->store_, p->runtime_.get(), std::move(keys));
   KAIWU_TRY_STATUS(p->runtime_->reload());
+  const auto builtin_dir = apps::resolve_builtin_dir(config.apps.builtin_dir);
+  auto report = apps::install_builtins(*p->marketplace_, builtin_dir, platform_key);
+  spdlog::info("built-in APPs in {}: {} found, {} added, {} failed", builtin_dir.string(), report.ids.size(),
+               report.added.size(), report.problems.size());
+  p->builtin_ids_ = std::move(report.ids);
   p->runtime_->attach(bus);
   spdlog::info("APP runtime: {} platform-trusted publisher keys", p->marketplace_->platform_key_count());
   return p;
@@ -73,8 +90,10 @@ AppPlatform::~AppPlatform() { stop(); }
 void AppPlatform::register_routes(http::Router& router, api::ApiContext& ctx) {
   ctx.marketplace = marketplace_.get();
   ctx.app_runtime = runtime_.get();
+  ctx.app_files = files_.get();
   api::register_app_routes(router, ctx);
   api::register_app_invoke_routes(router, ctx);
+  api::register_app_file_routes(router, ctx);
 }
 
 void AppPlatform::start_schedule(asio::io_context& io) { tick(*runtime_, std::make_shared<asio::steady_timer>(io)); }

@@ -43,6 +43,8 @@ constexpr DemoEnterprise kEnterprises[] = {
 };
 
 struct DemoSetup {
+  std::string tenant_id;
+  std::vector<std::string> enterprise_ids;         // every demo enterprise
   std::vector<std::string> gateway_tokens;         // per enterprise with a gateway
   std::map<std::string, std::string> mqtt_tokens;  // direct MQTT devices
 };
@@ -225,12 +227,30 @@ Result<DemoSetup> provision(meta::MetadataStore& store, const sim::Factory& fact
   }
   KAIWU_TRY_STATUS(tag_locations(store, factory, tenant_id));
   DemoSetup setup;
+  setup.tenant_id = tenant_id;
+  auto enterprises = KAIWU_TRY(store.list_enterprises(meta::Scope::tenant(tenant_id), {}, meta::Page{100, {}, 0}));
+  for (const auto& e : enterprises.items) setup.enterprise_ids.push_back(e.id);
   for (const auto& e : kEnterprises)
     if (*e.gateway) setup.gateway_tokens.push_back(KAIWU_TRY(device_token(store, tenant_id, e.gateway)));
   for (const auto& d : factory.devices())
     if (is_direct(d)) setup.mqtt_tokens[d.name] = KAIWU_TRY(device_token(store, tenant_id, d.name));
   if (fresh) spdlog::info("demo: provisioned tenant \"{}\"", kTenant);
   return setup;
+}
+
+// Every demo enterprise uses every built-in APP (plan free); existing subscriptions stay.
+Status subscribe_builtins(apps::Marketplace& market, const DemoSetup& setup, const std::vector<std::string>& ids) {
+  std::size_t added = 0;
+  for (const auto& app : ids) {
+    for (const auto& ent : setup.enterprise_ids) {
+      auto s = market.subscribe(app, setup.tenant_id, ent, "free", "demo");
+      if (s) ++added;
+      else if (s.error().code != Errc::kAlreadyExists)
+        spdlog::error("demo: subscribing enterprise {} to {}: {}", ent, app, s.error().message);
+    }
+  }
+  if (added) spdlog::info("demo: {} subscriptions to the {} built-in APPs", added, ids.size());
+  return ok();
 }
 
 // Where the edges find the factory's protocol servers.
@@ -335,6 +355,9 @@ int run_demo(const CommonOptions& options) {
     sim::Factory factory(factory_config);
     *setup = KAIWU_TRY(provision(store, factory));
     return ok();
+  };
+  hooks.on_apps = [setup](apps::Marketplace& market, const std::vector<std::string>& builtin_ids) -> Status {
+    return subscribe_builtins(market, *setup, builtin_ids);
   };
   hooks.on_started = [runtime, setup, factory_config](const Config& config) {
     std::string host = config.mqtt.address == "0.0.0.0" ? "127.0.0.1" : config.mqtt.address;

@@ -5,6 +5,7 @@
 
 #include <functional>
 
+#include "apps/marketplace.hpp"
 #include "cli/commands.hpp"
 #include "core/config.hpp"
 #include "meta/store.hpp"
@@ -15,6 +16,8 @@ struct PlatformHooks {
   // After the store opened and the first admin exists, before any listener: e.g. provisioning.
   // An error aborts the start (exit code 1).
   std::function<Status(const Config&, meta::MetadataStore&)> before_listen;
+  // The APP platform is up and the built-in APPs are installed (not called when APPs are off).
+  std::function<Status(apps::Marketplace&, const std::vector<std::string>& builtin_ids)> on_apps;
   // Listeners are up (on the HTTP io thread; start own threads, do not block).
   std::function<void(const Config&)> on_started;
   // Shutdown began (signal): stop own services; called before the platform drains.

@@ -333,12 +333,19 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
   ctx.models = model_service.get();
   api::register_model_routes(router, ctx);
   auto rule_feed = rules::feed_from_bus(event_bus, rule_engine);
-  auto app_platform = AppPlatform::start(config, *store, **telemetry, event_bus, alarms, gateway, meter);
+  auto app_platform = AppPlatform::start(config, *store, **telemetry, event_bus, alarms, gateway, meter,
+                                         model_service.get());
   if (!app_platform) {
     spdlog::critical("{}", app_platform.error().message);
     return 1;
   }
-  if (*app_platform) (*app_platform)->register_routes(router, ctx);
+  if (*app_platform) {
+    (*app_platform)->register_routes(router, ctx);
+    if (hooks.on_apps) {
+      if (auto st = hooks.on_apps((*app_platform)->marketplace(), (*app_platform)->builtin_ids()); !st)
+        spdlog::error("{}", st.error().message);
+    }
+  }
   if (auto st = broker.load_state(); !st) {
     spdlog::critical("{} (move {} away to start without the saved MQTT sessions)", st.error().message,
                      broker_options.state_path);

@@ -114,6 +114,8 @@ const std::vector<Key>& schema() {
         [](Config& c) -> auto& { return c.auth.login_attempts_per_minute; }));
     k.push_back(string_key("auth.jwt_key_file", [](Config& c) -> auto& { return c.auth.jwt_key_file; }));
     k.push_back(string_key("apps.trusted_keys", [](Config& c) -> auto& { return c.apps.trusted_keys; }));
+    k.push_back(string_key("apps.builtin_dir", [](Config& c) -> auto& { return c.apps.builtin_dir; }));
+    k.push_back(string_key("apps.http_outbound", [](Config& c) -> auto& { return c.apps.http_outbound; }, {"off", "on"}));
     k.push_back(string_key("bus.backend", [](Config& c) -> auto& { return c.bus.backend; }, {"inprocess", "nats"}));
     k.push_back(string_key("bus.nats_url", [](Config& c) -> auto& { return c.bus.nats_url; }));
     k.push_back(int_key<std::uint32_t>("bus.replicas", 1, 5, [](Config& c) -> auto& { return c.bus.replicas; }));

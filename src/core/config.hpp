@@ -68,6 +68,8 @@ struct AuthConfig {
 
 struct AppsConfig {
   std::string trusted_keys;  // PEM file of Ed25519 public keys trusted for every APP publisher
+  std::string builtin_dir;   // built-in APPs installed on start ("" = the source tree's or share/kaiwu)
+  std::string http_outbound = "off";  // on: APPs with http:outbound may call their manifest's httpHosts
 };
 
 // The event bus between ingest, rules, alarms and the live feed (bus/README.md).

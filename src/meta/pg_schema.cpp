@@ -399,7 +399,21 @@ CREATE INDEX app_runs_tenant ON app_runs (tenant_id, app_id, start_ms, seq);
 CREATE INDEX app_runs_start ON app_runs (start_ms);
 )sql";
 
-constexpr std::array<sqlite::Migration, 9> kMigrations{{
+// Version 10 (apps): APP key-value storage, as schema.cpp's version 10.
+constexpr const char* kV10 = R"sql(
+CREATE TABLE app_kv (
+  tenant_id TEXT COLLATE "C" NOT NULL,
+  enterprise_id TEXT COLLATE "C" NOT NULL,
+  app_id TEXT COLLATE "C" NOT NULL,
+  key TEXT COLLATE "C" NOT NULL,
+  value TEXT COLLATE "C" NOT NULL,
+  updated_ms BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, enterprise_id, app_id, key),
+  FOREIGN KEY (enterprise_id, tenant_id) REFERENCES enterprises (id, tenant_id) ON DELETE CASCADE
+);
+)sql";
+
+constexpr std::array<sqlite::Migration, 10> kMigrations{{
     {1, kV1},
     {2, kV2},
     {3, kV3},
@@ -409,6 +423,7 @@ constexpr std::array<sqlite::Migration, 9> kMigrations{{
     {7, kV7},
     {8, kV8},
     {9, kV9},
+    {10, kV10},
 }};
 
 // pg_advisory_lock key held while migrating, so nodes starting together migrate one at a time.

@@ -432,7 +432,23 @@ CREATE INDEX app_runs_tenant ON app_runs (tenant_id, app_id, start_ms, seq);
 CREATE INDEX app_runs_start ON app_runs (start_ms);
 )sql";
 
-constexpr std::array<Migration, 9> kMigrations{{
+// Version 10 (apps): APP key-value storage (kaiwu.store.*, apps/kv_store.hpp), one namespace per
+// (tenant, enterprise, APP). Values are JSON text; the limits (key ≤ 200 bytes, value ≤ 64 KiB,
+// 10,000 keys per namespace) are the store's. The data is the enterprise's: it goes with it.
+constexpr const char* kV10 = R"sql(
+CREATE TABLE app_kv (
+  tenant_id TEXT NOT NULL,
+  enterprise_id TEXT NOT NULL,
+  app_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, enterprise_id, app_id, key),
+  FOREIGN KEY (enterprise_id, tenant_id) REFERENCES enterprises (id, tenant_id) ON DELETE CASCADE
+) STRICT;
+)sql";
+
+constexpr std::array<Migration, 10> kMigrations{{
     {1, kV1},
     {2, kV2},
     {3, kV3},
@@ -442,6 +458,7 @@ constexpr std::array<Migration, 9> kMigrations{{
     {7, kV7},
     {8, kV8},
     {9, kV9},
+    {10, kV10},
 }};
 
 struct UniqueField {

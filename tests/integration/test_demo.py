@@ -2,9 +2,12 @@
 in one process, pre-provisioned; telemetry flows within seconds; a restart keeps the data and
 does not provision twice."""
 
+import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
@@ -27,6 +30,8 @@ class DemoServer(Server):
         args = [KAIWU, "demo", "--data", self.data_dir, "--set", "http.address=127.0.0.1",
                 "--set", f"http.port={self.port}", "--set", "mqtt.address=127.0.0.1",
                 "--set", f"mqtt.port={self.mqtt_port}"]
+        for extra in self.extra_sets:
+            args += ["--set", extra]
         self.log = open(self.log_path, "ab")
         env = dict(self.env)
         env.pop("KAIWU_ADMIN_PASSWORD", None)  # the demo's own default
@@ -201,6 +206,40 @@ class DemoTest(unittest.TestCase):
             time.sleep(0.2)
         else:
             self.fail("no telemetry after the restart: " + s.read_log())
+
+
+
+class DemoBuiltinAppsTest(unittest.TestCase):
+    """Every demo enterprise is subscribed to every built-in APP (plan free), once."""
+
+    def test_every_enterprise_uses_every_builtin(self):
+        tmp = tempfile.mkdtemp(prefix="kaiwu-demo-builtin-")
+        probe = os.path.join(tmp, "probe")
+        os.makedirs(probe)
+        with open(os.path.join(probe, "manifest.json"), "w") as f:
+            json.dump({"id": "kaiwu-probe", "version": "1.0.0", "name": {"zh": "探针", "en": "Probe"},
+                       "domain": "quality", "publisher": "kaiwu", "origin": "self_built",
+                       "form": "built_on_platform", "functions": [{"name": "hello"}],
+                       "triggers": [{"type": "http", "function": "hello"}]}, f)
+        with open(os.path.join(probe, "main.lua"), "w") as f:
+            f.write("function hello(input, ctx) return {enterprise = ctx.enterpriseId} end\n")
+        server = DemoServer(extra_sets=[f"apps.builtin_dir={tmp}"]).start()
+        try:
+            for attempt in range(2):  # a restart keeps the subscriptions, without duplicates
+                tok = server.login("demo-admin", "kaiwu-demo-2024")
+                st, subs, _ = server.request("GET", "/api/v1/apps/kaiwu-probe/subscriptions", token=tok)
+                self.assertEqual(st, 200, subs)
+                st, ents, _ = server.request("GET", "/api/v1/enterprises", token=tok)
+                self.assertEqual(sorted(s["enterpriseId"] for s in subs["items"]),
+                                 sorted(e["id"] for e in ents["items"]))
+                self.assertEqual(len(subs["items"]), 3)
+                self.assertEqual({s["plan"] for s in subs["items"]}, {"free"})
+                if attempt == 0:
+                    server.stop()
+                    server.start()
+        finally:
+            server.cleanup()
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

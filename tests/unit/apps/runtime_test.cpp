@@ -24,15 +24,7 @@ namespace {
 using test::must;
 namespace json = boost::json;
 
-class RecordingMeter final : public metering::Meter {
- public:
-  void record(metering::Record r) override {
-    std::lock_guard lock(mu);
-    records.push_back(std::move(r));
-  }
-  std::mutex mu;
-  std::vector<metering::Record> records;
-};
+using test::RecordingMeter;
 
 using meta::testing::backend_name;
 using meta::testing::both_backends;
@@ -126,6 +118,9 @@ TEST_P(RuntimeTest, UnknownPublisherKeyIsRefused) {
   // Once the publisher registers that key, the same package is accepted.
   must(market->add_key("kaiwu-examples", stranger.public_pem, "dev-2"));
   must(market->upload(package_json(test::example_package(stranger.private_pem)), "dev-2"));
+  // The platform's publisher name is reserved for platform admins (owner "").
+  EXPECT_EQ(market->add_key("kaiwu", stranger.public_pem, "dev-2").error().code, Errc::kPermissionDenied);
+  EXPECT_TRUE(market->add_key("kaiwu", test::generate_key().public_pem, ""));
   // The publisher name now belongs to dev-2.
   EXPECT_EQ(market->add_key("kaiwu-examples", test::generate_key().public_pem, "dev-3").error().code,
             Errc::kPermissionDenied);

@@ -7,10 +7,13 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
+#include <vector>
 #include <stdexcept>
 #include <string>
 
 #include "apps/package.hpp"
+#include "metering/meter.hpp"
 #include "tsdb/store.hpp"
 
 namespace kaiwu::apps::test {
@@ -20,6 +23,17 @@ T must(Result<T> r) {
   if (!r) throw std::runtime_error(r.error().message);
   return std::move(*r);
 }
+
+// Keeps every metering record.
+class RecordingMeter final : public metering::Meter {
+ public:
+  void record(metering::Record r) override {
+    std::lock_guard lock(mu);
+    records.push_back(std::move(r));
+  }
+  std::mutex mu;
+  std::vector<metering::Record> records;
+};
 
 struct KeyPair {
   std::string private_pem;

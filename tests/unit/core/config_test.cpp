@@ -382,7 +382,9 @@ TEST_F(ConfigTest, DescribeListsEveryKeyOnce) {
   auto items = describe_config(*c);
   std::map<std::string, std::string> by_key(items.begin(), items.end());
   EXPECT_EQ(by_key.size(), items.size());
-  EXPECT_EQ(items.size(), 41u);
+  EXPECT_EQ(items.size(), 43u);
+  EXPECT_EQ(by_key.at("apps.builtin_dir"), "");
+  EXPECT_EQ(by_key.at("apps.http_outbound"), "off");
   EXPECT_EQ(by_key.at("meta.backend"), "sqlite");
   EXPECT_EQ(by_key.at("meta.postgres_url"), "");
   EXPECT_EQ(by_key.at("tsdb.backend"), "embedded");
