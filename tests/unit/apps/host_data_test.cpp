@@ -14,7 +14,7 @@
 #include "apps/kv_store.hpp"
 #include "apps/marketplace.hpp"
 #include "apps/runtime.hpp"
-#include "apps/sqlite_app_store.hpp"
+#include "apps/sql_app_store.hpp"
 #include "core/ids.hpp"
 #include "meta/model_store.hpp"
 #include "meta/sqlite_db.hpp"
@@ -87,7 +87,7 @@ class HostDataTest : public ::testing::Test {
     models = std::make_unique<models::ModelService>(*model_store, meter);
     ASSERT_TRUE(models->seed_builtins());
     kv = make_sqlite_kv_store(*meta);
-    store = std::make_unique<SqliteAppStore>(*meta);
+    store = std::make_unique<SqlAppStore>(*meta);
     RuntimeHooks hooks;
     hooks.kv = kv.get();
     hooks.models = models.get();
@@ -144,7 +144,7 @@ class HostDataTest : public ::testing::Test {
   RecordingMeter meter;
   std::unique_ptr<models::ModelService> models;
   std::unique_ptr<KvStore> kv;
-  std::unique_ptr<SqliteAppStore> store;
+  std::unique_ptr<SqlAppStore> store;
   std::unique_ptr<AppRuntime> runtime;
   std::unique_ptr<Marketplace> market;
   test::KeyPair key;

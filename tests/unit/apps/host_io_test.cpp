@@ -9,7 +9,7 @@
 
 #include "apps/marketplace.hpp"
 #include "apps/runtime.hpp"
-#include "apps/sqlite_app_store.hpp"
+#include "apps/sql_app_store.hpp"
 #include "bus/in_process.hpp"
 #include "core/metrics.hpp"
 #include "meta/sqlite_store.hpp"
@@ -41,7 +41,7 @@ class HostIoTest : public ::testing::Test {
     const auto ts = meta::Scope::tenant(tenant);
     ent = must(meta->create_enterprise(ts, model::Enterprise{.name = "a"})).id;
     dev = must(meta->create_device(ts, model::Device{.enterprise_id = ent, .name = "meter"})).id;
-    store = std::make_unique<SqliteAppStore>(*meta);
+    store = std::make_unique<SqlAppStore>(*meta);
     key = test::generate_key();
   }
   void TearDown() override {
@@ -73,7 +73,7 @@ class HostIoTest : public ::testing::Test {
   std::unique_ptr<meta::SqliteStore> meta;
   test::MemoryTelemetry telemetry;
   NullMeter meter;
-  std::unique_ptr<SqliteAppStore> store;
+  std::unique_ptr<SqlAppStore> store;
   std::unique_ptr<AppRuntime> runtime;
   std::unique_ptr<Marketplace> market;
   test::KeyPair key;
@@ -118,7 +118,14 @@ TEST_F(HostIoTest, TelemetryWritesReachTheBusButNotTheirWriter) {
   ASSERT_EQ(derived.load(), 1);  // the observer saw the APP's write
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   runtime->stop();
-  auto runs = runtime->runs("io", tenant, ent, 100);
+  RunQuery q;
+  q.app_id = "io";
+  q.tenant_id = tenant;
+  q.enterprise_id = ent;
+  q.limit = 100;
+  auto page = runtime->runs(q);
+  ASSERT_TRUE(page) << page.error().message;
+  const auto& runs = page->items;
   ASSERT_EQ(runs.size(), 1u);  // its own write (with power again) did not trigger it
   EXPECT_TRUE(runs[0].ok) << runs[0].error;
   EXPECT_EQ(derived.load(), 1);
