@@ -309,6 +309,10 @@ function chart(input, ctx)
     groups[#groups + 1] = {ts = g.ts, mean = g.mean, range = g.range, sd = g.sd, phase2 = g.phase2 == true}
   end
   out.deviceId, out.limits, out.subgroups = id, st.limits, groups
+  if not st.limits and #st.subgroups >= 5 then  -- trial limits to look at until the baseline is complete
+    out.limits = compute_limits(c, st.subgroups)
+    out.limits.provisional = true
+  end
   out.violations, out.pending = st.violations or {}, #st.pending
   out.capability = capability(c, st)
   return out
