@@ -73,13 +73,13 @@ void CncModel::finish_part() {
   if (shift_parts_left_ > 0) {
     --shift_parts_left_;
   } else if (quality_rng_.chance(1.0 / 300)) {  // fixture or thermal shift for 15–40 parts
-    shift_mm_ = (quality_rng_.chance(0.5) ? 1 : -1) * (0.006 + 0.004 * quality_rng_.uniform());
+    shift_mm_ = (quality_rng_.chance(0.5) ? 1 : -1) * (0.003 + 0.003 * quality_rng_.uniform());
     shift_parts_left_ = 15 + static_cast<int>(quality_rng_.uniform() * 25);
   }
-  double mean = kBoreNominal - 0.010 * wear_ * wear_ + (shift_parts_left_ > 0 ? shift_mm_ : 0);
+  double mean = kBoreNominal - 0.004 * wear_ * wear_ + (shift_parts_left_ > 0 ? shift_mm_ : 0);
   bore_mm_ = quantize(quality_rng_.normal(mean, kBoreSigma), 3);
   bool out_of_tolerance = std::abs(bore_mm_ - kBoreNominal) > kBoreTolerance;
-  if (quality_rng_.chance(0.01 + 0.02 * std::min(wear_, 1.2)) || out_of_tolerance) ++rejects_;
+  if (quality_rng_.chance(0.016 + 0.02 * std::min(wear_, 1.2)) || out_of_tolerance) ++rejects_;
 }
 
 // The reason of an idle spell after a part: a worn tool is changed, otherwise material, setup
