@@ -24,14 +24,14 @@ local DEFAULTS = {
           reason = "downtime_reason"},
 }
 
-local REASONS = {
-  ["1"] = {zh = "待料", en = "Waiting for material"},
-  ["2"] = {zh = "换刀", en = "Tool change"},
-  ["3"] = {zh = "调机/换型", en = "Setup / changeover"},
-  ["4"] = {zh = "设备故障", en = "Equipment fault"},
-  ["5"] = {zh = "缺人", en = "No operator"},
-  ["unreported"] = {zh = "未填报原因", en = "Reason not reported"},
-  ["no_data"] = {zh = "无数据", en = "No data"},
+local REASONS = {  -- short: the chart's axis label
+  ["1"] = {zh = "待料", en = "Waiting for material", short = "Material"},
+  ["2"] = {zh = "换刀", en = "Tool change", short = "Tool"},
+  ["3"] = {zh = "调机/换型", en = "Setup / changeover", short = "Setup"},
+  ["4"] = {zh = "设备故障", en = "Equipment fault", short = "Fault"},
+  ["5"] = {zh = "缺人", en = "No operator", short = "Operator"},
+  ["unreported"] = {zh = "未填报原因", en = "Reason not reported", short = "Unreported"},
+  ["no_data"] = {zh = "无数据", en = "No data", short = "No data"},
 }
 
 -- ---------------------------------------------------------------- settings and calendar
@@ -276,7 +276,7 @@ local function pareto(downtime_ms, s)
   for code, ms in pairs(downtime_ms) do
     if ms > 0 then
       local label = (s.reasons and s.reasons[code]) or REASONS[code] or {zh = "原因 " .. code, en = "Reason " .. code}
-      rows[#rows + 1] = {code = code, zh = label.zh, en = label.en, minutes = ms / MIN}
+      rows[#rows + 1] = {code = code, zh = label.zh, en = label.en, short = label.short or label.en, minutes = ms / MIN}
       sum = sum + ms
     end
   end
