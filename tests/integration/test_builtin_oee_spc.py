@@ -47,9 +47,9 @@ class BuiltinOeeSpcTest(unittest.TestCase):
         cls.tok = s.login("tadm", "password-1")
         cls.dev_tok = s.login("pub", "password-1")
         cls.ent = cls.make("/api/v1/enterprises", {"name": "Works co", "industry": "机械",
-                                                   "creditCode": credit_code("91320000MA1OEES0A")})
+                                                   "creditCode": credit_code("91320000MA1QEEP0A")})
         cls.other = cls.make("/api/v1/enterprises", {"name": "Other co", "industry": "机械",
-                                                     "creditCode": credit_code("91320000MA1OEES0B")})
+                                                     "creditCode": credit_code("91320000MA1QEEP0B")})
         cls.dev = {}
         for name, ent, attrs in [("cnc-a1", cls.ent, {"workshop": "W1", "line": "W1-L1", "ideal_cycle_s": 60}),
                                  ("cnc-a2", cls.ent, {"workshop": "W1", "line": "W1-L2", "ideal_cycle_s": 50}),
@@ -59,7 +59,7 @@ class BuiltinOeeSpcTest(unittest.TestCase):
                                              "protocol": "http"})
             if attrs:
                 st, body, _ = s.request("POST", f"/api/v1/devices/{d['id']}/attributes/server", attrs, cls.tok)
-                assert st == 200, body
+                assert st == 204, body
             cls.dev[name] = d
         with open(cls.pub) as f:
             st, body, _ = s.request("POST", "/api/v1/apps/publishers/kaiwu/keys", {"publicKey": f.read()}, cls.dev_tok)
