@@ -310,6 +310,15 @@ class BuiltinOeeSpcTest(unittest.TestCase):
         err = self.call("kaiwu-spc", "put_settings", {"settings": {"characteristics": [{"key": "x", "n": 11}]}},
                         expect=422)
         self.assertIn("characteristics[1].n", json.dumps(err))
+        # Another subgroup size: the characteristic starts again (old subgroups and limits do not fit).
+        same = self.call("kaiwu-spc", "put_settings", {"settings": {"characteristics": [
+            {"key": "bore_diameter_mm", "n": 5, "chart": "xbar_r", "lsl": 24.98, "usl": 25.02}]}})
+        self.assertEqual(same["reset"], 0)
+        changed = self.call("kaiwu-spc", "put_settings", {"settings": {"characteristics": [
+            {"key": "bore_diameter_mm", "n": 4, "chart": "xbar_s", "lsl": 24.985, "usl": 25.015}]}})
+        self.assertEqual(changed["reset"], 1)
+        c = self.call("kaiwu-spc", "chart", {"deviceId": self.dev["cnc-q"]["id"]})
+        self.assertEqual((c["subgroups"], c.get("limits")), ({}, None))
 
     def test_04_schedule_triggers_ran(self):
         def runs(app, fn):

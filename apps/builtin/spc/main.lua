@@ -339,8 +339,29 @@ end
 
 function get_settings(input, ctx) return {settings = settings(), rules = RULES, ruleOrder = RULE_ORDER} end
 
+-- Stores the settings; a characteristic whose subgroup size or chart changed starts again from
+-- the next measurement (its subgroups and limits no longer fit).
 function put_settings(input, ctx)
   local s = normalise(input and input.settings or input)
+  local old, changed = settings(), {}
+  for _, c in ipairs(old.characteristics) do
+    local now = nil
+    for _, x in ipairs(s.characteristics) do
+      if x.key == c.key then now = x end
+    end
+    if not now or now.n ~= c.n or now.chart ~= c.chart then changed[c.key] = true end
+  end
+  local reset = 0
+  if next(changed) then
+    for _, d in ipairs(kaiwu.devices.list()) do
+      for key in pairs(changed) do
+        if kaiwu.store.get(state_key(d.id, key)) then  -- from the next measurement on
+          kaiwu.store.put(state_key(d.id, key), {cursor = kaiwu.now(), subgroups = {}, pending = {}})
+          reset = reset + 1
+        end
+      end
+    end
+  end
   kaiwu.store.put("settings", s)
-  return {settings = s}
+  return {settings = s, reset = reset}
 end
