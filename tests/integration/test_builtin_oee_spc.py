@@ -17,18 +17,11 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import ADMIN_PASSWORD, KAIWU, Server, credit_code, wait_for  # noqa: E402
+from test_apps import openssl_keypair  # noqa: E402
 
 BUILTIN = os.path.join(os.path.dirname(__file__), "..", "..", "apps", "builtin")
 H, MIN, DAY = 3_600_000, 60_000, 86_400_000
 UTC8 = 8 * H
-
-
-def openssl_keypair(directory, name):
-    priv = os.path.join(directory, f"{name}.pem")
-    pub = os.path.join(directory, f"{name}.pub.pem")
-    subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", priv], check=True, capture_output=True)
-    subprocess.run(["openssl", "pkey", "-in", priv, "-pubout", "-out", pub], check=True, capture_output=True)
-    return priv, pub
 
 
 class BuiltinOeeSpcTest(unittest.TestCase):
