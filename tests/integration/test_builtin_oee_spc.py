@@ -199,6 +199,9 @@ class BuiltinOeeSpcTest(unittest.TestCase):
         b = items[0]
         self.assertEqual(b["enterprise"]["availability"], 0)
         self.assertEqual(b["pareto"][0]["code"], "unreported")
+        # Shift C (00:00–08:00) precedes the machines' first data: not planned, reported as no data.
+        c = items[2]["enterprise"]
+        self.assertEqual((c["plannedMin"], c["noDataMin"], c.get("availability")), (0, 2 * 450, None))
         # Settings: a calendar with one day shift and a custom ideal cycle; bad input is a clear error.
         err = self.call("kaiwu-oee", "put_settings", {"settings": {"shifts": [{"name": "D", "from": "8:00", "to": "25:00"}]}},
                         expect=422)

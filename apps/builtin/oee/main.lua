@@ -31,7 +31,6 @@ local REASONS = {  -- short: the chart's axis label
   ["4"] = {zh = "设备故障", en = "Equipment fault", short = "Fault"},
   ["5"] = {zh = "缺人", en = "No operator", short = "Operator"},
   ["unreported"] = {zh = "未填报原因", en = "Reason not reported", short = "Unreported"},
-  ["no_data"] = {zh = "无数据", en = "No data", short = "No data"},
 }
 
 -- ---------------------------------------------------------------- settings and calendar
@@ -206,10 +205,11 @@ local function counted(samples, start, windows)
 end
 
 -- A machine's figures over [from, to): planned, run and down time (ms), downtime by reason,
--- total and rejected parts.
+-- total and rejected parts. Planned time before the machine's first state (none within a day
+-- before `from`: not monitored yet) is left out of the planned time and reported as noDataMs.
 local function machine_stats(s, id, from, to, windows)
   local k = s.keys
-  local out = {plannedMs = 0, runMs = 0, downtimeMs = {}, total = 0, rejects = 0}
+  local out = {plannedMs = 0, runMs = 0, noDataMs = 0, downtimeMs = {}, total = 0, rejects = 0}
   for _, w in ipairs(windows) do out.plannedMs = out.plannedMs + (w[2] - w[1]) end
   if to <= from then return out end
   local before = prior(id, {k.state, k.reason, k.parts, k.rejects}, from)
@@ -225,7 +225,7 @@ local function machine_stats(s, id, from, to, windows)
       local ms = overlap(windows, t, next_t)
       if ms > 0 then
         if state == nil then
-          out.downtimeMs.no_data = (out.downtimeMs.no_data or 0) + ms
+          out.noDataMs = out.noDataMs + ms
         elseif tonumber(state) == k.running then
           out.runMs = out.runMs + ms
         else
@@ -240,6 +240,7 @@ local function machine_stats(s, id, from, to, windows)
     if ts_s == t then state = states[i].value; i = i + 1 end
     if ts_r == t then reason = reasons[j].value; j = j + 1 end
   end
+  out.plannedMs = out.plannedMs - out.noDataMs
   out.total = counted(series(id, k.parts, from, to), before[k.parts], windows)
   out.rejects = counted(series(id, k.rejects, from, to), before[k.rejects], windows)
   return out
@@ -250,6 +251,7 @@ end
 local function add_into(acc, m, ideal_s)
   acc.plannedMs = (acc.plannedMs or 0) + m.plannedMs
   acc.runMs = (acc.runMs or 0) + m.runMs
+  acc.noDataMs = (acc.noDataMs or 0) + (m.noDataMs or 0)
   acc.total = (acc.total or 0) + m.total
   acc.rejects = (acc.rejects or 0) + m.rejects
   acc.idealMs = (acc.idealMs or 0) + (m.idealMs or ideal_s * 1000 * m.total)
@@ -268,6 +270,7 @@ local function metrics(acc)
   for _, ms in pairs(acc.downtimeMs) do down = down + ms end
   return {availability = a, performance = p, quality = q, oee = (a and p and q) and a * p * q or nil,
           plannedMin = acc.plannedMs / MIN, runMin = acc.runMs / MIN, downtimeMin = down / MIN,
+          noDataMin = acc.noDataMs / MIN,
           total = acc.total, rejects = acc.rejects, good = acc.total - acc.rejects, idealMin = acc.idealMs / MIN}
 end
 
