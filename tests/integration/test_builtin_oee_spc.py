@@ -199,9 +199,10 @@ class BuiltinOeeSpcTest(unittest.TestCase):
         b = items[0]
         self.assertEqual(b["enterprise"]["availability"], 0)
         self.assertEqual(b["pareto"][0]["code"], "unreported")
-        # Shift C (00:00–08:00) precedes the machines' first data: not planned, reported as no data.
+        # Shift C (00:00–08:00, break 04:00–04:30) precedes the machines' first data (07:59): that time is
+        # left out and reported as no data; the last minute (idle, no reason) is planned downtime.
         c = items[2]["enterprise"]
-        self.assertEqual((c["plannedMin"], c["noDataMin"], c.get("availability")), (0, 2 * 450, None))
+        self.assertEqual((c["plannedMin"], c["noDataMin"], c["availability"]), (2, 2 * 449, 0))
         # Settings: a calendar with one day shift and a custom ideal cycle; bad input is a clear error.
         err = self.call("kaiwu-oee", "put_settings", {"settings": {"shifts": [{"name": "D", "from": "8:00", "to": "25:00"}]}},
                         expect=422)
