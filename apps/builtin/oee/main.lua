@@ -8,7 +8,7 @@
 local MIN = 60000
 local DAY = 86400000
 local MAX_PAGES = 12          -- raw samples read per key and call: 12 × 10,000
-local CATCH_UP_MS = 30 * MIN  -- the schedule trigger processes at most this much per machine and run
+local CATCH_UP_MS = 120 * MIN -- the schedule trigger processes at most this much per machine and run
 local LAG_MS = 5000           -- and leaves the newest seconds for late samples
 
 local DEFAULTS = {

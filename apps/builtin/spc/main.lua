@@ -300,10 +300,18 @@ function chart(input, ctx)
   local devices = devices_with(c.key)
   local list = {}
   for _, d in ipairs(devices) do list[#list + 1] = {id = d.id, name = d.name} end
-  local id = input.deviceId or (devices[1] and devices[1].id)
+  local id, st = input.deviceId, nil
+  if not id then  -- default: the device with the most subgroups (of the first 50)
+    local best = -1
+    for i = 1, math.min(#devices, 50) do
+      local x = kaiwu.store.get(state_key(devices[i].id, c.key))
+      local n = x and #x.subgroups or 0
+      if n > best then id, st, best = devices[i].id, x, n end
+    end
+  end
   local out = {characteristics = s.characteristics, characteristic = c, devices = list, rules = RULES, ruleOrder = RULE_ORDER}
   if not id then return out end
-  local st = kaiwu.store.get(state_key(id, c.key)) or {subgroups = {}, pending = {}}
+  st = st or kaiwu.store.get(state_key(id, c.key)) or {subgroups = {}, pending = {}}
   local groups = {}
   for _, g in ipairs(st.subgroups) do
     groups[#groups + 1] = {ts = g.ts, mean = g.mean, range = g.range, sd = g.sd, phase2 = g.phase2 == true}
