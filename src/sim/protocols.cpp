@@ -76,7 +76,10 @@ std::vector<PointConfig> modbus_points(DeviceKind kind) {
             point("alarm_count", "hr:7", DataType::kUint32, 1, ""),
             point("power_kw", "hr:9", DataType::kUint16, 0.01, "kW"),
             point("spindle_setpoint", "hr:10", DataType::kUint16, 1, "r/min", true),
-            state_point()};
+            state_point(),
+            point("reject_count", "hr:16", DataType::kUint32, 1, ""),
+            point("downtime_reason", "hr:18", DataType::kUint16, 1, ""),
+            point("bore_diameter_mm", "hr:19", DataType::kUint16, 0.001, "mm")};
   if (kind == DeviceKind::kCompressor)
     return {point("running", "hr:0.0", DataType::kBool, 1, ""),
             point("loaded", "hr:0.1", DataType::kBool, 1, ""),

@@ -66,7 +66,32 @@ std::string_view state_name(MachineState s) {
 }
 
 CncModel::CncModel(std::uint64_t seed, ShiftPattern shifts, double cycle_s)
-    : rng_(seed), shifts_(std::move(shifts)), cycle_s_(cycle_s) {}
+    : rng_(seed), quality_rng_(seed ^ 0x9E3779B97F4A7C15ull), shifts_(std::move(shifts)), cycle_s_(cycle_s) {}
+
+void CncModel::finish_part() {
+  wear_ += (0.8 + 0.4 * quality_rng_.uniform()) / 250;  // a boring insert lasts ~250 parts
+  if (shift_parts_left_ > 0) {
+    --shift_parts_left_;
+  } else if (quality_rng_.chance(1.0 / 300)) {  // fixture or thermal shift for 15–40 parts
+    shift_mm_ = (quality_rng_.chance(0.5) ? 1 : -1) * (0.003 + 0.003 * quality_rng_.uniform());
+    shift_parts_left_ = 15 + static_cast<int>(quality_rng_.uniform() * 25);
+  }
+  double mean = kBoreNominal - 0.004 * wear_ * wear_ + (shift_parts_left_ > 0 ? shift_mm_ : 0);
+  bore_mm_ = quantize(quality_rng_.normal(mean, kBoreSigma), 3);
+  bool out_of_tolerance = std::abs(bore_mm_ - kBoreNominal) > kBoreTolerance;
+  if (quality_rng_.chance(0.016 + 0.02 * std::min(wear_, 1.2)) || out_of_tolerance) ++rejects_;
+}
+
+// The reason of an idle spell after a part: a worn tool is changed, otherwise material, setup
+// or the operator.
+DowntimeReason CncModel::idle_reason() {
+  if (wear_ >= 0.85) {
+    wear_ = 0;
+    return DowntimeReason::kToolChange;
+  }
+  double u = quality_rng_.uniform();
+  return u < 0.55 ? DowntimeReason::kWaitingMaterial : u < 0.8 ? DowntimeReason::kSetup : DowntimeReason::kNoOperator;
+}
 
 void CncModel::step(std::int64_t now_ms) {
   advance(last_ms_, now_ms, [this](double dt, std::int64_t t) {
@@ -76,11 +101,12 @@ void CncModel::step(std::int64_t now_ms) {
         state_left_s_ -= dt;
         if (state_left_s_ <= 0) {
           state_ = MachineState::kIdle;
-          state_left_s_ = 60;  // reset and restart
+          state_left_s_ = 60;  // reset and restart (still downtime of the fault)
         }
         break;
       case MachineState::kIdle:
         if (producing) {
+          if (reason_ == DowntimeReason::kNone && state_left_s_ > 0) reason_ = DowntimeReason::kSetup;  // spell spans a shift start
           state_left_s_ -= dt;
           if (state_left_s_ <= 0) state_ = MachineState::kRunning;
         }
@@ -95,19 +121,23 @@ void CncModel::step(std::int64_t now_ms) {
           state_ = MachineState::kFault;
           state_left_s_ = 180 + rng_.uniform() * 720;
           ++alarms_;
+          reason_ = DowntimeReason::kFault;
           break;
         }
         cycle_progress_s_ += dt * std::clamp(speed_ / std::max(setpoint_, 1.0), 0.2, 1.5);
         if (cycle_progress_s_ >= cycle_s_) {
           cycle_progress_s_ = 0;
           ++parts_;
+          finish_part();
           if (rng_.chance(0.12)) {  // tool change or loading
             state_ = MachineState::kIdle;
             state_left_s_ = 20 + rng_.uniform() * 70;
+            reason_ = idle_reason();
           }
         }
         break;
     }
+    if (state_ == MachineState::kRunning || !producing) reason_ = DowntimeReason::kNone;
     bool running = state_ == MachineState::kRunning;
     speed_ = running ? std::max(0.0, rng_.normal(setpoint_, setpoint_ * 0.004)) : 0;
     load_ = running ? std::clamp(rng_.normal(60, 8), 20.0, 100.0) : 0;
@@ -127,7 +157,10 @@ Values CncModel::values() const {
           {"feed_rate", quantize(feed_, 0)},
           {"part_count", parts_},
           {"alarm_count", alarms_},
-          {"power_kw", quantize(power_kw_, 2)}};
+          {"power_kw", quantize(power_kw_, 2)},
+          {"reject_count", rejects_},
+          {"downtime_reason", std::int64_t{static_cast<std::uint8_t>(reason_)}},
+          {"bore_diameter_mm", bore_mm_}};
 }
 
 CompressorModel::CompressorModel(std::uint64_t seed, ShiftPattern shifts) : rng_(seed), shifts_(std::move(shifts)) {}

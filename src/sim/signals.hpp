@@ -42,8 +42,18 @@ double quantize(double v, int decimals);
 enum class MachineState : std::uint8_t { kIdle = 0, kRunning = 1, kFault = 2 };
 std::string_view state_name(MachineState s);
 
+// Why a CNC stands still while it should produce (register downtime_reason); 0 while running or
+// off shift.
+enum class DowntimeReason : std::uint8_t {
+  kNone = 0, kWaitingMaterial = 1, kToolChange = 2, kSetup = 3, kFault = 4, kNoOperator = 5,
+};
+
 // A CNC machining centre: during shifts it runs cycles (part counter +1 per cycle), with short
 // idle spells (tool change, loading) and rare faults that last minutes; outside shifts it idles.
+// Each finished part's bore is measured (nominal 25.000 mm, σ 4 µm; tool wear pulls it smaller,
+// occasional fixture/thermal shifts move its mean for a few dozen parts) and 2–4 % of parts are
+// rejected (out of the ±15 µm tolerance, or other defects, more often on a worn tool). These
+// draw from their own generator, so the other signals are the same as without them.
 class CncModel {
  public:
   CncModel(std::uint64_t seed, ShiftPattern shifts, double cycle_s = 45);
@@ -57,9 +67,17 @@ class CncModel {
   double power_kw() const { return power_kw_; }
   double spindle_speed() const { return speed_; }
   double temperature() const { return temp_; }
+  std::int64_t rejects() const { return rejects_; }
+  DowntimeReason downtime_reason() const { return reason_; }
+  double bore_mm() const { return bore_mm_; }  // of the last finished part (0 before the first)
+  static constexpr double kBoreNominal = 25.0, kBoreTolerance = 0.015, kBoreSigma = 0.004;  // mm
 
  private:
+  void finish_part();
+  DowntimeReason idle_reason();
+
   Rng rng_;
+  Rng quality_rng_;  // measurements, rejects and downtime reasons only
   ShiftPattern shifts_;
   double cycle_s_;
   std::int64_t last_ms_ = 0;
@@ -70,6 +88,12 @@ class CncModel {
   std::int64_t alarms_ = 0;
   double setpoint_ = 8000;
   double speed_ = 0, load_ = 0, temp_ = 25, power_kw_ = 0.6, feed_ = 0;
+  std::int64_t rejects_ = 0;
+  DowntimeReason reason_ = DowntimeReason::kNone;
+  double wear_ = 0;            // tool wear, 0 (new) .. ~1 (end of life); reset by a tool change
+  double shift_mm_ = 0;        // mean shift of the current episode
+  int shift_parts_left_ = 0;   // parts left in it
+  double bore_mm_ = 0;
 };
 
 // A screw air compressor: load/unload between 0.65 and 0.80 MPa, vibration with slow wear.

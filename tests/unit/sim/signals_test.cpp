@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <map>
+#include <vector>
 
 #include "sim/factory.hpp"
 #include "sim/signals.hpp"
@@ -62,6 +63,54 @@ TEST(CncModel, DeterministicForASeed) {
   }
   EXPECT_EQ(a.values(), b.values());
   EXPECT_NE(a.values(), c.values());
+}
+
+// Quality and downtime signals (OEE / SPC APPs): rejects 2–4 % of parts and never decreasing, a
+// reason only while standing still in a shift, bores around 25.000 mm with σ ≈ 4 µm, tool wear
+// that makes the bore drift and get replaced.
+TEST(CncModel, RejectsDowntimeReasonsAndBoreMeasurements) {
+  ShiftPattern shifts;
+  CncModel m(2024, shifts);
+  std::int64_t last_rejects = 0, last_parts = 0, tool_changes = 0;
+  std::map<int, int> reason_seconds;
+  std::vector<double> bores;
+  for (std::int64_t t = kMonday; t < kMonday + 5 * 24 * kHour; t += 1000) {
+    m.step(t);
+    ASSERT_GE(m.rejects(), last_rejects);
+    last_rejects = m.rejects();
+    const int reason = static_cast<int>(m.downtime_reason());
+    if (m.state() == MachineState::kRunning || !shifts.producing(t)) {
+      ASSERT_EQ(reason, 0) << (t - kMonday) / 1000;
+    } else {
+      ASSERT_GE(reason, 1);
+      ASSERT_LE(reason, 5);
+      if (m.state() == MachineState::kFault) {
+        ASSERT_EQ(m.downtime_reason(), DowntimeReason::kFault);
+      }
+      ++reason_seconds[reason];
+    }
+    if (m.parts() != last_parts) {
+      last_parts = m.parts();
+      bores.push_back(m.bore_mm());
+    }
+    if (m.downtime_reason() == DowntimeReason::kToolChange && m.state() == MachineState::kIdle) ++tool_changes;
+  }
+  ASSERT_GT(m.parts(), 3000);
+  const double reject_rate = static_cast<double>(m.rejects()) / static_cast<double>(m.parts());
+  EXPECT_GT(reject_rate, 0.02);
+  EXPECT_LT(reject_rate, 0.04);
+  for (int r = 1; r <= 5; ++r) EXPECT_GT(reason_seconds[r], 0) << "reason " << r << " never seen";
+  EXPECT_GT(tool_changes, 0);
+  double sum = 0, sq = 0;
+  for (double b : bores) sum += b;
+  const double mean = sum / static_cast<double>(bores.size());
+  for (double b : bores) sq += (b - mean) * (b - mean);
+  const double sd = std::sqrt(sq / static_cast<double>(bores.size() - 1));
+  EXPECT_NEAR(mean, CncModel::kBoreNominal, 0.005);
+  EXPECT_GT(sd, 0.0035);  // σ 4 µm plus wear drift and mean shifts
+  EXPECT_LT(sd, 0.007);
+  // The bore is reported in whole micrometres, as the register (×0.001) holds it.
+  EXPECT_NEAR(bores.back() * 1000, std::round(bores.back() * 1000), 1e-6);
 }
 
 TEST(BoilerModel, BurnerSequenceAndPlausibleRanges) {
