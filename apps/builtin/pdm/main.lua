@@ -15,6 +15,7 @@ local DEFAULTS = {
   defectGood = 0.2, defectAlarm = 2.0,  -- mm/s amplitude of the defect band component
   tempGood = 60, tempAlarm = 75,        -- °C bearing temperature
   weights = {vib = 0.5, defect = 0.3, temp = 0.2},
+  runningLevel = 0.5,                   -- mm/s: below it the machine is stopped and not assessed
   baselineMs = 3600000, ewmaAlpha = 0.3, anomalyThreshold = 3,
   trendMs = 7 * 86400000, trendBucketMs = 3600000, minTrendPoints = 6,
   failureHI = 20, workOrderHI = 40, workOrderRulH = 168,
@@ -107,7 +108,12 @@ local function baseline(s, id, now, maintenance)
   local r = kaiwu.telemetry.range(id, {s.levelKey, s.tempKey}, now - s.baselineMs, now + 1, 10000)
   b = {takenAt = now, maintenance = maintenance}
   for name, k in pairs({level = s.levelKey, temp = s.tempKey}) do
-    local _, xs = numbers(r[k])
+    local _, all = numbers(r[k])
+    local xs = all
+    if name == "level" then  -- running values only
+      xs = {}
+      for _, x in ipairs(all) do if x >= s.runningLevel then xs[#xs + 1] = x end end
+    end
     if #xs >= 30 then
       local d = kaiwu.models.invoke("kaiwu.stats.descriptive", {x = xs})
       b[name] = {mean = d.mean, sd = d.stdevSample, n = d.count}
@@ -149,12 +155,12 @@ local function fit_trend(s, id, now)
   local ex = kaiwu.models.invoke("kaiwu.regression.linear", {x = xs, y = ls})
   local last = xs[#xs]
   local cross, model, r2, rmse
-  if (finite(ex.r2) or -1) > (finite(lin.r2) or -1) + 0.02 and ex.slope > 0 then
+  if (finite(ex.r2) or -1) > (finite(lin.r2) or -1) + 0.02 and ex.slope > 1e-9 then
     model, r2, rmse = "exponential", ex.r2, ex.rmse
     cross = (math.log(100 - s.failureHI) - ex.intercept) / ex.slope
   else
     model, r2, rmse = "linear", lin.r2, lin.rmse
-    if lin.slope < 0 then cross = (s.failureHI - lin.intercept) / lin.slope end
+    if lin.slope < -1e-9 then cross = (s.failureHI - lin.intercept) / lin.slope end
   end
   out.fit = {model = model, r2 = finite(r2), rmse = finite(rmse), slopePerHour = finite(lin.slope),
              intercept = finite(lin.intercept), linearR2 = finite(lin.r2), expRate = finite(ex.slope),
@@ -218,22 +224,26 @@ local function assess_device(s, d, now)
   local maint = kaiwu.telemetry.latest(d.id, {s.maintenanceKey})[s.maintenanceKey]
   local a = {deviceId = d.id, name = d.name, at = now, level = mean(levels), temperature = mean(temps),
              maintenanceCount = maint and maint.value or 0}
-  a.features = waveform_features(s, d.id, now)
+  if a.level and a.level < s.runningLevel then
+    a.stopped = true  -- a stopped machine says nothing about its bearing: keep the last assessment's trend
+  else
+    a.features = waveform_features(s, d.id, now)
+  end
   -- Health index: weighted severities of the available indicators.
   local parts, wsum = 0, 0
   local function add(weight, sev) parts = parts + weight * sev; wsum = wsum + weight end
-  if a.level then add(s.weights.vib, severity(a.level, s.vibGood, s.vibAlarm)) end
+  if a.level and not a.stopped then add(s.weights.vib, severity(a.level, s.vibGood, s.vibAlarm)) end
   if a.features and a.features.bandEnergy[s.defectBand] then
     a.defectAmplitude = math.sqrt(2 * a.features.bandEnergy[s.defectBand])
     add(s.weights.defect, severity(a.defectAmplitude, s.defectGood, s.defectAlarm))
   end
-  if a.temperature then add(s.weights.temp, severity(a.temperature, s.tempGood, s.tempAlarm)) end
+  if a.temperature and not a.stopped then add(s.weights.temp, severity(a.temperature, s.tempGood, s.tempAlarm)) end
   local written = {}
   if wsum > 0 then
     a.healthIndex = 100 * (1 - parts / wsum)
     written.health_index = a.healthIndex
   end
-  local b = baseline(s, d.id, now, a.maintenanceCount)
+  local b = not a.stopped and baseline(s, d.id, now, a.maintenanceCount) or nil
   if b then
     local zl = anomaly(s, b, levels, b.level)
     local zt = anomaly(s, b, temps, b.temp)
