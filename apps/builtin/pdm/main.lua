@@ -16,7 +16,7 @@ local DEFAULTS = {
   tempGood = 60, tempAlarm = 75,        -- °C bearing temperature
   weights = {vib = 0.5, defect = 0.3, temp = 0.2},
   runningLevel = 0.5,                   -- mm/s: below it the machine is stopped and not assessed
-  baselineMs = 3600000, ewmaAlpha = 0.3, anomalyThreshold = 3,
+  baselineMs = 3600000, baselineMinSamples = 200, ewmaAlpha = 0.3, anomalyThreshold = 3,
   trendMs = 7 * 86400000, trendBucketMs = 3600000, minTrendPoints = 6,
   failureHI = 20, workOrderHI = 40, workOrderRulH = 168,
 }
@@ -107,6 +107,7 @@ local function baseline(s, id, now, maintenance)
   if type(b) == "table" and b.maintenance == maintenance then return b end
   local r = kaiwu.telemetry.range(id, {s.levelKey, s.tempKey}, now - s.baselineMs, now + 1, 10000)
   b = {takenAt = now, maintenance = maintenance}
+  local waiting = false  -- a signal with some but too few values: learn later, all at once
   for name, k in pairs({level = s.levelKey, temp = s.tempKey}) do
     local _, all = numbers(r[k])
     local xs = all
@@ -114,12 +115,14 @@ local function baseline(s, id, now, maintenance)
       xs = {}
       for _, x in ipairs(all) do if x >= s.runningLevel then xs[#xs + 1] = x end end
     end
-    if #xs >= 30 then
+    if #xs >= s.baselineMinSamples then
       local d = kaiwu.models.invoke("kaiwu.stats.descriptive", {x = xs})
       b[name] = {mean = d.mean, sd = d.stdevSample, n = d.count}
+    elseif #all > 0 then
+      waiting = true
     end
   end
-  if b.level == nil and b.temp == nil then return nil end
+  if waiting or (b.level == nil and b.temp == nil) then return nil end
   kaiwu.store.put(key, b)
   return b
 end
@@ -351,6 +354,12 @@ function workorder_transition(input, ctx)
     if to == "done" then kaiwu.store.delete("baseline:" .. w.deviceId) end  -- learn the repaired state
   end
   return {workOrder = w}
+end
+
+-- Forget the asset's baseline: the next assessment learns it again from the last hour.
+function baseline_reset(input, ctx)
+  local d = find_device(input.deviceId)
+  return {deleted = kaiwu.store.delete("baseline:" .. d.id)}
 end
 
 function config(input, ctx)
