@@ -2,6 +2,9 @@
 // visits, run logs and UI assets. A call acts for one enterprise: the API key's or user's own, or
 // for tenant-wide callers the one named by ?enterpriseId=; it runs only when that enterprise
 // subscribed, and anything else is "app X not found".
+#include <algorithm>
+#include <cctype>
+
 #include "api/common.hpp"
 #include "core/json_parse.hpp"
 
@@ -114,17 +117,41 @@ std::string content_type(std::string_view path) {
   return "text/plain; charset=utf-8";
 }
 
-// The listed version's ui/<file>: public, so the console can show it in an iframe; it holds
-// nothing but the published package's own assets.
+// The console's APP SDK goes first in <head>, so the page's own inline scripts find window.kaiwu.
+std::string with_sdk(const std::string& html) {
+  constexpr std::string_view kTag = "<script src=\"/app-sdk.js\"></script>";
+  auto lower = html;
+  std::ranges::transform(lower, lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (std::string_view open : {"<head", "<html"}) {
+    if (auto at = lower.find(open); at != std::string::npos) {
+      if (auto end = lower.find('>', at); end != std::string::npos) {
+        std::string out = html;
+        out.insert(end + 1, open == "<head" ? std::string(kTag) : "<head>" + std::string(kTag) + "</head>");
+        return out;
+      }
+    }
+  }
+  return std::string(kTag) + html;
+}
+
+// The listed version's ui/<file>: public, so the console can show it in its sandboxed iframe; it
+// holds nothing but the published package's own assets. An APP UI is one self-contained HTML file
+// (inline CSS/JS, CONTRACT-S16): its CSP allows inline code and the console's SDK but no network
+// at all (default-src 'none'), and the sandbox gives it an opaque origin (no session, no cookies).
 Result<http::Response> ui_file(ApiContext& ctx, http::Request& req) {
   const std::string app(req.param("appId"));
   auto pkg = KAIWU_TRY(ctx.marketplace->load_listed(app));
   const std::string path = "ui/" + std::string(req.param("file"));
   auto it = pkg.package.files.find(path);
   if (it == pkg.package.files.end()) return fail(Errc::kNotFound, "app " + app + " has no " + path);
-  auto resp = http::Response::text(200, it->second, content_type(path));
-  resp.headers.emplace_back("Content-Security-Policy", "default-src 'self'; script-src 'self'; sandbox allow-scripts");
+  const bool html = path.ends_with(".html");
+  auto resp = http::Response::text(200, html ? with_sdk(it->second) : it->second, content_type(path));
+  resp.headers.emplace_back("Content-Security-Policy",
+                            "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; "
+                            "img-src data: blob:; font-src data:; base-uri 'none'; form-action 'none'; "
+                            "frame-ancestors 'self'; sandbox allow-scripts allow-downloads");
   resp.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  resp.headers.emplace_back("Cache-Control", "no-cache");
   return resp;
 }
 

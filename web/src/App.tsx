@@ -24,6 +24,15 @@ import { DocsPage } from './features/devportal/DocsPage';
 import { RegisterPage } from './features/devportal/RegisterPage';
 import { VerifyPage } from './features/devportal/VerifyPage';
 import { MeteringPage } from './features/metering/MeteringPage';
+import { AppDetailPage } from './features/apps/AppDetail';
+import { AppHostPage } from './features/apps/AppHost';
+import { MarketplacePage } from './features/apps/Marketplace';
+import { MyAppsPage } from './features/apps/MyApps';
+import { ReviewsPage } from './features/apps/Reviews';
+import { RunsPage } from './features/apps/Runs';
+import { UploadPage } from './features/apps/Upload';
+import { ModelCataloguePage } from './features/models/ModelCatalogue';
+import { ModelDetailPage } from './features/models/ModelDetail';
 
 export function makeQueryClient() {
   return new QueryClient({
@@ -87,6 +96,15 @@ export function AppRoutes() {
         <Route path="developer" element={<Guard resource="developer"><DeveloperHome /></Guard>} />
         <Route path="developer/docs" element={<DocsPage />} />
         <Route path="metering" element={<Guard resource="metering"><MeteringPage /></Guard>} />
+        <Route path="market" element={<MarketplacePage />} />
+        <Route path="market/reviews" element={<Guard resource="appreviews"><ReviewsPage /></Guard>} />
+        <Route path="market/upload" element={<Guard resource="appupload"><UploadPage /></Guard>} />
+        <Route path="market/:appId" element={<AppDetailPage />} />
+        <Route path="market/:appId/runs" element={<Guard resource="appruns"><RunsPage /></Guard>} />
+        <Route path="apps" element={<Guard resource="apps"><MyAppsPage /></Guard>} />
+        <Route path="apps/:appId" element={<Guard resource="apps"><AppHostPage /></Guard>} />
+        <Route path="models" element={<ModelCataloguePage />} />
+        <Route path="models/:id" element={<ModelDetailPage />} />
         <Route path="*" element={<Navigate to="/" replace />} />
       </Route>
     </Routes>

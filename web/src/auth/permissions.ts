@@ -3,7 +3,7 @@
 import type { Role } from '../api/types';
 
 export type Resource = 'overview' | 'tenants' | 'parks' | 'enterprises' | 'users' | 'apikeys' | 'profiles' | 'devices'
-  | 'alarms' | 'rulechains' | 'developer' | 'metering';
+  | 'alarms' | 'rulechains' | 'developer' | 'metering' | 'market' | 'appreviews' | 'appupload' | 'appruns' | 'apps' | 'models';
 
 const VIEW: Record<Resource, Role[] | 'all'> = {
   overview: 'all',
@@ -18,6 +18,12 @@ const VIEW: Record<Resource, Role[] | 'all'> = {
   rulechains: ['platform-admin', 'tenant-admin'],
   developer: ['developer'],
   metering: ['platform-admin', 'tenant-admin'],
+  market: 'all',
+  appreviews: ['platform-admin'],
+  appupload: ['developer', 'tenant-admin'],
+  appruns: ['platform-admin', 'tenant-admin', 'enterprise-admin', 'developer'],
+  apps: ['tenant-admin', 'park-admin', 'enterprise-admin', 'engineer', 'viewer', 'developer'], // APPs act for an enterprise of a tenant
+  models: 'all',
 };
 
 const WRITE: Record<Resource, Role[]> = {
@@ -33,6 +39,12 @@ const WRITE: Record<Resource, Role[]> = {
   rulechains: ['platform-admin', 'tenant-admin'],
   developer: ['developer'],
   metering: [],
+  market: ['tenant-admin', 'enterprise-admin'], // subscribe / unsubscribe
+  appreviews: ['platform-admin'],
+  appupload: ['developer', 'tenant-admin'],
+  appruns: [],
+  apps: ['tenant-admin', 'park-admin', 'enterprise-admin', 'engineer', 'viewer', 'developer'],
+  models: ['tenant-admin', 'engineer', 'developer'],
 };
 
 export function canView(role: Role | null, r: Resource): boolean {

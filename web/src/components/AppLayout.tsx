@@ -1,7 +1,7 @@
 import { Grid, Layout, Menu, Button, Dropdown, Space, Segmented, Typography, Tag, theme as antTheme } from 'antd';
 import {
   DashboardOutlined, ClusterOutlined, EnvironmentOutlined, BankOutlined, ApiOutlined, UserOutlined, KeyOutlined,
-  ProfileOutlined, LogoutOutlined, CodeOutlined, BarChartOutlined, ReadOutlined, MoonOutlined, SunOutlined, AlertOutlined, BranchesOutlined, GlobalOutlined, MenuFoldOutlined, MenuUnfoldOutlined,
+  ProfileOutlined, LogoutOutlined, AppstoreOutlined, ShopOutlined, ExperimentOutlined, CodeOutlined, BarChartOutlined, ReadOutlined, MoonOutlined, SunOutlined, AlertOutlined, BranchesOutlined, GlobalOutlined, MenuFoldOutlined, MenuUnfoldOutlined,
 } from '@ant-design/icons';
 import { useTranslation } from 'react-i18next';
 import { Outlet, useLocation, useNavigate } from 'react-router-dom';
@@ -10,13 +10,17 @@ import { useSession } from '../auth/session';
 import { canView, type Resource } from '../auth/permissions';
 import { LANGUAGES } from '../i18n';
 import { usePreferences } from '../preferences';
+import { appName, sortApps, useSubscribedApps } from '../features/apps/api';
 
-const ITEMS: { key: Resource | 'rule-chains' | 'developer/docs'; icon: React.ReactNode; label: string; group: 'iot' | 'management' | null }[] = [
+const ITEMS: { key: Resource | 'rule-chains' | 'developer/docs'; icon: React.ReactNode; label: string; group: 'iot' | 'platform' | 'management' | null }[] = [
   { key: 'overview', icon: <DashboardOutlined />, label: 'nav.overview', group: null },
   { key: 'devices', icon: <ApiOutlined />, label: 'nav.devices', group: 'iot' },
   { key: 'profiles', icon: <ProfileOutlined />, label: 'nav.profiles', group: 'iot' },
   { key: 'alarms', icon: <AlertOutlined />, label: 'nav.alarms', group: 'iot' },
   { key: 'rule-chains', icon: <BranchesOutlined />, label: 'nav.ruleChains', group: 'iot' },
+  { key: 'apps', icon: <AppstoreOutlined />, label: 'myApps.nav', group: 'platform' },
+  { key: 'market', icon: <ShopOutlined />, label: 'market.title', group: 'platform' },
+  { key: 'models', icon: <ExperimentOutlined />, label: 'models.title', group: 'platform' },
   { key: 'enterprises', icon: <BankOutlined />, label: 'nav.enterprises', group: 'management' },
   { key: 'parks', icon: <EnvironmentOutlined />, label: 'nav.parks', group: 'management' },
   { key: 'tenants', icon: <ClusterOutlined />, label: 'nav.tenants', group: 'management' },
@@ -39,18 +43,29 @@ export function AppLayout() {
   const screens = Grid.useBreakpoint();
   const compact = !screens.md; // phones: icon-only header buttons
 
+  // The 应用 / APPs entry lists the enterprise's subscribed APPs (built-ins first).
+  const subscribed = useSubscribedApps(canView(role, 'apps'));
   const menu = useMemo(() => {
     const visible = ITEMS.filter((i) => i.key === 'developer/docs' || canView(role, (i.key === 'rule-chains' ? 'rulechains' : i.key) as Resource));
-    const item = (i: (typeof ITEMS)[number]) => ({ key: i.key, icon: i.icon, label: t(i.label) });
+    const apps = sortApps((subscribed.data ?? []).map((s) => s.app), i18n.language);
+    const item = (i: (typeof ITEMS)[number]) => (i.key === 'apps' && apps.length
+      ? { key: 'apps-menu', icon: i.icon, label: t(i.label), children: [
+          { key: 'apps', label: t('common.all') },
+          ...apps.map((a) => ({ key: `apps/${a.id}`, label: appName(a, i18n.language) })),
+        ] }
+      : { key: i.key, icon: i.icon, label: t(i.label) });
     if (collapsed) return visible.map(item); // group titles do not fit a folded menu
     return [
       ...visible.filter((i) => !i.group).map(item),
       { type: 'group' as const, key: 'g-iot', label: t('nav.iot'), children: visible.filter((i) => i.group === 'iot').map(item) },
+      { type: 'group' as const, key: 'g-platform', label: t('myApps.group'), children: visible.filter((i) => i.group === 'platform').map(item) },
       { type: 'group' as const, key: 'g-mgmt', label: t('nav.management'), children: visible.filter((i) => i.group === 'management').map(item) },
     ];
-  }, [role, t, collapsed]);
+  }, [role, t, collapsed, subscribed.data, i18n.language]);
 
-  const selected = location.pathname.startsWith('/developer/docs') ? 'developer/docs' : location.pathname.split('/')[1] || 'overview';
+  const selected = location.pathname.startsWith('/developer/docs') ? 'developer/docs'
+    : location.pathname.startsWith('/apps/') ? location.pathname.slice(1).split('/').slice(0, 2).join('/')
+    : location.pathname.split('/')[1] || 'overview';
 
   return (
     <Layout style={{ minHeight: '100vh' }}>
@@ -61,7 +76,7 @@ export function AppLayout() {
           <img src="/favicon.svg" alt="" width={28} height={28} />
           {!collapsed && <Typography.Text strong style={{ fontSize: 17, whiteSpace: 'nowrap' }}>{t('app.name')}</Typography.Text>}
         </div>
-        <Menu mode="inline" selectedKeys={[selected]} items={menu} style={{ borderInlineEnd: 0 }}
+        <Menu mode="inline" selectedKeys={[selected]} items={menu} defaultOpenKeys={location.pathname.startsWith('/apps') ? ['apps-menu'] : []} style={{ borderInlineEnd: 0 }}
           onClick={(e) => navigate(`/${e.key === 'overview' ? '' : e.key}`)} data-testid="nav" />
       </Layout.Sider>
       <Layout>

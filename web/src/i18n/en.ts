@@ -1,6 +1,8 @@
 import type { Messages } from './zh-CN';
+import appsEn from './apps.en';
 
 const en: Messages = {
+  ...appsEn,
   app: { name: 'Kaiwu', fullName: 'Kaiwu Industrial Internet Platform', tagline: 'Device access · data collection · parks and enterprises' },
   nav: {
     overview: 'Overview', tenants: 'Tenants', parks: 'Parks', enterprises: 'Enterprises', devices: 'Devices',

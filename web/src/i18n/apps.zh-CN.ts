@@ -1,0 +1,56 @@
+// Strings of the APP marketplace, APP pages, run logs and the model catalogue (merged into zh-CN.ts).
+const appsZh = {
+  market: {
+    title: '工业APP市场', upload: '上传APP', reviews: '审核队列', allDomains: '全部领域', searchPlaceholder: '搜索名称、ID、发布者',
+    empty: '没有符合条件的APP', builtin: '平台内置', publisher: '发布者', runs: '运行日志', detail: 'APP详情', unlisted: '未上架',
+    domain: 'MIIT 领域', origin: '来源', form: '形态', subscribers: '订阅企业数', averageRating: '平均评分',
+    domains: { safety: '安全生产', energy_carbon: '节能减排', quality: '质量管控', supply_chain: '供应链管理', rnd: '研发设计',
+      production: '生产制造', operations: '运营管理', warehousing: '仓储物流', maintenance: '运维服务' },
+    origins: { self_built: '自建', partner: '合作伙伴' },
+    forms: { built_on_platform: '基于平台开发', cloudified_legacy: '传统软件云化' },
+    permissions: '申请的权限', noPermissions: '此APP不申请任何数据权限',
+    perm: {
+      telemetry_read: '读取本企业设备的遥测数据', telemetry_write: '写入本企业设备的派生遥测数据', attributes_read: '读取本企业设备的属性',
+      alarms_read: '读取本企业的告警', alarms_write: '为本企业设备产生告警', devices_read: '列出本企业的设备', rpc_call: '向本企业设备下发 RPC 指令',
+      http_outbound: '访问清单中声明的外部 HTTP 服务', storage: '保存APP自己的配置与数据', models_invoke: '调用平台上的工业模型', files_write: '生成可下载的文件（如 Excel 报表）',
+    },
+    plansTitle: '套餐', plans: { free: '免费', monthly: '{{price}} 元 / 月', per_call: '{{price}} 元 / 次调用' },
+    subscriptions: '订阅', subscribe: '订阅', unsubscribe: '退订', notSubscribed: '尚未订阅', subscribed: '已订阅', unsubscribed: '已退订',
+    myEnterprise: '本企业', enterprise: '企业', plan: '套餐', calls: '调用次数', since: '订阅时间', open: '打开APP',
+    confirmUnsubscribe: '确定退订？APP 将停止为该企业运行。', subscribeTitle: '订阅“{{name}}”', confirmSubscribe: '同意授权并订阅',
+    grantTitle: '订阅即授权此APP在该企业范围内使用以下权限：', pickEnterprise: '请选择企业',
+    ratings: '评分与评价', rateThis: '为此APP评分', rateAgain: '修改我的评分', commentPlaceholder: '写下使用体验（可选）', submitRating: '提交评分',
+    rated: '评分已提交', noRatings: '暂无评价',
+    versions: '版本', version: '版本', status: '状态', statuses: { pending: '待审核', approved: '已通过', rejected: '已驳回' },
+    uploadedAt: '上传时间', reason: '原因', functions: '函数', triggers: '触发方式',
+    triggerTypes: { http: 'HTTP 调用', schedule: '定时', telemetry: '遥测', alarm: '告警' },
+    approve: '通过', reject: '驳回', approved: '已通过，APP 已上架', rejected: '已驳回', noPending: '没有待审核的版本',
+    rejectTitle: '驳回 {{id}} {{version}}', reasonRequired: '请填写驳回原因（开发者可见）', ui: '界面', signature: '签名', keyFingerprint: '公钥指纹',
+  },
+  myApps: {
+    title: '应用', nav: '应用', group: '工业APP与模型', empty: '本企业尚未订阅APP，去APP市场看看', enterprises: '{{count}} 家企业已订阅',
+    notSubscribed: '当前范围内没有企业订阅此APP', noUi: '此APP没有界面，可通过 API 调用其函数',
+  },
+  upload: {
+    title: '上传APP程序包', keyTitle: '发布者公钥（首次上传前登记）',
+    keyHint: '用 openssl genpkey -algorithm ed25519 生成密钥对，登记公钥；程序包用 kaiwu app pack <目录> -k <私钥> 打包并签名。',
+    publicKey: 'Ed25519 公钥（PEM）', registerKey: '登记公钥', keyRegistered: '已为发布者 {{publisher}} 登记公钥',
+    packageTitle: '程序包', hint: '选择 kaiwu app pack 生成的 .json 程序包：先校验，问题会指向清单的 JSON 指针或文件行号，校验通过后再上传审核。',
+    pick: '选择程序包文件', validating: '正在校验…', invalid: '校验未通过：{{count}} 个问题', noSource: '该问题不对应程序包中的文件',
+    valid: '校验通过', submit: '上传并提交审核', uploaded: '已上传', pendingReview: '{{id}} {{version}} 已上传，等待平台审核',
+  },
+  runs: {
+    title: '运行日志', allEnterprises: '全部企业', ok: '成功', failed: '失败', trigger: '触发方式', function: '函数', status: '状态',
+    started: '开始时间', duration: '耗时', error: '错误', noLog: '（无日志）', count: '显示 {{shown}} / {{total}} 次运行',
+  },
+  models: {
+    title: '工业模型', search: '搜索模型名称或 ID', type: '模型类型', version: '版本', scope: '范围', public: '平台公共', own: '本租户',
+    deprecated: '已弃用', optional: '可选', types: { research_simulation: '研发仿真', business_process: '业务流程', mechanism: '行业机理', data_algorithm: '数据算法' },
+    valueType: '类型', valueTypes: { number: '数值', series: '序列', string: '文本', boolean: '布尔' }, unit: '单位', range: '取值范围', default: '默认值',
+    inputs: '输入', outputs: '输出', parameters: '参数', versions: '版本', author: '作者', implementation: '实现', tags: '标签', createdBy: '发布人',
+    invoke: '调用模型', run: '运行', inline: '直接输入', fromDevice: '设备历史数据', device: '设备', key: '遥测键', raw: '原始值',
+    seriesIncomplete: '输入 {{name}}：请选择设备、遥测键和时间范围', notNumbers: '输入 {{name}}：请输入以逗号或空格分隔的数字',
+    writeBack: '将结果写回为设备的派生遥测', writeBackIncomplete: '写回：请选择设备和要写回的输出', writtenBack: '已写回 {{count}} 个数据点',
+  },
+};
+export default appsZh;
