@@ -78,7 +78,8 @@ class CncModel {
 // temperature (+18·w² °C) and a characteristic 0.2 Hz component of the vibration waveform
 // channel (amplitude 0.05 + 2.5·w² mm/s). Maintenance (a write of 1 to `maintenance`, or the
 // crew replacing the bearing at w ≥ 0.95) resets w and counts `maintenance_count`. The wear
-// and gas models draw from a second random stream, so the original signals are unchanged.
+// and gas models draw from a second random stream, so the original signals are unchanged apart
+// from the wear term added to vibration_mm_s.
 class CompressorModel {
  public:
   CompressorModel(std::uint64_t seed, ShiftPattern shifts);

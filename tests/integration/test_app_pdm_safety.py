@@ -280,6 +280,16 @@ class BuiltinAppsTest(unittest.TestCase):
         self.assertTrue(gas)
         self.assertEqual(gas[0]["severity"], "critical")
 
+    def stack_day(self):
+        """The planted day (local, three days ago): its first ms and ISO date; planted once."""
+        import datetime
+        day = (self.now + 8 * HOUR) // DAY - 3
+        day_start = day * DAY - 8 * HOUR  # 00:00 at UTC+8
+        if not getattr(BuiltinAppsTest, "stack_planted", False):
+            self.plant_stack(day_start)
+            BuiltinAppsTest.stack_planted = True
+        return day_start, (datetime.date(1970, 1, 1) + datetime.timedelta(days=day)).isoformat()
+
     def plant_stack(self, day_start):
         """Minute values (mid-minute) for four local hours of one day:
         10:00 SO₂ 30, O₂ 9 · 11:00 SO₂ 40, O₂ 10 (over the limit once corrected) · 12:00 only 30
@@ -294,10 +304,7 @@ class BuiltinAppsTest(unittest.TestCase):
 
     def test_11_emissions_exceedance_and_report(self):
         dev = self.devices["stack-01"]["id"]
-        local_today = (self.now + 8 * HOUR) // DAY
-        day = local_today - 3
-        day_start = day * DAY - 8 * HOUR  # 00:00 at UTC+8
-        self.plant_stack(day_start)
+        day_start, date = self.stack_day()
         corr = lambda c, o2: c * (21 - 3.5) / (21 - o2)  # noqa: E731  GB 13271-2014 formula (1)
         so2 = [corr(30, 9), corr(40, 10), corr(20, 9)]
         self.assertAlmostEqual(so2[1], 63.63636363, places=6)
@@ -314,8 +321,6 @@ class BuiltinAppsTest(unittest.TestCase):
         self.assertEqual(len(em), 1)
         self.assertEqual(em[0]["severity"], "critical")
         # Daily report: valid hours (≥ 45 minute values), exceedance hours, max, mean.
-        import datetime
-        date = (datetime.date(1970, 1, 1) + datetime.timedelta(days=day)).isoformat()
         rep = self.call("kaiwu-safety", "report", {"date": date, "deviceId": dev, "xlsx": False})
         self.assertEqual(rep["date"], date)
         rows = {row["pollutant"]: row for row in rep["rows"]}
@@ -327,6 +332,29 @@ class BuiltinAppsTest(unittest.TestCase):
         self.assertEqual((rows["nox_mg_m3"]["validHours"], rows["nox_mg_m3"]["exceedanceHours"]), (3, 0))
         self.assertAlmostEqual(rows["nox_mg_m3"]["mean"], statistics.mean(nox), places=9)
         self.assertTrue(rows["dust_mg_m3"]["compliant"])
+
+
+    def test_12_limits_are_settings(self):
+        dev = self.devices["stack-01"]["id"]
+        _, date = self.stack_day()
+        bad = self.call("kaiwu-safety", "config", {"set": {"referenceO2": "six"}}, 422)
+        self.assertIn("referenceO2 must be a number", bad["error"])
+        self.assertIn("unknown setting", self.call("kaiwu-safety", "config", {"set": {"o3": 1}}, 422)["error"])
+        # Another reference O₂ (6 %) and a stricter SO₂ limit (35): the same hours judged again.
+        pollutants = self.call("kaiwu-safety", "config")["settings"]["pollutants"]
+        for p in pollutants:
+            if p["key"] == "so2_mg_m3":
+                p["limit"] = 35
+        self.call("kaiwu-safety", "config", {"set": {"referenceO2": 6, "pollutants": pollutants}})
+        try:
+            rows = {r["pollutant"]: r for r in self.call("kaiwu-safety", "report",
+                                                         {"date": date, "deviceId": dev, "xlsx": False})["rows"]}
+            so2 = [c * (21 - 6) / (21 - o2) for c, o2 in ((30, 9), (40, 10), (20, 9))]  # 37.5, 54.5, 25
+            self.assertEqual((rows["so2_mg_m3"]["limit"], rows["so2_mg_m3"]["exceedanceHours"]), (35, 2))
+            self.assertAlmostEqual(rows["so2_mg_m3"]["mean"], statistics.mean(so2), places=9)
+        finally:
+            self.call("kaiwu-safety", "config", {"set": {"referenceO2": 3.5, "pollutants":
+                                                         self.call("kaiwu-safety", "config")["defaults"]["pollutants"]}})
 
 
 if __name__ == "__main__":
