@@ -18,7 +18,7 @@ import unittest
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import ADMIN_PASSWORD, KAIWU, Server, credit_code  # noqa: E402
+from harness import ADMIN_PASSWORD, KAIWU, Server, setup_tenant  # noqa: E402
 from test_apps import openssl_keypair  # noqa: E402
 
 BUILTIN = os.path.join(os.path.dirname(__file__), "..", "..", "apps", "builtin")
@@ -70,16 +70,10 @@ class BuiltinAppsTest(unittest.TestCase):
         cls.server = Server(extra_sets=[f"apps.trusted_keys={cls.pub}"]).start()
         s = cls.server
         cls.admin = s.login("admin", ADMIN_PASSWORD)
-        _, t, _ = s.request("POST", "/api/v1/tenants", {"name": "plant"}, cls.admin)
-        st, body, _ = s.request("POST", "/api/v1/users", {"username": "padm", "password": "password-1",
-                                                         "role": "tenant-admin", "tenantId": t["id"]}, cls.admin)
-        assert st == 201, body
-        cls.tok = s.login("padm", "password-1")
-        cls.ent = cls.make("/api/v1/enterprises", {"name": "Plant co", "industry": "机械",
-                                                   "creditCode": credit_code("91320000MA1PDMX0A")})
+        _, cls.tok, cls.ent, pump = setup_tenant(s, cls.admin, "plant", "pump-01", industry="机械", protocol="http")
         cls.key = cls.make("/api/v1/apikeys", {"name": "mes", "enterpriseId": cls.ent["id"], "role": "engineer"})["key"]
-        cls.devices = {}
-        for name in ("pump-01", "pump-02", "gas-01", "stack-01"):
+        cls.devices = {"pump-01": pump}
+        for name in ("pump-02", "gas-01", "stack-01"):
             cls.devices[name] = cls.make("/api/v1/devices", {"name": name, "enterpriseId": cls.ent["id"],
                                                              "category": "running", "protocol": "http"})
         cls.now = int(__import__("time").time() * 1000)
@@ -355,6 +349,40 @@ class BuiltinAppsTest(unittest.TestCase):
         finally:
             self.call("kaiwu-safety", "config", {"set": {"referenceO2": 3.5, "pollutants":
                                                          self.call("kaiwu-safety", "config")["defaults"]["pollutants"]}})
+
+    def test_13_daily_report_xlsx(self):
+        dev = self.devices["stack-01"]["id"]
+        _, date = self.stack_day()
+        rep = self.call("kaiwu-safety", "report", {"date": date, "deviceId": dev})
+        so2 = [c * (21 - 3.5) / (21 - o2) for c, o2 in ((30, 9), (40, 10), (20, 9))]
+        f = rep["file"]
+        self.assertEqual(f["name"], f"compliance-{date}.xlsx")
+        # Download it as the API key's enterprise and read the cells back.
+        req = urllib.request.Request(self.server.url(f"/api/v1/apps/kaiwu-safety/files/{f['id']}"),
+                                     headers={"Authorization": f"Bearer {self.key}"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            self.assertIn("spreadsheetml", resp.headers["Content-Type"])
+            data = resp.read()
+        self.assertEqual(len(data), f["size"])
+        import openpyxl
+        wb = openpyxl.load_workbook(io.BytesIO(data))
+        cells = [[c.value for c in row] for row in wb["Compliance"].iter_rows()]
+        header = next(i for i, row in enumerate(cells) if row[0] == "Device")
+        body = {row[2]: row for row in cells[header + 1:] if row[0]}
+        self.assertEqual(cells[header][4:6], ["Valid hours", "Exceedance hours"])
+        self.assertEqual(body["a21026"][0], "stack-01")
+        self.assertEqual(body["a21026"][3:6], [50, 3, 1])  # numbers stay numbers
+        self.assertAlmostEqual(body["a21026"][6], max(so2), places=9)
+        self.assertAlmostEqual(body["a21026"][7], statistics.mean(so2), places=9)
+        self.assertEqual(body["a21026"][8], "N")
+        self.assertEqual(body["a21002"][3:6], [200, 3, 0])
+        self.assertEqual(body["a34013"][8], "Y")
+        hourly = [[c.value for c in row] for row in wb["Hourly"].iter_rows()]
+        eleven = [r for r in hourly if r[1] == f"{date} 11:00" and r[2] == "a21026"]
+        self.assertEqual(len(eleven), 1)
+        self.assertEqual(eleven[0][3:5], [40, 10])
+        self.assertAlmostEqual(eleven[0][5], so2[1], places=9)
+        self.assertEqual(eleven[0][6:9], [60, "Y", "Y"])
 
 
 if __name__ == "__main__":
