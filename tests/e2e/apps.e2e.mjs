@@ -3,8 +3,9 @@
 // highlighted), then a valid signed one; the platform admin approves it; an enterprise admin
 // subscribes (permissions shown first), rates it, opens the APP page (sandboxed iframe ready, a
 // function called through the bridge, the value shown; language and theme follow the console),
-// sees the run in the run log; the model catalogue invokes a model on inline inputs; then every
-// built-in APP (publisher kaiwu) the marketplace lists is opened in zh and en.
+// sees the run in the run log; the model catalogue invokes a model on inline inputs. When the
+// marketplace lists built-in APPs (publisher kaiwu), `kaiwu demo` is started and every built-in
+// APP page is opened as the demo's tenant admin (frame ready; zh, en, en dark).
 // Screenshots go to $KAIWU_SCREENSHOTS (apps-*.png).
 //   KAIWU_BIN=build/kaiwu node tests/e2e/apps.e2e.mjs
 import { execFileSync } from 'node:child_process';
@@ -26,6 +27,7 @@ const WEB_ROOT = resolve(process.env.KAIWU_WEB_ROOT ?? join(repo, 'web/dist'));
 const SHOTS = resolve(process.env.KAIWU_SCREENSHOTS ?? join(repo, 'build/e2e-screenshots'));
 const PASSWORD = 'e2e-admin-secret-1';
 const USER_PASSWORD = 'e2e-user-secret-1';
+const DEMO_PASSWORD = 'kaiwu-demo-2024';
 const EXAMPLE = join(repo, 'examples/apps/hello-energy');
 const APP = 'hello-energy';
 
@@ -70,6 +72,40 @@ async function frameReady(page) {
   const frame = page.frameLocator('[data-testid="app-frame"]');
   await frame.locator('body[data-ready="1"]').waitFor({ timeout: 30_000 });
   return frame;
+}
+
+// Every built-in APP page under `kaiwu demo` (which subscribes every demo enterprise to every
+// built-in APP), as the demo's tenant admin: frame ready, then zh light, en light, en dark.
+async function builtinPages(browser) {
+  const demo = await startKaiwu({ bin: BIN, webRoot: WEB_ROOT, password: PASSWORD, prefix: 'kaiwu-e2e-demo-', command: 'demo' });
+  try {
+    const base = demo.url;
+    const tok = await token(base, 'demo-admin', DEMO_PASSWORD);
+    const apps = (await api(base, 'GET', '/api/v1/apps', undefined, tok)).items.filter((a) => a.publisher === 'kaiwu' && a.manifest?.ui);
+    const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' })).newPage();
+    page.setDefaultTimeout(30_000);
+    page.on('pageerror', (e) => console.log(`  [page error] ${e.message}`));
+    failurePage = page;
+    await login(page, base, 'demo-admin', DEMO_PASSWORD);
+    for (const a of apps) {
+      console.log(`  built-in ${a.id}`);
+      const subs = (await api(base, 'GET', `/api/v1/apps/${a.id}/subscriptions`, undefined, tok)).items;
+      assert.ok(subs.length > 0, `the demo subscribes its enterprises to ${a.id}`);
+      await page.goto(base + `/apps/${a.id}`);
+      await frameReady(page);
+      await shot(page, `builtin-${a.id}-zh`);
+      await setLanguage(page, 'English');
+      await page.waitForTimeout(500);
+      await shot(page, `builtin-${a.id}-en`);
+      await setTheme(page, true);
+      await page.waitForTimeout(500);
+      await shot(page, `builtin-${a.id}-en-dark`);
+      await setTheme(page, false);
+      await setLanguage(page, '简体中文');
+    }
+  } finally {
+    await demo.stop();
+  }
 }
 
 async function main() {
@@ -164,7 +200,7 @@ async function main() {
     await page.getByTestId('open-app').click();
     await page.waitForURL(/\/apps\/hello-energy$/);
     assert.equal(await page.getByTestId('app-frame').getAttribute('sandbox'), 'allow-scripts allow-downloads');
-    let frame = await frameReady(page);
+    const frame = await frameReady(page);
     assert.equal(await frame.getByTestId('kpi-total').textContent(), '42.5');
     assert.equal(await frame.getByTestId('kpi-devices').textContent(), '2');
     assert.equal(await frame.locator('#title').textContent(), '能耗小助手');
@@ -209,21 +245,10 @@ async function main() {
     console.log('built-in APPs (publisher kaiwu) the marketplace lists');
     const builtins = (await api(base, 'GET', '/api/v1/apps', undefined, tadm)).items.filter((a) => a.publisher === 'kaiwu');
     console.log(`  ${builtins.length} built-in APP(s): ${builtins.map((a) => a.id).join(', ') || '(none installed)'}`);
-    for (const a of builtins) {
-      const subs = (await api(base, 'GET', `/api/v1/apps/${a.id}/subscriptions`, undefined, tadm)).items;
-      if (!subs.some((s) => s.enterpriseId === ent.id)) await api(base, 'POST', `/api/v1/apps/${a.id}/subscriptions`, { enterpriseId: ent.id, plan: 'free' }, tadm, 201);
-      if (!a.manifest?.ui) continue;
-      await page.goto(base + `/apps/${a.id}`);
-      frame = await frameReady(page);
-      await shot(page, `builtin-${a.id}-zh`);
-      await setLanguage(page, 'English');
-      await page.waitForTimeout(300);
-      await shot(page, `builtin-${a.id}-en`);
-      await setLanguage(page, '简体中文');
-    }
     await page.goto(base + '/apps');
     await page.getByTestId(`my-app-${APP}`).waitFor();
     await shot(page, 'my-apps');
+    if (builtins.length) await builtinPages(browser);
     console.log('apps e2e: all steps passed');
   } catch (e) {
     console.error(e);

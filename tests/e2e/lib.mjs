@@ -17,13 +17,14 @@ export function freePort() {
   });
 }
 
-// Starts `kaiwu serve` on loopback ports with the built console; extra `--set k=v` pairs allowed.
-export async function startKaiwu({ bin, webRoot, password, prefix = 'kaiwu-e2e-', sets = [] }) {
+// Starts `kaiwu serve` (or `kaiwu demo`: platform + virtual factory, pre-provisioned) on loopback
+// ports with the built console; extra `--set k=v` pairs allowed.
+export async function startKaiwu({ bin, webRoot, password, prefix = 'kaiwu-e2e-', sets = [], command = 'serve' }) {
   const data = mkdtempSync(join(tmpdir(), prefix));
   const [http, mqtt] = [await freePort(), await freePort()];
   const log = join(data, 'server.log');
   const url = `http://127.0.0.1:${http}`;
-  const args = ['serve', '--data', data, '--set', 'http.address=127.0.0.1', '--set', `http.port=${http}`,
+  const args = [command, '--data', data, '--set', 'http.address=127.0.0.1', '--set', `http.port=${http}`,
     '--set', 'mqtt.address=127.0.0.1', '--set', `mqtt.port=${mqtt}`, '--set', `http.web_root=${webRoot}`,
     '--set', 'storage.durability=batch', ...sets.flatMap((s) => ['--set', s])];
   const proc = spawn(bin, args, {

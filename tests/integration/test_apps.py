@@ -177,6 +177,13 @@ class AppsTest(unittest.TestCase):
         html = self.server.request("GET", f"/api/v1/apps/{APP}/ui/index.html")
         self.assertEqual(html[0], 200)
         self.assertIn("Hello Energy", html[1])
+        # The console's APP SDK comes first in <head>; inline code may run, nothing may be fetched.
+        head = html[1].index("<head>") + len("<head>")
+        self.assertTrue(html[1][head:].startswith('<script src="/app-sdk.js"></script>'), html[1][:200])
+        csp = html[2]["Content-Security-Policy"]
+        self.assertIn("default-src 'none'", csp)
+        self.assertIn("script-src 'self' 'unsafe-inline'", csp)
+        self.assertIn("sandbox allow-scripts allow-downloads", csp)
 
     def test_03_scoped_invocation_with_api_keys(self):
         self.subscribe_a()

@@ -210,9 +210,12 @@
     series.forEach(function (s, k) {
       var pts = (s.points || []).filter(function (p) { return isFinite(p[1]); });
       if (!pts.length) return;
+      if (pts.length === 1) {
+        el('circle', { cx: sx(pts[0][0]), cy: sy(pts[0][1]), r: 3, fill: PALETTE[k % PALETTE.length] }, svg);
+        return;
+      }
       var d = pts.map(function (p, j) { return (j ? 'L' : 'M') + sx(p[0]).toFixed(1) + ' ' + sy(p[1]).toFixed(1); }).join('');
       el('path', { d: d, fill: 'none', stroke: PALETTE[k % PALETTE.length], 'stroke-width': 1.8, 'stroke-linejoin': 'round' }, svg);
-      if (pts.length === 1) el('circle', { cx: sx(pts[0][0]), cy: sy(pts[0][1]), r: 3, fill: PALETTE[k % PALETTE.length] }, svg);
     });
     legend(node, series.map(function (s) { return s.name || ''; }));
     return svg;
@@ -242,10 +245,13 @@
     });
     if (opts.unit) text(svg, 4, T + 2, opts.unit);
     var band = (W - L - R) / cats.length;
+    var labelWidth = function (c) { return String(c).split('').reduce(function (w, ch) { return w + (ch.charCodeAt(0) > 0x2e80 ? 11 : 6.5); }, 0); };
+    var longest = cats.reduce(function (m, c) { return Math.max(m, labelWidth(c)); }, 0);
+    var every = Math.max(1, Math.ceil((longest + 8) / band)); // thin the labels so they never overlap
     var n = Math.max(1, series.length);
-    var bw = Math.max(2, band * 0.7 / n);
+    var bw = Math.min(56, Math.max(2, band * 0.7 / n));
     cats.forEach(function (c, i) {
-      var bx = L + band * i + band * 0.15;
+      var bx = L + band * i + (band - bw * n) / 2;
       series.forEach(function (s, k) {
         var v = (s.values || [])[i];
         if (!isFinite(v)) return;
@@ -253,7 +259,7 @@
         var r = el('rect', { x: bx + k * bw, y: top, width: bw - 1, height: Math.max(1, bottom - top), fill: PALETTE[k % PALETTE.length], rx: 2 }, svg);
         el('title', {}, r).textContent = (s.name ? s.name + ' ' : '') + c + ': ' + fmtNumber(v, 2);
       });
-      text(svg, L + band * i + band / 2, H - 8, String(c), 'middle');
+      if (i % every === 0) text(svg, L + band * i + band / 2, H - 8, String(c), 'middle');
     });
     el('line', { x1: L, x2: W - R, y1: sy(0), y2: sy(0), class: 'kw-axis' }, svg);
     legend(node, series.map(function (s) { return s.name || ''; }));

@@ -5,7 +5,7 @@ import {
 } from '@ant-design/icons';
 import { useTranslation } from 'react-i18next';
 import { Outlet, useLocation, useNavigate } from 'react-router-dom';
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useSession } from '../auth/session';
 import { canView, type Resource } from '../auth/permissions';
 import { LANGUAGES } from '../i18n';
@@ -63,6 +63,13 @@ export function AppLayout() {
     ];
   }, [role, t, collapsed, subscribed.data, i18n.language]);
 
+  // The APPs submenu opens whenever an APP page is shown (also when reached from elsewhere).
+  const [openKeys, setOpenKeys] = useState<string[]>([]);
+  const onAppPage = location.pathname.startsWith('/apps');
+  useEffect(() => {
+    if (onAppPage) setOpenKeys((k) => (k.includes('apps-menu') ? k : [...k, 'apps-menu']));
+  }, [onAppPage]);
+
   const selected = location.pathname.startsWith('/developer/docs') ? 'developer/docs'
     : location.pathname.startsWith('/apps/') ? location.pathname.slice(1).split('/').slice(0, 2).join('/')
     : location.pathname.split('/')[1] || 'overview';
@@ -76,7 +83,7 @@ export function AppLayout() {
           <img src="/favicon.svg" alt="" width={28} height={28} />
           {!collapsed && <Typography.Text strong style={{ fontSize: 17, whiteSpace: 'nowrap' }}>{t('app.name')}</Typography.Text>}
         </div>
-        <Menu mode="inline" selectedKeys={[selected]} items={menu} defaultOpenKeys={location.pathname.startsWith('/apps') ? ['apps-menu'] : []} style={{ borderInlineEnd: 0 }}
+        <Menu mode="inline" selectedKeys={[selected]} items={menu} openKeys={collapsed ? undefined : openKeys} onOpenChange={setOpenKeys} style={{ borderInlineEnd: 0 }}
           onClick={(e) => navigate(`/${e.key === 'overview' ? '' : e.key}`)} data-testid="nav" />
       </Layout.Sider>
       <Layout>

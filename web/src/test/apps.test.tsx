@@ -1,4 +1,5 @@
-import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { configure, act, fireEvent, screen, waitFor, within } from '@testing-library/react';
+
 import userEvent from '@testing-library/user-event';
 import type { Role } from '../api/types';
 import { setToken } from '../api/client';
@@ -12,6 +13,9 @@ import { callFunction, isFrameMessage, uiFile } from '../features/apps/bridge';
 import { lineOfPointer, splitProblems, sortApps, type AppSummary, type AppVersion, type RunRecord } from '../features/apps/api';
 import { renderRoute, stubApi } from './helpers';
 
+
+// Ant Design under a loaded 2-core machine: give every findBy/waitFor 10 s.
+configure({ asyncUtilTimeout: 10_000 });
 function signInAs(role: Role, enterpriseId: string | null) {
   localStorage.setItem('kaiwu.session', JSON.stringify({
     token: 't', expiresAt: Date.now() + 3600_000,
@@ -52,7 +56,7 @@ describe('APP helpers', () => {
     expect(lineOfPointer(text, '/domain')).toBe(3);
     expect(lineOfPointer(text, '/functions/0/name')).toBe(5);
     expect(lineOfPointer(text, '/nothing')).toBeNull();
-  });
+  }, 120_000);
 
   it('puts built-ins first and filters runs', () => {
     const apps = sortApps([app({ id: 'b' }), app({ id: 'k', publisher: 'kaiwu', manifest: { ...manifest, name: { zh: '乙', en: 'Z' } } })], 'en');
@@ -61,7 +65,7 @@ describe('APP helpers', () => {
     expect(filterRuns(runs, { status: 'failed', trigger: '', fn: '' }).map((r) => r.id)).toEqual(['r2']);
     expect(filterRuns(runs, { status: 'all', trigger: 'http', fn: '' }).map((r) => r.id)).toEqual(['r1']);
     expect(filterRuns(runs, { status: 'ok', trigger: '', fn: 'tick' })).toEqual([]);
-  });
+  }, 120_000);
 });
 
 describe('APP bridge', () => {
@@ -77,7 +81,7 @@ describe('APP bridge', () => {
     expect(isFrameMessage('call')).toBe(false);
     expect(uiFile('ui/index.html')).toBe('index.html');
     expect(uiFile(undefined)).toBe('index.html');
-  });
+  }, 120_000);
 
   it('turns a call into the function route for the enterprise and maps the answers', async () => {
     setToken('tok');
@@ -99,7 +103,7 @@ describe('APP bridge', () => {
     expect(seen[1].url).toBe('/api/v1/apps/hello-energy/functions/summary');
     expect(await callFunction('x', '', 'f', {}, 9)).toEqual({ kaiwu: 'result', id: 9, ok: false, error: { code: 'not_found', message: 'app x not found' } });
     setToken(null);
-  });
+  }, 120_000);
 
   it('hosts the UI in a sandboxed frame, records the visit, answers calls and follows the language', async () => {
     signInAs('enterprise-admin', 'e1');
@@ -133,7 +137,7 @@ describe('APP bridge', () => {
     await waitFor(() => expect(posted).toContainEqual({ kaiwu: 'change', lang: 'en', theme: expect.any(String) as string }));
     await act(() => i18n.changeLanguage('zh-CN'));
     expect(calls.filter((c) => c.path.endsWith('/functions/summary'))).toHaveLength(1);
-  });
+  }, 120_000);
 });
 
 describe('APP marketplace pages', () => {
@@ -157,7 +161,7 @@ describe('APP marketplace pages', () => {
     fireEvent.mouseDown(within(screen.getByTestId('filter-domain')).getByRole('combobox'));
     await userEvent.click(await screen.findByText('节能减排', { selector: '.ant-select-item-option-content' }));
     await waitFor(() => expect(calls.some((c) => c.query.get('domain') === 'energy_carbon')).toBe(true));
-  });
+  }, 120_000);
 
   it('shows the permissions before subscribing, subscribes with the chosen plan, and rates', async () => {
     signInAs('enterprise-admin', 'e1');
@@ -186,7 +190,7 @@ describe('APP marketplace pages', () => {
     fireEvent.change(screen.getByTestId('rate-comment'), { target: { value: '清楚' } });
     await userEvent.click(screen.getByTestId('rate-submit'));
     await waitFor(() => expect(calls.find((c) => c.method === 'POST' && c.path.endsWith('/ratings'))?.body).toEqual({ stars: 4, comment: '清楚' }));
-  });
+  }, 120_000);
 
   it('makes a tenant admin pick the enterprise to subscribe', async () => {
     signInAs('tenant-admin', null);
@@ -207,7 +211,7 @@ describe('APP marketplace pages', () => {
     await userEvent.click(await screen.findByText('精工机床', { selector: '.ant-select-item-option-content' }));
     await userEvent.click(within(dialog).getByTestId('subscribe-confirm'));
     await waitFor(() => expect(calls.find((c) => c.method === 'POST')?.body).toEqual({ enterpriseId: 'e7', plan: 'free' }));
-  });
+  }, 120_000);
 
   it('lets a reviewer approve, and reject only with a reason', async () => {
     signInAs('platform-admin', null);
@@ -228,7 +232,7 @@ describe('APP marketplace pages', () => {
     await waitFor(() => expect(calls.find((c) => c.method === 'POST')?.body).toEqual({ approve: false, reason: '缺少说明' }));
     await userEvent.click(screen.getByTestId('approve-hello-energy'));
     await waitFor(() => expect(calls.filter((c) => c.method === 'POST')[1]?.body).toEqual({ approve: true }));
-  });
+  }, 120_000);
 
   it('validates a package first, points at each problem, then uploads the valid one', async () => {
     signInAs('developer', null);
@@ -255,7 +259,7 @@ describe('APP marketplace pages', () => {
     await userEvent.click(await screen.findByTestId('upload-submit', {}, { timeout: 10_000 }));
     expect(await screen.findByTestId('upload-done')).toHaveTextContent('hello-energy 1.0.0 已上传，等待平台审核');
     expect(calls.find((c) => c.path === '/api/v1/apps/packages')?.body).toEqual(good);
-  });
+  }, 120_000);
 
   it('lists runs with their log and filters them', async () => {
     signInAs('enterprise-admin', 'e1');
@@ -272,5 +276,5 @@ describe('APP marketplace pages', () => {
     await waitFor(() => expect(table.querySelectorAll('tbody tr.ant-table-row')).toHaveLength(1));
     fireEvent.click(table.querySelector('.ant-table-row-expand-icon')!);
     expect(await screen.findByTestId('run-log')).toHaveTextContent('summed 2 devices');
-  });
+  }, 120_000);
 });

@@ -9,6 +9,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router-dom';
 import { call } from '../../api/client';
 import { useSession } from '../../auth/session';
+import { canView } from '../../auth/permissions';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { formatNumber, formatShortTime, formatTime } from '../../i18n';
 import { appName, useApp, useEnterprises, useRatings, useSubscriptions, useVersions, type AppManifest, type Plan, type Subscription } from './api';
@@ -136,10 +137,14 @@ function Ratings({ appId, canRate }: { appId: string; canRate: boolean }) {
   );
 }
 
+// Roles that can own an APP (upload) or see every version (platform admins).
+const VERSION_ROLES = ['developer', 'tenant-admin', 'platform-admin'];
+
 function Versions({ appId }: { appId: string }) {
   const { t } = useTranslation();
-  const versions = useVersions(appId);
-  if (versions.error) return null; // only the publisher and platform admins see versions
+  const role = useSession().session?.user.role ?? '';
+  const versions = useVersions(appId, VERSION_ROLES.includes(role));
+  if (!VERSION_ROLES.includes(role) || versions.error) return null; // only the publisher and platform admins see versions
   return (
     <Card size="small" title={t('market.versions')}>
       <Table rowKey="version" size="small" pagination={false} loading={versions.isLoading} dataSource={versions.data?.items ?? []} data-testid="app-versions"
@@ -175,7 +180,7 @@ export function AppDetailPage() {
         </Space>
         <Space wrap>
           {subscribed && m?.ui && <Link to={`/apps/${appId}`}><Button type="primary" icon={<AppstoreOutlined />} data-testid="open-app">{t('market.open')}</Button></Link>}
-          <Link to={`/market/${appId}/runs`}><Button icon={<OrderedListOutlined />}>{t('market.runs')}</Button></Link>
+          {canView(user?.role ?? null, 'appruns') && <Link to={`/market/${appId}/runs`}><Button icon={<OrderedListOutlined />}>{t('market.runs')}</Button></Link>}
         </Space>
       </Space>
       {!m && <Empty />}

@@ -8,6 +8,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router-dom';
 import { call } from '../../api/client';
 import { useSession } from '../../auth/session';
+import { canView } from '../../auth/permissions';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { usePreferences } from '../../preferences';
 import { appName, useApp, useEnterprises, useSubscriptions } from './api';
@@ -91,7 +92,7 @@ export function AppHostPage() {
             <Select style={{ minWidth: 200 }} value={enterpriseId} onChange={setChosen} data-testid="host-enterprise"
               options={subscribed.map((s) => ({ value: s.enterpriseId, label: entName(s.enterpriseId) }))} />
           )}
-          <Link to={`/market/${appId}/runs`}><Button icon={<OrderedListOutlined />}>{t('market.runs')}</Button></Link>
+          {canView(user?.role ?? null, 'appruns') && <Link to={`/market/${appId}/runs`}><Button icon={<OrderedListOutlined />}>{t('market.runs')}</Button></Link>}
           <Link to={`/market/${appId}`}><Button icon={<ShopOutlined />}>{t('market.detail')}</Button></Link>
         </Space>
       </Space>

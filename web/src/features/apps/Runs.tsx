@@ -19,7 +19,7 @@ export function RunsPage() {
   const { t, i18n } = useTranslation();
   const user = useSession().session?.user;
   const app = useApp(appId);
-  const enterprises = useEnterprises(!!user?.tenantId && !user?.enterpriseId);
+  const enterprises = useEnterprises(!!user?.tenantId);
   const [enterpriseId, setEnterpriseId] = useState<string | undefined>();
   const [status, setStatus] = useState('all');
   const [trigger, setTrigger] = useState('');

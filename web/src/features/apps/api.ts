@@ -54,8 +54,8 @@ export const useSubscriptions = (id: string, enabled = true) => useQuery({
   queryFn: () => call<ListPage<Subscription>>('GET', `/api/v1/apps/${id}/subscriptions`),
 });
 // Versions are for the publisher and platform admins; others get 403, shown as "no access".
-export const useVersions = (id: string) => useQuery({
-  queryKey: ['apps', id, 'versions'], retry: false,
+export const useVersions = (id: string, enabled = true) => useQuery({
+  queryKey: ['apps', id, 'versions'], retry: false, enabled,
   queryFn: () => call<ListPage<AppVersion>>('GET', `/api/v1/apps/${id}/versions`),
 });
 export const useReviews = () => useQuery({ queryKey: ['apps', 'reviews'], queryFn: () => call<ListPage<AppVersion>>('GET', '/api/v1/apps/reviews') });
