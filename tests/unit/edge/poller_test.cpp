@@ -141,12 +141,12 @@ TEST(DevicePoller, GroupsPointsByTheirOwnInterval) {
   h.dev->values["reg:0"] = 1.0;
   h.dev->values["reg:1"] = 2.0;
   h.poller->start();
-  h.run_for(205ms);
+  h.run_for(250ms);  // 50 ms of slack for the 200 ms tick on a loaded machine
   std::size_t fast = 0, slow_n = 0;
   for (const auto& b : h.batches)
     for (const auto& r : b) (r.key == "fast" ? fast : slow_n)++;
   EXPECT_EQ(slow_n, 3u);  // 0, 100, 200 ms
-  EXPECT_GE(fast, 18u);
+  EXPECT_GE(fast, 20u);   // 25 ticks
   h.finish();
 }
 
