@@ -228,6 +228,16 @@ Result<tsdb::Value> Factory::value(std::string_view device, std::string_view key
 Status Factory::write(std::string_view device, std::string_view key, const tsdb::Value& value) {
   const auto* s = find(device);
   if (!s) return fail(Errc::kNotFound, fmt::format("no simulated device \"{}\"", device));
+  if (s->device.kind == DeviceKind::kCompressor && key == "maintenance") {
+    // Writing 1 performs a maintenance (bearing replaced); 0 is the idle value the map holds.
+    const auto* i = std::get_if<std::int64_t>(&value);
+    const auto* d = std::get_if<double>(&value);
+    double v = i ? static_cast<double>(*i) : d ? *d : -1;
+    if (v != 0 && v != 1) return fail(Errc::kInvalidArgument, "maintenance: write 1 to perform a maintenance");
+    std::lock_guard lock(mu_);
+    if (v == 1) compressors_[s->index].maintain();
+    return ok();
+  }
   if (s->device.kind != DeviceKind::kCnc || key != "spindle_setpoint")
     return fail(Errc::kPermissionDenied, fmt::format("{}.{} is read-only", device, key));
   double rpm = std::holds_alternative<double>(value) ? std::get<double>(value)

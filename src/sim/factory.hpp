@@ -60,7 +60,8 @@ class Factory {
   Result<Values> values(std::string_view device) const;
   Values values_at(std::size_t index) const;  // devices()[index]
   Result<tsdb::Value> value(std::string_view device, std::string_view key) const;
-  // Only the CNC spindle_setpoint is writable; kPermissionDenied otherwise.
+  // Only the CNC spindle_setpoint and a compressor's maintenance (1 = do it) are writable;
+  // kPermissionDenied otherwise.
   Status write(std::string_view device, std::string_view key, const tsdb::Value& value);
 
  private:

@@ -88,7 +88,11 @@ std::vector<PointConfig> modbus_points(DeviceKind kind) {
             point("motor_current_a", "hr:4", DataType::kUint16, 0.1, "A"),
             point("discharge_temp_c", "hr:5", DataType::kInt16, 0.1, "°C"),
             point("power_kw", "hr:6", DataType::kUint16, 0.01, "kW"),
-            point("run_hours", "hr:7", DataType::kUint32, 0.01, "h")};
+            point("run_hours", "hr:7", DataType::kUint32, 0.01, "h"),
+            point("bearing_temp_c", "hr:9", DataType::kInt16, 0.1, "°C"),
+            point("vib_wave_mm_s", "hr:10", DataType::kInt16, 0.01, "mm/s"),
+            point("maintenance_count", "hr:11", DataType::kUint32, 1, ""),
+            point("maintenance", "hr:13", DataType::kUint16, 1, "", true)};
   if (kind == DeviceKind::kBoiler)
     return {point("burner_state_code", "hr:0", DataType::kUint16, 1, ""),
             point("steam_pressure_mpa", "hr:1", DataType::kUint16, 0.001, "MPa"),

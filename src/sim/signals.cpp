@@ -163,7 +163,16 @@ Values CncModel::values() const {
           {"bore_diameter_mm", bore_mm_}};
 }
 
-CompressorModel::CompressorModel(std::uint64_t seed, ShiftPattern shifts) : rng_(seed), shifts_(std::move(shifts)) {}
+CompressorModel::CompressorModel(std::uint64_t seed, ShiftPattern shifts)
+    : rng_(seed), shifts_(std::move(shifts)), wear_rng_(seed ^ 0x9e3779b97f4a7c15ULL) {
+  bearing_ = 0.05 + 0.55 * wear_rng_.uniform();  // machines of different ages
+}
+
+void CompressorModel::maintain() {
+  bearing_ = 0.01 + 0.03 * wear_rng_.uniform();
+  wear_ = 0;
+  ++maintenance_count_;
+}
 
 void CompressorModel::step(std::int64_t now_ms) {
   advance(last_ms_, now_ms, [this](double dt, std::int64_t t) {
@@ -183,6 +192,19 @@ void CompressorModel::step(std::int64_t now_ms) {
     vibration_ = running_ ? std::max(0.1, rng_.normal(2.1 + wear_ + (loaded_ ? 0.6 : 0), 0.15))
                           : std::max(0.0, rng_.normal(0.05, 0.02));
     temp_ = lag(temp_, running_ ? (loaded_ ? 88 : 72) : 30, dt, 300);
+    // Bearing wear (second random stream): level, temperature and the defect component.
+    const double w2 = bearing_ * bearing_;
+    if (running_) {
+      bearing_ = std::min(1.0, bearing_ + dt * kWearRate * (bearing_ + 0.02));
+      vibration_ += 1.8 * w2;
+      if (bearing_ >= 0.95) maintain();  // the bearing is replaced when it is worn out
+    }
+    bearing_temp_ = lag(bearing_temp_, running_ ? 52 + (loaded_ ? 6 : 0) + 18 * w2 : 30, dt, 600) +
+                    wear_rng_.normal(0, 0.05);
+    const double ts = static_cast<double>(t) / 1000.0, two_pi = 2 * std::numbers::pi;
+    wave_ = running_ ? (1.0 + (loaded_ ? 0.3 : 0)) * std::sin(two_pi * kRunHz * ts) +
+                           (0.05 + 2.5 * w2) * std::sin(two_pi * kDefectHz * ts) + wear_rng_.normal(0, 0.1)
+                     : wear_rng_.normal(0, 0.02);
   });
 }
 
@@ -194,7 +216,11 @@ Values CompressorModel::values() const {
           {"motor_current_a", quantize(current_, 1)},
           {"discharge_temp_c", quantize(temp_, 1)},
           {"power_kw", quantize(power_kw_, 2)},
-          {"run_hours", quantize(run_hours_, 2)}};
+          {"run_hours", quantize(run_hours_, 2)},
+          {"bearing_temp_c", quantize(bearing_temp_, 1)},
+          {"vib_wave_mm_s", quantize(wave_, 2)},
+          {"maintenance_count", maintenance_count_},
+          {"maintenance", std::int64_t{0}}};
 }
 
 MeterModel::MeterModel(std::uint64_t seed, double initial_kwh) : rng_(seed), energy_kwh_(initial_kwh) {}
@@ -287,7 +313,7 @@ Values AgvModel::values() const {
           {"state", std::string(charging_ ? "charging" : speed_ > 0 ? "moving" : "waiting")}};
 }
 
-EnvSensorModel::EnvSensorModel(std::uint64_t seed) : rng_(seed) {}
+EnvSensorModel::EnvSensorModel(std::uint64_t seed) : rng_(seed), gas_rng_(seed ^ 0x6a09e667f3bcc909ULL) {}
 
 void EnvSensorModel::step(std::int64_t now_ms) {
   advance(last_ms_, now_ms, [this](double dt, std::int64_t t) {
@@ -295,11 +321,23 @@ void EnvSensorModel::step(std::int64_t now_ms) {
     double target = 24 + 3.5 * std::sin((hour - 9) / 24.0 * 2 * std::numbers::pi);
     temp_ = lag(temp_, target, dt, 1200) + rng_.normal(0, 0.02);
     humidity_ = std::clamp(lag(humidity_, 70 - 1.2 * temp_, dt, 1200) + rng_.normal(0, 0.05), 15.0, 95.0);
+    // Gas cells (second random stream): background, and rare leaks that build up and clear.
+    if (leak_left_s_ > 0) {
+      leak_left_s_ -= dt;
+    } else if (dt > 0 && gas_rng_.chance(dt / (12 * 3600.0))) {
+      leak_left_s_ = 180 + 540 * gas_rng_.uniform();
+      leak_co_ = 30 + 120 * gas_rng_.uniform();
+      leak_lel_ = 8 + 32 * gas_rng_.uniform();
+    }
+    const bool leak = leak_left_s_ > 0;
+    co_ = std::max(0.0, lag(co_, leak ? leak_co_ : 1.5, dt, leak ? 45 : 120) + gas_rng_.normal(0, 0.1));
+    lel_ = std::max(0.0, lag(lel_, leak ? leak_lel_ : 0.3, dt, leak ? 45 : 120) + gas_rng_.normal(0, 0.05));
   });
 }
 
 Values EnvSensorModel::values() const {
-  return {{"temperature", quantize(temp_, 1)}, {"humidity", quantize(humidity_, 1)}};
+  return {{"temperature", quantize(temp_, 1)}, {"humidity", quantize(humidity_, 1)},
+          {"co_ppm", quantize(co_, 1)}, {"lel_pct", quantize(lel_, 1)}};
 }
 
 }  // namespace kaiwu::sim

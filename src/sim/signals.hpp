@@ -97,6 +97,13 @@ class CncModel {
 };
 
 // A screw air compressor: load/unload between 0.65 and 0.80 MPa, vibration with slow wear.
+// Bearing wear w (0 new … 1 worn out) grows while running, dw/dt = kWearRate·(w + 0.02), i.e.
+// exponentially over simulated days; it raises the vibration level (+1.8·w² mm/s), the bearing
+// temperature (+18·w² °C) and a characteristic 0.2 Hz component of the vibration waveform
+// channel (amplitude 0.05 + 2.5·w² mm/s). Maintenance (a write of 1 to `maintenance`, or the
+// crew replacing the bearing at w ≥ 0.95) resets w and counts `maintenance_count`. The wear
+// and gas models draw from a second random stream, so the original signals are unchanged apart
+// from the wear term added to vibration_mm_s.
 class CompressorModel {
  public:
   CompressorModel(std::uint64_t seed, ShiftPattern shifts);
@@ -104,6 +111,10 @@ class CompressorModel {
   Values values() const;
   double power_kw() const { return power_kw_; }
   bool running() const { return running_; }
+  double bearing_wear() const { return bearing_; }
+  void maintain();
+  static constexpr double kWearRate = 2.5e-6;  // per running second: 0.05 → 1 in ≈ 12 running days
+  static constexpr double kRunHz = 0.05, kDefectHz = 0.2;  // waveform components
 
  private:
   Rng rng_;
@@ -111,6 +122,9 @@ class CompressorModel {
   std::int64_t last_ms_ = 0;
   bool running_ = false, loaded_ = false;
   double pressure_ = 0.1, vibration_ = 0.5, current_ = 0, power_kw_ = 0, temp_ = 30, run_hours_ = 0, wear_ = 0;
+  Rng wear_rng_;
+  double bearing_ = 0, bearing_temp_ = 30, wave_ = 0;
+  std::int64_t maintenance_count_ = 0;
 };
 
 // A gas-fired fire-tube steam boiler (4 t/h, 1.25 MPa design, cut-in 0.90 / cut-out 1.10 MPa,
@@ -199,17 +213,22 @@ class AgvModel {
   bool charging_ = false;
 };
 
-// A temperature/humidity sensor in a workshop (a plain MQTT device).
+// A temperature/humidity sensor in a workshop (a plain MQTT device), with a carbon monoxide
+// (ppm) and a combustible-gas (% LEL) cell: background readings and rare leak episodes (about
+// one per 12 h, 3–12 min, CO up to 30–150 ppm, LEL up to 8–40 %), from a second random stream.
 class EnvSensorModel {
  public:
   explicit EnvSensorModel(std::uint64_t seed);
   void step(std::int64_t now_ms);
   Values values() const;
+  bool leaking() const { return leak_left_s_ > 0; }
 
  private:
   Rng rng_;
   double temp_ = 22, humidity_ = 50;
   std::int64_t last_ms_ = 0;
+  Rng gas_rng_;
+  double co_ = 1, lel_ = 0, leak_left_s_ = 0, leak_co_ = 0, leak_lel_ = 0;
 };
 
 }  // namespace kaiwu::sim

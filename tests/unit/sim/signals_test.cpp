@@ -3,6 +3,7 @@
 #include <cmath>
 #include <map>
 #include <vector>
+#include <numbers>
 
 #include "sim/factory.hpp"
 #include "sim/signals.hpp"
@@ -260,6 +261,101 @@ TEST(SimConfig, TheShippedExampleParses) {
   EXPECT_FALSE(c->always_on);
   Factory f(*c);
   EXPECT_EQ(f.devices().size(), 11u);  // with boiler-01
+}
+
+}  // namespace
+}  // namespace kaiwu::sim
+
+namespace kaiwu::sim {
+namespace {
+
+double amplitude_at(const std::vector<double>& x, double hz) {  // 1 Hz samples
+  double re = 0, im = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    re += x[i] * std::cos(2 * std::numbers::pi * hz * static_cast<double>(i));
+    im += x[i] * std::sin(2 * std::numbers::pi * hz * static_cast<double>(i));
+  }
+  return 2 * std::hypot(re, im) / static_cast<double>(x.size());
+}
+
+TEST(CompressorModel, BearingWearRaisesVibrationAndMaintenanceResetsIt) {
+  ShiftPattern always;
+  always.shifts = {{0, 24 * 60}};
+  always.every_day = true;
+  CompressorModel m(5, always), twin(5, always);
+  const double w0 = m.bearing_wear();
+  EXPECT_GE(w0, 0.05);
+  EXPECT_LE(w0, 0.6);
+  auto window = [&](std::int64_t from, double* vib, double* temp) {  // 400 s of 1 Hz samples
+    std::vector<double> wave;
+    double v = 0;
+    for (std::int64_t t = from; t < from + 400'000; t += 1000) {
+      m.step(t);
+      twin.step(t);
+      auto vals = m.values();
+      EXPECT_EQ(vals, twin.values());  // deterministic for a seed
+      std::map<std::string, tsdb::Value> kv(vals.begin(), vals.end());
+      wave.push_back(std::get<double>(kv["vib_wave_mm_s"]));
+      v += std::get<double>(kv["vibration_mm_s"]) / 400;
+      *temp = std::get<double>(kv["bearing_temp_c"]);
+    }
+    *vib = v;
+    return amplitude_at(wave, CompressorModel::kDefectHz);
+  };
+  double vib_early = 0, temp_early = 0, vib_late = 0, temp_late = 0;
+  const double defect_early = window(kMonday, &vib_early, &temp_early);
+  // Two running days later (the models skip gaps above an hour, so walk through them).
+  for (std::int64_t t = kMonday + 400'000; t < kMonday + 2 * 24 * kHour; t += 60'000) {
+    m.step(t);
+    twin.step(t);
+  }
+  const double w5 = m.bearing_wear();
+  EXPECT_NEAR(w5, (w0 + 0.02) * std::exp(CompressorModel::kWearRate * 2 * 86400) - 0.02, 0.01);
+  const double defect_late = window(kMonday + 2 * 24 * kHour, &vib_late, &temp_late);
+  EXPECT_GT(vib_late, vib_early + 1.8 * (w5 * w5 - w0 * w0) * 0.5);
+  EXPECT_GT(temp_late, temp_early);
+  EXPECT_NEAR(defect_early, 0.05 + 2.5 * w0 * w0, 0.08);
+  EXPECT_NEAR(defect_late, 0.05 + 2.5 * w5 * w5, 0.08);
+  m.maintain();
+  EXPECT_LT(m.bearing_wear(), 0.05);
+  std::map<std::string, tsdb::Value> kv;
+  for (auto& [k, v] : m.values()) kv[k] = v;
+  EXPECT_EQ(std::get<std::int64_t>(kv["maintenance_count"]), 1);
+}
+
+TEST(Factory, CompressorMaintenanceIsWritable) {
+  SimConfig c;
+  Factory f(c);
+  f.step(kMonday + 9 * kHour);
+  EXPECT_TRUE(f.write("compressor-01", "maintenance", std::int64_t{1}).has_value());
+  EXPECT_EQ(std::get<std::int64_t>(*f.value("compressor-01", "maintenance_count")), 1);
+  EXPECT_FALSE(f.write("compressor-01", "maintenance", std::int64_t{7}).has_value());
+  EXPECT_FALSE(f.write("compressor-01", "pressure_mpa", 0.5).has_value());
+}
+
+TEST(EnvSensorModel, RareGasLeakEpisodes) {
+  EnvSensorModel m(11), twin(11);
+  int leaks = 0;
+  bool was = false;
+  double peak_co = 0, peak_lel = 0, quiet_co = 0;
+  for (std::int64_t t = kMonday; t < kMonday + 7 * 24 * kHour; t += 5000) {
+    m.step(t);
+    twin.step(t);
+    ASSERT_EQ(m.values(), twin.values());
+    std::map<std::string, tsdb::Value> kv;
+    for (auto& [k, v] : m.values()) kv[k] = v;
+    const double co = std::get<double>(kv["co_ppm"]), lel = std::get<double>(kv["lel_pct"]);
+    if (m.leaking() && !was) ++leaks;
+    was = m.leaking();
+    peak_co = std::max(peak_co, co);
+    peak_lel = std::max(peak_lel, lel);
+    if (!m.leaking() && t > kMonday + kHour) quiet_co = std::max(quiet_co, co);
+  }
+  EXPECT_GE(leaks, 3);  // about one per 12 h
+  EXPECT_LE(leaks, 30);
+  EXPECT_GT(peak_co, 25);
+  EXPECT_GT(peak_lel, 5);
+  EXPECT_LT(quiet_co, peak_co);
 }
 
 }  // namespace
