@@ -2,8 +2,8 @@
 -- host API (src/apps/README.md). Formulas, defaults and their sources: README.md of this APP.
 --
 -- Data flow: `tick` (schedule, every minute) → `refresh` turns the cumulative counters of the
--- enterprise's devices (meter kWh, boiler gas m³, water m³, CNC part counts) and rates (steam
--- t/h) into per-device HOURLY quantities, one store record per local day ("day:YYYY-MM-DD").
+-- enterprise's devices (meter kWh, boiler gas m³, steam t and water m³, CNC part counts; a
+-- carrier may instead be a rate such as steam t/h) into per-device HOURLY quantities, one store record per local day ("day:YYYY-MM-DD").
 -- Each run reads only the hours after its cursor (hourly `last`/`min` aggregates; the raw
 -- samples only of an hour whose counter went down), and it SETS the hourly values rather than
 -- adding them, so a repeated or concurrent run cannot count twice. Reports (summary, totals,
@@ -25,7 +25,7 @@ local DEFAULTS = {
   carriers = {
     electricity = {key = "energy_kwh", kind = "counter", unit = "kWh"},
     gas = {key = "gas_total_m3", kind = "counter", unit = "m³"},
-    steam = {key = "steam_flow_t_h", kind = "rate", unit = "t"},
+    steam = {key = "steam_total_t", kind = "counter", unit = "t"},  -- or {key = "steam_flow_t_h", kind = "rate"}
     water = {key = "water_total_m3", kind = "counter", unit = "m³"},
   },
   output = {key = "part_count", unitZh = "件", unitEn = "pcs"},
