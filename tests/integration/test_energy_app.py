@@ -111,8 +111,10 @@ class EnergyAppTest(unittest.TestCase):
         cls.B, cls.D = pick_days()
         cls.write_known_telemetry()
         # Pack + sign with the trusted test key, upload, approve, subscribe (plan free).
+        # (README.md is documentation for the repository, not part of the package.)
+        src = shutil.copytree(APP_DIR, os.path.join(cls.tmp, "energy"), ignore=shutil.ignore_patterns("README.md"))
         pkg = os.path.join(cls.tmp, "energy.kapp.json")
-        r = subprocess.run([KAIWU, "app", "pack", APP_DIR, "-k", priv, "-o", pkg], capture_output=True, text=True)
+        r = subprocess.run([KAIWU, "app", "pack", src, "-k", priv, "-o", pkg], capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
         with open(pkg, "rb") as f:
             st, v, _ = s.request("POST", "/api/v1/apps/packages", token=dev_tok, raw=f.read())
