@@ -13,6 +13,8 @@ local HOUR = 3600000
 local DAY = 86400000
 local LAG_MS = 120000          -- an hour is processed once it ended 2 minutes ago (late samples)
 local MAX_HOURS_PER_RUN = 72   -- bounds one run; a backlog is worked off over several runs
+local CHUNK_HOURS = 6          -- hours per committed step of a run
+local TIME_BUDGET_MS = 800     -- no new step after this (the runtime's wall-time limit is 2 s)
 local CARRIERS = {"electricity", "gas", "steam", "water"}
 local SHORT = {electricity = "e", gas = "g", steam = "s", water = "w", output = "o"}
 local PERIODS = {s = "sharp", p = "peak", f = "flat", v = "valley"}
@@ -272,96 +274,114 @@ local function raw_values(device, key, from, to)
   return out
 end
 
--- Hourly consumption of a counter over [from, to): {bucketTs = quantity}, and the last reading.
-local function counter_hours(device, key, from, to, prev)
-  local lasts = bucket_values(kaiwu.telemetry.aggregate(device, {key}, from, to, HOUR, "last")[key])
-  local mins = bucket_values(kaiwu.telemetry.aggregate(device, {key}, from, to, HOUR, "min")[key])
+-- Hourly quantities of a device's counters over [from, to): {key = {bucketTs = quantity}}; `prev`
+-- (key → last reading) is updated. Two aggregate queries for all the counters of the device.
+local function counter_hours(device, keys, from, to, prev)
+  local lasts = kaiwu.telemetry.aggregate(device, keys, from, to, HOUR, "last")
+  local mins = kaiwu.telemetry.aggregate(device, keys, from, to, HOUR, "min")
   local out = {}
-  for b = from, to - HOUR, HOUR do
-    local last = lasts[b]
-    if last ~= nil then
-      local low = mins[b] or last
-      if prev == nil then
-        out[b] = last - low  -- first hour ever seen: from its lowest reading
-      elseif low < prev - 1e-9 * math.max(1, math.abs(prev)) then
-        out[b] = counter_walk(prev, raw_values(device, key, b, b + HOUR))  -- a reset in this hour
-      else
-        out[b] = counter_delta(prev, last)
+  for _, key in ipairs(keys) do
+    local last_of, min_of, p, q = bucket_values(lasts[key]), bucket_values(mins[key]), prev[key], {}
+    for b = from, to - HOUR, HOUR do
+      local last = last_of[b]
+      if last ~= nil then
+        local low = min_of[b] or last
+        if p == nil then
+          q[b] = last - low  -- first hour ever seen: from its lowest reading
+        elseif low < p - 1e-9 * math.max(1, math.abs(p)) then
+          q[b] = counter_walk(p, raw_values(device, key, b, b + HOUR))  -- a reset in this hour
+        else
+          q[b] = counter_delta(p, last)
+        end
+        p = last
       end
-      prev = last
     end
+    out[key], prev[key] = q, p
   end
-  return out, prev
+  return out
 end
 
--- Hourly quantity of a rate (per hour) over [from, to): the hour's average × 1 h.
-local function rate_hours(device, key, from, to)
-  local avgs = bucket_values(kaiwu.telemetry.aggregate(device, {key}, from, to, HOUR, "avg")[key])
-  return avgs
+-- Hourly quantities of rates (per hour) over [from, to): the hour's average × 1 h.
+local function rate_hours(device, keys, from, to)
+  local avgs = kaiwu.telemetry.aggregate(device, keys, from, to, HOUR, "avg")
+  local out = {}
+  for _, key in ipairs(keys) do out[key] = bucket_values(avgs[key]) end
+  return out
 end
 
 local function sources_of(s)
   local list = {}
-  for _, c in ipairs(CARRIERS) do list[#list + 1] = {name = c, key = s.carriers[c].key, kind = s.carriers[c].kind} end
-  list[#list + 1] = {name = "output", key = s.output.key, kind = "counter"}
+  for _, c in ipairs(CARRIERS) do list[#list + 1] = {short = SHORT[c], key = s.carriers[c].key, kind = s.carriers[c].kind} end
+  list[#list + 1] = {short = SHORT.output, key = s.output.key, kind = "counter"}
   return list
 end
 
--- Processes the complete hours after the cursor (at most MAX_HOURS_PER_RUN, or input.maxHours).
-function refresh(input, ctx)
-  input = input or {}
-  local s = settings()
-  local state = kaiwu.store.get("state") or {}
-  local now = kaiwu.now()
-  local done = ((now - LAG_MS) // HOUR) * HOUR
-  local from = state.cursor or ((now - s.backfillDays * DAY) // HOUR) * HOUR
-  local max_hours = math.min(tonumber(input.maxHours) or MAX_HOURS_PER_RUN, MAX_HOURS_PER_RUN)
-  local to = math.min(done, from + max_hours * HOUR)
-  if to <= from then return {upToTs = from, caughtUp = true, hours = 0, devices = 0} end
-  local last = state.last or {}
-  local days = {}  -- day number → record
-  local function day_record(d)
-    if not days[d] then days[d] = kaiwu.store.get("day:" .. date_text(d)) or {d = {}} end
-    return days[d]
-  end
-  local list = sources_of(s)
+-- The enterprise's devices that report any of the carriers' keys, with their counter and rate keys.
+local function metered_devices(list)
   local keys = {}
   for _, c in ipairs(list) do keys[#keys + 1] = c.key end
-  local seen = 0
+  local out = {}
   for _, dev in ipairs(kaiwu.devices.list()) do
     local latest = kaiwu.telemetry.latest(dev.id, keys)
-    local dev_last = last[dev.id] or {}
-    local any = false
+    local m = {id = dev.id, counters = {}, rates = {}, short = {}}
     for _, c in ipairs(list) do
       if latest[c.key] ~= nil then
-        any = true
-        local hours
-        if c.kind == "counter" then
-          hours, dev_last[c.key] = counter_hours(dev.id, c.key, from, to, dev_last[c.key])
-        else
-          hours = rate_hours(dev.id, c.key, from, to)
-        end
-        for b, q in pairs(hours) do
-          local d, h = local_time(b, s.tzOffsetMinutes)
-          local rec = day_record(d)
-          local per = rec.d[dev.id] or {}
-          rec.d[dev.id] = per
-          local arr = per[SHORT[c.name]] or zeros()
-          per[SHORT[c.name]] = arr
-          arr[h + 1] = q
-        end
+        local into = c.kind == "counter" and m.counters or m.rates
+        into[#into + 1] = c.key
+        m.short[c.key] = c.short
       end
     end
-    if any then
-      seen = seen + 1
-      last[dev.id] = dev_last
+    if #m.counters + #m.rates > 0 then out[#out + 1] = m end
+  end
+  return out
+end
+
+-- One pass over [from, to) for every metered device: sets the hourly values in the day records.
+local function process(devices, from, to, last, tz)
+  local days = {}  -- day number → record
+  local function put(dev, short, hours)
+    for b, q in pairs(hours) do
+      local d, h = local_time(b, tz)
+      if not days[d] then days[d] = kaiwu.store.get("day:" .. date_text(d)) or {d = {}} end
+      local per = days[d].d[dev] or {}
+      days[d].d[dev] = per
+      per[short] = per[short] or zeros()
+      per[short][h + 1] = q
     end
   end
-  for d, rec in pairs(days) do
-    if next(rec.d) ~= nil then kaiwu.store.put("day:" .. date_text(d), rec) end
+  for _, m in ipairs(devices) do
+    last[m.id] = last[m.id] or {}
+    if #m.counters > 0 then
+      for key, hours in pairs(counter_hours(m.id, m.counters, from, to, last[m.id])) do put(m.id, m.short[key], hours) end
+    end
+    if #m.rates > 0 then
+      for key, hours in pairs(rate_hours(m.id, m.rates, from, to)) do put(m.id, m.short[key], hours) end
+    end
   end
-  kaiwu.store.put("state", {cursor = to, last = last})
-  return {upToTs = to, caughtUp = to >= done, hours = (to - from) // HOUR, devices = seen}
+  for d, rec in pairs(days) do kaiwu.store.put("day:" .. date_text(d), rec) end
+end
+
+-- Processes the complete hours after the cursor in chunks of CHUNK_HOURS, each committed (day
+-- records, then the cursor), until caught up, MAX_HOURS_PER_RUN (or input.maxHours) are done or
+-- the run has used its time budget (a long backlog is worked off over several runs).
+function refresh(input, ctx)
+  input = input or {}
+  local started = kaiwu.now()
+  local s = settings()
+  local state = kaiwu.store.get("state") or {}
+  local done = ((started - LAG_MS) // HOUR) * HOUR
+  local from = state.cursor or ((started - s.backfillDays * DAY) // HOUR) * HOUR
+  local first = from
+  local limit = math.min(done, from + math.min(tonumber(input.maxHours) or MAX_HOURS_PER_RUN, MAX_HOURS_PER_RUN) * HOUR)
+  local last = state.last or {}
+  local devices = from < limit and metered_devices(sources_of(s)) or {}
+  while from < limit and kaiwu.now() - started < TIME_BUDGET_MS do
+    local to = math.min(limit, from + CHUNK_HOURS * HOUR)
+    process(devices, from, to, last, s.tzOffsetMinutes)
+    kaiwu.store.put("state", {cursor = to, last = last})
+    from = to
+  end
+  return {upToTs = from, caughtUp = from >= done, hours = (from - first) // HOUR, devices = #devices}
 end
 
 -- Schedule trigger.
