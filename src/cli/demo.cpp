@@ -184,6 +184,28 @@ Status upgrade_protocols(meta::MetadataStore& store, const sim::Factory& factory
   return ok();
 }
 
+// Where each demo device stands: server attributes `workshop` ("W1", "W2", …: the workshop whose
+// meter measures it; meter-NN is workshop NN's own meter) and `line` ("W1-L1", …: machines of a
+// workshop alternate between two lines). The built-in APPs group by them. Upserted on every start.
+Status tag_locations(meta::MetadataStore& store, const sim::Factory& factory, const std::string& tenant) {
+  auto scope = meta::Scope::tenant(tenant);
+  std::map<int, int> seen;  // workshop → devices so far
+  for (const auto& d : factory.devices()) {
+    meta::DeviceFilter f;
+    f.q = d.name;
+    auto page = KAIWU_TRY(store.list_devices(scope, f, meta::Page{100, {}, 0}));
+    for (const auto& x : page.items) {
+      if (x.name != d.name) continue;
+      const int w = d.workshop + 1;
+      const int line = seen[w]++ % 2 + 1;
+      KAIWU_TRY_STATUS(store.set_attributes(scope, x.id, model::AttributeScope::kServer,
+                                            {{"workshop", fmt::format("\"W{}\"", w)},
+                                             {"line", fmt::format("\"W{}-L{}\"", w, line)}}));
+    }
+  }
+  return ok();
+}
+
 Result<DemoSetup> provision(meta::MetadataStore& store, const sim::Factory& factory) {
   meta::TenantFilter tf;
   tf.q = "Kaiwu Demo";
@@ -201,6 +223,7 @@ Result<DemoSetup> provision(meta::MetadataStore& store, const sim::Factory& fact
   } else {
     KAIWU_TRY_STATUS(upgrade_protocols(store, factory, tenant_id));
   }
+  KAIWU_TRY_STATUS(tag_locations(store, factory, tenant_id));
   DemoSetup setup;
   for (const auto& e : kEnterprises)
     if (*e.gateway) setup.gateway_tokens.push_back(KAIWU_TRY(device_token(store, tenant_id, e.gateway)));

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include <spdlog/spdlog.h>
+
 namespace kaiwu::http {
 namespace fs = std::filesystem;
 
@@ -143,15 +145,22 @@ std::optional<fs::path> StaticFiles::resolve(std::string_view path) const {
       return std::nullopt;
     rel /= fs::path(std::string(seg));
   }
+  return root_ / rel;
+}
+
+// Whether an existing file really lies inside the root: a symlink in the tree must not lead out
+// of it. Only existing paths are canonicalised (a client route such as /devices/<id> is not a
+// file and never reaches here), and an unexpected filesystem error is logged, not guessed at.
+bool StaticFiles::inside_root(const fs::path& file) const {
   std::error_code ec;
-  fs::path root = fs::weakly_canonical(root_, ec);
-  if (ec) return std::nullopt;
-  fs::path full = fs::weakly_canonical(root / rel, ec);
-  if (ec) return std::nullopt;
-  // A symlink inside the root must not lead out of it.
+  fs::path root = fs::canonical(root_, ec);
+  fs::path full = ec ? fs::path() : fs::canonical(file, ec);
+  if (ec) {
+    spdlog::warn("console: cannot resolve {}: {}", file.string(), ec.message());
+    return false;
+  }
   auto [r, f] = std::mismatch(root.begin(), root.end(), full.begin(), full.end());
-  if (r != root.end()) return std::nullopt;
-  return full;
+  return r == root.end();
 }
 
 std::optional<Response> StaticFiles::serve(const Request& req) const {
@@ -164,6 +173,7 @@ std::optional<Response> StaticFiles::serve(const Request& req) const {
   if (!full) return not_found();
   std::error_code ec;
   if (fs::is_regular_file(*full, ec)) {
+    if (!inside_root(*full)) return not_found();
     bool hashed = req.path.starts_with("/assets/");
     auto r = compressed_or_plain(req, *full, content_type_for(full->extension().string()),
                                  hashed ? kImmutable : kRevalidate);

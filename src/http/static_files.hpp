@@ -27,7 +27,8 @@ class StaticFiles {
   const std::filesystem::path& root() const { return root_; }
 
  private:
-  std::optional<std::filesystem::path> resolve(std::string_view path) const;
+  std::optional<std::filesystem::path> resolve(std::string_view path) const;  // root / path, lexically
+  bool inside_root(const std::filesystem::path& file) const;
   std::filesystem::path root_;
 };
 

@@ -522,6 +522,9 @@ async function main() {
         await pages[0].screenshot({ path: join(SHOTS, 'failure.png'), fullPage: true });
       }
     } catch { /* best effort */ }
+    // The server's last words (the data dir goes with stop()): which handler answered what.
+    const tail = readFileSync(server.log, 'utf8').split('\n').slice(-60).join('\n');
+    console.error(`server log (last 60 lines):\n${tail}`);
   } finally {
     await browser.close();
     await server.stop();

@@ -79,6 +79,14 @@ class DemoTest(unittest.TestCase):
         self.assertEqual({d["category"] for d in devs.values()}, {"processing", "running", "mobile", "other"})
         self.assertTrue(devs["jinggong-edge-gw"]["isGateway"])
         self.assertTrue(devs["cnc-01"]["profileId"])
+        # Every device says where it stands: the workshop its meter measures, and a line.
+        for name, want in (("cnc-01", ("W1", "W1-L1")), ("meter-02", ("W2", None)), ("cnc-03", ("W1", "W1-L2"))):
+            st, attrs, _ = s.request("GET", f"/api/v1/devices/{devs[name]['id']}/attributes?scope=server", token=tok)
+            self.assertEqual(st, 200, attrs)
+            got = attrs["server"]
+            self.assertEqual(got.get("workshop"), want[0], (name, attrs))
+            if want[1]:
+                self.assertEqual(got.get("line"), want[1], (name, attrs))
 
         # Live data within a few seconds: through an edge gateway and from direct MQTT devices.
         def flowing():
