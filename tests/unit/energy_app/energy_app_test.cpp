@@ -5,8 +5,11 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <array>
 #include <fstream>
 #include <map>
+#include <numeric>
 #include <sstream>
 
 #include "core/json_parse.hpp"
@@ -22,6 +25,113 @@ constexpr const char* kHelpers = R"(
 function t_walk(input) local total, last = counter_walk(input.prev, input.values) return {total = total, last = last} end
 function t_civil(input) local y, m, d = civil_from_days(input.days) return {y, m, d, days_from_civil(y, m, d)} end
 )";
+
+
+// A fake host with the contract's semantics (CONTRACT-S16 "APP host API additions"): hourly
+// aggregates with empty buckets omitted, an in-memory store, files.xlsx capturing its sheets.
+class FakeHost {
+ public:
+  struct Sample {
+    std::int64_t ts;
+    double value;
+  };
+  std::int64_t now = 0;
+  std::map<std::string, std::string> workshop;                       // device → workshop
+  std::map<std::pair<std::string, std::string>, std::vector<Sample>> series;  // (device, key) → samples
+  std::map<std::string, std::string> store;
+  std::vector<json::value> files;
+  int aggregate_calls = 0, range_calls = 0;
+
+  // t: minutes after `day0` (local midnight in ms).
+  void add(const std::string& dev, const std::string& key, std::int64_t day0, int hh, int mm, double v) {
+    series[{dev, key}].push_back({day0 + (hh * 60 + mm) * 60'000LL, v});
+  }
+
+  rules::HostApi api() {
+    rules::HostApi h;
+    auto with = [](auto fn) {
+      return [fn](std::string_view args) -> Result<std::string> {
+        auto a = KAIWU_TRY(parse_json(args));
+        return json::serialize(fn(a.as_array()));
+      };
+    };
+    h["log"] = with([](const json::array&) { return json::value(nullptr); });
+    h["now"] = with([this](const json::array&) { return json::value(now); });
+    h["devices.list"] = with([this](const json::array&) {
+      json::array out;
+      for (const auto& [id, _] : workshop) out.push_back(json::object{{"id", id}, {"name", id}});
+      return json::value(out);
+    });
+    h["attributes.get"] = with([this](const json::array& a) {
+      return json::value(json::object{{"server", json::object{{"workshop", workshop[std::string(a[0].as_string())]}}}});
+    });
+    h["telemetry.latest"] = with([this](const json::array& a) {
+      json::object out;
+      for (const auto& k : a[1].as_array()) {
+        auto it = series.find({std::string(a[0].as_string()), std::string(k.as_string())});
+        if (it != series.end() && !it->second.empty())
+          out[k.as_string()] = json::object{{"ts", it->second.back().ts}, {"value", it->second.back().value}};
+      }
+      return json::value(out);
+    });
+    h["telemetry.range"] = with([this](const json::array& a) {
+      ++range_calls;
+      json::object out;
+      for (const auto& k : a[1].as_array()) {
+        json::array xs;
+        for (const auto& s : series[{std::string(a[0].as_string()), std::string(k.as_string())}])
+          if (s.ts >= a[2].to_number<std::int64_t>() && s.ts < a[3].to_number<std::int64_t>())
+            xs.push_back(json::object{{"ts", s.ts}, {"value", s.value}});
+        out[k.as_string()] = xs;
+      }
+      return json::value(out);
+    });
+    h["telemetry.aggregate"] = with([this](const json::array& a) {
+      ++aggregate_calls;
+      const auto from = a[2].to_number<std::int64_t>(), to = a[3].to_number<std::int64_t>();
+      const auto interval = a[4].to_number<std::int64_t>();
+      const std::string agg(a[5].as_string());
+      json::object out;
+      for (const auto& k : a[1].as_array()) {
+        std::map<std::int64_t, std::vector<double>> buckets;
+        for (const auto& s : series[{std::string(a[0].as_string()), std::string(k.as_string())}])
+          if (s.ts >= from && s.ts < to) buckets[s.ts / interval * interval].push_back(s.value);
+        json::array xs;
+        for (const auto& [b, v] : buckets) {
+          double x = agg == "last" ? v.back() : agg == "min" ? *std::min_element(v.begin(), v.end())
+                                                              : std::accumulate(v.begin(), v.end(), 0.0) / v.size();
+          xs.push_back(json::object{{"ts", b}, {"value", x}});
+        }
+        out[k.as_string()] = xs;
+      }
+      return json::value(out);
+    });
+    h["store.get"] = with([this](const json::array& a) {
+      auto it = store.find(std::string(a[0].as_string()));
+      return it == store.end() ? json::value(nullptr) : *parse_json(it->second);
+    });
+    h["store.put"] = with([this](const json::array& a) {
+      store[std::string(a[0].as_string())] = json::serialize(a[1]);
+      return json::value(true);
+    });
+    h["store.delete"] = with([this](const json::array& a) {
+      store.erase(std::string(a[0].as_string()));
+      return json::value(true);
+    });
+    h["store.list"] = with([this](const json::array& a) {
+      const std::string prefix(a[0].as_string());
+      json::array out;
+      for (auto it = store.lower_bound(prefix); it != store.end() && it->first.starts_with(prefix); ++it)
+        out.push_back(json::object{{"key", it->first}, {"value", *parse_json(it->second)}});
+      return json::value(out);
+    });
+    h["files.xlsx"] = with([this](const json::array& a) {
+      files.push_back(a[1]);
+      return json::value(json::object{{"id", "f1"}, {"name", a[0]}, {"size", 1}});
+    });
+    return h;
+  }
+};
 
 class EnergyLuaTest : public ::testing::Test {
  protected:
@@ -142,6 +252,80 @@ TEST_F(EnergyLuaTest, SettingsAreValidatedAndMerged) {
   EXPECT_DOUBLE_EQ(co2.at("electricity").to_number<double>(), 0.6);
   EXPECT_DOUBLE_EQ(co2.at("gas").to_number<double>(), 2.1622);  // untouched default kept
   EXPECT_EQ(s->at("settings").at("tariff").at("hours").as_string(), "vvvvvvvvppppfffffppppfff");
+}
+
+// The integration test's data set (tests/integration/test_energy_app.py has the arithmetic) on
+// fixed days: B = 2026-11-19, D = 2026-11-20 (local), now = 2026-11-26 12:00 local.
+TEST_F(EnergyLuaTest, RefreshAndSummaryOnAFakeHost) {
+  FakeHost f;
+  constexpr std::int64_t B = 1795017600000, D = 1795104000000;
+  f.now = 1795665600000;
+  f.workshop = {{"meter-w1", "W1"}, {"meter-w2", "W2"}, {"boiler-1", "W2"}, {"cnc-1", "W1"}, {"sensor", "W1"}};
+  for (auto [hh, mm, v] : {std::tuple{0, 10, 600.0}, {7, 50, 700.0}, {11, 50, 800.0}, {16, 50, 900.0}, {20, 50, 950.0}, {23, 50, 1000.0}})
+    f.add("meter-w1", "energy_kwh", B, hh, mm, v);
+  for (auto [hh, mm, v] : {std::tuple{7, 50, 1080.0}, {8, 30, 1090.0}, {11, 50, 1130.0}, {12, 10, 1135.0}, {16, 50, 1185.0},
+                           {17, 30, 1200.0}, {20, 50, 1260.0}, {21, 10, 1262.0}, {23, 50, 1300.0}})
+    f.add("meter-w1", "energy_kwh", D, hh, mm, v);
+  f.add("meter-w2", "energy_kwh", B, 0, 10, 5000);
+  f.add("meter-w2", "energy_kwh", B, 23, 50, 5100);
+  for (auto [hh, mm, v] : {std::tuple{9, 10, 5150.0}, {9, 40, 5160.0}, {10, 20, 5170.0}, {10, 30, 2.0}, {10, 50, 12.0}, {13, 30, 40.0}})
+    f.add("meter-w2", "energy_kwh", D, hh, mm, v);
+  f.add("boiler-1", "gas_total_m3", B, 0, 10, 10000);
+  f.add("boiler-1", "gas_total_m3", B, 23, 50, 10500);
+  f.add("boiler-1", "gas_total_m3", D, 12, 50, 10800);
+  f.add("boiler-1", "gas_total_m3", D, 23, 50, 11000);
+  f.add("boiler-1", "water_total_m3", D, 8, 0, 100);
+  f.add("boiler-1", "water_total_m3", D, 20, 0, 130);
+  f.add("boiler-1", "steam_total_t", D, 14, 0, 50);
+  f.add("boiler-1", "steam_total_t", D, 14, 50, 53);
+  f.add("boiler-1", "steam_total_t", D, 15, 10, 54);
+  f.add("cnc-1", "part_count", B, 8, 10, 0);
+  f.add("cnc-1", "part_count", B, 20, 50, 80);
+  for (auto [hh, mm, v] : {std::tuple{8, 10, 80.0}, {12, 0, 150.0}, {16, 0, 0.0}, {20, 0, 30.0}})
+    f.add("cnc-1", "part_count", D, hh, mm, v);
+  f.add("sensor", "temperature", D, 1, 0, 20);  // no energy key: not metered
+  host = f.api();
+  int runs = 0;
+  for (; runs < 30; ++runs) {
+    auto r = run("refresh", json::object{});
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->at("devices").to_number<int>(), 4);
+    if (r->at("caughtUp").as_bool()) break;
+  }
+  EXPECT_EQ(runs, 11);  // the 12th call catches up: 35 days at 72 hours a call
+  EXPECT_EQ(f.range_calls, 2);  // raw samples only for the two hours with a reset
+  auto s = run("summary", json::object{{"from", "2026-11-20"}, {"to", "2026-11-20"}});
+  ASSERT_TRUE(s) << s.error().message;
+  const auto& o = s->as_object();
+  EXPECT_DOUBLE_EQ(o.at("electricityKwh").to_number<double>(), 410);
+  const auto& by = o.at("byPeriod");
+  EXPECT_EQ((std::array{by.at("sharp").to_number<double>(), by.at("peak").to_number<double>(),
+                        by.at("flat").to_number<double>(), by.at("valley").to_number<double>()}),
+            (std::array{0.0, 207.0, 123.0, 80.0}));
+  EXPECT_NEAR(o.at("cost").at("total").to_number<double>(), 2249.485, 1e-9);
+  EXPECT_NEAR(o.at("co2T").at("total").to_number<double>(), 1.301106, 1e-9);
+  EXPECT_NEAR(o.at("steamT").to_number<double>(), 4, 1e-9);
+  EXPECT_NEAR(o.at("waterM3").to_number<double>(), 30, 1e-9);
+  EXPECT_NEAR(o.at("output").to_number<double>(), 100, 1e-9);
+  EXPECT_NEAR(o.at("intensity").at("kwhPerUnit").to_number<double>(), 4.1, 1e-9);
+  EXPECT_EQ(o.at("workshops").as_array().size(), 2u);
+  // Incremental: a further refresh (same now) does nothing; a rebuild sets the same values.
+  const int calls = f.aggregate_calls;
+  auto again = run("refresh", json::object{});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->at("hours").to_number<int>(), 0);
+  EXPECT_EQ(f.aggregate_calls, calls);
+  for (int i = 0; i < 12; ++i) ASSERT_TRUE(run(i == 0 ? "rebuild" : "refresh", json::object{}));
+  s = run("summary", json::object{{"from", "2026-11-20"}, {"to", "2026-11-20"}});
+  ASSERT_TRUE(s);
+  EXPECT_DOUBLE_EQ(s->at("electricityKwh").to_number<double>(), 410);
+  // Export: five sheets, the summary's first value row is the month's electricity (B + D).
+  auto x = run("export_month", json::object{{"month", "2026-11"}});
+  ASSERT_TRUE(x) << x.error().message;
+  ASSERT_EQ(f.files.size(), 1u);
+  const auto& sheets = f.files[0].as_array();
+  ASSERT_EQ(sheets.size(), 5u);
+  EXPECT_EQ(sheets[0].at("rows").as_array()[0].as_array()[1].to_number<double>(), 910);
 }
 
 }  // namespace
