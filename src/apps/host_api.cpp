@@ -3,12 +3,12 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "apps/host_api_internal.hpp"
 #include "core/ids.hpp"
 #include "core/json_parse.hpp"
 
 namespace kaiwu::apps {
-namespace json = boost::json;
-
+namespace host {
 namespace {
 
 constexpr std::size_t kMaxLogLineBytes = 512;
@@ -16,61 +16,10 @@ constexpr std::size_t kMaxDevices = 1000;
 constexpr std::size_t kMaxRangeSamples = 10'000;
 constexpr std::size_t kMaxWriteKeys = 256;
 
-using Args = json::array;
-using HostResult = Result<std::string>;
-
-Status require(RunContext& ctx, Permission p) {
-  if (ctx.manifest.allows(p)) return ok();
-  std::string message = fmt::format("permission denied: app {} does not declare '{}' in its manifest",
-                                    ctx.manifest.id, permission_name(p));
-  if (ctx.denied.empty()) ctx.denied = message;
-  return fail(Errc::kPermissionDenied, std::move(message));
-}
-
-Result<std::string> arg_string(const Args& a, std::size_t i, std::string_view what) {
-  if (i >= a.size() || !a[i].is_string() || a[i].get_string().empty())
-    return fail(Errc::kInvalidArgument, fmt::format("argument {} ({}) must be a non-empty string", i + 1, what));
-  return std::string(a[i].get_string());
-}
-
-Result<std::int64_t> arg_int(const Args& a, std::size_t i, std::string_view what, std::int64_t fallback) {
-  if (i >= a.size() || a[i].is_null()) return fallback;
-  if (a[i].is_int64()) return a[i].get_int64();
-  if (a[i].is_double()) return static_cast<std::int64_t>(a[i].get_double());
-  return fail(Errc::kInvalidArgument, fmt::format("argument {} ({}) must be an integer", i + 1, what));
-}
-
-// A string or an array of strings (empty: all keys).
-Result<std::vector<std::string>> arg_keys(const Args& a, std::size_t i) {
-  std::vector<std::string> keys;
-  if (i >= a.size() || a[i].is_null()) return keys;
-  if (a[i].is_string()) {
-    keys.emplace_back(a[i].get_string());
-    return keys;
-  }
-  if (a[i].is_object() && a[i].get_object().empty()) return keys;  // {} from an empty Lua table
-  if (!a[i].is_array()) return fail(Errc::kInvalidArgument, fmt::format("argument {} (keys) must be a string or a list", i + 1));
-  for (const auto& k : a[i].get_array()) {
-    if (!k.is_string()) return fail(Errc::kInvalidArgument, fmt::format("argument {} (keys) must hold strings", i + 1));
-    keys.emplace_back(k.get_string());
-  }
-  return keys;
-}
-
-json::value to_json(const tsdb::Value& v) {
-  return std::visit([](const auto& x) { return json::value(x); }, v);
-}
-
 json::object device_json(const model::Device& d) {
   return json::object{{"id", d.id},           {"name", d.name},          {"profileId", d.profile_id},
                       {"category", model::category_name(d.category)}, {"protocol", d.protocol},
                       {"label", d.label},      {"lastSeen", d.last_seen_ms}};
-}
-
-// The device, if it belongs to the subscribing enterprise.
-Result<model::Device> device(RunContext& ctx, const Args& a) {
-  auto id = KAIWU_TRY(arg_string(a, 0, "device id"));
-  return ctx.meta.get_device(ctx.scope, id);
 }
 
 HostResult log_line(RunContext& ctx, const Args& a) {
@@ -208,10 +157,11 @@ HostResult rpc_call(RunContext& ctx, const Args& a) {
 }
 
 }  // namespace
+}  // namespace host
 
 rules::HostApi make_host_api(RunContext& ctx) {
-  using Fn = HostResult (*)(RunContext&, const Args&);
-  const std::pair<const char*, Fn> table[] = {
+  using namespace host;  // NOLINT: the host functions and their helpers
+  std::vector<Entry> table = {
       {"log", log_line},
       {"devices.list", devices_list},
       {"devices.get", devices_get},
@@ -223,6 +173,7 @@ rules::HostApi make_host_api(RunContext& ctx) {
       {"alarms.raise", alarms_raise},
       {"rpc.call", rpc_call},
   };
+  for (const auto& e : data_functions()) table.push_back(e);
   rules::HostApi api;
   for (const auto& [name, fn] : table) {
     api.emplace(name, [&ctx, fn](std::string_view args_json) -> HostResult {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 
@@ -23,7 +24,8 @@ constexpr std::array<std::string_view, 9> kDomainLabels{"安全生产", "节能�
                                                         "生产制造", "运营管理", "仓储物流", "运维服务"};
 constexpr std::array<std::string_view, kPermissionCount> kPermissionNames{
     "telemetry:read", "telemetry:write", "attributes:read", "alarms:read",
-    "alarms:write",   "devices:read",    "rpc:call",        "http:outbound"};
+    "alarms:write",   "devices:read",    "rpc:call",        "http:outbound",
+    "storage",        "models:invoke",   "files:write"};
 constexpr std::size_t kMaxFunctions = 64;
 constexpr std::size_t kMaxTriggers = 64;
 constexpr std::int64_t kMinIntervalMs = 1000;
@@ -305,6 +307,34 @@ void read_plans(Checker& c, const json::object& o, Manifest& m) {
   }
 }
 
+// "host:port" entries: a host name or IPv4 address and a port 1..65535.
+void read_http_hosts(Checker& c, const json::object& o, Manifest& m) {
+  const auto* a = c.arr(o, "", "httpHosts", false);
+  if (!a) return;
+  if (!m.allows(Permission::kHttpOutbound)) c.add("/httpHosts", "needs the permission http:outbound");
+  for (std::size_t i = 0; i < a->size(); ++i) {
+    const std::string at = fmt::format("/httpHosts/{}", i);
+    const auto& v = (*a)[i];
+    const std::string_view s = v.is_string() ? std::string_view(v.get_string()) : std::string_view{};
+    const auto colon = s.rfind(':');
+    int port = 0;
+    const bool port_ok = colon != std::string_view::npos &&
+                         std::from_chars(s.data() + colon + 1, s.data() + s.size(), port).ptr == s.data() + s.size() &&
+                         port >= 1 && port <= 65535;
+    const auto host = s.substr(0, colon == std::string_view::npos ? 0 : colon);
+    const bool host_ok = !host.empty() && host.size() <= 253 && std::all_of(host.begin(), host.end(), [](char ch) {
+      return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '.';
+    });
+    if (!port_ok || !host_ok) {
+      c.add(at, "must be \"host:port\" (a host name or IPv4 address and a port 1..65535)");
+      continue;
+    }
+    std::string lower(s);
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    m.http_hosts.push_back(std::move(lower));
+  }
+}
+
 void read_enums(Checker& c, const json::object& o, Manifest& m) {
   if (auto d = c.str(o, "", "domain", true, 32); d && !d->empty()) {
     if (auto parsed = parse_domain(*d)) m.domain = *parsed;
@@ -356,6 +386,11 @@ const Function* Manifest::function(std::string_view n) const {
     if (f.name == n) return &f;
   return nullptr;
 }
+bool Manifest::http_host_allowed(std::string_view host_port) const {
+  std::string lower(host_port);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  return std::find(http_hosts.begin(), http_hosts.end(), lower) != http_hosts.end();
+}
 bool Manifest::http_callable(std::string_view fn) const {
   return std::any_of(triggers.begin(), triggers.end(),
                      [&](const Trigger& t) { return t.type == TriggerType::kHttp && t.function == fn; });
@@ -368,7 +403,7 @@ Result<Manifest> parse_manifest(std::string_view text) {
   if (!parsed->is_object()) return fail(Errc::kInvalidArgument, "manifest.json /: must be a JSON object");
   const auto& o = parsed->get_object();
   c.unknown_keys(o, "", {"id", "version", "name", "description", "domain", "publisher", "origin", "form",
-                         "permissions", "functions", "triggers", "code", "ui", "plans"});
+                         "permissions", "functions", "triggers", "code", "ui", "plans", "httpHosts"});
   Manifest m;
   m.id = c.str(o, "", "id", true, 63).value_or("");
   if (!m.id.empty() && !valid_id(m.id)) c.add("/id", "must be 2..63 of [a-z0-9-], starting with a letter or digit");
@@ -384,6 +419,7 @@ Result<Manifest> parse_manifest(std::string_view text) {
   read_functions(c, o, m);
   read_triggers(c, o, m);
   read_plans(c, o, m);
+  read_http_hosts(c, o, m);
   if (auto code = c.str(o, "", "code", false, 128)) m.code = *code;
   if (!m.code.ends_with(".lua")) c.add("/code", "must name a .lua file of the package");
   if (const auto* ui = o.if_contains("ui")) {
@@ -507,6 +543,11 @@ std::string manifest_json(const Manifest& m) {
                  {"code", m.code},
                  {"plans", std::move(plans)}};
   if (!m.ui_entry.empty()) o["ui"] = json::object{{"entry", m.ui_entry}};
+  if (!m.http_hosts.empty()) {
+    json::array hosts;
+    for (const auto& h : m.http_hosts) hosts.emplace_back(h);
+    o["httpHosts"] = std::move(hosts);
+  }
   return json::serialize(o);
 }
 

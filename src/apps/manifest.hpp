@@ -36,9 +36,12 @@ enum class Permission : std::uint8_t {
   kAlarmsWrite,     // alarms:write     kaiwu.alarms.raise
   kDevicesRead,     // devices:read     kaiwu.devices.list / get
   kRpcCall,         // rpc:call         kaiwu.rpc.call
-  kHttpOutbound,    // http:outbound    reserved: no host function yet
+  kHttpOutbound,    // http:outbound    kaiwu.http.request (hosts of httpHosts; operator switch)
+  kStorage,         // storage          kaiwu.store.get / put / delete / list
+  kModelsInvoke,    // models:invoke    kaiwu.models.invoke
+  kFilesWrite,      // files:write      kaiwu.files.xlsx
 };
-inline constexpr std::size_t kPermissionCount = 8;
+inline constexpr std::size_t kPermissionCount = 11;
 std::string_view permission_name(Permission p);
 std::optional<Permission> parse_permission(std::string_view s);
 
@@ -91,10 +94,12 @@ struct Manifest {
   std::string code = "main.lua";  // the Lua file in the package
   std::string ui_entry;           // e.g. "ui/index.html"; empty: no UI
   std::vector<Plan> plans;        // at least one; defaults to one free plan
+  std::vector<std::string> http_hosts;  // "host:port" kaiwu.http.request may reach (http:outbound)
 
   bool allows(Permission p) const;
   const Function* function(std::string_view name) const;
   bool http_callable(std::string_view function) const;  // an http trigger names it
+  bool http_host_allowed(std::string_view host_port) const;  // listed in httpHosts (ASCII case-insensitive)
 };
 
 // Parses and validates manifest.json. kInvalidArgument listing every problem, "; "-separated,

@@ -32,15 +32,23 @@
 #include "rules/sandbox.hpp"
 #include "tsdb/store.hpp"
 
+namespace kaiwu::models {
+class ModelService;
+}
+
 namespace kaiwu::apps {
 
-// Side effects that belong to other modules; empty functions make those host calls fail with
-// kUnavailable.
+class KvStore;
+
+// Side effects and services that belong to other modules; empty functions and null pointers make
+// those host calls fail with kUnavailable.
 struct RuntimeHooks {
   std::function<Status(const meta::Scope&, const model::Alarm&)> raise_alarm;
   std::function<Result<std::string>(const model::Device&, const std::string& method, const std::string& params_json,
                                     std::chrono::milliseconds timeout)>
       call_rpc;
+  KvStore* kv = nullptr;                    // kaiwu.store.*
+  models::ModelService* models = nullptr;  // kaiwu.models.invoke (metered as model calls)
 };
 
 struct RuntimeOptions {

@@ -44,7 +44,7 @@ void tick(apps::AppRuntime& runtime, std::shared_ptr<asio::steady_timer> timer) 
 Result<std::unique_ptr<AppPlatform>> AppPlatform::start(const Config& config, meta::MetadataStore& store,
                                                         tsdb::TelemetryStore& telemetry, bus::Bus& bus,
                                                         alarm::AlarmService& alarms, device::DeviceGateway& gateway,
-                                                        metering::Meter& meter) {
+                                                        metering::Meter& meter, models::ModelService* models) {
   auto* sqlite = dynamic_cast<meta::SqliteStore*>(&store);
   if (!sqlite) {
     spdlog::warn("APP marketplace needs the SQLite metadata store; APP routes are off");
@@ -53,7 +53,10 @@ Result<std::unique_ptr<AppPlatform>> AppPlatform::start(const Config& config, me
   auto keys = KAIWU_TRY(trusted_keys(config.apps.trusted_keys));
   std::unique_ptr<AppPlatform> p(new AppPlatform());
   p->store_ = std::make_unique<apps::SqliteAppStore>(*sqlite);
+  p->kv_ = apps::make_sqlite_kv_store(*sqlite);
   apps::RuntimeHooks hooks;
+  hooks.kv = p->kv_.get();
+  hooks.models = models;
   hooks.raise_alarm = [&alarms](const meta::Scope& s, const model::Alarm& a) -> Status {
     KAIWU_TRY(alarms.raise(s, a, "app"));
     return ok();

@@ -1,6 +1,7 @@
 // The APP platform as `kaiwu serve` wires it: the marketplace store on the SQLite metadata
 // database, the runtime fed by the bus and a 250 ms schedule timer, the REST routes. APP calls
-// and visits are recorded in the platform's metering store.
+// and visits are recorded in the platform's metering store. APPs reach the platform's services
+// through the runtime hooks: alarms, device RPC, APP storage and the model service.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -9,6 +10,7 @@
 
 #include "alarm/service.hpp"
 #include "api/api.hpp"
+#include "apps/kv_store.hpp"
 #include "apps/marketplace.hpp"
 #include "apps/runtime.hpp"
 #include "apps/sqlite_app_store.hpp"
@@ -16,6 +18,7 @@
 #include "core/config.hpp"
 #include "device/gateway.hpp"
 #include "metering/meter.hpp"
+#include "models/runtime.hpp"
 
 namespace kaiwu::cli {
 
@@ -26,7 +29,7 @@ class AppPlatform {
   static Result<std::unique_ptr<AppPlatform>> start(const Config& config, meta::MetadataStore& store,
                                                     tsdb::TelemetryStore& telemetry, bus::Bus& bus,
                                                     alarm::AlarmService& alarms, device::DeviceGateway& gateway,
-                                                    metering::Meter& meter);
+                                                    metering::Meter& meter, models::ModelService* models);
   ~AppPlatform();
 
   // Adds the /api/v1/apps routes (ctx gets the marketplace and runtime; ctx.meter must be set).
@@ -39,6 +42,7 @@ class AppPlatform {
   AppPlatform() = default;
 
   std::unique_ptr<apps::SqliteAppStore> store_;
+  std::unique_ptr<apps::KvStore> kv_;
   std::unique_ptr<apps::AppRuntime> runtime_;
   std::unique_ptr<apps::Marketplace> marketplace_;
 };

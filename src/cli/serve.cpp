@@ -305,7 +305,8 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
     spdlog::warn("models: the model catalogue needs meta.backend = sqlite; /api/v1/models is off");
   }
   auto rule_feed = rules::feed_from_bus(event_bus, rule_engine);
-  auto app_platform = AppPlatform::start(config, *store, **telemetry, event_bus, alarms, gateway, meter);
+  auto app_platform = AppPlatform::start(config, *store, **telemetry, event_bus, alarms, gateway, meter,
+                                         model_service.get());
   if (!app_platform) {
     spdlog::critical("{}", app_platform.error().message);
     return 1;

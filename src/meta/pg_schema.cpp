@@ -274,12 +274,27 @@ CREATE TABLE rule_chain_versions (
 );
 )sql";
 
-constexpr std::array<sqlite::Migration, 5> kMigrations{{
+// Version 10 (apps): APP key-value storage, as schema.cpp's version 10. (6 to 9 are pg9's.)
+constexpr const char* kV10 = R"sql(
+CREATE TABLE app_kv (
+  tenant_id TEXT COLLATE "C" NOT NULL,
+  enterprise_id TEXT COLLATE "C" NOT NULL,
+  app_id TEXT COLLATE "C" NOT NULL,
+  key TEXT COLLATE "C" NOT NULL,
+  value TEXT COLLATE "C" NOT NULL,
+  updated_ms BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, enterprise_id, app_id, key),
+  FOREIGN KEY (enterprise_id, tenant_id) REFERENCES enterprises (id, tenant_id) ON DELETE CASCADE
+);
+)sql";
+
+constexpr std::array<sqlite::Migration, 6> kMigrations{{
     {1, kV1},
     {2, kV2},
     {3, kV3},
     {4, kV4},
     {5, kV5},
+    {10, kV10},
 }};
 
 // pg_advisory_lock key held while migrating, so nodes starting together migrate one at a time.

@@ -405,7 +405,27 @@ CREATE INDEX developer_accounts_token ON developer_accounts (token_hash) WHERE t
 CREATE INDEX developer_accounts_user ON developer_accounts (user_id) WHERE user_id != '';
 )sql";
 
-constexpr std::array<Migration, 8> kMigrations{{
+// Version 9 is pg9's (persistent APP run logs, CONTRACT-S16); empty on this branch so the
+// numbers stay contiguous. The merge takes pg9's version 9.
+constexpr const char* kV9 = "SELECT 1;";
+
+// Version 10 (apps): APP key-value storage (kaiwu.store.*, apps/kv_store.hpp), one namespace per
+// (tenant, enterprise, APP). Values are JSON text; the limits (key ≤ 200 bytes, value ≤ 64 KiB,
+// 10,000 keys per namespace) are the store's. The data is the enterprise's: it goes with it.
+constexpr const char* kV10 = R"sql(
+CREATE TABLE app_kv (
+  tenant_id TEXT NOT NULL,
+  enterprise_id TEXT NOT NULL,
+  app_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, enterprise_id, app_id, key),
+  FOREIGN KEY (enterprise_id, tenant_id) REFERENCES enterprises (id, tenant_id) ON DELETE CASCADE
+) STRICT;
+)sql";
+
+constexpr std::array<Migration, 10> kMigrations{{
     {1, kV1},
     {2, kV2},
     {3, kV3},
@@ -414,6 +434,8 @@ constexpr std::array<Migration, 8> kMigrations{{
     {6, kV6},
     {7, kV7},
     {8, kV8},
+    {9, kV9},
+    {10, kV10},
 }};
 
 struct UniqueField {

@@ -48,6 +48,29 @@ TEST(Manifest, ParsesEveryField) {
   EXPECT_EQ(m.code, "main.lua");
 }
 
+TEST(Manifest, PlatformServicePermissionsAndHttpHosts) {
+  auto o = json::parse(test::kManifest).as_object();
+  o["permissions"] = json::array{"storage", "models:invoke", "files:write", "http:outbound"};
+  o["httpHosts"] = json::array{"127.0.0.1:8080", "ERP.example.com:443"};
+  auto m = test::must(parse_manifest(json::serialize(o)));
+  EXPECT_TRUE(m.allows(Permission::kStorage));
+  EXPECT_TRUE(m.allows(Permission::kModelsInvoke));
+  EXPECT_TRUE(m.allows(Permission::kFilesWrite));
+  EXPECT_TRUE(m.allows(Permission::kHttpOutbound));
+  EXPECT_TRUE(m.http_host_allowed("erp.example.com:443"));
+  EXPECT_TRUE(m.http_host_allowed("127.0.0.1:8080"));
+  EXPECT_FALSE(m.http_host_allowed("127.0.0.1:8081"));
+  EXPECT_NE(manifest_json(m).find(R"("httpHosts":["127.0.0.1:8080","erp.example.com:443"])"), std::string::npos);
+  o["httpHosts"] = json::array{"no-port", "h:0", "bad host:80"};
+  const auto e = error_of(json::serialize(o));
+  EXPECT_NE(e.find("/httpHosts/0: must be \"host:port\""), std::string::npos) << e;
+  EXPECT_NE(e.find("/httpHosts/1:"), std::string::npos) << e;
+  EXPECT_NE(e.find("/httpHosts/2:"), std::string::npos) << e;
+  o["permissions"] = json::array{"storage"};
+  o["httpHosts"] = json::array{"h:80"};
+  EXPECT_NE(error_of(json::serialize(o)).find("/httpHosts: needs the permission http:outbound"), std::string::npos);
+}
+
 TEST(Manifest, EveryNineDomainRoundTrips) {
   for (auto name : {"safety", "energy_carbon", "quality", "supply_chain", "rnd", "production", "operations",
                     "warehousing", "maintenance"}) {
