@@ -85,7 +85,7 @@ class EnergyAppTest(unittest.TestCase):
         priv, pub = openssl_keypair(cls.tmp)
         empty = os.path.join(cls.tmp, "no-builtins")
         os.mkdir(empty)
-        cls.server = Server(extra_sets=[f"apps.trusted_keys={pub}", f"apps.builtin_dir={empty}"]).start()
+        cls.server = Server(extra_sets=[f"apps.trusted_keys={pub}"]).start()
         s = cls.server
         cls.admin = s.login("admin", ADMIN_PASSWORD)
         _, t, _ = s.request("POST", "/api/v1/tenants", {"name": "energy-factory"}, cls.admin)
@@ -257,8 +257,8 @@ class EnergyAppTest(unittest.TestCase):
             self.assertIn("2022", cfg["sources"]["co2_electricity"])
         finally:
             self.call("settings_put", {"reset": True})
-        err = self.call("settings_put", {"tariff": {"hours": "xx"}}, expect=400)
-        self.assertIn("tariff.hours", json.dumps(err, ensure_ascii=False))
+        err = self.call("settings_put", {"tariff": {"hours": "xx"}}, expect=422)  # the APP's error
+        self.assertTrue(err["error"].startswith("tariff.hours must be 24 letters"), err)
         self.assertEqual(self.call("settings_get")["settings"]["tariff"]["hours"], "vvvvvvvvppppfffffppppfff")
 
     def test_05_monthly_xlsx(self):

@@ -145,7 +145,7 @@ end
 
 local function check_hours(h, where)
   if type(h) ~= "string" or #h ~= 24 or h:find("[^spfv]") then
-    error(where .. " must be 24 letters, one per local hour 0..23, each s (sharp) p (peak) f (flat) or v (valley)")
+    error(where .. " must be 24 letters, one per local hour 0..23, each s (sharp) p (peak) f (flat) or v (valley)", 0)
   end
 end
 
@@ -193,21 +193,21 @@ end
 local function validate(s)
   local function nonneg(t, what)
     for k, v in pairs(t) do
-      if type(v) ~= "number" or v < 0 or v ~= v then error(what .. "." .. k .. " must be a number ≥ 0") end
+      if type(v) ~= "number" or v < 0 or v ~= v then error(what .. "." .. k .. " must be a number ≥ 0", 0) end
     end
   end
   if type(s.tzOffsetMinutes) ~= "number" or s.tzOffsetMinutes < -720 or s.tzOffsetMinutes > 840 then
-    error("tzOffsetMinutes must be between -720 and 840")
+    error("tzOffsetMinutes must be between -720 and 840", 0)
   end
   s.tzOffsetMinutes = math.tointeger(s.tzOffsetMinutes // 1)
   if type(s.backfillDays) ~= "number" or s.backfillDays < 0 or s.backfillDays > 400 then
-    error("backfillDays must be between 0 and 400")
+    error("backfillDays must be between 0 and 400", 0)
   end
   check_hours(s.tariff.hours, "tariff.hours")
   for i, season in ipairs(s.tariff.seasons or {}) do
     check_hours(season.hours, "tariff.seasons[" .. i .. "].hours")
     for _, m in ipairs(season.months or {}) do
-      if math.type(m) ~= "integer" or m < 1 or m > 12 then error("tariff.seasons[" .. i .. "].months must be 1..12") end
+      if math.type(m) ~= "integer" or m < 1 or m > 12 then error("tariff.seasons[" .. i .. "].months must be 1..12", 0) end
     end
   end
   nonneg(s.tariff.prices, "tariff.prices")
@@ -217,13 +217,13 @@ local function validate(s)
   for _, c in ipairs(CARRIERS) do
     local cc = s.carriers[c]
     if type(cc) ~= "table" or type(cc.key) ~= "string" or (cc.kind ~= "counter" and cc.kind ~= "rate") then
-      error("carriers." .. c .. " needs a key and kind counter|rate")
+      error("carriers." .. c .. " needs a key and kind counter|rate", 0)
     end
   end
-  if type(s.output) ~= "table" or type(s.output.key) ~= "string" then error("output.key must be a telemetry key") end
+  if type(s.output) ~= "table" or type(s.output.key) ~= "string" then error("output.key must be a telemetry key", 0) end
   if s.baseline ~= nil then
     local f, t = parse_date(s.baseline.from), parse_date(s.baseline.to)
-    if not f or not t or f > t then error("baseline needs from ≤ to as YYYY-MM-DD dates") end
+    if not f or not t or f > t then error("baseline needs from ≤ to as YYYY-MM-DD dates", 0) end
   end
   return s
 end
@@ -404,15 +404,15 @@ end
 local function range_of(input, s)
   if input.from ~= nil or input.to ~= nil then
     local f, t = parse_date(input.from), parse_date(input.to)
-    if not f or not t or f > t then error("from and to must be YYYY-MM-DD dates with from ≤ to") end
-    if t - f > 366 then error("a report covers at most 367 days") end
+    if not f or not t or f > t then error("from and to must be YYYY-MM-DD dates with from ≤ to", 0) end
+    if t - f > 366 then error("a report covers at most 367 days", 0) end
     return f, t
   end
   local y, m
   if input.month ~= nil then
     y, m = tostring(input.month):match("^(%d%d%d%d)%-(%d%d)$")
     y, m = tonumber(y), tonumber(m)
-    if not y or m < 1 or m > 12 then error("month must be YYYY-MM") end
+    if not y or m < 1 or m > 12 then error("month must be YYYY-MM", 0) end
   else
     local today = local_time(kaiwu.now(), s.tzOffsetMinutes)
     y, m = civil_from_days(today)
@@ -628,7 +628,7 @@ end
 -- intensities. Pure: reads nothing, so a park analytics job can reuse it on any set.
 function park_total(input, ctx)
   local items = (input or {}).items
-  if type(items) ~= "table" then error("items must be a list of totals results") end
+  if type(items) ~= "table" then error("items must be a list of totals results", 0) end
   local t = {electricityKwh = 0, gasM3 = 0, steamT = 0, waterM3 = 0, output = 0, tce = 0,
              byPeriod = {sharp = 0, peak = 0, flat = 0, valley = 0},
              cost = {electricity = 0, gas = 0, steam = 0, water = 0, total = 0},
