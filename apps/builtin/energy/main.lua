@@ -59,6 +59,18 @@ sources = {
   prices = "gas 3.60 CNY/m³ and water 4.00 CNY/m³: illustrative non-residential prices; set your own",
 }
 
+-- The same in Chinese, for the UI.
+sources_zh = {
+  tariff = "时段：江苏工业用户分时电价时段（峰 8–12、17–21 时，平 12–17、21–24 时，谷 0–8 时）。价格为示例：" ..
+           "平段 0.65 元/kWh，峰 ×1.7、谷 ×0.4、尖峰 = 峰 ×1.2（国家发展改革委 发改价格〔2021〕1093号：" ..
+           "最大峰谷差率超过 40% 的地方峰谷价差原则上不低于 4:1，尖峰电价在峰段基础上上浮不低于 20%）。请按实际电费单填写。",
+  co2_electricity = "0.5366 kgCO2/kWh：生态环境部、国家统计局 2024 年 12 月《关于发布2022年电力二氧化碳排放因子的公告》全国电力平均二氧化碳排放因子",
+  co2_gas = "2.1622 kgCO2/m³：GB/T 32150-2015 附录 B 天然气缺省值，低位发热量 389.31 GJ/10⁴Nm³ × 单位热值含碳量 15.3 tC/TJ × 碳氧化率 99% × 44/12",
+  co2_steam = "0：示范工厂的蒸汽由厂内燃气锅炉产生，其天然气已计入；外购热力可按 0.11 tCO2/GJ（GB/T 32151 系列行业核算指南）× 每吨蒸汽的 GJ 计",
+  tce = "GB/T 2589-2020 附录 A：电力（当量值）0.1229 kgce/kWh，天然气 1.2143 kgce/m³",
+  prices = "天然气 3.60 元/m³、水 4.00 元/m³：非居民用价格示例，请按实际填写",
+}
+
 -- ---------------------------------------------------------------- small helpers
 
 local function copy(t)
@@ -234,7 +246,7 @@ local function settings()
 end
 
 function settings_get(input, ctx)
-  return {settings = settings(), defaults = DEFAULTS, sources = sources}
+  return {settings = settings(), defaults = DEFAULTS, sources = sources, sourcesZh = sources_zh}
 end
 
 -- Stores the given settings merged over the current ones; `reset = true` restores the defaults.
