@@ -328,5 +328,24 @@ TEST_F(EnergyLuaTest, RefreshAndSummaryOnAFakeHost) {
   EXPECT_EQ(sheets[0].at("rows").as_array()[0].as_array()[1].to_number<double>(), 910);
 }
 
+// A carrier configured as a rate (per hour): the hour's average × 1 h.
+TEST_F(EnergyLuaTest, RateCarrierIsTheHourlyAverageTimesOneHour) {
+  FakeHost f;
+  constexpr std::int64_t D = 1795104000000;  // 2026-11-20 local
+  f.now = 1795665600000;
+  f.workshop = {{"boiler-1", "W2"}};
+  f.add("boiler-1", "steam_flow_t_h", D, 14, 0, 2.0);
+  f.add("boiler-1", "steam_flow_t_h", D, 14, 30, 4.0);  // hour 14: avg 3 t/h → 3 t
+  f.add("boiler-1", "steam_flow_t_h", D, 15, 10, 1.0);  // hour 15: 1 t
+  host = f.api();
+  ASSERT_TRUE(run("settings_put", json::object{{"carriers", json::object{{"steam", json::object{
+                                                   {"key", "steam_flow_t_h"}, {"kind", "rate"}}}}}}));
+  for (int i = 0; i < 12; ++i) ASSERT_TRUE(run("refresh", json::object{}));
+  auto s = run("summary", json::object{{"from", "2026-11-20"}, {"to", "2026-11-20"}});
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_NEAR(s->at("steamT").to_number<double>(), 4, 1e-9);
+  EXPECT_EQ(s->at("electricityKwh").to_number<double>(), 0);
+}
+
 }  // namespace
 }  // namespace kaiwu
