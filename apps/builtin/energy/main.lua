@@ -580,17 +580,29 @@ local function sorted_keys(t)
   return keys
 end
 
+-- The totals of a range input (see summary), its settings and accumulators.
+local function report(input, detail)
+  local s = settings()
+  local first, last = range_of(input or {}, s)
+  local total, devices, days = compute(first, last, s, detail)
+  local out = finish(total, s)
+  out.from, out.to, out.days = date_text(first), date_text(last), #days
+  return out, s, total, devices, days
+end
+
+local function add_acc(into, a)
+  into.kwh, into.electricityCost = into.kwh + a.kwh, into.electricityCost + a.electricityCost
+  into.gas, into.steam, into.water, into.output = into.gas + a.gas, into.steam + a.steam, into.water + a.water,
+                                                  into.output + a.output
+  for p, q in pairs(a.byPeriod) do into.byPeriod[p] = into.byPeriod[p] + q end
+end
+
 -- The enterprise's energy, cost and carbon for a period, with per-meter, per-workshop and
 -- per-day breakdowns and the savings against the baseline.
 -- input: {month = "YYYY-MM"} | {from = "YYYY-MM-DD", to = "YYYY-MM-DD"} | {} (this month).
 function summary(input, ctx)
-  input = input or {}
-  local s = settings()
-  local first, last = range_of(input, s)
-  local total, devices, days = compute(first, last, s, true)
-  local out = finish(total, s)
+  local out, s, total, devices, days = report(input, true)
   local info = device_info(devices)
-  out.from, out.to, out.days = date_text(first), date_text(last), #days
   local state = kaiwu.store.get("state") or {}
   out.upToTs = state.cursor
   out.hourly = {}
@@ -598,15 +610,11 @@ function summary(input, ctx)
   out.meters, out.workshops = {}, {}
   local shops = {}
   for _, id in ipairs(sorted_keys(devices)) do
-    local acc = devices[id]
-    local m = finish(acc, s)
+    local m = finish(devices[id], s)
     m.id, m.name, m.workshop = id, info[id].name, info[id].workshop
     out.meters[#out.meters + 1] = m
-    local w = shops[m.workshop] or new_acc()
-    shops[m.workshop] = w
-    w.kwh, w.electricityCost = w.kwh + acc.kwh, w.electricityCost + acc.electricityCost
-    w.gas, w.steam, w.water, w.output = w.gas + acc.gas, w.steam + acc.steam, w.water + acc.water, w.output + acc.output
-    for p, q in pairs(acc.byPeriod) do w.byPeriod[p] = w.byPeriod[p] + q end
+    shops[m.workshop] = shops[m.workshop] or new_acc()
+    add_acc(shops[m.workshop], devices[id])
   end
   for _, name in ipairs(sorted_keys(shops)) do
     local w = finish(shops[name], s)
@@ -627,12 +635,8 @@ end
 
 -- Enterprise totals only (the park analytics call this per enterprise, then park_total).
 function totals(input, ctx)
-  input = input or {}
-  local s = settings()
-  local first, last = range_of(input, s)
-  local total, _, days = compute(first, last, s, false)
-  local out = finish(total, s)
-  out.from, out.to, out.days, out.enterpriseId = date_text(first), date_text(last), #days, ctx and ctx.enterpriseId
+  local out = report(input, false)
+  out.enterpriseId = ctx and ctx.enterpriseId
   return out
 end
 
