@@ -358,7 +358,7 @@ local function process(devices, from, to, last, tz)
       local per = days[d].d[dev] or {}
       days[d].d[dev] = per
       per[short] = per[short] or zeros()
-      per[short][h + 1] = q
+      per[short][h + 1] = r(q)  -- 1e-6 of a unit: keeps a day record small
     end
   end
   for _, m in ipairs(devices) do
