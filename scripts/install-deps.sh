@@ -19,6 +19,8 @@ DEBIAN_PACKAGES=(
   mosquitto mosquitto-clients python3-paho-mqtt
   # SMTP peer of the developer portal test
   python3-aiosmtpd
+  # APP files: XLSX written with libxlsxwriter (kaiwu.files.xlsx), read back by the tests with openpyxl
+  libxlsxwriter-dev python3-openpyxl
   # Modbus peers: pymodbus server/client (serial server needs pyserial-asyncio), socat pty pairs
   python3-pymodbus python3-serial python3-serial-asyncio socat
   # XLSX reader that checks the APPs' exported reports (built-in energy APP test)

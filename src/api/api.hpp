@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "alarm/service.hpp"
+#include "apps/files.hpp"
 #include "apps/marketplace.hpp"
 #include "apps/runtime.hpp"
 #include "bus/bus.hpp"
@@ -41,6 +42,7 @@ struct ApiContext {
   alarm::AlarmService* alarms = nullptr;     // null: no alarm routes
   apps::Marketplace* marketplace = nullptr;  // APP routes are registered only with it
   apps::AppRuntime* app_runtime = nullptr;   // runs APP functions (with marketplace)
+  apps::AppFiles* app_files = nullptr;       // files APPs wrote (kaiwu.files.xlsx); null: no download route
   models::ModelService* models = nullptr;    // null: no model routes
   metering::Meter* meter = nullptr;          // usage records (APP visits, developer logins, tool calls); may be null
   metering::UsageQueries* usage = nullptr;   // null: no /api/v1/metering routes
@@ -73,6 +75,8 @@ void register_model_routes(http::Router& r, ApiContext& ctx);
 // invocation (functions, visits, run logs, UI assets).
 void register_app_routes(http::Router& r, ApiContext& ctx);
 void register_app_invoke_routes(http::Router& r, ApiContext& ctx);
+// GET /api/v1/apps/{appId}/files/{fileId} (needs ctx.app_files and ctx.app_runtime).
+void register_app_file_routes(http::Router& r, ApiContext& ctx);
 
 // /api/v1/developers/… (register, verify, resend, me, sandbox devices, docs); needs ctx.developers.
 void register_developer_routes(http::Router& r, ApiContext& ctx);

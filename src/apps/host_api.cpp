@@ -174,6 +174,7 @@ rules::HostApi make_host_api(RunContext& ctx) {
       {"rpc.call", rpc_call},
   };
   for (const auto& e : data_functions()) table.push_back(e);
+  for (const auto& e : io_functions()) table.push_back(e);
   rules::HostApi api;
   for (const auto& [name, fn] : table) {
     api.emplace(name, [&ctx, fn](std::string_view args_json) -> HostResult {

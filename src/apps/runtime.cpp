@@ -160,6 +160,15 @@ Result<RunResult> AppRuntime::invoke(const Invocation& inv) {
   return future.get();  // every queued job runs, also while stopping
 }
 
+Status AppRuntime::check_subscribed(const std::string& app_id, const std::string& tenant_id,
+                                    const std::string& enterprise_id, const std::string& http_fn) const {
+  auto active = find_active(app_id, enterprise_id);
+  if (!active || active->sub.tenant_id != tenant_id) return fail(Errc::kNotFound, fmt::format("app {} not found", app_id));
+  if (!http_fn.empty() && !active->manifest.http_callable(http_fn))
+    return fail(Errc::kNotFound, fmt::format("app {} has no HTTP-callable function '{}'", app_id, http_fn));
+  return ok();
+}
+
 bool AppRuntime::submit(Invocation inv) {
   auto job = std::make_shared<Job>();
   job->inv = std::move(inv);

@@ -38,6 +38,7 @@ class ModelService;
 
 namespace kaiwu::apps {
 
+class AppFiles;
 class KvStore;
 
 // Side effects and services that belong to other modules; empty functions and null pointers make
@@ -49,6 +50,7 @@ struct RuntimeHooks {
       call_rpc;
   KvStore* kv = nullptr;                    // kaiwu.store.*
   models::ModelService* models = nullptr;  // kaiwu.models.invoke (metered as model calls)
+  AppFiles* files = nullptr;               // kaiwu.files.xlsx
 };
 
 struct RuntimeOptions {
@@ -105,6 +107,11 @@ class AppRuntime {
   // unknown function. A run that fails is a RunResult with record.ok false, except a host call
   // refused for a missing permission: kPermissionDenied with the script's message.
   Result<RunResult> invoke(const Invocation& inv);
+  // From the runtime's verified, cached view (no database read): kNotFound "app X not found"
+  // unless the enterprise of that tenant subscribed to a listed APP; with fn, also unless an
+  // http trigger names fn ("app X has no HTTP-callable function 'fn'").
+  Status check_subscribed(const std::string& app_id, const std::string& tenant_id, const std::string& enterprise_id,
+                          const std::string& http_fn = {}) const;
   // Queues a run (triggers). False when the queue is full (the run is dropped and counted).
   bool submit(Invocation inv);
 

@@ -3,6 +3,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -57,6 +58,8 @@ Result<std::unique_ptr<AppPlatform>> AppPlatform::start(const Config& config, me
   apps::RuntimeHooks hooks;
   hooks.kv = p->kv_.get();
   hooks.models = models;
+  p->files_ = std::make_unique<apps::AppFiles>(std::filesystem::path(config.data_dir) / "apps" / "files");
+  hooks.files = p->files_.get();
   hooks.raise_alarm = [&alarms](const meta::Scope& s, const model::Alarm& a) -> Status {
     KAIWU_TRY(alarms.raise(s, a, "app"));
     return ok();
@@ -76,8 +79,10 @@ AppPlatform::~AppPlatform() { stop(); }
 void AppPlatform::register_routes(http::Router& router, api::ApiContext& ctx) {
   ctx.marketplace = marketplace_.get();
   ctx.app_runtime = runtime_.get();
+  ctx.app_files = files_.get();
   api::register_app_routes(router, ctx);
   api::register_app_invoke_routes(router, ctx);
+  api::register_app_file_routes(router, ctx);
 }
 
 void AppPlatform::start_schedule(asio::io_context& io) { tick(*runtime_, std::make_shared<asio::steady_timer>(io)); }

@@ -43,6 +43,7 @@ class AppPlatform {
 
   std::unique_ptr<apps::SqliteAppStore> store_;
   std::unique_ptr<apps::KvStore> kv_;
+  std::unique_ptr<apps::AppFiles> files_;
   std::unique_ptr<apps::AppRuntime> runtime_;
   std::unique_ptr<apps::Marketplace> marketplace_;
 };

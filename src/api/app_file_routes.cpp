@@ -1,0 +1,50 @@
+// GET /api/v1/apps/{appId}/files/{fileId}: a file an APP wrote (kaiwu.files.xlsx) for the
+// caller's enterprise. The same rule as function calls: the API key's or user's own enterprise,
+// or for tenant-wide callers the one named by ?enterpriseId=, subscribed to the APP; anything
+// else (another enterprise's file included) is "not found".
+#include "api/common.hpp"
+
+namespace kaiwu::api {
+namespace {
+
+// RFC 6266 §4.3 / RFC 8187: an ASCII fallback and the UTF-8 name percent-encoded.
+std::string content_disposition(const std::string& name) {
+  std::string ascii;
+  std::string encoded;
+  for (unsigned char c : name) {
+    ascii += (c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '%') ? static_cast<char>(c) : '_';
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       c == '.' || c == '-' || c == '_';
+    encoded += plain ? std::string(1, static_cast<char>(c)) : fmt::format("%{:02X}", c);
+  }
+  return fmt::format("attachment; filename=\"{}\"; filename*=UTF-8''{}", ascii, encoded);
+}
+
+Result<http::Response> download(ApiContext& ctx, http::Request& req) {
+  const std::string app(req.param("appId"));
+  std::string enterprise = req.principal->enterprise_id;
+  if (enterprise.empty()) enterprise = std::string(req.query_param("enterpriseId").value_or(""));
+  if (req.principal->tenant_id.empty() || enterprise.empty()) return fail(Errc::kNotFound, "app " + app + " not found");
+  KAIWU_TRY_STATUS(ctx.app_runtime->check_subscribed(app, req.principal->tenant_id, enterprise));
+  auto file = KAIWU_TRY(ctx.app_files->read(apps::FileOwner{req.principal->tenant_id, enterprise, app},
+                                            std::string(req.param("fileId"))));
+  auto resp = http::Response::text(200, std::move(file.bytes), std::string(apps::kXlsxContentType));
+  resp.headers.emplace_back("Content-Disposition", content_disposition(file.info.name));
+  resp.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  resp.headers.emplace_back("Cache-Control", "private, no-store");
+  return resp;
+}
+
+}  // namespace
+
+void register_app_file_routes(http::Router& r, ApiContext& ctx) {
+  if (!ctx.app_files || !ctx.app_runtime) return;
+  r.add({.method = http::Method::kGet, .pattern = "/api/v1/apps/{appId}/files/{fileId}",
+         .summary = "Download a file an APP wrote for the caller's enterprise (XLSX)", .tag = "apps",
+         .access = http::Access::signed_in(),
+         .query = {{"enterpriseId", "string", "tenant-wide callers: the enterprise to act for"}},
+         .response_content_type = std::string(apps::kXlsxContentType),
+         .handler = [&ctx](http::Request& req) { return download(ctx, req); }});
+}
+
+}  // namespace kaiwu::api

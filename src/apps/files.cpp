@@ -1,0 +1,302 @@
+#include "apps/files.hpp"
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <xlsxwriter.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <vector>
+
+#include "core/ids.hpp"
+#include "core/json_parse.hpp"
+
+namespace kaiwu::apps {
+namespace json = boost::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::size_t kMaxNameBytes = 120;
+constexpr std::size_t kMaxCellChars = 32'767;  // Excel's limit for one cell
+constexpr double kMinWidth = 8;
+constexpr double kMaxWidth = 60;
+
+// Ids become path components: only [A-Za-z0-9_-].
+bool safe_component(std::string_view s) {
+  return !s.empty() && s.size() <= 128 && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+  });
+}
+
+Result<std::string> download_name(const std::string& name) {
+  if (name.empty() || name.size() > kMaxNameBytes)
+    return fail(Errc::kInvalidArgument, fmt::format("argument 1 (name) must be 1..{} bytes", kMaxNameBytes));
+  for (unsigned char c : name) {
+    if (c < 0x20 || c == 0x7f || c == '/' || c == '\\' || c == '"')
+      return fail(Errc::kInvalidArgument, "argument 1 (name) must not contain / \\ \" or control characters");
+  }
+  return name.ends_with(".xlsx") ? name : name + ".xlsx";
+}
+
+// Display width of a cell's text: CJK and other wide characters count two.
+double text_width(std::string_view s) {
+  double w = 0;
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const std::size_t n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    w += n >= 3 ? 2 : 1;
+    i += n;
+  }
+  return w;
+}
+
+std::string cell_text(const json::value& v) {
+  if (v.is_string()) return std::string(v.get_string());
+  if (v.is_double()) return fmt::format("{}", v.get_double());
+  return json::serialize(v);
+}
+
+// A JSON array, {} (an empty Lua table) or an object with keys "1".."n" (a Lua table with holes)
+// as a vector of (0-based index, value).
+Result<std::vector<std::pair<std::size_t, const json::value*>>> elements(const json::value& v, const std::string& where,
+                                                                         std::size_t max) {
+  std::vector<std::pair<std::size_t, const json::value*>> out;
+  if (v.is_array()) {
+    if (v.get_array().size() > max) return fail(Errc::kInvalidArgument, fmt::format("{}: more than {} entries", where, max));
+    for (std::size_t i = 0; i < v.get_array().size(); ++i) out.emplace_back(i, &v.get_array()[i]);
+    return out;
+  }
+  if (!v.is_object()) return fail(Errc::kInvalidArgument, fmt::format("{} must be a list", where));
+  for (const auto& [k, x] : v.get_object()) {
+    std::size_t idx = 0;
+    const auto key = std::string_view(k);
+    auto [p, ec] = std::from_chars(key.data(), key.data() + key.size(), idx);
+    if (ec != std::errc() || p != key.data() + key.size() || idx < 1 || idx > max)
+      return fail(Errc::kInvalidArgument, fmt::format("{} must be a list (found key '{}')", where, key));
+    out.emplace_back(idx - 1, &x);
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return out;
+}
+
+struct Sheet {
+  std::string name;
+  std::string title;
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::pair<std::size_t, const json::value*>>> rows;
+};
+
+Result<std::vector<Sheet>> parse_sheets(const json::value& v) {
+  std::vector<Sheet> out;
+  auto list = KAIWU_TRY(elements(v, "argument 2 (sheets)", kMaxSheets));
+  if (list.empty()) return fail(Errc::kInvalidArgument, "argument 2 (sheets) must hold at least one sheet");
+  std::size_t cells = 0;
+  for (const auto& [i, s] : list) {
+    const std::string at = fmt::format("sheets[{}]", i + 1);
+    if (!s->is_object()) return fail(Errc::kInvalidArgument, at + " must be a table {name=, columns=, rows=}");
+    const auto& o = s->get_object();
+    for (const auto& [k, _] : o) {
+      if (k != "name" && k != "columns" && k != "rows" && k != "title")
+        return fail(Errc::kInvalidArgument, fmt::format("{}.{}: unknown field (name, columns, rows, title)", at, std::string_view(k)));
+    }
+    Sheet sheet;
+    const auto* name = o.if_contains("name");
+    if (!name || !name->is_string()) return fail(Errc::kInvalidArgument, at + ".name must be a string");
+    sheet.name = std::string(name->get_string());
+    // Excel: 1..31 characters, none of []:*?/\ and unique (case-insensitively).
+    std::size_t chars = 0;
+    for (unsigned char c : sheet.name) chars += (c & 0xC0) != 0x80;
+    if (chars < 1 || chars > 31 || sheet.name.find_first_of("[]:*?/\\") != std::string::npos)
+      return fail(Errc::kInvalidArgument, at + ".name must be 1..31 characters without []:*?/\\");
+    for (const auto& other : out) {
+      if (std::equal(other.name.begin(), other.name.end(), sheet.name.begin(), sheet.name.end(),
+                     [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b)); }))
+        return fail(Errc::kInvalidArgument, fmt::format("{}.name '{}' is used twice", at, sheet.name));
+    }
+    if (const auto* t = o.if_contains("title"); t && !t->is_null()) {
+      if (!t->is_string()) return fail(Errc::kInvalidArgument, at + ".title must be a string");
+      sheet.title = std::string(t->get_string());
+    }
+    if (const auto* c = o.if_contains("columns")) {
+      for (const auto& [ci, col] : KAIWU_TRY(elements(*c, at + ".columns", kMaxSheetColumns))) {
+        if (!col->is_string()) return fail(Errc::kInvalidArgument, fmt::format("{}.columns[{}] must be a string", at, ci + 1));
+        sheet.columns.resize(ci + 1);
+        sheet.columns[ci] = std::string(col->get_string());
+      }
+    }
+    if (const auto* r = o.if_contains("rows")) {
+      for (const auto& [ri, row] : KAIWU_TRY(elements(*r, at + ".rows", kMaxSheetRows))) {
+        auto cols = KAIWU_TRY(elements(*row, fmt::format("{}.rows[{}]", at, ri + 1), kMaxSheetColumns));
+        cells += cols.size();
+        if (cells > kMaxCells) return fail(Errc::kInvalidArgument, fmt::format("more than {} cells in one workbook", kMaxCells));
+        sheet.rows.resize(ri + 1);
+        sheet.rows[ri] = std::move(cols);
+      }
+    }
+    out.push_back(std::move(sheet));
+  }
+  return out;
+}
+
+Status lxw(lxw_error e, std::string_view what) {
+  if (e == LXW_NO_ERROR) return ok();
+  return fail(e == LXW_ERROR_MAX_STRING_LENGTH_EXCEEDED ? Errc::kInvalidArgument : Errc::kIo,
+              fmt::format("{}: {}", what, lxw_strerror(e)));
+}
+
+Status write_sheet(lxw_workbook* wb, lxw_worksheet* ws, const Sheet& s, lxw_format* bold) {
+  std::vector<double> widths(s.columns.size(), 0);
+  auto widen = [&](std::size_t col, double w) {
+    if (widths.size() <= col) widths.resize(col + 1, 0);
+    widths[col] = std::max(widths[col], w);
+  };
+  lxw_row_t row = 0;
+  if (!s.title.empty()) {
+    KAIWU_TRY_STATUS(lxw(worksheet_write_string(ws, row++, 0, s.title.c_str(), bold), s.name + " title"));
+  }
+  if (!s.columns.empty()) {
+    for (std::size_t c = 0; c < s.columns.size(); ++c) {
+      KAIWU_TRY_STATUS(lxw(worksheet_write_string(ws, row, static_cast<lxw_col_t>(c), s.columns[c].c_str(), bold),
+                           fmt::format("{} column {}", s.name, c + 1)));
+      widen(c, text_width(s.columns[c]));
+    }
+    ++row;
+  }
+  for (std::size_t r = 0; r < s.rows.size(); ++r, ++row) {
+    for (const auto& [c, v] : s.rows[r]) {
+      const auto col = static_cast<lxw_col_t>(c);
+      const std::string where = fmt::format("{} row {} column {}", s.name, r + 1, c + 1);
+      lxw_error e = LXW_NO_ERROR;
+      if (v->is_null()) continue;
+      if (v->is_int64() || v->is_uint64() || v->is_double()) {
+        const double d = v->to_number<double>();
+        e = worksheet_write_number(ws, row, col, d, nullptr);
+        widen(c, static_cast<double>(fmt::format("{}", d).size()));
+      } else if (v->is_bool()) {
+        e = worksheet_write_boolean(ws, row, col, v->get_bool() ? 1 : 0, nullptr);
+        widen(c, 5);
+      } else {
+        const std::string text = cell_text(*v);
+        if (text.size() > kMaxCellChars * 4 || text_width(text) > kMaxCellChars)
+          return fail(Errc::kInvalidArgument, where + ": text longer than 32767 characters");
+        e = worksheet_write_string(ws, row, col, text.c_str(), nullptr);
+        widen(c, text_width(text));
+      }
+      KAIWU_TRY_STATUS(lxw(e, where));
+    }
+  }
+  for (std::size_t c = 0; c < widths.size(); ++c)
+    worksheet_set_column(ws, static_cast<lxw_col_t>(c), static_cast<lxw_col_t>(c),
+                         std::clamp(widths[c] + 2, kMinWidth, kMaxWidth), nullptr);
+  (void)wb;
+  return ok();
+}
+
+Status write_workbook(const fs::path& path, const std::vector<Sheet>& sheets) {
+  lxw_workbook* wb = workbook_new(path.c_str());
+  if (!wb) return fail(Errc::kIo, "cannot create " + path.string());
+  lxw_format* bold = workbook_add_format(wb);
+  format_set_bold(bold);
+  Status st = ok();
+  for (const auto& s : sheets) {
+    lxw_worksheet* ws = workbook_add_worksheet(wb, s.name.c_str());
+    if (!ws) {
+      st = fail(Errc::kInvalidArgument, fmt::format("sheet name '{}' is not accepted", s.name));
+      break;
+    }
+    st = write_sheet(wb, ws, s, bold);
+    if (!st) break;
+  }
+  const lxw_error closed = workbook_close(wb);  // frees wb, writes the file
+  if (!st) return st;
+  return lxw(closed, "writing " + path.filename().string());
+}
+
+Result<FileInfo> read_info(const fs::path& meta_path) {
+  std::ifstream in(meta_path);
+  if (!in) return fail(Errc::kNotFound, "file not found");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto v = KAIWU_TRY(parse_json(text.str()));
+  if (!v.is_object()) return fail(Errc::kCorruption, meta_path.string() + " is not a JSON object");
+  const auto& o = v.get_object();
+  FileInfo info;
+  if (auto* x = o.if_contains("id"); x && x->is_string()) info.id = std::string(x->get_string());
+  if (auto* x = o.if_contains("name"); x && x->is_string()) info.name = std::string(x->get_string());
+  if (auto* x = o.if_contains("size"); x && x->is_int64()) info.size = x->get_int64();
+  if (auto* x = o.if_contains("createdMs"); x && x->is_int64()) info.created_ms = x->get_int64();
+  return info;
+}
+
+}  // namespace
+
+Result<fs::path> AppFiles::dir_of(const FileOwner& owner) const {
+  if (!safe_component(owner.tenant_id) || !safe_component(owner.enterprise_id) || !safe_component(owner.app_id))
+    return fail(Errc::kInvalidArgument, "files need a tenant, an enterprise and an APP");
+  return root_ / owner.tenant_id / owner.enterprise_id / owner.app_id;
+}
+
+Result<FileInfo> AppFiles::write_xlsx(const FileOwner& owner, const std::string& name, const json::value& sheets) {
+  const auto dir = KAIWU_TRY(dir_of(owner));
+  FileInfo info;
+  info.name = KAIWU_TRY(download_name(name));
+  const auto parsed = KAIWU_TRY(parse_sheets(sheets));
+  info.id = new_id();
+  info.created_ms = now_ms();
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return fail(Errc::kIo, fmt::format("cannot create {}: {}", dir.string(), ec.message()));
+  const auto tmp = dir / (info.id + ".xlsx.tmp");
+  if (auto st = write_workbook(tmp, parsed); !st) {
+    fs::remove(tmp, ec);
+    return std::unexpected(st.error());
+  }
+  info.size = static_cast<std::int64_t>(fs::file_size(tmp, ec));
+  {
+    std::ofstream meta(dir / (info.id + ".json"), std::ios::trunc);
+    meta << json::serialize(json::object{{"id", info.id}, {"name", info.name}, {"size", info.size},
+                                         {"createdMs", info.created_ms}});
+    if (!meta) return fail(Errc::kIo, "cannot write the file's record in " + dir.string());
+  }
+  fs::rename(tmp, dir / (info.id + ".xlsx"), ec);
+  if (ec) return fail(Errc::kIo, fmt::format("cannot store {}: {}", info.name, ec.message()));
+  std::lock_guard lock(mu_);
+  prune(dir);
+  return info;
+}
+
+// Keeps the newest kFilesKept files (ids sort by creation time).
+void AppFiles::prune(const fs::path& dir) {
+  std::vector<std::string> ids;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.path().extension() == ".xlsx") ids.push_back(e.path().stem().string());
+  if (ids.size() <= kFilesKept) return;
+  std::sort(ids.begin(), ids.end());
+  for (std::size_t i = 0; i + kFilesKept < ids.size(); ++i) {
+    fs::remove(dir / (ids[i] + ".xlsx"), ec);
+    fs::remove(dir / (ids[i] + ".json"), ec);
+  }
+}
+
+Result<FileContent> AppFiles::read(const FileOwner& owner, const std::string& file_id) {
+  const auto dir = KAIWU_TRY(dir_of(owner));
+  if (!safe_component(file_id)) return fail(Errc::kNotFound, "file " + file_id + " not found");
+  FileContent out;
+  auto info = read_info(dir / (file_id + ".json"));
+  std::ifstream in(dir / (file_id + ".xlsx"), std::ios::binary);
+  if (!info || !in) return fail(Errc::kNotFound, "file " + file_id + " not found");
+  out.info = std::move(*info);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  out.bytes = bytes.str();
+  return out;
+}
+
+}  // namespace kaiwu::apps
