@@ -23,8 +23,6 @@ DEBIAN_PACKAGES=(
   libxlsxwriter-dev python3-openpyxl
   # Modbus peers: pymodbus server/client (serial server needs pyserial-asyncio), socat pty pairs
   python3-pymodbus python3-serial python3-serial-asyncio socat
-  # XLSX reader that checks the APPs' exported reports (built-in energy APP test)
-  python3-openpyxl
   # the web console's end-to-end test (playwright-core drives it) and CJK glyphs for its screenshots
   chromium fonts-wqy-microhei
   # benchmark peers (started by bench/ on loopback only)
