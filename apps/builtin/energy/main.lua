@@ -718,14 +718,15 @@ function export_month(input, ctx)
   local shop_columns = copy(BREAKDOWN_COLUMNS)
   shop_columns[1] = "车间 Workshop"
   local params = {
-    {"tariff", s.tariff.name, s.tariff.hours}, {"price sharp CNY/kWh", s.tariff.prices.sharp, ""},
+    {"tariff", s.tariff.name, sources.tariff},
+    {"tariff hours 0-23 (s sharp, p peak, f flat, v valley)", s.tariff.hours, ""}, {"price sharp CNY/kWh", s.tariff.prices.sharp, ""},
     {"price peak CNY/kWh", s.tariff.prices.peak, ""}, {"price flat CNY/kWh", s.tariff.prices.flat, ""},
     {"price valley CNY/kWh", s.tariff.prices.valley, ""}, {"gas CNY/m³", s.prices.gas, ""},
     {"water CNY/m³", s.prices.water, ""}, {"steam CNY/t", s.prices.steam, ""},
     {"CO2 electricity kg/kWh", s.co2.electricity, sources.co2_electricity}, {"CO2 gas kg/m³", s.co2.gas, sources.co2_gas},
     {"CO2 steam kg/t", s.co2.steam, sources.co2_steam}, {"CO2 water kg/m³", s.co2.water, ""},
     {"tce electricity kgce/kWh", s.tce.electricity, sources.tce}, {"tce gas kgce/m³", s.tce.gas, sources.tce},
-    {"tariff source", "", sources.tariff},
+    {"local time UTC+minutes", s.tzOffsetMinutes, ""}, {"output key", s.output.key, ""},
   }
   local title = "节能减排月报 Energy & carbon report " .. month
   local file = kaiwu.files.xlsx("energy-" .. month .. ".xlsx", {
