@@ -11,7 +11,7 @@
 
 local HOUR = 3600000
 local DAY = 86400000
-local LAG_MS = 120000          -- an hour is processed once it ended 2 minutes ago (late samples)
+local LAG_MS = 120000          -- an hour is final once it ended 2 minutes ago (late samples)
 local MAX_HOURS_PER_RUN = 72   -- bounds one run; a backlog is worked off over several runs
 local CHUNK_HOURS = 6          -- hours per committed step of a run
 local TIME_BUDGET_MS = 800     -- no new step after this (the runtime's wall-time limit is 2 s)
@@ -386,13 +386,16 @@ function refresh(input, ctx)
   local first = from
   local limit = math.min(done, from + math.min(tonumber(input.maxHours) or MAX_HOURS_PER_RUN, MAX_HOURS_PER_RUN) * HOUR)
   local last = state.last or {}
-  local devices = from < limit and metered_devices(sources_of(s)) or {}
+  local devices = metered_devices(sources_of(s))
   while from < limit and kaiwu.now() - started < TIME_BUDGET_MS do
     local to = math.min(limit, from + CHUNK_HOURS * HOUR)
     process(devices, from, to, last, s.tzOffsetMinutes)
     kaiwu.store.put("state", {cursor = to, last = last})
     from = to
   end
+  -- The hour in progress: its value so far, replaced on every run until the hour is complete
+  -- (the cursor and the last readings do not move past it).
+  if from >= done and input.partial ~= false then process(devices, done, done + HOUR, copy(last), s.tzOffsetMinutes) end
   return {upToTs = from, caughtUp = from >= done, hours = (from - first) // HOUR, devices = #devices}
 end
 
