@@ -171,7 +171,7 @@ class EnergyAppTest(unittest.TestCase):
         return data.get("result") if expect == 200 else data
 
     def caught_up(self):
-        for _ in range(30):  # 35 days back at ≤ 72 hours per call
+        for _ in range(30):  # 35 days back, within each call's time budget
             if self.call("refresh")["caughtUp"]:
                 return
         self.fail("refresh never caught up")

@@ -12,8 +12,8 @@
 local HOUR = 3600000
 local DAY = 86400000
 local LAG_MS = 120000          -- an hour is final once it ended 2 minutes ago (late samples)
-local MAX_HOURS_PER_RUN = 72   -- bounds one run; a backlog is worked off over several runs
-local CHUNK_HOURS = 6          -- hours per committed step of a run
+local MAX_HOURS_PER_RUN = 960  -- 40 days: the default backfill in one run when the data are few
+local CHUNK_HOURS = 12         -- hours per committed step of a run
 local TIME_BUDGET_MS = 800     -- no new step after this (the runtime's wall-time limit is 2 s)
 local CARRIERS = {"electricity", "gas", "steam", "water"}
 local SHORT = {electricity = "e", gas = "g", steam = "s", water = "w", output = "o"}
