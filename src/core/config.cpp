@@ -232,12 +232,43 @@ Result<Config> load_config(const ConfigSources& sources) {
   return c;
 }
 
+std::string redact_password(std::string value) {
+  // URL form: scheme://user:password@host… (RFC 3986 §3.2.1 userinfo).
+  if (auto scheme = value.find("://"); scheme != std::string::npos) {
+    auto start = scheme + 3;
+    auto end = value.find_first_of("/?#", start);
+    if (end == std::string::npos) end = value.size();
+    auto at = value.rfind('@', end - 1);  // the last '@' of the authority ends the userinfo
+    if (at != std::string::npos && at >= start) {
+      auto colon = value.find(':', start);
+      if (colon != std::string::npos && colon < at) value.replace(colon + 1, at - colon - 1, "***");
+    }
+    return value;
+  }
+  // libpq keyword form: … password=secret … (or password='secret with spaces').
+  for (auto pos = value.find("password="); pos != std::string::npos; pos = value.find("password=", pos + 1)) {
+    if (pos > 0 && value[pos - 1] != ' ') continue;
+    auto begin = pos + 9;
+    auto end = begin;
+    if (end < value.size() && value[end] == '\'') {
+      end = value.find('\'', end + 1);
+      end = end == std::string::npos ? value.size() : end + 1;
+    } else {
+      end = value.find(' ', begin);
+      if (end == std::string::npos) end = value.size();
+    }
+    value.replace(begin, end - begin, "***");
+  }
+  return value;
+}
+
 std::vector<std::pair<std::string, std::string>> describe_config(const Config& config) {
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& k : schema()) {
     auto value = k.get(config);
-    // Secrets are shown as set or not, never printed.
+    // Secrets are shown as set or not, never printed; URLs keep everything but their password.
     if (k.name == "smtp.password" && !value.empty()) value = "(set)";
+    if (k.name.ends_with("_url") || k.name.ends_with(".url")) value = redact_password(std::move(value));
     out.emplace_back(k.name, std::move(value));
   }
   return out;

@@ -120,6 +120,10 @@ std::map<std::string, std::string> kaiwu_environment();
 Result<Config> load_config(const ConfigSources& sources);
 
 // Every known key with its effective value, for `kaiwu serve --print-config` and docs.
+// A connection URL or libpq string with its password replaced by "***" ("postgres://u:***@h/db",
+// "host=h password=*** dbname=d"); anything else unchanged.
+std::string redact_password(std::string value);
+
 std::vector<std::pair<std::string, std::string>> describe_config(const Config& config);
 
 }  // namespace kaiwu

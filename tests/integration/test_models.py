@@ -13,7 +13,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import ADMIN_PASSWORD, Server, credit_code  # noqa: E402
+from harness import ADMIN_PASSWORD, Server, setup_tenant  # noqa: E402
 
 import paho.mqtt.client as mqtt  # noqa: E402  (python3-paho-mqtt)
 
@@ -41,25 +41,13 @@ def manifest(model_id, version="1.0.0", script=LUA, **extra):
     return m
 
 
-def setup_tenant(server, admin, name, letter):
-    _, t, _ = server.request("POST", "/api/v1/tenants", {"name": name}, admin)
-    server.request("POST", "/api/v1/users", {"username": f"{name}-adm", "password": "password-1",
-                                             "role": "tenant-admin", "tenantId": t["id"]}, admin)
-    tok = server.login(f"{name}-adm", "password-1")
-    _, ent, _ = server.request("POST", "/api/v1/enterprises", {
-        "name": f"{name} co", "industry": "机械", "creditCode": credit_code("91320000MA1MDLX0" + letter)}, tok)
-    _, dev, _ = server.request("POST", "/api/v1/devices", {"name": "pump-1", "enterpriseId": ent["id"],
-                                                           "category": "running", "protocol": "mqtt"}, tok)
-    return t, tok, ent, dev
-
-
 class ModelsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.server = Server().start()
         cls.admin = cls.server.login("admin", ADMIN_PASSWORD)
-        cls.tenant, cls.tok, cls.ent, cls.dev = setup_tenant(cls.server, cls.admin, "models", "A")
-        cls.other, cls.other_tok, cls.other_ent, cls.other_dev = setup_tenant(cls.server, cls.admin, "rival", "B")
+        cls.tenant, cls.tok, cls.ent, cls.dev = setup_tenant(cls.server, cls.admin, "models", "pump-1", industry="机械", code="91320000MA1MDLX0A")
+        cls.other, cls.other_tok, cls.other_ent, cls.other_dev = setup_tenant(cls.server, cls.admin, "rival", "pump-1", industry="机械", code="91320000MA1MDLX0B")
         cls.base = int(time.time() * 1000) - 600_000
         cls.vib = [12.5, 13.1, 11.8, 14.2, 12.9, 13.6, 12.2, 15.0, 13.3, 12.7, 11.9, 14.8]
         cls.publish_mqtt(cls.dev, [{"ts": cls.base + i * 1000, "values": {"vib": v}} for i, v in enumerate(cls.vib)])

@@ -14,21 +14,9 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import harness  # noqa: E402
-from harness import ADMIN_PASSWORD, Server, credit_code  # noqa: E402
+from harness import ADMIN_PASSWORD, Server, setup_tenant  # noqa: E402
 
 import paho.mqtt.client as paho  # noqa: E402  (python3-paho-mqtt, installed by install-deps.sh)
-
-
-def make_tenant(server, admin, name, code):
-    _, t, _ = server.request("POST", "/api/v1/tenants", {"name": name}, admin)
-    server.request("POST", "/api/v1/users", {"username": f"{name}-user", "password": "password-1",
-                                             "role": "tenant-admin", "tenantId": t["id"]}, admin)
-    tok = server.login(f"{name}-user", "password-1")
-    _, ent, _ = server.request("POST", "/api/v1/enterprises", {"name": f"{name} works", "industry": "汽车",
-                                                               "creditCode": credit_code(code)}, tok)
-    _, dev, _ = server.request("POST", "/api/v1/devices", {"name": f"{name}-press", "enterpriseId": ent["id"],
-                                                           "category": "processing", "protocol": "mqtt"}, tok)
-    return tok, dev
 
 
 class Collector:
@@ -92,8 +80,8 @@ class MqttTest(unittest.TestCase):
     def setUpClass(cls):
         cls.server = Server().start()
         admin = cls.server.login("admin", ADMIN_PASSWORD)
-        cls.tok_a, cls.dev_a = make_tenant(cls.server, admin, "mqa", "91440300MA5MQA001")
-        cls.tok_b, cls.dev_b = make_tenant(cls.server, admin, "mqb", "91440300MA5MQB001")
+        _, cls.tok_a, _, cls.dev_a = setup_tenant(cls.server, admin, "mqa", "mqa-press", industry="汽车", category="processing", code="91440300MA5MQA001")
+        _, cls.tok_b, _, cls.dev_b = setup_tenant(cls.server, admin, "mqb", "mqb-press", industry="汽车", category="processing", code="91440300MA5MQB001")
         cls.port = cls.server.mqtt_port
 
     @classmethod
@@ -150,19 +138,19 @@ class MqttTest(unittest.TestCase):
         self.assertNotEqual(r.returncode, 0)
 
     def test_qos2_retained_wildcards_and_isolation(self):
-        sub = Collector(self.port, "sub-a", "mqa-user", "password-1", protocol=paho.MQTTv5).start()
-        spy = Collector(self.port, "spy-b", "mqb-user", "password-1").start()
+        sub = Collector(self.port, "sub-a", "mqa-adm", "password-1", protocol=paho.MQTTv5).start()
+        spy = Collector(self.port, "spy-b", "mqb-adm", "password-1").start()
         try:
             sub.subscribe("plant/+/temp", 2)
             spy.subscribe("#", 2)
-            pub = Collector(self.port, "pub-a", "mqa-user", "password-1").start()
+            pub = Collector(self.port, "pub-a", "mqa-adm", "password-1").start()
             info = pub.c.publish("plant/line1/temp", b"21.5", qos=2, retain=True)
             info.wait_for_publish(10)
             pub.c.publish("plant/line1/pressure", b"3", qos=1).wait_for_publish(10)
             msgs = sub.wait_for(1)
             self.assertEqual(msgs[0][:3], ("plant/line1/temp", b"21.5", 2))
             # A late subscriber gets the retained message with RETAIN set.
-            late = Collector(self.port, "late-a", "mqa-user", "password-1").start()
+            late = Collector(self.port, "late-a", "mqa-adm", "password-1").start()
             late.subscribe("plant/#", 1)
             got = late.wait_for(1)
             self.assertEqual(got[0], ("plant/line1/temp", b"21.5", 1, True))
@@ -176,27 +164,27 @@ class MqttTest(unittest.TestCase):
             spy.stop()
 
     def test_will_on_abrupt_disconnect(self):
-        watcher = Collector(self.port, "watcher", "mqa-user", "password-1").start()
+        watcher = Collector(self.port, "watcher", "mqa-adm", "password-1").start()
         watcher.subscribe("status/+", 1)
-        doomed = Collector(self.port, "doomed", "mqa-user", "password-1", will=("status/doomed", "offline", 1, False)).start()
+        doomed = Collector(self.port, "doomed", "mqa-adm", "password-1", will=("status/doomed", "offline", 1, False)).start()
         doomed.c.socket().close()  # no DISCONNECT: the broker must send the will
         got = watcher.wait_for(1)
         self.assertEqual(got[0][:2], ("status/doomed", b"offline"))
-        polite = Collector(self.port, "polite", "mqa-user", "password-1", will=("status/polite", "offline", 1, False)).start()
+        polite = Collector(self.port, "polite", "mqa-adm", "password-1", will=("status/polite", "offline", 1, False)).start()
         polite.stop()
         time.sleep(0.5)
         self.assertEqual([m[0] for m in watcher.messages], ["status/doomed"])
         watcher.stop()
 
     def test_persistent_session_queues_while_offline(self):
-        sub = Collector(self.port, "keeper", "mqa-user", "password-1", clean=False).start()
+        sub = Collector(self.port, "keeper", "mqa-adm", "password-1", clean=False).start()
         sub.subscribe("orders/#", 1)
         sub.stop()
-        pub = Collector(self.port, "orderer", "mqa-user", "password-1").start()
+        pub = Collector(self.port, "orderer", "mqa-adm", "password-1").start()
         for i in range(5):
             pub.c.publish(f"orders/{i}", str(i).encode(), qos=1).wait_for_publish(10)
         pub.stop()
-        again = Collector(self.port, "keeper", "mqa-user", "password-1", clean=False).start()
+        again = Collector(self.port, "keeper", "mqa-adm", "password-1", clean=False).start()
         got = again.wait_for(5)
         self.assertTrue(again.session_present)
         self.assertEqual(sorted(m[1] for m in got), [b"0", b"1", b"2", b"3", b"4"])
@@ -209,7 +197,7 @@ class MqttTest(unittest.TestCase):
                                 "-u", self.dev_a["accessToken"], "-t", "v1/devices/me/rpc/request/+", "-v", "-C", "1",
                                 "-W", "10"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         time.sleep(0.5)
-        pub = Collector(self.port, "rpc-caller", "mqa-user", "password-1").start()
+        pub = Collector(self.port, "rpc-caller", "mqa-adm", "password-1").start()
         pub.c.publish(f"v1/devices/{self.dev_a['id']}/rpc/request/7", b'{"method":"reset"}', qos=1).wait_for_publish(10)
         pub.stop()
         out, err = sub.communicate(timeout=15)
@@ -267,22 +255,22 @@ class MqttRestartTest(unittest.TestCase):
         server = Server().start()
         try:
             admin = server.login("admin", ADMIN_PASSWORD)
-            make_tenant(server, admin, "mqp", "91440300MA5MQP001")
+            setup_tenant(server, admin, "mqp", "mqp-press", industry="汽车", category="processing", code="91440300MA5MQP001")
             port = server.mqtt_port
-            sub = Collector(port, "durable-sub", "mqp-user", "password-1", clean=False).start()
+            sub = Collector(port, "durable-sub", "mqp-adm", "password-1", clean=False).start()
             sub.subscribe("line/#", 1)
             sub.stop()
-            pub = Collector(port, "pub-1", "mqp-user", "password-1").start()
+            pub = Collector(port, "pub-1", "mqp-adm", "password-1").start()
             for i in range(3):
                 pub.c.publish(f"line/{i}", f"before-{i}".encode(), qos=1).wait_for_publish(10)
             pub.c.publish("config/mode", b"auto", qos=1, retain=True).wait_for_publish(10)
             pub.stop()
             self.assertEqual(server.stop(), 0)
             server.start()
-            pub = Collector(port, "pub-2", "mqp-user", "password-1").start()
+            pub = Collector(port, "pub-2", "mqp-adm", "password-1").start()
             pub.c.publish("line/9", b"after", qos=1).wait_for_publish(10)
             pub.stop()
-            again = Collector(port, "durable-sub", "mqp-user", "password-1", clean=False).start()
+            again = Collector(port, "durable-sub", "mqp-adm", "password-1", clean=False).start()
             self.assertTrue(again.session_present)
             got = again.wait_for(4)
             self.assertEqual(sorted(m[1] for m in got), [b"after", b"before-0", b"before-1", b"before-2"])
@@ -305,7 +293,7 @@ class MqttTlsTest(unittest.TestCase):
                                         f"mqtt.tls_port={tls_port}"]).start()
             try:
                 admin = server.login("admin", ADMIN_PASSWORD)
-                tok, dev = make_tenant(server, admin, "mqt", "91440300MA5MQT001")
+                _, tok, _, dev = setup_tenant(server, admin, "mqt", "mqt-press", industry="汽车", category="processing", code="91440300MA5MQT001")
                 t0 = 1_700_000_000_000
                 for version in ["mqttv311", "mqttv5"]:
                     r = subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(tls_port), "--cafile", cert,
@@ -348,7 +336,7 @@ class MqttClientCertificateTest(unittest.TestCase):
                                         f"http.tls_port={harness.free_port()}", f"mqtt.tls_port={tls_port}"]).start()
             try:
                 admin = server.login("admin", ADMIN_PASSWORD)
-                tok, dev = make_tenant(server, admin, "mqx", "91440300MA5MQX001")
+                _, tok, _, dev = setup_tenant(server, admin, "mqx", "mqx-press", industry="汽车", category="processing", code="91440300MA5MQX001")
                 with open(dev_cert) as f:
                     pem = f.read()
                 status, updated, _ = server.request("PATCH", f"/api/v1/devices/{dev['id']}", {"certificatePem": pem}, tok)
@@ -406,11 +394,11 @@ class MqttWebSocketTest(unittest.TestCase):
         server = Server().start()
         try:
             admin = server.login("admin", ADMIN_PASSWORD)
-            tok, dev = make_tenant(server, admin, "mqw", "91440300MA5MQW001")
+            _, tok, _, dev = setup_tenant(server, admin, "mqw", "mqw-press", industry="汽车", category="processing", code="91440300MA5MQW001")
             # A user subscribed over WebSocket receives what a TCP client publishes.
             sub = paho.Client(client_id="ws-sub", transport="websockets", protocol=paho.MQTTv5)
             sub.ws_set_options(path="/mqtt")
-            sub.username_pw_set("mqw-user", "password-1")
+            sub.username_pw_set("mqw-adm", "password-1")
             got, ready = [], threading.Event()
             sub.on_message = lambda c, u, m: got.append((m.topic, m.payload))
             sub.on_subscribe = lambda *a: ready.set()
@@ -418,7 +406,7 @@ class MqttWebSocketTest(unittest.TestCase):
             sub.loop_start()
             sub.subscribe("hall/#", 1)
             self.assertTrue(ready.wait(10))
-            pub = Collector(server.mqtt_port, "tcp-pub", "mqw-user", "password-1").start()
+            pub = Collector(server.mqtt_port, "tcp-pub", "mqw-adm", "password-1").start()
             pub.c.publish("hall/a", b"over-tcp", qos=1).wait_for_publish(10)
             pub.stop()
             deadline = time.time() + 10
@@ -451,7 +439,7 @@ class MqttRateLimitTest(unittest.TestCase):
         server = Server(extra_sets=["mqtt.connects_per_minute_per_address=5"]).start()
         try:
             admin = server.login("admin", ADMIN_PASSWORD)
-            _, dev = make_tenant(server, admin, "mqr", "91440300MA5MQR001")
+            _, _, _, dev = setup_tenant(server, admin, "mqr", "mqr-press", industry="汽车", category="processing", code="91440300MA5MQR001")
             codes = []
             for i in range(8):
                 r = subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(server.mqtt_port), "-u",
@@ -470,7 +458,7 @@ class MqttDurabilityTest(unittest.TestCase):
         server = Server().start()
         try:
             admin = server.login("admin", ADMIN_PASSWORD)
-            _, dev = make_tenant(server, admin, "mqd", "91440300MA5MQD001")
+            _, _, _, dev = setup_tenant(server, admin, "mqd", "mqd-press", industry="汽车", category="processing", code="91440300MA5MQD001")
             acked = {}
             ts = [1_700_000_000_000]
             for _ in range(5):
@@ -499,7 +487,7 @@ class MqttDurabilityTest(unittest.TestCase):
                 server.stop(sig=signal.SIGKILL)
                 c.loop_stop()
                 server.start()
-            tok = server.login("mqd-user", "password-1")
+            tok = server.login("mqd-adm", "password-1")
             lo, hi = min(acked), max(acked) + 1
             _, got, _ = server.request("GET", f"/api/v1/devices/{dev['id']}/telemetry?keys=v&from={lo}&to={hi}&limit=100000",
                                        token=tok)

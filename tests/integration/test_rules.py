@@ -11,7 +11,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import ADMIN_PASSWORD, Server, credit_code  # noqa: E402
+from harness import ADMIN_PASSWORD, Server, setup_tenant  # noqa: E402
 
 import paho.mqtt.client as mqtt  # noqa: E402  (python3-paho-mqtt)
 
@@ -35,25 +35,13 @@ CHAIN = {
 }
 
 
-def setup_tenant(server, admin, name):
-    _, t, _ = server.request("POST", "/api/v1/tenants", {"name": name}, admin)
-    server.request("POST", "/api/v1/users", {"username": f"{name}-adm", "password": "password-1",
-                                             "role": "tenant-admin", "tenantId": t["id"]}, admin)
-    tok = server.login(f"{name}-adm", "password-1")
-    _, ent, _ = server.request("POST", "/api/v1/enterprises", {
-        "name": f"{name} co", "industry": "电子", "creditCode": credit_code("91320000MA1RULE0" + name[0].upper())}, tok)
-    _, dev, _ = server.request("POST", "/api/v1/devices", {"name": "boiler-1", "enterpriseId": ent["id"],
-                                                           "category": "running", "protocol": "mqtt"}, tok)
-    return t, tok, ent, dev
-
-
 class RuleChainRestTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.server = Server().start()
         cls.admin = cls.server.login("admin", ADMIN_PASSWORD)
-        cls.tenant, cls.tok, cls.ent, cls.dev = setup_tenant(cls.server, cls.admin, "rules")
-        cls.other_tenant, cls.other_tok, _, cls.other_dev = setup_tenant(cls.server, cls.admin, "xtenant")
+        cls.tenant, cls.tok, cls.ent, cls.dev = setup_tenant(cls.server, cls.admin, "rules", "boiler-1")
+        cls.other_tenant, cls.other_tok, _, cls.other_dev = setup_tenant(cls.server, cls.admin, "xtenant", "boiler-1")
 
     @classmethod
     def tearDownClass(cls):
@@ -216,7 +204,7 @@ class RuleChainRestartTest(unittest.TestCase):
         server = Server().start()
         try:
             admin = server.login("admin", ADMIN_PASSWORD)
-            _, tok, _, _ = setup_tenant(server, admin, "restart")
+            _, tok, _, _ = setup_tenant(server, admin, "restart", "boiler-1")
             status, c, _ = server.request("POST", "/api/v1/rulechains",
                                           {"name": "kept", "definition": CHAIN, "enabled": True}, tok)
             self.assertEqual(status, 201, c)
@@ -239,7 +227,7 @@ class RuleChainLiveTest(unittest.TestCase):
     def setUpClass(cls):
         cls.server = Server().start()
         admin = cls.server.login("admin", ADMIN_PASSWORD)
-        _, cls.tok, _, cls.dev = setup_tenant(cls.server, admin, "live")
+        _, cls.tok, _, cls.dev = setup_tenant(cls.server, admin, "live", "boiler-1")
         chain = {"nodes": [
             {"id": "f", "type": "filter", "params": {"keys": ["temp"]}, "next": {"True": ["x"]}},
             {"id": "x", "type": "script_transform",

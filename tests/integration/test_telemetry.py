@@ -8,19 +8,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import ADMIN_PASSWORD, KAIWU, Server, credit_code  # noqa: E402
-
-
-def setup_tenant(server, admin, name):
-    _, t, _ = server.request("POST", "/api/v1/tenants", {"name": name}, admin)
-    server.request("POST", "/api/v1/users", {"username": f"{name}-adm", "password": "password-1",
-                                             "role": "tenant-admin", "tenantId": t["id"]}, admin)
-    tok = server.login(f"{name}-adm", "password-1")
-    _, ent, _ = server.request("POST", "/api/v1/enterprises", {"name": f"{name} co", "industry": "电子",
-                                                               "creditCode": credit_code("91320000MA1TEXT0" + name[0].upper())}, tok)
-    _, dev, _ = server.request("POST", "/api/v1/devices", {"name": "meter-1", "enterpriseId": ent["id"],
-                                                           "category": "running", "protocol": "dlt645"}, tok)
-    return tok, dev
+from harness import ADMIN_PASSWORD, KAIWU, Server, setup_tenant  # noqa: E402
 
 
 class TelemetryTest(unittest.TestCase):
@@ -28,7 +16,7 @@ class TelemetryTest(unittest.TestCase):
     def setUpClass(cls):
         cls.server = Server().start()
         cls.admin = cls.server.login("admin", ADMIN_PASSWORD)
-        cls.tok, cls.dev = setup_tenant(cls.server, cls.admin, "alpha")
+        _, cls.tok, _, cls.dev = setup_tenant(cls.server, cls.admin, "alpha", "meter-1", protocol="dlt645")
         cls.base = f"/api/v1/devices/{cls.dev['id']}/telemetry"
 
     @classmethod
@@ -94,7 +82,7 @@ class TelemetryTest(unittest.TestCase):
         self.req("DELETE", f"{self.base}?keys=p", expect=400)
 
     def test_other_tenant_cannot_touch(self):
-        tok_b, _ = setup_tenant(self.server, self.admin, "beta")
+        _, tok_b, _, _ = setup_tenant(self.server, self.admin, "beta", "meter-1", protocol="dlt645")
         for method, path in [("GET", f"{self.base}/latest"), ("GET", self.base), ("GET", f"{self.base}/keys"),
                              ("POST", self.base), ("DELETE", f"{self.base}?from=0&to=1")]:
             self.req(method, path, {"x": 1} if method == "POST" else None, expect=404, token=tok_b)
@@ -113,7 +101,7 @@ class TelemetryPersistenceTest(unittest.TestCase):
         server = Server().start()
         try:
             admin = server.login("admin", ADMIN_PASSWORD)
-            tok, dev = setup_tenant(server, admin, "gamma")
+            _, tok, _, dev = setup_tenant(server, admin, "gamma", "meter-1", protocol="dlt645")
             base = f"/api/v1/devices/{dev['id']}/telemetry"
             t0 = 1_650_000_000_000
             body = [{"ts": t0 + i, "values": {"v": i * 0.1}} for i in range(5000)]

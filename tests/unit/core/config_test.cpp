@@ -357,6 +357,25 @@ TEST_F(ConfigTest, BusKeysSelectAndCheckTheBackend) {
   EXPECT_FALSE(load_config({.sets = {"bus.replicas=0"}}));
 }
 
+TEST(RedactPassword, UrlAndKeywordFormsLoseOnlyThePassword) {
+  EXPECT_EQ(redact_password("postgres://kaiwu:s3cr@t@db:5432/kaiwu"), "postgres://kaiwu:***@db:5432/kaiwu");
+  EXPECT_EQ(redact_password("postgresql://kaiwu:pw@127.0.0.1/k?sslmode=require"),
+            "postgresql://kaiwu:***@127.0.0.1/k?sslmode=require");
+  EXPECT_EQ(redact_password("postgres://kaiwu@db/k"), "postgres://kaiwu@db/k");
+  EXPECT_EQ(redact_password("http://127.0.0.1:8123"), "http://127.0.0.1:8123");
+  EXPECT_EQ(redact_password("nats://a:4222,nats://b:4222"), "nats://a:4222,nats://b:4222");
+  EXPECT_EQ(redact_password("host=db password=pw dbname=k"), "host=db password=*** dbname=k");
+  EXPECT_EQ(redact_password("host=db password='p w' dbname=k"), "host=db password=*** dbname=k");
+  EXPECT_EQ(redact_password("host=db sslpassword=x"), "host=db sslpassword=x");
+  EXPECT_EQ(redact_password(""), "");
+}
+
+TEST_F(ConfigTest, DescribeNeverPrintsAUrlPassword) {
+  auto c = load_config({.sets = {"meta.backend=postgres", "meta.postgres_url=postgres://k:hunter2@db/k"}});
+  ASSERT_TRUE(c);
+  for (const auto& [k, v] : describe_config(*c)) EXPECT_EQ(v.find("hunter2"), std::string::npos) << k;
+}
+
 TEST_F(ConfigTest, DescribeListsEveryKeyOnce) {
   auto c = load_config({.sets = {"http.port=81", "log.format=json"}});
   ASSERT_TRUE(c);

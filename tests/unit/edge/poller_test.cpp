@@ -54,15 +54,17 @@ drivers::PointConfig point(std::string key, std::string address, std::optional<d
 }
 
 TEST(DevicePoller, PollsAtTheIntervalWithoutDrift) {
-  Harness h(20, {point("t", "reg:0")});
+  Harness h(50, {point("t", "reg:0")});
   h.dev->values["reg:0"] = 1.5;
   h.poller->start();
-  h.run_for(410ms);
+  h.run_for(1025ms);
   auto c = h.poller->counters();
-  // Ticks at 0, 20, …, 400 ms: 21 polls (a tolerance for a loaded machine).
+  // Ticks at 0, 50, …, 1000 ms: 21 polls. A loaded machine (CI, helpers building) may wake the
+  // timer late enough to skip a tick or two; drift would lose far more than that.
   EXPECT_GE(c.polls, 18u);
   EXPECT_LE(c.polls, 22u);
-  EXPECT_EQ(c.missed_ticks, 0u);
+  EXPECT_LE(c.missed_ticks, 2u);
+  EXPECT_GE(c.polls + c.missed_ticks, 20u);
   EXPECT_TRUE(c.connected);
   EXPECT_EQ(h.states, std::vector<bool>{true});
   ASSERT_FALSE(h.batches.empty());
@@ -139,12 +141,12 @@ TEST(DevicePoller, GroupsPointsByTheirOwnInterval) {
   h.dev->values["reg:0"] = 1.0;
   h.dev->values["reg:1"] = 2.0;
   h.poller->start();
-  h.run_for(205ms);
+  h.run_for(250ms);  // 50 ms of slack for the 200 ms tick on a loaded machine
   std::size_t fast = 0, slow_n = 0;
   for (const auto& b : h.batches)
     for (const auto& r : b) (r.key == "fast" ? fast : slow_n)++;
   EXPECT_EQ(slow_n, 3u);  // 0, 100, 200 ms
-  EXPECT_GE(fast, 18u);
+  EXPECT_GE(fast, 20u);   // 25 ticks
   h.finish();
 }
 
