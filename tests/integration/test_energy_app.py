@@ -52,18 +52,12 @@ import urllib.request
 import openpyxl
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import ADMIN_PASSWORD, KAIWU, Server, credit_code  # noqa: E402
+from harness import ADMIN_PASSWORD, KAIWU, Server, credit_code, setup_tenant  # noqa: E402
+from test_apps import openssl_keypair  # noqa: E402
 
 APP_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "apps", "builtin", "energy")
 APP = "kaiwu-energy"
 CST = datetime.timezone(datetime.timedelta(hours=8))
-
-
-def openssl_keypair(directory):
-    priv, pub = os.path.join(directory, "platform.pem"), os.path.join(directory, "platform.pub.pem")
-    subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", priv], check=True, capture_output=True)
-    subprocess.run(["openssl", "pkey", "-in", priv, "-pubout", "-out", pub], check=True, capture_output=True)
-    return priv, pub
 
 
 def pick_days():
@@ -83,28 +77,21 @@ class EnergyAppTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="kaiwu-energy-")
-        priv, pub = openssl_keypair(cls.tmp)
+        priv, pub = openssl_keypair(cls.tmp, "platform")
         cls.server = Server(extra_sets=[f"apps.trusted_keys={pub}"]).start()
         s = cls.server
         cls.admin = s.login("admin", ADMIN_PASSWORD)
-        _, t, _ = s.request("POST", "/api/v1/tenants", {"name": "energy-factory"}, cls.admin)
-        for name, role in [("tadm", "tenant-admin"), ("dev", "developer")]:
-            st, body, _ = s.request("POST", "/api/v1/users", {"username": name, "password": "password-1", "role": role,
-                                                             "tenantId": t["id"]}, cls.admin)
-            assert st == 201, body
-        cls.tok = s.login("tadm", "password-1")
-        dev_tok = s.login("dev", "password-1")
-        cls.ent = cls.make("/api/v1/enterprises", {"name": "Energy A", "industry": "机械",
-                                                   "creditCode": credit_code("91320000MA1ENRG0A")})
+        _, cls.tok, cls.ent, first = setup_tenant(s, cls.admin, "energy", "meter-w1", protocol="http")
         cls.other = cls.make("/api/v1/enterprises", {"name": "Energy B", "industry": "电子",
                                                      "creditCode": credit_code("91320000MA1ENRG0B")})
-        cls.dev = {}
+        cls.dev = {"meter-w1": first}
+        for name in ("meter-w2", "boiler-1", "cnc-1"):
+            cls.dev[name] = cls.make("/api/v1/devices", {"name": name, "enterpriseId": cls.ent["id"],
+                                                         "category": "running", "protocol": "http"})
         for name, shop in [("meter-w1", "W1"), ("meter-w2", "W2"), ("boiler-1", "W2"), ("cnc-1", "W1")]:
-            d = cls.make("/api/v1/devices", {"name": name, "enterpriseId": cls.ent["id"], "category": "running",
-                                            "protocol": "http"})
-            st, body, _ = s.request("POST", f"/api/v1/devices/{d['id']}/attributes/server", {"workshop": shop}, cls.tok)
+            st, body, _ = s.request("POST", f"/api/v1/devices/{cls.dev[name]['id']}/attributes/server",
+                                    {"workshop": shop}, cls.tok)
             assert st == 204, body
-            cls.dev[name] = d
         cls.stranger = cls.make("/api/v1/devices", {"name": "meter-b", "enterpriseId": cls.other["id"],
                                                    "category": "running", "protocol": "http"})
         cls.B, cls.D = pick_days()
@@ -113,11 +100,11 @@ class EnergyAppTest(unittest.TestCase):
         # otherwise: pack + sign with the trusted test key, upload, approve. Then subscribe (free).
         _, listed, _ = s.request("GET", "/api/v1/apps", None, cls.tok)
         if not any(a["id"] == APP for a in listed["items"]):
-            cls.upload(priv, dev_tok)
+            cls.upload(priv)
         cls.make(f"/api/v1/apps/{APP}/subscriptions", {"enterpriseId": cls.ent["id"], "plan": "free"})
 
     @classmethod
-    def upload(cls, priv, dev_tok):
+    def upload(cls, priv):
         s = cls.server
         # (README.md is documentation for the repository, not part of the package.)
         src = shutil.copytree(APP_DIR, os.path.join(cls.tmp, "energy"), ignore=shutil.ignore_patterns("README.md"))
@@ -125,16 +112,16 @@ class EnergyAppTest(unittest.TestCase):
         r = subprocess.run([KAIWU, "app", "pack", src, "-k", priv, "-o", pkg], capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
         with open(pkg, "rb") as f:
-            st, v, _ = s.request("POST", "/api/v1/apps/packages", token=dev_tok, raw=f.read())
+            st, v, _ = s.request("POST", "/api/v1/apps/packages", token=cls.admin, raw=f.read())
         assert st == 201, v
         assert v["manifest"]["domain"] == "energy_carbon", v
         st, body, _ = s.request("POST", f"/api/v1/apps/{APP}/versions/1.0.0/review", {"approve": True}, cls.admin)
         assert st == 200, body
 
     @classmethod
-    def make(cls, path, body):
-        status, data, _ = cls.server.request("POST", path, body, cls.tok)
-        assert status == 201, f"POST {path}: {status} {data}"
+    def make(cls, path, body):  # a 201 Created, as the tenant admin
+        st, data, _ = cls.server.request("POST", path, body, cls.tok)
+        assert st == 201, (path, st, data)
         return data
 
     @classmethod
