@@ -103,7 +103,9 @@ std::vector<PointConfig> modbus_points(DeviceKind kind) {
             point("efficiency_pct", "hr:6", DataType::kUint16, 0.01, "%"),
             point("gas_total_m3", "hr:7", DataType::kUint32, 0.1, "m³"),
             point("firing_rate_pct", "hr:9", DataType::kUint16, 0.1, "%"),
-            state_point("burner_state")};
+            state_point("burner_state"),
+            point("steam_total_t", "hr:16", DataType::kUint32, 0.001, "t"),
+            point("water_total_m3", "hr:18", DataType::kUint32, 0.01, "m³")};
   return {};
 }
 

@@ -414,6 +414,9 @@ void BoilerModel::step(std::int64_t now_ms) {
                                       80.0, 93.0)
                          : 0;
     power_kw_ = (firing ? 5.5 + 9.5 * rate_ : state_ == BurnerState::kPurge ? 15 : 0) + (feed_ > 0.05 ? 4 : 0);
+    // Totals for the energy APP; no random draws, so the other signals stay as they were.
+    steam_total_ += steam_ * dt / 3600.0;
+    water_total_ += feed_ * (1 + kBlowdown) * dt / 3600.0;  // 1 t of water ≈ 1 m³
   });
 }
 
@@ -429,7 +432,9 @@ Values BoilerModel::values() const {
           {"firing_rate_pct", quantize(rate_ * 100, 1)},
           {"gas_total_m3", quantize(gas_total_, 1)},
           {"trip_count", trips_},
-          {"power_kw", quantize(power_kw_, 2)}};
+          {"power_kw", quantize(power_kw_, 2)},
+          {"steam_total_t", quantize(steam_total_, 3)},
+          {"water_total_m3", quantize(water_total_, 2)}};
 }
 
 }  // namespace kaiwu::sim

@@ -146,6 +146,9 @@ class BoilerModel {
   double pressure_mpa() const { return pressure_; }
   double gas_total_m3() const { return gas_total_; }
   double power_kw() const { return power_kw_; }  // combustion fan and feed pump
+  double steam_total_t() const { return steam_total_; }  // ∫ steam flow dt
+  double water_total_m3() const { return water_total_; }  // make-up water: ∫ feed × (1 + blowdown) dt
+  static constexpr double kBlowdown = 0.03;  // continuous blowdown, fraction of the feedwater
   static constexpr double kCutIn = 0.90, kCutOut = 1.10, kSetpoint = 1.0, kRatedSteam = 4.0;  // MPa, t/h
 
  private:
@@ -159,6 +162,7 @@ class BoilerModel {
   double pressure_ = 0.95, level_ = 0, flue_ = 40, gas_ = 0, steam_ = 0, demand_ = 0.5, efficiency_ = 0;
   double gas_total_ = 0, feed_ = 0, power_kw_ = 0;
   std::int64_t trips_ = 0;
+  double steam_total_ = 0, water_total_ = 0;  // t, m³ (no condensate return: every tonne is make-up)
 };
 
 // A three-phase multi-function meter: energy (kWh) integrates the active power it is given,

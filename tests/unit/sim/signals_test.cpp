@@ -117,7 +117,7 @@ TEST(CncModel, RejectsDowntimeReasonsAndBoreMeasurements) {
 TEST(BoilerModel, BurnerSequenceAndPlausibleRanges) {
   BoilerModel m(11, ShiftPattern{});
   std::map<BurnerState, std::int64_t> seconds;
-  double last_total = 0;
+  double last_total = 0, last_steam = 0, last_water = 0;
   int purges = 0;
   std::int64_t in_band = 0;
   BurnerState prev = m.state();
@@ -133,6 +133,10 @@ TEST(BoilerModel, BurnerSequenceAndPlausibleRanges) {
     ++seconds[m.state()];
     ASSERT_GE(m.gas_total_m3(), last_total);
     last_total = m.gas_total_m3();
+    ASSERT_GE(m.steam_total_t(), last_steam);
+    ASSERT_GE(m.water_total_m3(), last_water);
+    last_steam = m.steam_total_t();
+    last_water = m.water_total_m3();
     ASSERT_GE(get("steam_pressure_mpa"), 0.0);
     ASSERT_LE(get("steam_pressure_mpa"), 1.25);
     ASSERT_LT(get("steam_pressure_mpa"), 1.2);  // safety valve 1.25
@@ -167,6 +171,12 @@ TEST(BoilerModel, BurnerSequenceAndPlausibleRanges) {
   // ~2.6 t/h for 12 h a day plus 0.5 t/h otherwise at ~75 Nm³ of gas per tonne of steam.
   EXPECT_GT(m.gas_total_m3(), 2 * (12 * 2.6 + 12 * 0.5) * 65);
   EXPECT_LT(m.gas_total_m3(), 2 * (12 * 2.6 + 12 * 0.5) * 90);
+  // Steam and make-up water totals: the same demand, ~2 × (12 × 2.6 + 12 × 0.5) = 74 t in two days;
+  // the make-up water is the feedwater (≈ the steam) plus 3 % blowdown.
+  EXPECT_GT(m.steam_total_t(), 74 * 0.9);
+  EXPECT_LT(m.steam_total_t(), 74 * 1.1);
+  EXPECT_GT(m.water_total_m3(), m.steam_total_t());
+  EXPECT_LT(m.water_total_m3(), m.steam_total_t() * 1.1);
 }
 
 TEST(BoilerModel, DeterministicForASeed) {
