@@ -1403,7 +1403,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Recent runs with their log lines (publisher, tenant and enterprise admins) */
+        /** The APP's run log, newest first, with log lines (publisher, tenant and enterprise admins) */
         get: operations["GET /api/v1/apps/{appId}/runs"];
         put?: never;
         post?: never;
@@ -1422,6 +1422,23 @@ export interface paths {
         };
         /** A UI asset of the listed version (shown inside the console) */
         get: operations["GET /api/v1/apps/{appId}/ui/{file}"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/apps/{appId}/files/{fileId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download a file an APP wrote for the caller's enterprise (XLSX) */
+        get: operations["GET /api/v1/apps/{appId}/files/{fileId}"];
         put?: never;
         post?: never;
         delete?: never;
@@ -6388,8 +6405,16 @@ export interface operations {
             query?: {
                 /** @description only this enterprise */
                 enterpriseId?: string;
-                /** @description 1..100 */
+                /** @description ok | failed */
+                status?: string;
+                /** @description http | schedule | telemetry | alarm */
+                trigger?: string;
+                /** @description only runs started at or after (ms since the epoch) */
+                since?: number;
+                /** @description 1..100 (default 50) */
                 limit?: number;
+                /** @description the previous page's next */
+                cursor?: string;
             };
             header?: never;
             path: {
@@ -6437,6 +6462,39 @@ export interface operations {
             path: {
                 appId: string;
                 file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "GET /api/v1/apps/{appId}/files/{fileId}": {
+        parameters: {
+            query?: {
+                /** @description tenant-wide callers: the enterprise to act for */
+                enterpriseId?: string;
+            };
+            header?: never;
+            path: {
+                appId: string;
+                fileId: string;
             };
             cookie?: never;
         };
