@@ -7,19 +7,15 @@ subgroups raise exactly the expected rule alarms."""
 import json
 import os
 import random
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import ADMIN_PASSWORD, KAIWU, Server, credit_code, wait_for  # noqa: E402
-from test_apps import openssl_keypair  # noqa: E402
+from harness import ADMIN_PASSWORD, Server, credit_code, wait_for  # noqa: E402
 
-BUILTIN = os.path.join(os.path.dirname(__file__), "..", "..", "apps", "builtin")
+BUILTIN = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "apps", "builtin"))
 H, MIN, DAY = 3_600_000, 60_000, 86_400_000
 UTC8 = 8 * H
 
@@ -27,9 +23,7 @@ UTC8 = 8 * H
 class BuiltinOeeSpcTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.keys = tempfile.mkdtemp(prefix="kaiwu-builtin-keys-")
-        cls.priv, cls.pub = openssl_keypair(cls.keys, "kaiwu")
-        cls.server = Server().start()
+        cls.server = Server(extra_sets=[f"apps.builtin_dir={BUILTIN}"]).start()
         s = cls.server
         cls.admin = s.login("admin", ADMIN_PASSWORD)
         _, t, _ = s.request("POST", "/api/v1/tenants", {"name": "works"}, cls.admin)
@@ -54,9 +48,6 @@ class BuiltinOeeSpcTest(unittest.TestCase):
                 st, body, _ = s.request("POST", f"/api/v1/devices/{d['id']}/attributes/server", attrs, cls.tok)
                 assert st == 204, body
             cls.dev[name] = d
-        with open(cls.pub) as f:
-            st, body, _ = s.request("POST", "/api/v1/apps/publishers/kaiwu/keys", {"publicKey": f.read()}, cls.dev_tok)
-            assert st == 201, body
         for app_id, folder in [("kaiwu-oee", "oee"), ("kaiwu-spc", "spc")]:
             cls.install(app_id, folder)
 
@@ -68,20 +59,12 @@ class BuiltinOeeSpcTest(unittest.TestCase):
 
     @classmethod
     def install(cls, app_id, folder):
-        """Pack and sign the APP folder, upload, approve (platform admin), subscribe (plan free)."""
-        out = os.path.join(cls.keys, f"{folder}.kapp.json")
-        src = os.path.join(cls.keys, folder)  # the package holds the manifest, the code and ui/ only
-        shutil.copytree(os.path.join(BUILTIN, folder), src, ignore=shutil.ignore_patterns("README.md"))
-        r = subprocess.run([KAIWU, "app", "pack", src, "-k", cls.priv, "-o", out],
-                           capture_output=True, text=True, timeout=30)
-        assert r.returncode == 0, r.stderr
-        with open(out, "rb") as f:
-            st, v, _ = cls.server.request("POST", "/api/v1/apps/packages", token=cls.dev_tok, raw=f.read())
-        assert st == 201, v
-        assert v["manifest"]["publisher"] == "kaiwu" and v["manifest"]["origin"] == "self_built", v
-        st, v, _ = cls.server.request("POST", f"/api/v1/apps/{app_id}/versions/{v['version']}/review",
-                                      {"approve": True}, cls.admin)
-        assert st == 200, v
+        """The server installed the built-in APP from apps/builtin/<folder> (signed with the
+        platform key, listed); the enterprise subscribes to it (plan free)."""
+        st, app, _ = cls.server.request("GET", f"/api/v1/apps/{app_id}", token=cls.tok)
+        assert st == 200 and app.get("listedVersion"), (st, app)
+        with open(os.path.join(BUILTIN, folder, "manifest.json")) as f:
+            assert app["listedVersion"] == json.load(f)["version"], app
         st, v, _ = cls.server.request("POST", f"/api/v1/apps/{app_id}/subscriptions",
                                       {"enterpriseId": cls.ent["id"], "plan": "free"}, cls.tok)
         assert st == 201, v
@@ -89,7 +72,6 @@ class BuiltinOeeSpcTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.server.cleanup()
-        shutil.rmtree(cls.keys, ignore_errors=True)
 
     def req(self, method, path, body=None, token=None, expect=200):
         status, data, _ = self.server.request(method, path, body, token=token or self.tok)
