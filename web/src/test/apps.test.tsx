@@ -177,7 +177,7 @@ describe('APP marketplace pages', () => {
     renderRoute('/market/hello-energy', '/market/:appId', <AppDetailPage />);
     await screen.findByTestId('app-detail', {}, { timeout: 10_000 });
     expect(screen.getAllByTestId('app-permissions')[0]).toHaveTextContent('读取本企业设备的遥测数据');
-    expect(screen.getByText('好用')).toBeInTheDocument();
+    expect(await screen.findByText('好用', {}, { timeout: 10_000 })).toBeInTheDocument();  // the ratings arrive after the APP
     expect(screen.queryByTestId('app-versions')).toBeNull();
     await userEvent.click(screen.getByTestId('subscribe-open'));
     const dialog = await screen.findByRole('dialog');
