@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 namespace kaiwu::http {
@@ -166,24 +167,26 @@ bool StaticFiles::inside_root(const fs::path& file) const {
 std::optional<Response> StaticFiles::serve(const Request& req) const {
   if (req.method != Method::kGet && req.method != Method::kHead) return std::nullopt;
   if (is_api_path(req.path)) return std::nullopt;
-  auto not_found = [] {
-    return Response::json(404, R"({"error":{"code":"not_found","message":"no such file"}})");
+  // Each refusal says which rule refused (and the log has it): a 404 for a console route is a bug.
+  auto not_found = [&req](std::string_view why) {
+    spdlog::info("console: {} → 404 ({})", req.path, why);
+    return Response::json(404, fmt::format(R"x({{"error":{{"code":"not_found","message":"no such file ({})"}}}})x", why));
   };
   auto full = resolve(req.path);
-  if (!full) return not_found();
+  if (!full) return not_found("bad path segment");
   std::error_code ec;
   if (fs::is_regular_file(*full, ec)) {
-    if (!inside_root(*full)) return not_found();
+    if (!inside_root(*full)) return not_found("outside the console root");
     bool hashed = req.path.starts_with("/assets/");
     auto r = compressed_or_plain(req, *full, content_type_for(full->extension().string()),
                                  hashed ? kImmutable : kRevalidate);
-    if (!r) return not_found();
+    if (!r) return not_found("unreadable");
     if (full->extension() == ".html") add_page_headers(*r);
     return r;
   }
   // A missing file with an extension is a broken link, not a console route.
   std::string_view last = req.path.substr(req.path.rfind('/') + 1);
-  if (last.find('.') != std::string_view::npos || req.path.starts_with("/assets/")) return not_found();
+  if (last.find('.') != std::string_view::npos || req.path.starts_with("/assets/")) return not_found("missing file");
   if (auto r = compressed_or_plain(req, root_ / "index.html", "text/html; charset=utf-8", kRevalidate)) {
     add_page_headers(*r);
     return r;
