@@ -22,9 +22,7 @@ std::string content_disposition(const std::string& name) {
 
 Result<http::Response> download(ApiContext& ctx, http::Request& req) {
   const std::string app(req.param("appId"));
-  std::string enterprise = req.principal->enterprise_id;
-  if (enterprise.empty()) enterprise = std::string(req.query_param("enterpriseId").value_or(""));
-  if (req.principal->tenant_id.empty() || enterprise.empty()) return fail(Errc::kNotFound, "app " + app + " not found");
+  const std::string enterprise = KAIWU_TRY(acting_enterprise(ctx, req, "app " + app + " not found"));
   KAIWU_TRY_STATUS(ctx.app_runtime->check_subscribed(app, req.principal->tenant_id, enterprise));
   auto file = KAIWU_TRY(ctx.app_files->read(apps::FileOwner{req.principal->tenant_id, enterprise, app},
                                             std::string(req.param("fileId"))));

@@ -35,16 +35,9 @@ json::object to_json(const apps::RunRecord& r) {
                       {"log", std::move(log)}};
 }
 
-std::string acting_enterprise(const http::Request& req) {
-  if (!req.principal->enterprise_id.empty()) return req.principal->enterprise_id;
-  return std::string(req.query_param("enterpriseId").value_or(""));
-}
-
 Result<http::Response> invoke(ApiContext& ctx, http::Request& req) {
   const std::string app(req.param("appId"));
-  const std::string enterprise = acting_enterprise(req);
-  if (req.principal->tenant_id.empty() || enterprise.empty())
-    return fail(Errc::kNotFound, "app " + app + " not found");  // acts for no enterprise
+  const std::string enterprise = KAIWU_TRY(acting_enterprise(ctx, req, "app " + app + " not found"));
   std::string input = req.body.empty() ? "{}" : req.body;
   if (auto parsed = parse_json(input); !parsed) return invalid("body", "must be JSON (the function's input)");
   const std::string fn(req.param("fn"));
@@ -70,9 +63,13 @@ Result<http::Response> visit(ApiContext& ctx, http::Request& req) {
   const std::string app(req.param("appId"));
   auto a = ctx.marketplace->store().get_app(app);
   if (!a || a->listed_version.empty()) return fail(Errc::kNotFound, "app " + app + " not found");
+  // A tenant-wide user may visit without naming an enterprise; a named one must be in scope.
+  std::string enterprise;
+  if (!req.principal->enterprise_id.empty() || req.query_param("enterpriseId"))
+    enterprise = KAIWU_TRY(acting_enterprise(ctx, req, "app " + app + " not found"));
   ctx.meter->record(metering::Record{.kind = metering::Kind::kAppVisit,
                                      .tenant_id = req.principal->tenant_id,
-                                     .enterprise_id = acting_enterprise(req),
+                                     .enterprise_id = enterprise,
                                      .subject_id = app,
                                      .actor_id = req.principal->user_id.empty() ? actor_of(req) : req.principal->user_id,
                                      .function = {},

@@ -25,6 +25,17 @@ Result<meta::Scope> create_scope(ApiContext& ctx, const http::Request& req, cons
   return meta::Scope::tenant(*tenant);
 }
 
+Result<std::string> acting_enterprise(ApiContext& ctx, const http::Request& req,
+                                      const std::string& not_found_message) {
+  const auto& p = *req.principal;
+  if (p.tenant_id.empty()) return fail(Errc::kNotFound, not_found_message);  // acts for no enterprise
+  if (!p.enterprise_id.empty()) return p.enterprise_id;
+  std::string id(req.query_param("enterpriseId").value_or(""));
+  if (id.empty() || !ctx.store.get_enterprise(http::scope_of(p, p.tenant_id), id))
+    return fail(Errc::kNotFound, not_found_message);
+  return id;
+}
+
 bool may_grant(const http::Principal& p, model::Role role) {
   if (p.role == model::Role::kPlatformAdmin) return true;
   if (role == model::Role::kPlatformAdmin) return false;

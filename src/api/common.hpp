@@ -18,6 +18,13 @@ Result<meta::Scope> create_scope(ApiContext& ctx, const http::Request& req, cons
 
 bool is_platform_admin(const http::Request& req);
 
+// The enterprise an APP call, visit or download acts for: the caller's own; for callers without
+// one, ?enterpriseId= when that enterprise is in the caller's scope (tenant admins: the tenant,
+// park admins: their park). Anything else is kNotFound with `not_found_message`, the same answer
+// as for an APP that does not exist, so a caller learns nothing about other enterprises.
+Result<std::string> acting_enterprise(ApiContext& ctx, const http::Request& req,
+                                      const std::string& not_found_message);
+
 // True when the caller may hand out `role` (platform-admin only by platform admins; others
 // roles at or below their own rank).
 bool may_grant(const http::Principal& p, model::Role role);

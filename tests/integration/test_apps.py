@@ -204,6 +204,15 @@ class AppsTest(unittest.TestCase):
         # A tenant admin acts for a named enterprise of their own tenant.
         r = self.req("POST", f"/api/v1/apps/{APP}/functions/summary?enterpriseId={self.ent_a['id']}", {}, self.tok)
         self.assertEqual(r["result"]["total"], 10.5)
+        # A park admin only for enterprises in their park: A co is in none, so it is "not found".
+        park = self.req("POST", "/api/v1/parks", {"name": "Apps park", "level": "provincial", "region": "江苏省苏州市"},
+                        expect=201)
+        self.req("POST", "/api/v1/users", {"username": "padm", "password": "password-1", "role": "park-admin",
+                                           "parkId": park["id"]}, expect=201)
+        padm = self.server.login("padm", "password-1")
+        err = self.req("POST", f"/api/v1/apps/{APP}/functions/summary?enterpriseId={self.ent_a['id']}", {}, padm, 404)
+        self.assertEqual(err["error"]["message"], f"app {APP} not found")
+        self.req("POST", f"/api/v1/apps/{APP}/visit?enterpriseId={self.ent_a['id']}", {}, padm, 404)
         # Functions without an http trigger are not callable from outside.
         self.invoke("tick", self.key_a, 404)
         # Per-call plan: the calls were counted.
