@@ -23,11 +23,34 @@ const APP = 'hello-energy';
 
 let step = 0;
 let failurePage = null;
+// Chromium's fullPage capture paints an iframe only as far as the original viewport reached, so
+// the viewport is grown to the whole page first and restored afterwards.
 async function shot(page, name) {
   await page.waitForTimeout(500);
   const file = join(SHOTS, `apps-${String(++step).padStart(2, '0')}-${name}.png`);
+  const viewport = page.viewportSize();
+  const height = await page.evaluate(() => Math.ceil(document.documentElement.scrollHeight));
+  if (viewport && height > viewport.height) {
+    await page.setViewportSize({ width: viewport.width, height: Math.min(height, 8000) });
+    await page.waitForTimeout(300);
+  }
   await page.screenshot({ path: file, fullPage: true });
+  if (viewport) await page.setViewportSize(viewport);
   console.log(`  screenshot ${file}`);
+}
+
+// The frame is as tall as the APP's page (the SDK reports its height; nothing is cut off).
+async function frameFits(page) {
+  const frame = page.frameLocator('[data-testid="app-frame"]');
+  for (let i = 0; i < 40; i++) {
+    const outer = await page.locator('[data-testid="app-frame"]').evaluate((el) => el.getBoundingClientRect().height);
+    const inner = await frame.locator('html').evaluate((el) => el.scrollHeight);
+    if (Math.abs(outer - inner) <= 4 || (inner < 200 && outer === 200)) return;
+    await page.waitForTimeout(100);
+  }
+  const outer = await page.locator('[data-testid="app-frame"]').evaluate((el) => el.getBoundingClientRect().height);
+  const inner = await frame.locator('html').evaluate((el) => el.scrollHeight);
+  assert.fail(`APP frame is ${outer}px tall, its page ${inner}px`);
 }
 
 async function setLanguage(page, label) {
@@ -83,6 +106,7 @@ async function builtinPages(browser) {
       assert.ok(subs.length > 0, `the demo subscribes its enterprises to ${a.id}`);
       await page.goto(base + `/apps/${a.id}`);
       await frameReady(page);
+      await frameFits(page);
       await shot(page, `builtin-${a.id}-zh`);
       await setLanguage(page, 'English');
       await page.waitForTimeout(500);
