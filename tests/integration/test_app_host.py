@@ -23,6 +23,7 @@ import openpyxl
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import ADMIN_PASSWORD, KAIWU, Server, credit_code, wait_for  # noqa: E402
+from test_apps import openssl_keypair  # noqa: E402
 
 PROBE_MANIFEST = {
     "id": "host-probe", "version": "1.0.0", "name": {"zh": "宿主探针", "en": "Host probe"},
@@ -98,14 +99,6 @@ class Peer(BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.reply(201, b"got " + body)
-
-
-def openssl_keypair(directory, name):
-    priv = os.path.join(directory, f"{name}.pem")
-    pub = os.path.join(directory, f"{name}.pub.pem")
-    subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", priv], check=True, capture_output=True)
-    subprocess.run(["openssl", "pkey", "-in", priv, "-pubout", "-out", pub], check=True, capture_output=True)
-    return priv, pub
 
 
 def write_app(directory, manifest, code):
