@@ -13,7 +13,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import ADMIN_PASSWORD, Server, free_port  # noqa: E402
+from harness import ADMIN_PASSWORD, Server, free_port, wait_for  # noqa: E402
 
 from aiosmtpd.controller import Controller  # noqa: E402  (python3-aiosmtpd)
 
@@ -254,12 +254,13 @@ class OutboxAndExpiryTest(unittest.TestCase):
                                      {"email": "carol@example.net", "name": "Carol", "password": PASSWORD})
             self.assertEqual(s, 201, b)
             outbox = os.path.join(server.data_dir, "outbox.log")
-            deadline = time.time() + 10
-            while time.time() < deadline and not os.path.exists(outbox):
-                time.sleep(0.1)
-            with open(outbox, encoding="utf-8") as f:
-                text = f.read()
-            self.assertIn("To: carol@example.net", text)
+            def mail():  # the file appears before the message is written into it
+                if not os.path.exists(outbox):
+                    return None
+                with open(outbox, encoding="utf-8") as f:
+                    text = f.read()
+                return text if "To: carol@example.net" in text and re.search(r"/verify\?token=[A-Za-z0-9_\-]+\s", text) else None
+            text = wait_for(mail, 10, what="the verification mail in outbox.log")
             token = token_of(text)
             time.sleep(1.3)
             s, b, _ = server.request("POST", "/api/v1/developers/verify", {"token": token})
