@@ -158,3 +158,20 @@ def setup_tenant(server, admin, name, device="device-1", *, industry="电子", c
     _, dev, _ = server.request("POST", "/api/v1/devices", {"name": device, "enterpriseId": ent["id"],
                                                            "category": category, "protocol": protocol}, tok)
     return t, tok, ent, dev
+
+
+BUILTIN_APPS = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "apps", "builtin"))
+
+
+def subscribe_builtin(server, token, folder, enterprise_id):
+    """Subscribes the enterprise (plan free) to the built-in APP of apps/builtin/<folder>, which a
+    server started with apps.builtin_dir=BUILTIN_APPS installed, signed and listed at start.
+    Returns the APP's manifest."""
+    with open(os.path.join(BUILTIN_APPS, folder, "manifest.json"), encoding="utf-8") as f:
+        manifest = json.load(f)
+    st, app, _ = server.request("GET", f"/api/v1/apps/{manifest['id']}", token=token)
+    assert st == 200 and app.get("listedVersion") == manifest["version"], (st, app)
+    st, sub, _ = server.request("POST", f"/api/v1/apps/{manifest['id']}/subscriptions",
+                                {"enterpriseId": enterprise_id, "plan": "free"}, token)
+    assert st == 201, sub
+    return manifest

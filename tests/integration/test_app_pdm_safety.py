@@ -5,23 +5,17 @@ APPs return is recomputed here independently (python3's math/statistics, a plain
 
 import cmath
 import io
-import json
 import math
 import os
 import random
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import unittest
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import ADMIN_PASSWORD, KAIWU, Server, setup_tenant  # noqa: E402
-from test_apps import openssl_keypair  # noqa: E402
+from harness import ADMIN_PASSWORD, BUILTIN_APPS, Server, setup_tenant, subscribe_builtin  # noqa: E402
 
-BUILTIN = os.path.join(os.path.dirname(__file__), "..", "..", "apps", "builtin")
 HOUR, MINUTE, DAY = 3_600_000, 60_000, 86_400_000
 
 
@@ -65,9 +59,7 @@ def ewma_last(x, alpha):
 class BuiltinAppsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.keys = tempfile.mkdtemp(prefix="kaiwu-builtin-keys-")
-        cls.priv, cls.pub = openssl_keypair(cls.keys, "platform")
-        cls.server = Server(extra_sets=[f"apps.trusted_keys={cls.pub}"]).start()
+        cls.server = Server(extra_sets=[f"apps.builtin_dir={BUILTIN_APPS}"]).start()
         s = cls.server
         cls.admin = s.login("admin", ADMIN_PASSWORD)
         _, cls.tok, cls.ent, pump = setup_tenant(s, cls.admin, "plant", "pump-01", industry="机械", protocol="http")
@@ -78,43 +70,18 @@ class BuiltinAppsTest(unittest.TestCase):
                                                              "category": "running", "protocol": "http"})
         cls.now = int(__import__("time").time() * 1000)
         cls.plant_pdm()
-        for app in ("pdm", "safety"):
-            cls.install(app)
+        for folder in ("pdm", "safety"):
+            subscribe_builtin(s, cls.tok, folder, cls.ent["id"])
 
     @classmethod
     def tearDownClass(cls):
         cls.server.cleanup()
-        shutil.rmtree(cls.keys, ignore_errors=True)
 
     @classmethod
     def make(cls, path, body):
         status, data, _ = cls.server.request("POST", path, body, cls.tok)
         assert status == 201, f"POST {path}: {status} {data}"
         return data
-
-    @classmethod
-    def install(cls, directory):
-        """Pack (without the README, which is not part of a package) + sign + upload + approve +
-        subscribe the enterprise on the free plan."""
-        with open(os.path.join(BUILTIN, directory, "manifest.json")) as f:
-            manifest = json.load(f)
-        app = manifest["id"]
-        status, listed, _ = cls.server.request("GET", f"/api/v1/apps/{app}", token=cls.tok)
-        if status != 200 or not listed.get("listedVersion"):
-            src = os.path.join(cls.keys, directory)
-            shutil.copytree(os.path.join(BUILTIN, directory), src, ignore=shutil.ignore_patterns("README.md"))
-            out = os.path.join(cls.keys, f"{directory}.kapp.json")
-            r = subprocess.run([KAIWU, "app", "pack", src, "-k", cls.priv, "-o", out], capture_output=True, text=True)
-            assert r.returncode == 0, r.stderr
-            with open(out, "rb") as f:
-                st, v, _ = cls.server.request("POST", "/api/v1/apps/packages", token=cls.admin, raw=f.read())
-            assert st == 201, v
-            st, v, _ = cls.server.request("POST", f"/api/v1/apps/{app}/versions/{manifest['version']}/review",
-                                          {"approve": True}, cls.admin)
-            assert st == 200, v
-        st, sub, _ = cls.server.request("POST", f"/api/v1/apps/{app}/subscriptions",
-                                        {"enterpriseId": cls.ent["id"], "plan": "free"}, cls.tok)
-        assert st == 201, sub
 
     @classmethod
     def send(cls, device, points):

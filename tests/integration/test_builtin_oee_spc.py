@@ -13,9 +13,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import ADMIN_PASSWORD, Server, credit_code, wait_for  # noqa: E402
+from harness import ADMIN_PASSWORD, BUILTIN_APPS, Server, credit_code, subscribe_builtin, wait_for  # noqa: E402
 
-BUILTIN = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "apps", "builtin"))
 H, MIN, DAY = 3_600_000, 60_000, 86_400_000
 UTC8 = 8 * H
 
@@ -23,7 +22,7 @@ UTC8 = 8 * H
 class BuiltinOeeSpcTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.server = Server(extra_sets=[f"apps.builtin_dir={BUILTIN}"]).start()
+        cls.server = Server(extra_sets=[f"apps.builtin_dir={BUILTIN_APPS}"]).start()
         s = cls.server
         cls.admin = s.login("admin", ADMIN_PASSWORD)
         _, t, _ = s.request("POST", "/api/v1/tenants", {"name": "works"}, cls.admin)
@@ -48,26 +47,14 @@ class BuiltinOeeSpcTest(unittest.TestCase):
                 st, body, _ = s.request("POST", f"/api/v1/devices/{d['id']}/attributes/server", attrs, cls.tok)
                 assert st == 204, body
             cls.dev[name] = d
-        for app_id, folder in [("kaiwu-oee", "oee"), ("kaiwu-spc", "spc")]:
-            cls.install(app_id, folder)
+        for folder in ("oee", "spc"):
+            subscribe_builtin(s, cls.tok, folder, cls.ent["id"])
 
     @classmethod
     def make(cls, path, body):
         status, data, _ = cls.server.request("POST", path, body, cls.tok)
         assert status == 201, f"POST {path}: {status} {data}"
         return data
-
-    @classmethod
-    def install(cls, app_id, folder):
-        """The server installed the built-in APP from apps/builtin/<folder> (signed with the
-        platform key, listed); the enterprise subscribes to it (plan free)."""
-        st, app, _ = cls.server.request("GET", f"/api/v1/apps/{app_id}", token=cls.tok)
-        assert st == 200 and app.get("listedVersion"), (st, app)
-        with open(os.path.join(BUILTIN, folder, "manifest.json")) as f:
-            assert app["listedVersion"] == json.load(f)["version"], app
-        st, v, _ = cls.server.request("POST", f"/api/v1/apps/{app_id}/subscriptions",
-                                      {"enterpriseId": cls.ent["id"], "plan": "free"}, cls.tok)
-        assert st == 201, v
 
     @classmethod
     def tearDownClass(cls):

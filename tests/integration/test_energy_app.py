@@ -40,22 +40,16 @@ Savings of D against baseline B (per unit of output, scale 100/80 = 1.25):
 
 import datetime
 import io
-import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import unittest
 import urllib.request
 
 import openpyxl
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import ADMIN_PASSWORD, KAIWU, Server, credit_code, setup_tenant  # noqa: E402
-from test_apps import openssl_keypair  # noqa: E402
+from harness import ADMIN_PASSWORD, BUILTIN_APPS, Server, credit_code, setup_tenant, subscribe_builtin  # noqa: E402
 
-APP_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "apps", "builtin", "energy")
 APP = "kaiwu-energy"
 CST = datetime.timezone(datetime.timedelta(hours=8))
 
@@ -76,9 +70,7 @@ def at(day, hhmm):
 class EnergyAppTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="kaiwu-energy-")
-        priv, pub = openssl_keypair(cls.tmp, "platform")
-        cls.server = Server(extra_sets=[f"apps.trusted_keys={pub}"]).start()
+        cls.server = Server(extra_sets=[f"apps.builtin_dir={BUILTIN_APPS}"]).start()
         s = cls.server
         cls.admin = s.login("admin", ADMIN_PASSWORD)
         _, cls.tok, cls.ent, first = setup_tenant(s, cls.admin, "energy", "meter-w1", protocol="http")
@@ -96,27 +88,8 @@ class EnergyAppTest(unittest.TestCase):
                                                    "category": "running", "protocol": "http"})
         cls.B, cls.D = pick_days()
         cls.write_known_telemetry()
-        # The built-in installer may already have listed it (from the source tree's apps/builtin);
-        # otherwise: pack + sign with the trusted test key, upload, approve. Then subscribe (free).
-        _, listed, _ = s.request("GET", "/api/v1/apps", None, cls.tok)
-        if not any(a["id"] == APP for a in listed["items"]):
-            cls.upload(priv)
-        cls.make(f"/api/v1/apps/{APP}/subscriptions", {"enterpriseId": cls.ent["id"], "plan": "free"})
-
-    @classmethod
-    def upload(cls, priv):
-        s = cls.server
-        # (README.md is documentation for the repository, not part of the package.)
-        src = shutil.copytree(APP_DIR, os.path.join(cls.tmp, "energy"), ignore=shutil.ignore_patterns("README.md"))
-        pkg = os.path.join(cls.tmp, "energy.kapp.json")
-        r = subprocess.run([KAIWU, "app", "pack", src, "-k", priv, "-o", pkg], capture_output=True, text=True)
-        assert r.returncode == 0, r.stderr
-        with open(pkg, "rb") as f:
-            st, v, _ = s.request("POST", "/api/v1/apps/packages", token=cls.admin, raw=f.read())
-        assert st == 201, v
-        assert v["manifest"]["domain"] == "energy_carbon", v
-        st, body, _ = s.request("POST", f"/api/v1/apps/{APP}/versions/1.0.0/review", {"approve": True}, cls.admin)
-        assert st == 200, body
+        manifest = subscribe_builtin(s, cls.tok, "energy", cls.ent["id"])
+        assert manifest["id"] == APP and manifest["domain"] == "energy_carbon", manifest
 
     @classmethod
     def make(cls, path, body):  # a 201 Created, as the tenant admin
@@ -156,7 +129,6 @@ class EnergyAppTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.server.cleanup()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def call(self, fn, body=None, expect=200, enterprise=None):
         path = f"/api/v1/apps/{APP}/functions/{fn}?enterpriseId={(enterprise or self.ent)['id']}"
