@@ -185,8 +185,11 @@ std::optional<Response> StaticFiles::serve(const Request& req) const {
     return r;
   }
   // A missing file with an extension is a broken link, not a console route.
-  std::string_view last = req.path.substr(req.path.rfind('/') + 1);
-  if (last.find('.') != std::string_view::npos || req.path.starts_with("/assets/")) return not_found("missing file");
+  // (A view of req.path, not of a substr() temporary: a dangling view here made client routes with
+  // long ids 404 at random once the freed heap block was reused.)
+  std::string_view path = req.path;
+  std::string_view last = path.substr(path.rfind('/') + 1);
+  if (last.find('.') != std::string_view::npos || path.starts_with("/assets/")) return not_found("missing file");
   if (auto r = compressed_or_plain(req, root_ / "index.html", "text/html; charset=utf-8", kRevalidate)) {
     add_page_headers(*r);
     return r;
