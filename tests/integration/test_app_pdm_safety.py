@@ -226,10 +226,10 @@ class BuiltinAppsTest(unittest.TestCase):
     def test_10_gas_event_with_evidence(self):
         dev = self.devices["gas-01"]["id"]
         base = self.now - 30 * MINUTE
-        co = [2, 3, 30, 60, 70, 40, 10, 2]
+        co = [2, 3, 30, 60, 70, 40, 10] + [2] * 6  # quiet from 10 (below 25 − 10 %) for 60 s: closed
         self.send("gas-01", [{"ts": base + i * 10_000, "values": {"co_ppm": v, "lel_pct": 1.0, "temperature": 25.0}}
                              for i, v in enumerate(co)])
-        r = self.call("kaiwu-safety", "check", {"deviceId": dev, "from": base - 1, "to": base + 100_000})
+        r = self.call("kaiwu-safety", "check", {"deviceId": dev, "from": base - 1, "to": base + 200_000})
         levels = [(e["key"], e["level"]) for e in r["events"]]
         self.assertEqual(levels, [("co_ppm", "warning"), ("co_ppm", "alarm")])  # opened, then escalated
         ev = [e for e in self.call("kaiwu-safety", "events", {"deviceId": dev})["items"]][0]
@@ -240,6 +240,19 @@ class BuiltinAppsTest(unittest.TestCase):
         gas = [al for al in alarms["items"] if al["type"] == "GasOverLimit"]
         self.assertTrue(gas)
         self.assertEqual(gas[0]["severity"], "critical")
+
+    def test_10b_a_value_flickering_at_the_limit_is_one_event(self):
+        dev = self.devices["gas-01"]["id"]
+        base = self.now - 20 * MINUTE
+        # 20 is under the clear level (25 − 10 % = 22.5) but only for 10 s; 23 is inside the deadband;
+        # the run of quiet values from the second 20 lasts 70 s and closes the event.
+        co = [30, 20, 30, 23, 30, 20] + [2] * 7
+        self.send("gas-01", [{"ts": base + i * 10_000, "values": {"co_ppm": v, "lel_pct": 1.0, "temperature": 25.0}}
+                             for i, v in enumerate(co)])
+        r = self.call("kaiwu-safety", "check", {"deviceId": dev, "from": base - 1, "to": base + 200_000})
+        self.assertEqual([(e["key"], e["level"]) for e in r["events"]], [("co_ppm", "warning")])
+        ev = [e for e in self.call("kaiwu-safety", "events", {"deviceId": dev})["items"] if e["start"] == base][0]
+        self.assertEqual((ev["level"], ev["samples"], ev["max"], ev["end"]), ("warning", 3, 30, base + 50_000))
 
     def stack_day(self):
         """The planted day (local, three days ago): its first ms and ISO date; planted once."""

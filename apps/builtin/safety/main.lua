@@ -20,6 +20,10 @@ local DEFAULTS = {
     {code = "a21026", key = "so2_mg_m3", zh = "二氧化硫", en = "SO₂", limit = 50},
     {code = "a21002", key = "nox_mg_m3", zh = "氮氧化物", en = "NOx", limit = 200},
   },
+  -- Hysteresis: an open event closes only after the value has stayed below the warning level
+  -- minus the deadband (10 % of it) for clearAfterMs, so a value flickering at a limit is one
+  -- event, not one per spike (the reset behaviour of gas detectors' latching alarms).
+  clearDeadbandPct = 10, clearAfterMs = 60000,
   o2Key = "o2_pct", referenceO2 = 3.5,
   validMinutes = 45,  -- an hourly mean needs ≥ 45 minute values (HJ 75-2017)
   utcOffsetH = 8, scanWindowMs = 600000, catchUpHours = 24,
@@ -114,16 +118,21 @@ local function scan_limits(s, d, from, to, out)
         elseif ev then
           if v > ev.max then ev.max, ev.maxTs = v, smp.ts end
           if lvl then
-            ev.lastTs, ev.samples = smp.ts, ev.samples + 1
+            ev.lastTs, ev.samples, ev.clearSince = smp.ts, ev.samples + 1, nil
             if RANK[lvl] > RANK[ev.level] then
               ev.level, ev.limit = lvl, lim.alarm
               raise(d.id, ev, v)
               out[#out + 1] = copy(ev)
             end
+          elseif v < lim.warning * (1 - s.clearDeadbandPct / 100) then
+            ev.clearSince = ev.clearSince or smp.ts
+            if smp.ts - ev.clearSince >= s.clearAfterMs then
+              ev["end"], ev.clearSince = ev.clearSince, nil  -- the start of the quiet run that closed it
+              kaiwu.store.put(ev.id, ev)
+              ev = nil
+            end
           else
-            ev["end"] = smp.ts  -- the first value back under the warning level
-            kaiwu.store.put(ev.id, ev)
-            ev = nil
+            ev.clearSince = nil  -- under the warning level but inside the deadband: still open
           end
         end
       end
