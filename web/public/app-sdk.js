@@ -146,7 +146,11 @@
     var step = [1, 2, 2.5, 5, 10].map(function (m) { return m * mag; }).find(function (s) { return s >= raw; }) || raw;
     var start = Math.floor(lo / step) * step;
     var ticks = [];
-    for (var v = start; v <= hi + step * 0.5 && ticks.length < 20; v += step) ticks.push(+v.toFixed(10));
+    // Up to the first tick at or above hi, so the top tick is never below the largest value.
+    for (var v = start; ticks.length < 20; v += step) {
+      ticks.push(+v.toFixed(10));
+      if (v >= hi - step * 1e-9) break;
+    }
     return ticks;
   }
   function host(target) {
@@ -176,7 +180,7 @@
     var node = host(target);
     var series = (opts && opts.series) || [];
     var W = Math.max(240, node.clientWidth || 600), H = (opts && opts.height) || 220;
-    var L = 48, R = 12, T = 12, B = 24;
+    var L = 48, R = 12, T = opts && opts.unit ? 26 : 12, B = 24;
     var xs = [], ys = [];
     series.forEach(function (s) { (s.points || []).forEach(function (p) { if (isFinite(p[1])) { xs.push(p[0]); ys.push(p[1]); } }); });
     (opts.limits || []).forEach(function (l) { ys.push(l.value); });
@@ -186,7 +190,8 @@
       return svg;
     }
     var x0 = Math.min.apply(null, xs), x1 = Math.max.apply(null, xs);
-    if (x0 === x1) { x0 -= 1; x1 += 1; }
+    var oneX = x0 === x1;  // a single time: one label in the middle, not five equal ones
+    if (oneX) { x0 -= 1; x1 += 1; }
     var yT = niceTicks(opts.yMin !== undefined ? opts.yMin : Math.min.apply(null, ys), opts.yMax !== undefined ? opts.yMax : Math.max.apply(null, ys), 4);
     var y0 = opts.yMin !== undefined ? opts.yMin : yT[0], y1 = opts.yMax !== undefined ? opts.yMax : yT[yT.length - 1];
     if (y0 === y1) y1 = y0 + 1;
@@ -197,9 +202,9 @@
       el('line', { x1: L, x2: W - R, y1: sy(v), y2: sy(v), class: 'kw-gridline' }, svg);
       text(svg, L - 6, sy(v) + 4, fmtNumber(v, 2), 'end');
     });
-    if (opts.unit) text(svg, 4, T + 2, opts.unit);
+    if (opts.unit) text(svg, 4, 12, opts.unit);
     el('line', { x1: L, x2: W - R, y1: H - B, y2: H - B, class: 'kw-axis' }, svg);
-    for (var i = 0; i <= 4; i++) {
+    for (var i = oneX ? 2 : 0; i <= (oneX ? 2 : 4); i++) {
       var xv = x0 + (x1 - x0) * i / 4;
       text(svg, sx(xv), H - 6, xv > 1e11 ? shortTime(xv, x1 - x0) : fmtNumber(xv, 1), i === 0 ? 'start' : i === 4 ? 'end' : 'middle');
     }
@@ -227,7 +232,7 @@
     var cats = (opts && opts.categories) || [];
     var series = (opts && opts.series) || [];
     var W = Math.max(240, node.clientWidth || 600), H = (opts && opts.height) || 220;
-    var L = 48, R = 12, T = 12, B = 28;
+    var L = 48, R = 12, T = opts && opts.unit ? 26 : 12, B = 28;
     var svg = el('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img' }, node);
     var all = [0];
     series.forEach(function (s) { (s.values || []).forEach(function (v) { if (isFinite(v)) all.push(v); }); });
@@ -243,7 +248,7 @@
       el('line', { x1: L, x2: W - R, y1: sy(v), y2: sy(v), class: 'kw-gridline' }, svg);
       text(svg, L - 6, sy(v) + 4, fmtNumber(v, 2), 'end');
     });
-    if (opts.unit) text(svg, 4, T + 2, opts.unit);
+    if (opts.unit) text(svg, 4, 12, opts.unit);
     var band = (W - L - R) / cats.length;
     var labelWidth = function (c) { return String(c).split('').reduce(function (w, ch) { return w + (ch.charCodeAt(0) > 0x2e80 ? 11 : 6.5); }, 0); };
     var longest = cats.reduce(function (m, c) { return Math.max(m, labelWidth(c)); }, 0);

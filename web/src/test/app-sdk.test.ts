@@ -91,4 +91,21 @@ describe('APP SDK', () => {
     expect(sdk.fmt.number(null)).toBe('—');
     expect(sdk.fmt.number(Number.NaN)).toBe('—');
   });
+
+  it('keeps every bar under the top tick, the unit clear of the tick labels and one label for one time', () => {
+    const el = document.createElement('div');
+    document.body.appendChild(el);
+    // 9.6 once made ticks 0, 2.5, 5, 7.5 (the top one below the bar).
+    const bar = sdk.chart.bar(el, { unit: 'kWh', categories: ['W1', 'W2'], series: [{ values: [9.6, 1] }] });
+    const rects = Array.from(bar.querySelectorAll('rect')).map((r) => Number(r.getAttribute('y')));
+    const grid = Array.from(bar.querySelectorAll('line.kw-gridline')).map((l) => Number(l.getAttribute('y1')));
+    expect(Math.min(...rects)).toBeGreaterThanOrEqual(Math.min(...grid));
+    const texts = Array.from(bar.querySelectorAll('text'));
+    const unit = texts.find((t) => t.textContent === 'kWh')!;
+    const top = texts.filter((t) => t.getAttribute('text-anchor') === 'end').map((t) => Number(t.getAttribute('y')));
+    expect(Math.min(...top) - Number(unit.getAttribute('y'))).toBeGreaterThanOrEqual(12); // a line apart
+    const one = sdk.chart.line(el, { series: [{ points: [[1_700_000_000_000, 4]] }] });
+    const xLabels = Array.from(one.querySelectorAll('text')).filter((t) => Number(t.getAttribute('y')) > 200);
+    expect(xLabels).toHaveLength(1);
+  });
 });
