@@ -132,6 +132,22 @@ void read_names(Checker& c, const json::object& o, Manifest& m) {
   m.name_en = c.str(names, "/name", "en", true, 128).value_or("");
 }
 
+void read_description(Checker& c, const json::object& o, Manifest& m) {
+  const auto* v = o.if_contains("description");
+  if (v && v->is_object()) {
+    const auto& d = v->get_object();
+    c.unknown_keys(d, "/description", {"zh", "en"});
+    m.description_zh = c.str(d, "/description", "zh", true, 4096).value_or("");
+    m.description_en = c.str(d, "/description", "en", true, 4096).value_or("");
+    return;
+  }
+  if (v && !v->is_string()) {
+    c.add("/description", "must be a string or an object {\"zh\": …, \"en\": …}");
+    return;
+  }
+  m.description_zh = m.description_en = c.str(o, "", "description", false, 4096).value_or("");
+}
+
 void read_permissions(Checker& c, const json::object& o, Manifest& m) {
   const auto* a = c.arr(o, "", "permissions", false);
   if (!a) return;
@@ -411,7 +427,7 @@ Result<Manifest> parse_manifest(std::string_view text) {
   m.version = c.str(o, "", "version", true, 64).value_or("");
   if (!m.version.empty() && !valid_semver(m.version)) c.add("/version", "must be a semantic version like 1.2.0");
   read_names(c, o, m);
-  m.description = c.str(o, "", "description", false, 4096).value_or("");
+  read_description(c, o, m);
   read_enums(c, o, m);
   m.publisher = c.str(o, "", "publisher", true, 63).value_or("");
   if (!m.publisher.empty() && !valid_id(m.publisher)) c.add("/publisher", "must be 2..63 of [a-z0-9-]");
@@ -531,7 +547,7 @@ std::string manifest_json(const Manifest& m) {
   json::object o{{"id", m.id},
                  {"version", m.version},
                  {"name", json::object{{"zh", m.name_zh}, {"en", m.name_en}}},
-                 {"description", m.description},
+                 {"description", json::object{{"zh", m.description_zh}, {"en", m.description_en}}},
                  {"domain", domain_name(m.domain)},
                  {"domainLabel", domain_label_zh(m.domain)},
                  {"publisher", m.publisher},

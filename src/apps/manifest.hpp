@@ -83,7 +83,9 @@ struct Manifest {
   std::string version;  // semantic version
   std::string name_zh;
   std::string name_en;
-  std::string description;
+  // The manifest's "description": a string (one text for both languages) or {"zh": …, "en": …}.
+  std::string description_zh;
+  std::string description_en;
   Domain domain = Domain::kOperations;
   std::string publisher;  // same syntax as id
   Origin origin = Origin::kSelfBuilt;

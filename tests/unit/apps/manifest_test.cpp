@@ -48,6 +48,22 @@ TEST(Manifest, ParsesEveryField) {
   EXPECT_EQ(m.code, "main.lua");
 }
 
+TEST(Manifest, DescriptionIsOneTextOrOnePerLanguage) {
+  auto plain = test::must(parse_manifest(with("description", "Sums power")));
+  EXPECT_EQ(plain.description_zh, "Sums power");
+  EXPECT_EQ(plain.description_en, "Sums power");
+  auto both = test::must(parse_manifest(with("description", json::object{{"zh", "汇总功率"}, {"en", "Sums power"}})));
+  EXPECT_EQ(both.description_zh, "汇总功率");
+  EXPECT_EQ(both.description_en, "Sums power");
+  const auto out = json::parse(manifest_json(both)).as_object();
+  EXPECT_EQ(out.at("description"), (json::object{{"zh", "汇总功率"}, {"en", "Sums power"}}));
+  EXPECT_NE(error_of(with("description", json::object{{"zh", "汇总功率"}})).find("manifest.json /description/en: is required"),
+            std::string::npos);
+  EXPECT_NE(error_of(with("description", json::object{{"zh", "a"}, {"en", "b"}, {"fr", "c"}})).find("/description/fr"),
+            std::string::npos);
+  EXPECT_NE(error_of(with("description", 42)).find("/description: must be a string or an object"), std::string::npos);
+}
+
 TEST(Manifest, PlatformServicePermissionsAndHttpHosts) {
   auto o = json::parse(test::kManifest).as_object();
   o["permissions"] = json::array{"storage", "models:invoke", "files:write", "http:outbound"};

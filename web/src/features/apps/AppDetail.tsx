@@ -12,7 +12,7 @@ import { useSession } from '../../auth/session';
 import { canView } from '../../auth/permissions';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { formatNumber, formatShortTime, formatTime } from '../../i18n';
-import { appName, useApp, useEnterprises, useRatings, useSubscriptions, useVersions, type AppManifest, type Plan, type Subscription } from './api';
+import { appDescription, appName, useApp, useEnterprises, useRatings, useSubscriptions, useVersions, type AppManifest, type Plan, type Subscription } from './api';
 
 export const permKey = (p: string) => p.replace(/:/g, '_');
 
@@ -189,7 +189,7 @@ export function AppDetailPage() {
           <Row gutter={[16, 16]}>
             <Col xs={24} lg={16}>
               <Card size="small">
-                <Typography.Paragraph>{m.description || '—'}</Typography.Paragraph>
+                <Typography.Paragraph>{appDescription(m, i18n.language) || '—'}</Typography.Paragraph>
                 <Descriptions size="small" column={{ xs: 1, md: 2 }} items={[
                   { key: 'id', label: 'ID', children: <Typography.Text code>{a.id}</Typography.Text> },
                   { key: 'd', label: t('market.domain'), children: <Tag color="geekblue">{t(`market.domains.${m.domain}`)}</Tag> },

@@ -7,14 +7,14 @@ import { Link } from 'react-router-dom';
 import { useSession } from '../../auth/session';
 import { canView } from '../../auth/permissions';
 import { formatNumber } from '../../i18n';
-import { DOMAINS, appName, sortApps, useApps, type AppSummary } from './api';
+import { DOMAINS, appDescription, appName, sortApps, useApps, type AppSummary } from './api';
 import { AppGrid } from './AppGrid';
 
 export function matches(a: AppSummary, q: string, origin: string, lang: string): boolean {
   if (origin !== 'all' && a.manifest?.origin !== origin) return false;
   const needle = q.trim().toLowerCase();
   if (!needle) return true;
-  return [a.id, a.publisher, a.manifest?.name.zh, a.manifest?.name.en, a.manifest?.description, appName(a, lang)]
+  return [a.id, a.publisher, a.manifest?.name.zh, a.manifest?.name.en, appDescription(a.manifest, 'zh'), appDescription(a.manifest, 'en'), appName(a, lang)]
     .some((s) => (s ?? '').toLowerCase().includes(needle));
 }
 
@@ -48,7 +48,7 @@ export function MarketplacePage() {
         {(a) => (
           <Space direction="vertical" size={6} style={{ width: '100%' }}>
             <Typography.Paragraph type="secondary" ellipsis={{ rows: 2 }} style={{ margin: 0, minHeight: 44 }}>
-              {a.manifest?.description || '—'}
+              {appDescription(a.manifest, i18n.language) || '—'}
             </Typography.Paragraph>
             <Space wrap size={4}>
               {a.manifest && <Tag color="geekblue">{t(`market.domains.${a.manifest.domain}`)}</Tag>}

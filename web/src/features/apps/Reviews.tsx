@@ -8,7 +8,7 @@ import { useTranslation } from 'react-i18next';
 import { call } from '../../api/client';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { formatTime } from '../../i18n';
-import { appName, useReviews, type AppVersion } from './api';
+import { appDescription, appName, useReviews, type AppVersion } from './api';
 import { PermissionList, planLabel } from './AppDetail';
 
 function ReviewCard({ v, onReject }: { v: AppVersion; onReject: (v: AppVersion) => void }) {
@@ -28,7 +28,7 @@ function ReviewCard({ v, onReject }: { v: AppVersion; onReject: (v: AppVersion) 
         <Button danger icon={<CloseOutlined />} onClick={() => onReject(v)} data-testid={`reject-${v.appId}`}>{t('market.reject')}</Button>
       </Space>}>
       {approve.error && <ErrorAlert error={approve.error} />}
-      {m && <Typography.Paragraph type="secondary">{m.description || '—'}</Typography.Paragraph>}
+      {m && <Typography.Paragraph type="secondary">{appDescription(m, i18n.language) || '—'}</Typography.Paragraph>}
       <Descriptions size="small" column={{ xs: 1, md: 2 }} bordered items={[
         { key: 'id', label: 'ID', children: <Typography.Text code>{v.appId}</Typography.Text> },
         { key: 'pub', label: t('market.publisher'), children: m?.publisher ?? '—' },

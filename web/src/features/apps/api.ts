@@ -13,7 +13,8 @@ export interface Plan { id: string; type: 'free' | 'monthly' | 'per_call' | stri
 export interface AppFunction { name: string; description?: string; input?: unknown }
 export interface AppTrigger { type: string; function: string; intervalMs?: number; cron?: string; keys?: string[] }
 export interface AppManifest {
-  id: string; version: string; name: { zh: string; en: string }; description?: string; domain: Domain; publisher: string;
+  id: string; version: string; name: { zh: string; en: string };
+  description?: string | { zh?: string; en?: string }; domain: Domain; publisher: string;
   origin: 'self_built' | 'partner' | string; form?: string; permissions?: string[]; functions?: AppFunction[];
   triggers?: AppTrigger[]; ui?: { entry?: string }; plans?: Plan[];
 }
@@ -37,6 +38,10 @@ export interface PublisherKey { fingerprint: string; publisher: string; publicKe
 
 export const appName = (a: { manifest: AppManifest | null; id?: string; appId?: string }, lang: string) =>
   (lang === 'en' ? a.manifest?.name.en : a.manifest?.name.zh) || a.id || a.appId || '';
+
+// The server sends {zh, en}; a plain string (older packages) is the same text in both languages.
+export const appDescription = (m: AppManifest | null | undefined, lang: string) =>
+  (typeof m?.description === 'string' ? m.description : (lang === 'en' ? m?.description?.en : m?.description?.zh)) ?? '';
 
 // Built-ins first (publisher "kaiwu"), then by name.
 export function sortApps<T extends AppSummary>(apps: T[], lang: string): T[] {
