@@ -17,29 +17,30 @@ namespace fs = std::filesystem;
 namespace {
 
 // Keeps what check_package allows: manifest.json, the code file and ui/….
-Result<Package> pack_builtin(const fs::path& dir) {
+Result<std::pair<Package, Manifest>> pack_builtin(const fs::path& dir) {
   auto p = KAIWU_TRY(pack_directory(dir.string()));
   auto m = p.files.find("manifest.json");
   if (m == p.files.end()) return fail(Errc::kInvalidArgument, "no manifest.json");
-  const auto manifest = KAIWU_TRY(parse_manifest(m->second));
+  auto manifest = KAIWU_TRY(parse_manifest(m->second));
   std::erase_if(p.files, [&](const auto& f) {
     return f.first != "manifest.json" && f.first != manifest.code && !f.first.starts_with("ui/");
   });
-  return p;
+  return std::pair{std::move(p), std::move(manifest)};
 }
 
 Status install_one(Marketplace& market, const fs::path& dir, const std::string& key, BuiltinReport& report) {
-  auto package = KAIWU_TRY(pack_builtin(dir));
-  package.signature = KAIWU_TRY(sign_digest(key, canonical_digest(package)));
-  auto checked = KAIWU_TRY(check_package(package));
-  const auto& m = checked.manifest;
+  auto [package, m] = KAIWU_TRY(pack_builtin(dir));
+  const std::string digest = canonical_digest(package);
   report.ids.push_back(m.id);
+  // An installed version is compared by digest only: no signing or checking on every start.
   if (auto existing = market.store().get_version(m.id, m.version)) {
-    if (existing->digest_hex != crypto::to_hex(checked.digest))
+    if (existing->digest_hex != crypto::to_hex(digest))
       spdlog::warn("built-in APP {} {}: {} changed but keeps version {}; bump the version to install it", m.id,
                    m.version, dir.string(), m.version);
     return ok();
   }
+  package.signature = KAIWU_TRY(sign_digest(key, digest));
+  KAIWU_TRY(check_package(package));
   KAIWU_TRY(market.upload(package_json(package), ""));
   if (m.publisher == kPlatformPublisher)
     KAIWU_TRY(market.review(m.id, m.version, true, "built-in APP of the platform", "platform"));

@@ -325,6 +325,11 @@ class BuiltinInstallTest(unittest.TestCase):
         self.restart()
         self.assertEqual(sorted(self.versions()), [("1.0.0", "approved"), ("1.1.0", "approved")])
         self.assertEqual(self.req("GET", "/api/v1/apps/kaiwu-probe")["listedVersion"], "1.1.0")
+        # The same version with other content: the installed package stays, the log names the fix.
+        self.write("1.1.0", "v2-changed")
+        self.restart()
+        self.assertIn("changed but keeps version 1.1.0; bump the version", self.server.read_log())
+        self.assertEqual(sorted(self.versions()), [("1.0.0", "approved"), ("1.1.0", "approved")])
         listed = [a["id"] for a in self.req("GET", "/api/v1/apps")["items"]]
         self.assertIn("kaiwu-probe", listed)
         # A tenant subscribes and calls it.
