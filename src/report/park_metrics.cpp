@@ -231,6 +231,7 @@ Result<std::vector<EnterpriseDay>> ParkMetrics::compute(const model::Enterprise&
     x.machines_running = ran[i];
     x.operating_rate = seen[i] > 0 ? run[i] / seen[i] : 0;
     x.alarms_raised = alarms[i];
+    x.observed_machine_h = seen[i] / 3'600'000.0;
   }
   return out;
 }
