@@ -182,6 +182,12 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
     spdlog::critical("{}", telemetry.error().message);
     return 1;
   }
+  if (hooks.with_telemetry) {
+    if (auto st = hooks.with_telemetry(config, *store, **telemetry); !st) {
+      spdlog::critical("{}", st.error().message);
+      return 1;
+    }
+  }
 
   MetricsRegistry metrics;
   http::Jwt jwt(*secret);
