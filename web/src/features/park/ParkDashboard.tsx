@@ -51,11 +51,11 @@ function Kpis({ d }: { d: ParkDashboard }) {
 function EnterpriseTable({ rows }: { rows: EnterpriseRow[] }) {
   const { t } = useTranslation();
   return (
-    <Table<EnterpriseRow> rowKey="id" size="small" pagination={false} dataSource={rows} scroll={{ x: 1000 }} data-testid="park-enterprises"
+    <Table<EnterpriseRow> rowKey="id" size="small" pagination={false} dataSource={rows} scroll={{ x: 1300 }} data-testid="park-enterprises"
       columns={[
-        { title: t('park.enterprise'), dataIndex: 'name', fixed: 'left',
+        { title: t('park.enterprise'), dataIndex: 'name', fixed: 'left', width: 220,
           render: (v: string, r) => <Link to={`/enterprises/${r.id}/profile`}>{v}</Link> },
-        { title: t('park.industry'), dataIndex: 'industry', render: (v: string, r) => <Space size={4}>{v}{r.sme && <Tag>{t('park.sme')}</Tag>}</Space> },
+        { title: t('park.industry'), dataIndex: 'industry', width: 150, render: (v: string, r) => <Space size={4}>{v}{r.sme && <Tag>{t('park.sme')}</Tag>}</Space> },
         { title: t('park.connected'), key: 'dev', align: 'right', render: (_: unknown, r) => `${r.devicesConnected} / ${r.devices}` },
         { title: t('park.online'), dataIndex: 'devicesOnline', align: 'right' },
         { title: t('park.apps'), dataIndex: 'subscribedApps', align: 'right' },
