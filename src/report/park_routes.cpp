@@ -7,6 +7,7 @@
 
 #include "api/common.hpp"
 #include "core/ids.hpp"
+#include "report/paging.hpp"
 #include "metering/usage.hpp"
 #include "report/factors.hpp"
 
@@ -27,20 +28,6 @@ double round6(double x) { return std::round(x * 1e6) / 1e6; }
 std::int64_t today_ms() {
   std::int64_t now = now_ms();
   return now - now % kDayMs;
-}
-
-template <typename T, typename List>
-Result<std::vector<T>> all_pages(List&& list) {
-  std::vector<T> out;
-  meta::Page page;
-  page.limit = 1000;
-  for (int i = 0; i < kMaxPages; ++i) {
-    auto batch = KAIWU_TRY(list(page));
-    for (auto& item : batch.items) out.push_back(std::move(item));
-    if (batch.next.empty() || batch.items.empty()) break;
-    page.cursor = batch.next;
-  }
-  return out;
 }
 
 Result<int> days_param(const http::Request& req) {
@@ -122,7 +109,7 @@ struct DeviceCounts {
 Result<DeviceCounts> device_counts(api::ApiContext& ctx, const meta::Scope& scope, const std::string& enterprise) {
   meta::DeviceFilter f;
   f.enterprise_id = enterprise;
-  auto list = KAIWU_TRY(all_pages<model::Device>([&](const meta::Page& p) { return ctx.store.list_devices(scope, f, p); }));
+  auto list = KAIWU_TRY(all_pages<model::Device>([&](const meta::Page& p) { return ctx.store.list_devices(scope, f, p); }, kMaxPages));
   DeviceCounts c;
   const std::int64_t now = now_ms();
   for (const auto& d : list) {
@@ -164,7 +151,7 @@ Result<http::Response> dashboard(api::ApiContext& ctx, ParkMetrics& metrics, htt
   meta::EnterpriseFilter ef;
   ef.park_id = park.id;
   auto enterprises = KAIWU_TRY(all_pages<model::Enterprise>(
-      [&](const meta::Page& p) { return ctx.store.list_enterprises(scope, ef, p); }));
+      [&](const meta::Page& p) { return ctx.store.list_enterprises(scope, ef, p); }, kMaxPages));
   std::vector<std::string> ids;
   for (const auto& e : enterprises) ids.push_back(e.id);
   const std::int64_t to = today_ms(), from = to - (days - 1) * kDayMs;

@@ -1,6 +1,6 @@
 // 企业画像: one enterprise's industry, scale, devices, energy and carbon trend, operating rate,
 // APPs used, alarms and the tags derived from them (GET /api/v1/enterprises/{id}/profile).
-import { Card, Col, Descriptions, Empty, Row, Segmented, Space, Spin, Statistic, Table, Tag, Tooltip, Typography } from 'antd';
+import { Card, Col, Descriptions, Empty, Row, Space, Spin, Statistic, Table, Tag, Tooltip, Typography } from 'antd';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router-dom';
@@ -11,6 +11,7 @@ import { canView } from '../../auth/permissions';
 import { useSession } from '../../auth/session';
 import { num, pct, useEnterpriseProfile, type EnterpriseProfile, type ProfileApp } from './api';
 import { energyOption, operationOption } from './charts';
+import { ParkPageHeader } from './Header';
 
 const TAG_COLOR: Record<string, string> = {
   energy_intensive: 'volcano', high_utilisation: 'green', low_utilisation: 'orange', digital_leader: 'geekblue',
@@ -57,17 +58,9 @@ export function EnterpriseProfilePage() {
   ] : [];
   return (
     <Space direction="vertical" size="large" style={{ width: '100%' }} data-testid="enterprise-profile">
-      <Space wrap style={{ justifyContent: 'space-between', width: '100%' }}>
-        <Space direction="vertical" size={0}>
-          <Typography.Title level={3} style={{ margin: 0 }}>{p ? `${p.enterprise.name} · ${t('profile.title')}` : t('profile.title')}</Typography.Title>
-          {p && <Typography.Text type="secondary">{t('park.range', { from: p.from, to: p.to })}</Typography.Text>}
-        </Space>
-        <Space>
-          {p?.park && canView(session?.user.role ?? null, 'parks') && <Link to={`/park-dashboard/${p.park.id}`}>{t('profile.back')}</Link>}
-          <Segmented value={days} onChange={(v) => setDays(Number(v))}
-            options={[7, 30, 90].map((n) => ({ value: n, label: t('park.daysN', { n }) }))} />
-        </Space>
-      </Space>
+      <ParkPageHeader title={t('profile.title')} name={p?.enterprise.name} range={p && { from: p.from, to: p.to }} days={days} onDays={setDays}>
+        {p?.park && canView(session?.user.role ?? null, 'parks') && <Link to={`/park-dashboard/${p.park.id}`}>{t('profile.back')}</Link>}
+      </ParkPageHeader>
       {q.error && <ErrorAlert error={q.error} onRetry={() => void q.refetch()} />}
       {q.isLoading && <Spin />}
       {p && (

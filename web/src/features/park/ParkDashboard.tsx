@@ -1,6 +1,6 @@
 // 园区看板: every enterprise of a park on one page — energy and carbon, operating rate, output,
 // alarms and digitalisation, with daily trends and rankings (GET /api/v1/parks/{id}/dashboard).
-import { Card, Col, Empty, Row, Segmented, Select, Space, Spin, Statistic, Table, Tag, Typography } from 'antd';
+import { Card, Col, Empty, Row, Select, Space, Spin, Statistic, Table, Tag, Typography } from 'antd';
 import { useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -12,6 +12,7 @@ import { Chart } from '../../components/Chart';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { num, pct, useParkDashboard, type EnterpriseRow, type ParkDashboard, type RankRow, type Severity } from './api';
 import { energyOption, operationOption } from './charts';
+import { ParkPageHeader } from './Header';
 
 const SEVERITY_COLOR: Record<Severity, string> = { critical: 'red', major: 'orange', minor: 'gold', warning: 'blue' };
 const RANKS = ['electricityKwh', 'co2T', 'operatingRate', 'output'] as const;
@@ -100,18 +101,10 @@ export function ParkDashboardPage() {
   const operation = useMemo(() => (d ? operationOption(d.trend, t) : {}), [d, t]);
   return (
     <Space direction="vertical" size="large" style={{ width: '100%' }} data-testid="park-dashboard">
-      <Space wrap style={{ justifyContent: 'space-between', width: '100%' }}>
-        <Space direction="vertical" size={0}>
-          <Typography.Title level={3} style={{ margin: 0 }}>{d ? `${d.park.name} · ${t('park.title')}` : t('park.title')}</Typography.Title>
-          {d && <Typography.Text type="secondary">{t('park.range', { from: d.from, to: d.to })}</Typography.Text>}
-        </Space>
-        <Space wrap>
-          <Select style={{ minWidth: 220 }} value={parkId} placeholder={t('park.pickPark')} data-testid="park-select"
-            options={(parks.data ?? []).map((p) => ({ value: p.id, label: p.name }))} onChange={(v) => navigate(`/park-dashboard/${v}`)} />
-          <Segmented value={days} onChange={(v) => setDays(Number(v))} data-testid="park-days"
-            options={[7, 30, 90].map((n) => ({ value: n, label: t('park.daysN', { n }) }))} />
-        </Space>
-      </Space>
+      <ParkPageHeader title={t('park.title')} name={d?.park.name} range={d && { from: d.from, to: d.to }} days={days} onDays={setDays}>
+        <Select style={{ minWidth: 220 }} value={parkId} placeholder={t('park.pickPark')} data-testid="park-select"
+          options={(parks.data ?? []).map((p) => ({ value: p.id, label: p.name }))} onChange={(v) => navigate(`/park-dashboard/${v}`)} />
+      </ParkPageHeader>
       {dash.error && <ErrorAlert error={dash.error} onRetry={() => void dash.refetch()} />}
       {!parkId && !parks.isLoading && <Empty description={t('park.noPark')} />}
       {dash.isLoading && <Spin />}
