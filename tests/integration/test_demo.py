@@ -90,7 +90,7 @@ class DemoTest(unittest.TestCase):
         st, dash, _ = s.request("GET", f"/api/v1/parks/{park_id}/dashboard?days=35", token=park_tok)
         self.assertEqual(st, 200, dash)
         self.assertEqual(len(dash["trend"]), 35)
-        for day in dash["trend"]:
+        for day in dash["trend"][:-1]:  # today has only begun
             self.assertGreater(day["electricityKwh"], 1000, day)
             self.assertGreater(day["machinesRunning"], 0, day)
         self.assertIn("backfilled 35 days of history", s.read_log())
