@@ -82,6 +82,14 @@ async function main() {
     await page.waitForURL((u) => !u.pathname.startsWith('/park-dashboard'));
     const viewerTok = await token(base, 'demo-viewer', DEMO_PASSWORD);
     await api(base, 'GET', `/api/v1/parks/${parkId}/dashboard`, undefined, viewerTok, 403);
+    console.log("the viewer opens their own enterprise's profile from the enterprise list");
+    const own = (await api(base, 'GET', '/api/v1/enterprises', undefined, viewerTok)).items;
+    assert.equal(own.length, 1);
+    await page.getByRole('menuitem', { name: '企业' }).click();
+    await page.getByRole('link', { name: own[0].name }).click();
+    await page.getByText(`${own[0].name} · 企业画像`).waitFor();
+    assert.equal(await page.getByText('返回园区看板').count(), 0);
+    await shot(page, 'profile-viewer-zh');
     console.log('park e2e: ok');
   } finally {
     await browser.close();
