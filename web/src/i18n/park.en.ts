@@ -19,7 +19,7 @@ const parkEn: typeof parkZh = {
     title: 'Enterprise profile', basics: 'Basics', creditCode: 'Unified social credit code', park: 'Park', scale: 'Scale', tags: 'Profile tags',
     noTags: 'No tags', devicesByCategory: 'Devices by category', category: { running: 'Running', processing: 'Processing', mobile: 'Mobile', other: 'Other' },
     apps: 'Industrial APPs used', appName: 'APP', plan: 'Plan', calls: 'Calls (total)', since: 'Subscribed', callsThisMonth: 'APP calls this month',
-    annualisedTce: 'Annualised energy', noApps: 'No APP subscribed', back: 'Back to the park dashboard', rule: 'Rule',
+    annualisedTce: 'Annualised energy', devicesN: '{{n}} devices', noApps: 'No APP subscribed', back: 'Back to the park dashboard', rule: 'Rule',
   },
 };
 export default parkEn;

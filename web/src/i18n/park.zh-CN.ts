@@ -18,7 +18,7 @@ const parkZh = {
     title: '企业画像', basics: '基本信息', creditCode: '统一社会信用代码', park: '所属园区', scale: '规模', tags: '画像标签',
     noTags: '暂无标签', devicesByCategory: '设备构成', category: { running: '运行设备', processing: '加工设备', mobile: '行走设备', other: '其它' },
     apps: '使用的工业 APP', appName: 'APP', plan: '套餐', calls: '累计调用', since: '订阅时间', callsThisMonth: '本月 APP 调用',
-    annualisedTce: '年化综合能耗', noApps: '未订阅 APP', back: '返回园区看板', rule: '规则',
+    annualisedTce: '年化综合能耗', devicesN: '{{n}} 台设备', noApps: '未订阅 APP', back: '返回园区看板', rule: '规则',
   },
 };
 export default parkZh;

@@ -98,6 +98,7 @@ describe('enterprise profile', () => {
     expect(screen.getByTestId('profile-tag-high_utilisation')).toHaveTextContent('开工饱满');
     expect(screen.getByTestId('profile-tags')).toHaveTextContent('≥ 80%');
     expect(screen.getByText('加工设备 2')).toBeInTheDocument();
+    expect(screen.getByText('中小企业 · 4 台设备')).toBeInTheDocument();
     expect(screen.getByTestId('profile-apps')).toHaveTextContent('节能减排');
     expect(screen.queryByText('返回园区看板')).toBeNull();  // viewers have no park dashboard
     await i18n.changeLanguage('en');

@@ -73,7 +73,7 @@ export function EnterpriseProfilePage() {
                   <Descriptions.Item label={t('profile.creditCode')}>{p.enterprise.creditCode || '—'}</Descriptions.Item>
                   <Descriptions.Item label={t('profile.park')}>{p.park?.name ?? '—'}</Descriptions.Item>
                   <Descriptions.Item label={t('profile.scale')}>
-                    {p.scale.sme ? t('park.sme') : t('park.large')} · {p.scale.devices} {t('park.devices')}
+                    {p.scale.sme ? t('park.sme') : t('park.large')} · {t('profile.devicesN', { n: p.scale.devices })}
                   </Descriptions.Item>
                   <Descriptions.Item label={t('profile.devicesByCategory')}>
                     <Space wrap size={4}>
