@@ -14,6 +14,7 @@
 #include "cluster/node.hpp"
 #include "cli/commands.hpp"
 #include "cli/platform.hpp"
+#include "report/park_routes.hpp"
 #include "cli/setup.hpp"
 #include "core/crypto.hpp"
 #include "core/ids.hpp"
@@ -181,6 +182,12 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
     spdlog::critical("{}", telemetry.error().message);
     return 1;
   }
+  if (hooks.with_telemetry) {
+    if (auto st = hooks.with_telemetry(config, *store, **telemetry); !st) {
+      spdlog::critical("{}", st.error().message);
+      return 1;
+    }
+  }
 
   MetricsRegistry metrics;
   http::Jwt jwt(*secret);
@@ -332,6 +339,9 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
   if (auto st = model_service->seed_builtins(); !st) spdlog::error("models: {}", st.error().message);
   ctx.models = model_service.get();
   api::register_model_routes(router, ctx);
+  // Park analytics (report/): dashboards and enterprise profiles from telemetry + metadata.
+  report::ParkMetrics park_metrics(*store, **telemetry);
+  report::register_park_analytics_routes(router, ctx, park_metrics);
   auto rule_feed = rules::feed_from_bus(event_bus, rule_engine);
   auto app_platform = AppPlatform::start(config, *store, **telemetry, event_bus, alarms, gateway, meter,
                                          model_service.get());

@@ -1172,6 +1172,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/parks/{parkId}/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Park dashboard: energy, carbon, operating rate, output, alarms and digitalisation of its enterprises (daily trends, rankings) */
+        get: operations["GET /api/v1/parks/{parkId}/dashboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/enterprises/{id}/profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Enterprise profile (企业画像): industry, scale, devices, energy and carbon trend, operating rate, APPs used, alarms, derived tags */
+        get: operations["GET /api/v1/enterprises/{id}/profile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/apps/packages": {
         parameters: {
             query?: never;
@@ -5742,6 +5776,78 @@ export interface operations {
                         durationMs?: number;
                         writtenBack?: number;
                     };
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "GET /api/v1/parks/{parkId}/dashboard": {
+        parameters: {
+            query?: {
+                /** @description days up to today (UTC), 1..90, default 30 */
+                days?: number;
+                /** @description platform admins: the park's tenant */
+                tenantId?: string;
+            };
+            header?: never;
+            path: {
+                parkId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "GET /api/v1/enterprises/{id}/profile": {
+        parameters: {
+            query?: {
+                /** @description days up to today (UTC), 1..90, default 30 */
+                days?: number;
+                /** @description platform admins: the enterprise's tenant */
+                tenantId?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description error */

@@ -3,6 +3,7 @@ import { Alert, Form, Input, InputNumber, Modal, Select, Switch, Tag, Typography
 import { useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router-dom';
 import { listAll } from '../api/client';
 import type { ApiKey, Enterprise, Park, Tenant, User } from '../api/types';
 import { INDUSTRIES, PARK_LEVELS } from '../api/types';
@@ -73,7 +74,8 @@ export function EnterprisesPage() {
       toForm={(e) => ({ ...e, parkId: e.parkId ?? undefined })}
       toPatch={(v) => enterprisePatch(v, role)}
       columns={[
-        { title: t('common.name'), dataIndex: 'name' },
+        { title: t('common.name'), dataIndex: 'name',
+          render: (v: string, e: Enterprise) => <Link to={`/enterprises/${e.id}/profile`} title={t('park.viewProfile')}>{v}</Link> },
         { title: t('enterprises.industry'), dataIndex: 'industry' },
         { title: t('enterprises.park'), dataIndex: 'parkId', render: (v: string | null) => (v ? parks.get(v) ?? v : '—') },
         { title: t('enterprises.creditCode'), dataIndex: 'creditCode', render: (v: string) => v ? <Typography.Text code>{v}</Typography.Text> : '—' },
