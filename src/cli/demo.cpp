@@ -17,6 +17,7 @@
 #include "http/auth.hpp"
 #include "model/entities.hpp"
 #include "drivers/registry.hpp"
+#include "report/supply_links.hpp"
 #include "sim/protocols.hpp"
 #include "sim/simulator.hpp"
 
@@ -354,7 +355,7 @@ int run_demo(const CommonOptions& options) {
   hooks.before_listen = [setup, factory_config](const Config&, meta::MetadataStore& store) -> Status {
     sim::Factory factory(factory_config);
     *setup = KAIWU_TRY(provision(store, factory));
-    return ok();
+    return report::seed_demo_supply_links(store, setup->tenant_id);
   };
   hooks.on_apps = [setup](apps::Marketplace& market, const std::vector<std::string>& builtin_ids) -> Status {
     return subscribe_builtins(market, *setup, builtin_ids);

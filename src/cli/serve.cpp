@@ -21,6 +21,8 @@
 #include "http/server.hpp"
 #include "http/static_files.hpp"
 #include "meta/model_store.hpp"
+#include "meta/sql_store.hpp"
+#include "report/economy_routes.hpp"
 #include "metering/meter.hpp"
 #include "models/runtime.hpp"
 #include "device/gateway.hpp"
@@ -237,6 +239,12 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
                  config.smtp.url.empty() ? "outbox.log" : config.smtp.url);
   }
   api::register_all(router, ctx);
+  // Economic-operation analysis (report/): supply links are kept in the SQL metadata store.
+  std::unique_ptr<report::SupplyLinkStore> supply_links;
+  if (auto* sql = dynamic_cast<meta::SqlStore*>(store.get())) {
+    supply_links = std::make_unique<report::SupplyLinkStore>(*sql);
+    report::register_economy_routes(router, ctx, *supply_links, report::DaysSource{});
+  }
   // The web console (web/dist) at "/", for every path no API route takes.
   auto console = std::make_shared<http::StaticFiles>(http::resolve_web_root(config.http.web_root));
   spdlog::info("web console from {}", console->root().string());
