@@ -240,10 +240,11 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
   }
   api::register_all(router, ctx);
   // Economic-operation analysis (report/): supply links are kept in the SQL metadata store.
+  report::ParkMetrics economy_metrics(*store, **telemetry);
   std::unique_ptr<report::SupplyLinkStore> supply_links;
   if (auto* sql = dynamic_cast<meta::SqlStore*>(store.get())) {
     supply_links = std::make_unique<report::SupplyLinkStore>(*sql);
-    report::register_economy_routes(router, ctx, *supply_links, report::DaysSource{});
+    report::register_economy_routes(router, ctx, *supply_links, report::days_from(economy_metrics));
   }
   // The web console (web/dist) at "/", for every path no API route takes.
   auto console = std::make_shared<http::StaticFiles>(http::resolve_web_root(config.http.web_root));

@@ -21,11 +21,10 @@
 #include "core/result.hpp"
 #include "meta/store.hpp"
 #include "model/entities.hpp"
+#include "report/park_metrics.hpp"
 #include "report/supply_links.hpp"
 
 namespace kaiwu::report {
-
-inline constexpr std::int64_t kDayMs = 86'400'000;
 
 // The figures of one enterprise on one UTC day that the analysis uses.
 struct DayFigures {
@@ -42,6 +41,14 @@ struct DayFigures {
 using DaysSource = std::function<Result<std::vector<DayFigures>>(
     const meta::Scope&, const std::vector<std::string>& enterprise_ids, std::int64_t from_day_ms,
     std::int64_t to_day_ms)>;
+
+// ParkMetrics::days as a DaysSource (economy_days.cpp); metrics must outlive it. ParkMetrics
+// counts every processing machine of an enterprise, reporting or not, and gives no observed
+// time, so a day counts as having machine data (machines > 0 here) only when a machine ran, or
+// the enterprise metered electricity or output that day: a day before any telemetry is no data,
+// while a plant that stopped but still draws power is a day at operating rate 0.
+DaysSource days_from(ParkMetrics& metrics);
+DayFigures figures_of(const EnterpriseDay& d);
 
 // "YYYY-MM-DD" ↔ the day's start in ms since the epoch (UTC). kInvalidArgument naming `field`.
 Result<std::int64_t> parse_day(std::string_view text, std::string_view field);

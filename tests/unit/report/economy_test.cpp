@@ -212,5 +212,28 @@ TEST(SupplyChain, StatusFromTodayAgainstTheBaseAndCustomersAtRisk) {
   EXPECT_EQ(out.at("day").as_string(), "2026-11-09");
 }
 
+TEST(DaysFrom, ADayWithoutMachineDataIsNoData) {
+  EnterpriseDay quiet;  // machines registered, nothing reported (before the first telemetry)
+  quiet.enterprise_id = "A";
+  quiet.machines = 3;
+  auto f = figures_of(quiet);
+  EXPECT_EQ(f.machines, 0);
+  EXPECT_FALSE(has_data(f));
+  EnterpriseDay stopped = quiet;  // all machines stopped but the plant draws power: rate 0
+  stopped.electricity_kwh = 12.5;
+  f = figures_of(stopped);
+  EXPECT_EQ(f.machines, 3);
+  EXPECT_DOUBLE_EQ(f.operating_rate, 0);
+  EXPECT_TRUE(has_data(f));
+  EnterpriseDay running = quiet;
+  running.machines_running = 2;
+  running.operating_rate = 0.4;
+  running.alarms_raised = 4;
+  f = figures_of(running);
+  EXPECT_EQ(f.machines, 3);
+  EXPECT_DOUBLE_EQ(f.operating_rate, 0.4);
+  EXPECT_EQ(f.alarms_raised, 4);
+}
+
 }  // namespace
 }  // namespace kaiwu::report
