@@ -3,7 +3,8 @@
 import type { Role } from '../api/types';
 
 export type Resource = 'overview' | 'tenants' | 'parks' | 'enterprises' | 'users' | 'apikeys' | 'profiles' | 'devices'
-  | 'alarms' | 'rulechains' | 'developer' | 'metering' | 'market' | 'appreviews' | 'appupload' | 'appruns' | 'apps' | 'models';
+  | 'alarms' | 'rulechains' | 'developer' | 'metering' | 'market' | 'appreviews' | 'appupload' | 'appruns' | 'apps' | 'models'
+  | 'analysis';
 
 const VIEW: Record<Resource, Role[] | 'all'> = {
   overview: 'all',
@@ -24,6 +25,7 @@ const VIEW: Record<Resource, Role[] | 'all'> = {
   appruns: ['platform-admin', 'tenant-admin', 'enterprise-admin', 'developer'],
   apps: ['tenant-admin', 'park-admin', 'enterprise-admin', 'engineer', 'viewer', 'developer'], // APPs act for an enterprise of a tenant
   models: 'all',
+  analysis: 'all', // each sees the enterprises of their scope
 };
 
 const WRITE: Record<Resource, Role[]> = {
@@ -45,6 +47,7 @@ const WRITE: Record<Resource, Role[]> = {
   appruns: [],
   apps: ['tenant-admin', 'park-admin', 'enterprise-admin', 'engineer', 'viewer', 'developer'],
   models: ['tenant-admin', 'engineer', 'developer'],
+  analysis: ['platform-admin', 'tenant-admin', 'park-admin'], // supply links
 };
 
 export function canView(role: Role | null, r: Resource): boolean {
