@@ -27,6 +27,8 @@ const LINKS = [[1, 0, '蒸汽'], [1, 2, '蒸汽'], [3, 4, '座椅面料'], [0, 4
 let step = 0;
 async function shot(page, name) {
   await page.waitForTimeout(800); // chart entry animations
+  // …and the side menu its fold/unfold transition (64 px folded, 220 px open).
+  await page.waitForFunction(() => [undefined, 64, 220].includes(document.querySelector('.ant-layout-sider')?.getBoundingClientRect().width));
   const file = join(SHOTS, `analysis-${String(++step).padStart(2, '0')}-${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
   console.log(`  screenshot ${file}`);
@@ -105,13 +107,13 @@ async function main() {
       await page.getByTestId('index-chart-electricity').locator('canvas').first().waitFor();
       assert.match(await page.getByTestId('index-method-operatingRate').innerText(), zh ? /基期开工率/ : /base period/);
       assert.match(await page.getByTestId('indices-base-info').innerText(), zh ? /最早有数据的 7 天/ : /first 7 days with data/);
-      await page.getByText(zh ? '工业用电活跃指数' : 'Electricity-based industrial activity index').waitFor();
+      await page.getByTestId('index-electricity').getByText(zh ? '工业用电活跃指数' : 'Electricity-based industrial activity index', { exact: true }).waitFor();
       await shot(page, `indices-${lang}`);
 
       console.log(`supply chain (${lang})`);
       await page.goto(base + '/analysis/supply-chain');
       const nodes = page.getByTestId('supply-chain-nodes');
-      await nodes.getByText('苏州华纺纺织有限公司').waitFor();
+      await nodes.getByText('苏州华纺纺织有限公司', { exact: true }).waitFor();
       await nodes.getByText(zh ? '供应商停产：苏州华纺纺织有限公司' : 'Supplier stopped: 苏州华纺纺织有限公司').waitFor();
       assert.equal((await page.getByTestId('chain-atRisk').innerText()).trim().split(/\s+/).pop(), '1');
       assert.equal((await page.getByTestId('chain-stopped').innerText()).trim().split(/\s+/).pop(), '1');

@@ -114,7 +114,7 @@ export function mapOption(m: IndustryMap, t: T) {
       `${t('analysis.operatingRate')}: ${p.data.value[3] === null ? '—' : `${(p.data.value[3] as number).toFixed(1)}%`}<br/>` +
       `${t('analysis.devices')}: ${p.data.value[4]}` },
     legend: { top: 0 },
-    grid: { left: 60, right: 40, top: 40, bottom: 40 },
+    grid: { left: 60, right: 170, top: 40, bottom: 40 }, // room for the rightmost labels
     xAxis: { type: 'value', name: t('analysis.longitude'), scale: true, axisLabel: { formatter: (v: number) => `${v.toFixed(2)}°E` } },
     yAxis: { type: 'value', name: t('analysis.latitude'), scale: true, axisLabel: { formatter: (v: number) => `${v.toFixed(2)}°N` } },
     series,
@@ -125,7 +125,7 @@ export function industryBarsOption(m: IndustryMap, t: T) {
   const rows = m.byIndustry;
   return {
     tooltip: { trigger: 'axis' }, legend: { top: 0 }, grid: { left: 50, right: 50, top: 40, bottom: 40 },
-    xAxis: { type: 'category', data: rows.map((r) => r.industry) },
+    xAxis: { type: 'category', data: rows.map((r) => r.industry), axisLabel: { interval: 0, rotate: rows.length > 4 ? 30 : 0 } },
     yAxis: [{ type: 'value', name: t('analysis.enterprises'), minInterval: 1 }, { type: 'value', name: 'kWh' }],
     series: [
       { name: t('analysis.enterprises'), type: 'bar', data: rows.map((r) => r.enterprises) },
@@ -138,7 +138,7 @@ export function industryBarsOption(m: IndustryMap, t: T) {
 export function indexOption(def: IndexDef, t: T) {
   const periods = def.series[0]?.points.map((p) => p.period) ?? [];
   return {
-    tooltip: { trigger: 'axis' }, legend: { top: 0, type: 'scroll' }, grid: { left: 50, right: 24, top: 40, bottom: 40 },
+    tooltip: { trigger: 'axis' }, legend: { top: 0, type: 'scroll' }, grid: { left: 50, right: 90, top: 40, bottom: 40 },
     xAxis: { type: 'category', data: periods.map((p) => p.slice(5)) },
     yAxis: { type: 'value', scale: true, name: t('analysis.indexUnit') },
     series: def.series.map((s, i) => ({
@@ -158,7 +158,7 @@ export function chainOption(c: SupplyChain, t: T) {
         : `${p.data.name}<br/>${t(`analysis.status.${p.data.status}`)} · ${p.data.rate}` },
     legend: { top: 0, data: (['running', 'slowed', 'stopped', 'unknown'] as Status[]).map((s) => t(`analysis.status.${s}`)) },
     series: [{
-      type: 'graph', layout: 'circular', circular: { rotateLabel: false }, roam: true, top: 50, bottom: 30,
+      type: 'graph', layout: 'circular', circular: { rotateLabel: false }, roam: true, top: 70, bottom: 60, left: 160, right: 160,
       edgeSymbol: ['none', 'arrow'], edgeSymbolSize: 10, label: { show: true, position: 'bottom' },
       edgeLabel: { show: true, formatter: (p: { data: { material: string } }) => p.data.material, fontSize: 11 },
       categories: (['running', 'slowed', 'stopped', 'unknown'] as Status[]).map((s) => ({ name: t(`analysis.status.${s}`), itemStyle: { color: STATUS_COLOURS[s] } })),
