@@ -12,7 +12,9 @@
 #include <thread>
 
 #include "cli/commands.hpp"
+#include "cli/demo_park.hpp"
 #include "cli/platform.hpp"
+#include "core/ids.hpp"
 #include "edge/edge.hpp"
 #include "http/auth.hpp"
 #include "model/entities.hpp"
@@ -29,6 +31,7 @@ namespace asio = boost::asio;
 constexpr const char* kTenant = "开物示范租户 Kaiwu Demo";
 constexpr const char* kDemoPassword = "kaiwu-demo-2024";
 constexpr const char* kAdminPassword = "kaiwu-admin-2024";
+constexpr const char* kPark = "苏州高新区智能制造产业园";
 
 struct DemoEnterprise {
   const char* name;
@@ -45,6 +48,12 @@ constexpr DemoEnterprise kEnterprises[] = {
 
 struct DemoSetup {
   std::string tenant_id;
+  std::string park_id;
+  bool fresh = false;
+  demo_park::Ensured light;                          // the light enterprises and their devices
+  std::vector<demo_park::LightDevice> history_only;  // factory twins for the first backfill
+  meta::MetadataStore* store = nullptr;              // set by with_telemetry
+  tsdb::TelemetryStore* telemetry = nullptr;
   std::vector<std::string> enterprise_ids;         // every demo enterprise
   std::vector<std::string> gateway_tokens;         // per enterprise with a gateway
   std::map<std::string, std::string> mqtt_tokens;  // direct MQTT devices
@@ -112,7 +121,7 @@ Status provision_first_time(meta::MetadataStore& store, const sim::Factory& fact
   auto scope = meta::Scope::tenant(tenant_id);
   model::Park park;
   park.tenant_id = tenant_id;
-  park.name = "苏州高新区智能制造产业园";
+  park.name = kPark;
   park.region = "江苏省苏州市";
   park.level = "national";
   park = KAIWU_TRY(store.create_park(scope, park));
@@ -209,6 +218,82 @@ Status tag_locations(meta::MetadataStore& store, const sim::Factory& factory, co
   return ok();
 }
 
+// The park's light enterprises (demo_park.hpp), its park admin, the original enterprises'
+// coordinates, and (first start) history-only twins of the factory's meters and CNCs.
+Status provision_park(meta::MetadataStore& store, const sim::Factory& factory, DemoSetup& setup) {
+  auto scope = meta::Scope::tenant(setup.tenant_id);
+  for (const auto& p : KAIWU_TRY(store.list_parks(scope, {}, meta::Page{100, {}, 0})).items)
+    if (p.name == kPark) setup.park_id = p.id;
+  if (setup.park_id.empty()) return ok();  // renamed or deleted by the user: nothing to add
+  KAIWU_TRY_STATUS(demo_park::place_factory_enterprises(store, setup.tenant_id));
+  setup.light = KAIWU_TRY(demo_park::ensure(store, setup.tenant_id, setup.park_id));
+  model::User u;
+  u.tenant_id = setup.tenant_id;
+  u.park_id = setup.park_id;
+  u.username = "demo-park";
+  u.display_name = "园区管理员";
+  u.role = model::Role::kParkAdmin;
+  u.password_hash = KAIWU_TRY(http::hash_password(kDemoPassword));
+  if (auto made = store.create_user(scope, u); !made && made.error().code != Errc::kAlreadyExists)
+    return std::unexpected(made.error());
+  if (!setup.fresh) return ok();
+  auto enterprises = KAIWU_TRY(store.list_enterprises(scope, {}, meta::Page{100, {}, 0}));
+  int meter = 0, cnc = 0;
+  for (const auto& d : factory.devices()) {
+    const bool is_meter = d.kind == sim::DeviceKind::kMeter;
+    if (!is_meter && d.kind != sim::DeviceKind::kCnc) continue;
+    meta::DeviceFilter f;
+    f.q = d.name;
+    std::string id;
+    for (const auto& x : KAIWU_TRY(store.list_devices(scope, f, meta::Page{100, {}, 0})).items)
+      if (x.name == d.name) id = x.id;
+    const int owner = owner_of(d);
+    std::string ent;
+    for (const auto& e : enterprises.items)
+      if (e.name == kEnterprises[owner].name) ent = e.id;
+    auto values = KAIWU_TRY(factory.values(d.name));
+    double end_kwh = 0;
+    for (const auto& [key, value] : values)
+      if (auto* v = std::get_if<double>(&value); v && key == "energy_kwh") end_kwh = *v;
+    if (!id.empty() && !ent.empty())
+      setup.history_only.push_back(demo_park::factory_device(id, setup.tenant_id, ent, owner, is_meter, end_kwh,
+                                                             is_meter ? meter++ : cnc++));
+  }
+  return ok();
+}
+
+// First start: 35 days of history for every demo enterprise; later starts: for light
+// enterprises created now (an older data directory). Bounded: 35 days × 96 steps per series.
+Status backfill_history(meta::MetadataStore& store, tsdb::TelemetryStore& telemetry, DemoSetup& setup) {
+  std::vector<std::string> which = setup.light.created_enterprises;
+  std::vector<demo_park::LightDevice> all = setup.light.devices;
+  if (setup.fresh) {
+    for (const auto& d : setup.history_only) which.push_back(d.enterprise_id);
+    all.insert(all.end(), setup.history_only.begin(), setup.history_only.end());
+  }
+  if (!which.empty()) {
+    auto stats = KAIWU_TRY(demo_park::backfill(store, telemetry, all, which, now_ms()));
+    spdlog::info("demo: backfilled {} days of history, {} samples in {} ms", demo_park::kBackfillDays,
+                 stats.samples, stats.elapsed_ms);
+    // The light devices continue from where their history ended.
+    for (auto& d : setup.light.devices)
+      for (const auto& h : all)
+        if (h.id == d.id) d = h;
+  }
+  return demo_park::resume(telemetry, setup.light.devices);
+}
+
+// Steps the light devices every minute on the demo's io thread (a few dozen samples).
+void tick_light(std::shared_ptr<DemoSetup> setup, std::shared_ptr<asio::steady_timer> timer) {
+  timer->expires_after(std::chrono::milliseconds(demo_park::kLiveStepMs));
+  timer->async_wait([setup, timer](boost::system::error_code ec) {
+    if (ec) return;
+    if (auto st = demo_park::step(*setup->store, *setup->telemetry, setup->light.devices, now_ms()); !st)
+      spdlog::warn("demo: light devices: {}", st.error().message);
+    tick_light(setup, timer);
+  });
+}
+
 Result<DemoSetup> provision(meta::MetadataStore& store, const sim::Factory& factory) {
   meta::TenantFilter tf;
   tf.q = "Kaiwu Demo";
@@ -229,6 +314,8 @@ Result<DemoSetup> provision(meta::MetadataStore& store, const sim::Factory& fact
   KAIWU_TRY_STATUS(tag_locations(store, factory, tenant_id));
   DemoSetup setup;
   setup.tenant_id = tenant_id;
+  setup.fresh = fresh;
+  KAIWU_TRY_STATUS(provision_park(store, factory, setup));
   auto enterprises = KAIWU_TRY(store.list_enterprises(meta::Scope::tenant(tenant_id), {}, meta::Page{100, {}, 0}));
   for (const auto& e : enterprises.items) setup.enterprise_ids.push_back(e.id);
   for (const auto& e : kEnterprises)
@@ -339,6 +426,7 @@ void print_banner(const Config& config) {
             << "  tenant admin : demo-admin    / " << kDemoPassword << "\n"
             << "  engineer     : demo-engineer / " << kDemoPassword << "  (" << kEnterprises[0].name << ")\n"
             << "  viewer       : demo-viewer   / " << kDemoPassword << "  (" << kEnterprises[1].name << ")\n"
+            << "  park admin   : demo-park     / " << kDemoPassword << "  (" << kPark << ")\n"
             << "  platform admin: admin (password from KAIWU_ADMIN_PASSWORD, default " << kAdminPassword
             << " in the demo)\n\n"
             << std::flush;
@@ -356,6 +444,11 @@ int run_demo(const CommonOptions& options) {
     sim::Factory factory(factory_config);
     *setup = KAIWU_TRY(provision(store, factory));
     return report::seed_demo_supply_links(store, setup->tenant_id);
+  };
+  hooks.with_telemetry = [setup](const Config&, meta::MetadataStore& store, tsdb::TelemetryStore& telemetry) -> Status {
+    setup->store = &store;
+    setup->telemetry = &telemetry;
+    return backfill_history(store, telemetry, *setup);
   };
   hooks.on_apps = [setup](apps::Marketplace& market, const std::vector<std::string>& builtin_ids) -> Status {
     return subscribe_builtins(market, *setup, builtin_ids);
@@ -403,6 +496,11 @@ int run_demo(const CommonOptions& options) {
       runtime->edges.push_back(std::move(*e));
     }
     runtime->sim->start();
+    if (setup->store && !setup->light.devices.empty()) {
+      tick_light(setup, std::make_shared<asio::steady_timer>(runtime->io));
+      if (auto st = demo_park::step(*setup->store, *setup->telemetry, setup->light.devices, now_ms()); !st)
+        spdlog::warn("demo: light devices: {}", st.error().message);
+    }
     for (auto& e : runtime->edges) e->start();
     runtime->work.emplace(runtime->io.get_executor());
     runtime->thread = std::thread([runtime] { runtime->io.run(); });

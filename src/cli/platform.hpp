@@ -9,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "core/config.hpp"
 #include "meta/store.hpp"
+#include "tsdb/store.hpp"
 
 namespace kaiwu::cli {
 
@@ -16,6 +17,8 @@ struct PlatformHooks {
   // After the store opened and the first admin exists, before any listener: e.g. provisioning.
   // An error aborts the start (exit code 1).
   std::function<Status(const Config&, meta::MetadataStore&)> before_listen;
+  // The telemetry store is open (after before_listen, before any listener): e.g. a backfill.
+  std::function<Status(const Config&, meta::MetadataStore&, tsdb::TelemetryStore&)> with_telemetry;
   // The APP platform is up and the built-in APPs are installed (not called when APPs are off).
   std::function<Status(apps::Marketplace&, const std::vector<std::string>& builtin_ids)> on_apps;
   // Listeners are up (on the HTTP io thread; start own threads, do not block).

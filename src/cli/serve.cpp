@@ -14,6 +14,7 @@
 #include "cluster/node.hpp"
 #include "cli/commands.hpp"
 #include "cli/platform.hpp"
+#include "report/park_routes.hpp"
 #include "cli/setup.hpp"
 #include "core/crypto.hpp"
 #include "core/ids.hpp"
@@ -183,6 +184,12 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
     spdlog::critical("{}", telemetry.error().message);
     return 1;
   }
+  if (hooks.with_telemetry) {
+    if (auto st = hooks.with_telemetry(config, *store, **telemetry); !st) {
+      spdlog::critical("{}", st.error().message);
+      return 1;
+    }
+  }
 
   MetricsRegistry metrics;
   http::Jwt jwt(*secret);
@@ -239,13 +246,6 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
                  config.smtp.url.empty() ? "outbox.log" : config.smtp.url);
   }
   api::register_all(router, ctx);
-  // Economic-operation analysis (report/): supply links are kept in the SQL metadata store.
-  report::ParkMetrics economy_metrics(*store, **telemetry);
-  std::unique_ptr<report::SupplyLinkStore> supply_links;
-  if (auto* sql = dynamic_cast<meta::SqlStore*>(store.get())) {
-    supply_links = std::make_unique<report::SupplyLinkStore>(*sql);
-    report::register_economy_routes(router, ctx, *supply_links, report::days_from(economy_metrics));
-  }
   // The web console (web/dist) at "/", for every path no API route takes.
   auto console = std::make_shared<http::StaticFiles>(http::resolve_web_root(config.http.web_root));
   spdlog::info("web console from {}", console->root().string());
@@ -341,6 +341,15 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
   if (auto st = model_service->seed_builtins(); !st) spdlog::error("models: {}", st.error().message);
   ctx.models = model_service.get();
   api::register_model_routes(router, ctx);
+  // Park analytics (report/): dashboards and enterprise profiles from telemetry + metadata.
+  report::ParkMetrics park_metrics(*store, **telemetry);
+  report::register_park_analytics_routes(router, ctx, park_metrics);
+  // Economic-operation analysis (report/) on the same metrics; supply links live in the SQL store.
+  std::unique_ptr<report::SupplyLinkStore> supply_links;
+  if (auto* sql = dynamic_cast<meta::SqlStore*>(store.get())) {
+    supply_links = std::make_unique<report::SupplyLinkStore>(*sql);
+    report::register_economy_routes(router, ctx, *supply_links, report::days_from(park_metrics));
+  }
   auto rule_feed = rules::feed_from_bus(event_bus, rule_engine);
   auto app_platform = AppPlatform::start(config, *store, **telemetry, event_bus, alarms, gateway, meter,
                                          model_service.get());

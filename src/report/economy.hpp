@@ -43,10 +43,9 @@ using DaysSource = std::function<Result<std::vector<DayFigures>>(
     std::int64_t to_day_ms)>;
 
 // ParkMetrics::days as a DaysSource (economy_days.cpp); metrics must outlive it. ParkMetrics
-// counts every processing machine of an enterprise, reporting or not, and gives no observed
-// time, so a day counts as having machine data (machines > 0 here) only when a machine ran, or
-// the enterprise metered electricity or output that day: a day before any telemetry is no data,
-// while a plant that stopped but still draws power is a day at operating rate 0.
+// counts every processing machine of an enterprise, reporting or not; a day has machine data
+// here (machines > 0) only when some machine reported its state (observed_machine_h > 0), so a
+// day before any telemetry is no data, while a plant whose machines all stood still is rate 0.
 DaysSource days_from(ParkMetrics& metrics);
 DayFigures figures_of(const EnterpriseDay& d);
 

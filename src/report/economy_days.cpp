@@ -6,8 +6,7 @@ namespace kaiwu::report {
 DayFigures figures_of(const EnterpriseDay& d) {
   DayFigures f{d.enterprise_id, d.day_ms, d.electricity_kwh, d.output, d.machines, d.operating_rate,
                d.alarms_raised};
-  const bool machine_data = d.machines_running > 0 || d.electricity_kwh > 0 || d.output > 0;
-  if (!machine_data) {
+  if (d.observed_machine_h <= 0) {  // no machine reported its state that day
     f.machines = 0;
     f.operating_rate = 0;
   }

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "core/ids.hpp"
+#include "report/paging.hpp"
 #include "report/factors.hpp"
 
 namespace kaiwu::report {
@@ -14,7 +15,6 @@ constexpr std::int64_t kHourMs = 3'600'000;
 constexpr std::int64_t kMinuteMs = 60'000;
 constexpr std::int64_t kStateHoldMs = kHourMs;  // a machine state older than this is no data
 constexpr std::int64_t kLookBackMs = 400 * kDayMs;  // how far back the reading before a range is sought
-constexpr std::size_t kPage = 1000;
 constexpr int kMaxAlarmPages = 50;
 constexpr std::size_t kMaxCacheEntries = 4096;
 
@@ -126,20 +126,6 @@ Status add_machine(const Ctx& c, const std::string& device, std::vector<double>&
   return ok();
 }
 
-template <typename T, typename List>
-Result<std::vector<T>> all_pages(List&& list, int max_pages) {
-  std::vector<T> out;
-  meta::Page page;
-  page.limit = kPage;
-  for (int i = 0; i < max_pages; ++i) {
-    auto batch = KAIWU_TRY(list(page));
-    for (auto& item : batch.items) out.push_back(std::move(item));
-    if (batch.next.empty() || batch.items.empty()) break;
-    page.cursor = batch.next;
-  }
-  return out;
-}
-
 }  // namespace
 
 ParkMetrics::ParkMetrics(meta::MetadataStore& store, tsdb::TelemetryStore& telemetry,
@@ -231,6 +217,7 @@ Result<std::vector<EnterpriseDay>> ParkMetrics::compute(const model::Enterprise&
     x.machines_running = ran[i];
     x.operating_rate = seen[i] > 0 ? run[i] / seen[i] : 0;
     x.alarms_raised = alarms[i];
+    x.observed_machine_h = seen[i] / 3'600'000.0;
   }
   return out;
 }

@@ -31,6 +31,10 @@ struct EnterpriseDay {
   int machines_running = 0;  // of those, how many ran (state_code 1) at some time of the day
   double operating_rate = 0;  // 0..1: running time / observed time of the processing machines
   int alarms_raised = 0;      // alarms of the enterprise whose first trigger fell in the day
+  // Added after the first version (trailing, so existing code is unaffected): Σ observed hours of
+  // the processing machines, the weight to combine operating rates over days or enterprises
+  // (Σ operating_rate × observed_machine_h / Σ observed_machine_h); 0: no state data that day.
+  double observed_machine_h = 0;
 };
 
 // Thread-safe; calls block on the stores (never call on an io_context thread).

@@ -114,23 +114,22 @@ Status SupplyLinkStore::remove(const std::string& tenant_id, const std::string& 
 
 namespace {
 
-// What a supplier of an industry typically delivers (demo data only).
-std::string material_of(const std::string& industry) {
-  static constexpr std::array<std::pair<std::string_view, std::string_view>, 9> kMaterials{{
-      {"电力", "电力"},
-      {"热力和燃气", "蒸汽"},
-      {"机械", "机加工零部件"},
-      {"电子", "电子元器件"},
-      {"黑色金属", "钢材"},
-      {"有色金属", "铝型材"},
-      {"石化化工", "化工原料"},
-      {"汽车", "汽车零部件"},
-      {"纺织", "纺织面料"},
-  }};
-  for (const auto& [k, v] : kMaterials)
-    if (k == industry) return std::string(v);
-  return "产品";
-}
+// Who typically supplies whom in an industrial park, and with what (demo data only).
+struct TypicalLink {
+  std::string_view supplier_industry, customer_industry, material;
+};
+constexpr std::array<TypicalLink, 10> kTypical{{
+    {"热力和燃气", "机械", "蒸汽"},
+    {"热力和燃气", "电子", "蒸汽"},
+    {"热力和燃气", "食品", "蒸汽"},
+    {"热力和燃气", "医药", "蒸汽"},
+    {"热力和燃气", "纺织", "蒸汽"},
+    {"电子", "机械", "控制器"},
+    {"机械", "汽车", "机加工零部件"},
+    {"电子", "汽车", "车规芯片"},
+    {"纺织", "汽车", "座椅面料"},
+    {"机械", "建材", "设备备件"},
+}};
 
 }  // namespace
 
@@ -140,14 +139,12 @@ Status seed_demo_supply_links(meta::MetadataStore& store, const std::string& ten
   SupplyLinkStore links(*sql);
   if (!KAIWU_TRY(links.list(tenant_id, 1)).empty()) return ok();
   auto page = KAIWU_TRY(store.list_enterprises(meta::Scope::tenant(tenant_id), {}, meta::Page{100, {}, 0}));
-  const auto& es = page.items;
-  auto link = [&](std::size_t s, std::size_t c) -> Status {
-    if (s >= es.size() || c >= es.size()) return ok();
-    KAIWU_TRY(links.create({{}, tenant_id, es[s].id, es[c].id, material_of(es[s].industry), 0}));
-    return ok();
-  };
-  for (std::size_t i = 0; i + 1 < es.size(); ++i) KAIWU_TRY_STATUS(link(i, i + 1));
-  return link(0, 2);
+  for (const auto& t : kTypical)
+    for (const auto& s : page.items)
+      for (const auto& c : page.items)
+        if (s.industry == t.supplier_industry && c.industry == t.customer_industry && s.id != c.id)
+          KAIWU_TRY(links.create({{}, tenant_id, s.id, c.id, std::string(t.material), 0}));
+  return ok();
 }
 
 }  // namespace kaiwu::report

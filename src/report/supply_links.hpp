@@ -47,9 +47,9 @@ class SupplyLinkStore {
   meta::SqlStore& db_;
 };
 
-// Demo data: links between the tenant's enterprises in the order they were created (each
-// supplies the next, the first also the third), with a material that fits the supplier's
-// industry. Does nothing when the tenant has links already or fewer than two enterprises.
+// Demo data: links between the tenant's enterprises along typical industry pairs (热力和燃气
+// supplies steam to 机械, 电子, 食品, 医药, 纺织; 机械, 电子 and 纺织 supply 汽车; …). Does
+// nothing when the tenant has links already.
 Status seed_demo_supply_links(meta::MetadataStore& store, const std::string& tenant_id);
 
 }  // namespace kaiwu::report

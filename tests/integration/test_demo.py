@@ -75,11 +75,25 @@ class DemoTest(unittest.TestCase):
         s.login("admin", "kaiwu-admin-2024")
         s.login("demo-engineer", "kaiwu-demo-2024")
         st, ents, _ = s.request("GET", "/api/v1/enterprises", token=tok)
-        self.assertEqual(len(ents["items"]), 3)
-        self.assertEqual({e["industry"] for e in ents["items"]}, {"机械", "热力和燃气", "电子"})
+        self.assertEqual(len(ents["items"]), 8)
+        self.assertEqual({e["industry"] for e in ents["items"]},
+                         {"机械", "热力和燃气", "电子", "食品", "纺织", "医药", "汽车", "建材"})
         for e in ents["items"]:
             self.assertTrue(valid_credit_code(e["creditCode"]), e["creditCode"])
             self.assertTrue(e["parkId"])
+            # Around Suzhou New District.
+            self.assertTrue(120.3 < e["longitude"] < 120.7 and 31.2 < e["latitude"] < 31.45, e)
+        # The first start backfilled 35 days: the park dashboard (as its park admin) has a
+        # trend with energy and running machines on every one of the 35 days.
+        park_tok = s.login("demo-park", "kaiwu-demo-2024")
+        park_id = ents["items"][0]["parkId"]
+        st, dash, _ = s.request("GET", f"/api/v1/parks/{park_id}/dashboard?days=35", token=park_tok)
+        self.assertEqual(st, 200, dash)
+        self.assertEqual(len(dash["trend"]), 35)
+        for day in dash["trend"][:-1]:  # today has only begun
+            self.assertGreater(day["electricityKwh"], 1000, day)
+            self.assertGreater(day["machinesRunning"], 0, day)
+        self.assertIn("backfilled 35 days of history", s.read_log())
         devs = self.devices(tok)
         self.assertEqual({d["category"] for d in devs.values()}, {"processing", "running", "mobile", "other"})
         self.assertTrue(devs["jinggong-edge-gw"]["isGateway"])
@@ -194,7 +208,7 @@ class DemoTest(unittest.TestCase):
         s.start()
         tok = s.login("demo-admin", "kaiwu-demo-2024")
         st, ents, _ = s.request("GET", "/api/v1/enterprises", token=tok)
-        self.assertEqual(len(ents["items"]), 3)
+        self.assertEqual(len(ents["items"]), 8)
         after = self.devices(tok)
         self.assertEqual(len(after), len(devs))
         self.assertEqual({n: d["protocol"] for n, d in after.items()}, protocols)
@@ -232,7 +246,7 @@ class DemoBuiltinAppsTest(unittest.TestCase):
                 st, ents, _ = server.request("GET", "/api/v1/enterprises", token=tok)
                 self.assertEqual(sorted(s["enterpriseId"] for s in subs["items"]),
                                  sorted(e["id"] for e in ents["items"]))
-                self.assertEqual(len(subs["items"]), 3)
+                self.assertEqual(len(subs["items"]), 8)
                 self.assertEqual({s["plan"] for s in subs["items"]}, {"free"})
                 if attempt == 0:
                     server.stop()

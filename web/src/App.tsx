@@ -36,6 +36,8 @@ import { ModelDetailPage } from './features/models/ModelDetail';
 import { IndicesPage } from './features/analysis/IndicesPage';
 import { IndustryMapPage } from './features/analysis/IndustryMapPage';
 import { SupplyChainPage } from './features/analysis/SupplyChainPage';
+import { EnterpriseProfilePage } from './features/park/EnterpriseProfile';
+import { ParkDashboardPage } from './features/park/ParkDashboard';
 
 export function makeQueryClient() {
   return new QueryClient({
@@ -90,6 +92,9 @@ export function AppRoutes() {
         <Route path="profiles" element={<ProfilesPage />} />
         <Route path="enterprises" element={<EnterprisesPage />} />
         <Route path="parks" element={<Guard resource="parks"><ParksPage /></Guard>} />
+        <Route path="park-dashboard" element={<Guard resource="park-dashboard"><ParkDashboardPage /></Guard>} />
+        <Route path="park-dashboard/:parkId" element={<Guard resource="park-dashboard"><ParkDashboardPage /></Guard>} />
+        <Route path="enterprises/:id/profile" element={<EnterpriseProfilePage />} />
         <Route path="tenants" element={<Guard resource="tenants"><TenantsPage /></Guard>} />
         <Route path="users" element={<Guard resource="users"><UsersPage /></Guard>} />
         <Route path="apikeys" element={<Guard resource="apikeys"><ApiKeysPage /></Guard>} />

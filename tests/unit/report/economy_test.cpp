@@ -219,13 +219,15 @@ TEST(DaysFrom, ADayWithoutMachineDataIsNoData) {
   auto f = figures_of(quiet);
   EXPECT_EQ(f.machines, 0);
   EXPECT_FALSE(has_data(f));
-  EnterpriseDay stopped = quiet;  // all machines stopped but the plant draws power: rate 0
-  stopped.electricity_kwh = 12.5;
+  quiet.electricity_kwh = 12.5;  // metered power alone is no machine data
+  EXPECT_EQ(figures_of(quiet).machines, 0);
+  EnterpriseDay stopped = quiet;  // every machine reported standing still: rate 0
+  stopped.observed_machine_h = 72;
   f = figures_of(stopped);
   EXPECT_EQ(f.machines, 3);
   EXPECT_DOUBLE_EQ(f.operating_rate, 0);
   EXPECT_TRUE(has_data(f));
-  EnterpriseDay running = quiet;
+  EnterpriseDay running = stopped;
   running.machines_running = 2;
   running.operating_rate = 0.4;
   running.alarms_raised = 4;

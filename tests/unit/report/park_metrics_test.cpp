@@ -141,6 +141,8 @@ TEST_F(ParkMetricsTest, DailyEnergyCarbonOperatingRateOutputAndAlarmsMatchHandCo
   EXPECT_NEAR(d0.operating_rate, 18.0 / 25.0, 1e-12);
   EXPECT_NEAR(d1.operating_rate, 1.0, 1e-12);
   EXPECT_EQ(d1.machines_running, 1);
+  EXPECT_NEAR(d0.observed_machine_h, 25, 1e-9);
+  EXPECT_NEAR(d1.observed_machine_h, 0.5, 1e-9);
   EXPECT_EQ(d0.alarms_raised, 2);
   EXPECT_EQ(d1.alarms_raised, 1);
 }

@@ -130,16 +130,19 @@ TEST_P(SupplyLinkStoreTest, LinksGoWithTheirEnterprise) {
   EXPECT_EQ((*list)[0].supplier_enterprise_id, b_);
 }
 
-TEST_P(SupplyLinkStoreTest, DemoSeedLinksEachToTheNextOnce) {
+TEST_P(SupplyLinkStoreTest, DemoSeedLinksTypicalIndustryPairsOnce) {
+  // a 机械, b 电子, c 热力和燃气: c → a steam, c → b steam, b → a controllers.
   ASSERT_TRUE(seed_demo_supply_links(*store_, t1_));
   auto list = links_->list(t1_);
   ASSERT_TRUE(list);
-  ASSERT_EQ(list->size(), 3u);  // a→b, b→c, a→c
-  EXPECT_EQ((*list)[0].supplier_enterprise_id, a_);
-  EXPECT_EQ((*list)[0].customer_enterprise_id, b_);
-  EXPECT_EQ((*list)[0].material, "机加工零部件");
-  EXPECT_EQ((*list)[1].material, "电子元器件");
-  EXPECT_EQ((*list)[2].customer_enterprise_id, c_);
+  ASSERT_EQ(list->size(), 3u);
+  EXPECT_EQ(((*list)[0].supplier_enterprise_id == c_) + ((*list)[1].supplier_enterprise_id == c_), 2);
+  EXPECT_EQ((*list)[0].customer_enterprise_id, a_);
+  EXPECT_EQ((*list)[0].material, "蒸汽");
+  EXPECT_EQ((*list)[1].customer_enterprise_id, b_);
+  EXPECT_EQ((*list)[2].supplier_enterprise_id, b_);
+  EXPECT_EQ((*list)[2].customer_enterprise_id, a_);
+  EXPECT_EQ((*list)[2].material, "控制器");
   ASSERT_TRUE(seed_demo_supply_links(*store_, t1_));  // a second start adds nothing
   EXPECT_EQ(links_->list(t1_)->size(), 3u);
   ASSERT_TRUE(seed_demo_supply_links(*store_, t2_));  // one enterprise: no links

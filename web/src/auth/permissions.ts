@@ -4,7 +4,7 @@ import type { Role } from '../api/types';
 
 export type Resource = 'overview' | 'tenants' | 'parks' | 'enterprises' | 'users' | 'apikeys' | 'profiles' | 'devices'
   | 'alarms' | 'rulechains' | 'developer' | 'metering' | 'market' | 'appreviews' | 'appupload' | 'appruns' | 'apps' | 'models'
-  | 'analysis';
+  | 'analysis' | 'park-dashboard';
 
 const VIEW: Record<Resource, Role[] | 'all'> = {
   overview: 'all',
@@ -26,6 +26,7 @@ const VIEW: Record<Resource, Role[] | 'all'> = {
   apps: ['tenant-admin', 'park-admin', 'enterprise-admin', 'engineer', 'viewer', 'developer'], // APPs act for an enterprise of a tenant
   models: 'all',
   analysis: 'all', // each sees the enterprises of their scope
+  'park-dashboard': ['platform-admin', 'tenant-admin', 'park-admin'],
 };
 
 const WRITE: Record<Resource, Role[]> = {
@@ -48,6 +49,7 @@ const WRITE: Record<Resource, Role[]> = {
   apps: ['tenant-admin', 'park-admin', 'enterprise-admin', 'engineer', 'viewer', 'developer'],
   models: ['tenant-admin', 'engineer', 'developer'],
   analysis: ['platform-admin', 'tenant-admin', 'park-admin'], // supply links
+  'park-dashboard': [],
 };
 
 export function canView(role: Role | null, r: Resource): boolean {

@@ -1,7 +1,7 @@
 import { Grid, Layout, Menu, Button, Dropdown, Space, Segmented, Typography, Tag, theme as antTheme } from 'antd';
 import {
   DashboardOutlined, ClusterOutlined, EnvironmentOutlined, BankOutlined, ApiOutlined, UserOutlined, KeyOutlined,
-  ProfileOutlined, LogoutOutlined, AppstoreOutlined, ShopOutlined, ExperimentOutlined, CodeOutlined, BarChartOutlined, ReadOutlined, MoonOutlined, SunOutlined, AlertOutlined, BranchesOutlined, GlobalOutlined, DeploymentUnitOutlined, LineChartOutlined, PushpinOutlined, MenuFoldOutlined, MenuUnfoldOutlined,
+  ProfileOutlined, LogoutOutlined, AppstoreOutlined, ShopOutlined, ExperimentOutlined, CodeOutlined, BarChartOutlined, ReadOutlined, MoonOutlined, SunOutlined, AlertOutlined, BranchesOutlined, GlobalOutlined, DeploymentUnitOutlined, LineChartOutlined, PushpinOutlined, MenuFoldOutlined, MenuUnfoldOutlined, FundOutlined,
 } from '@ant-design/icons';
 import { useTranslation } from 'react-i18next';
 import { Outlet, useLocation, useNavigate } from 'react-router-dom';
@@ -16,6 +16,7 @@ type AnalysisKey = 'analysis/map' | 'analysis/indices' | 'analysis/supply-chain'
 const ITEMS: { key: Resource | 'rule-chains' | 'developer/docs' | AnalysisKey; icon: React.ReactNode; label: string;
   group: 'iot' | 'platform' | 'analysis' | 'management' | null }[] = [
   { key: 'overview', icon: <DashboardOutlined />, label: 'nav.overview', group: null },
+  { key: 'park-dashboard', icon: <FundOutlined />, label: 'park.nav', group: null },
   { key: 'devices', icon: <ApiOutlined />, label: 'nav.devices', group: 'iot' },
   { key: 'profiles', icon: <ProfileOutlined />, label: 'nav.profiles', group: 'iot' },
   { key: 'alarms', icon: <AlertOutlined />, label: 'nav.alarms', group: 'iot' },
