@@ -19,6 +19,7 @@
 #include "http/auth.hpp"
 #include "model/entities.hpp"
 #include "drivers/registry.hpp"
+#include "report/supply_links.hpp"
 #include "sim/protocols.hpp"
 #include "sim/simulator.hpp"
 
@@ -442,7 +443,7 @@ int run_demo(const CommonOptions& options) {
   hooks.before_listen = [setup, factory_config](const Config&, meta::MetadataStore& store) -> Status {
     sim::Factory factory(factory_config);
     *setup = KAIWU_TRY(provision(store, factory));
-    return ok();
+    return report::seed_demo_supply_links(store, setup->tenant_id);
   };
   hooks.with_telemetry = [setup](const Config&, meta::MetadataStore& store, tsdb::TelemetryStore& telemetry) -> Status {
     setup->store = &store;

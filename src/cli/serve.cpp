@@ -22,6 +22,8 @@
 #include "http/server.hpp"
 #include "http/static_files.hpp"
 #include "meta/model_store.hpp"
+#include "meta/sql_store.hpp"
+#include "report/economy_routes.hpp"
 #include "metering/meter.hpp"
 #include "models/runtime.hpp"
 #include "device/gateway.hpp"
@@ -342,6 +344,12 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
   // Park analytics (report/): dashboards and enterprise profiles from telemetry + metadata.
   report::ParkMetrics park_metrics(*store, **telemetry);
   report::register_park_analytics_routes(router, ctx, park_metrics);
+  // Economic-operation analysis (report/) on the same metrics; supply links live in the SQL store.
+  std::unique_ptr<report::SupplyLinkStore> supply_links;
+  if (auto* sql = dynamic_cast<meta::SqlStore*>(store.get())) {
+    supply_links = std::make_unique<report::SupplyLinkStore>(*sql);
+    report::register_economy_routes(router, ctx, *supply_links, report::days_from(park_metrics));
+  }
   auto rule_feed = rules::feed_from_bus(event_bus, rule_engine);
   auto app_platform = AppPlatform::start(config, *store, **telemetry, event_bus, alarms, gateway, meter,
                                          model_service.get());

@@ -413,7 +413,25 @@ CREATE TABLE app_kv (
 );
 )sql";
 
-constexpr std::array<sqlite::Migration, 10> kMigrations{{
+// Version 12 (report): supply links between enterprises, as schema.cpp's version 12.
+constexpr const char* kV12 = R"sql(
+CREATE TABLE supply_links (
+  id TEXT COLLATE "C" PRIMARY KEY NOT NULL,
+  tenant_id TEXT COLLATE "C" NOT NULL REFERENCES tenants (id) ON DELETE RESTRICT,
+  supplier_enterprise_id TEXT COLLATE "C" NOT NULL,
+  customer_enterprise_id TEXT COLLATE "C" NOT NULL,
+  material TEXT COLLATE "C" NOT NULL DEFAULT '',
+  created_ms BIGINT NOT NULL,
+  CHECK (supplier_enterprise_id <> customer_enterprise_id),
+  UNIQUE (tenant_id, supplier_enterprise_id, customer_enterprise_id, material),
+  FOREIGN KEY (supplier_enterprise_id, tenant_id) REFERENCES enterprises (id, tenant_id) ON DELETE CASCADE,
+  FOREIGN KEY (customer_enterprise_id, tenant_id) REFERENCES enterprises (id, tenant_id) ON DELETE CASCADE
+);
+CREATE INDEX supply_links_supplier ON supply_links (supplier_enterprise_id);
+CREATE INDEX supply_links_customer ON supply_links (customer_enterprise_id);
+)sql";
+
+constexpr std::array<sqlite::Migration, 11> kMigrations{{
     {1, kV1},
     {2, kV2},
     {3, kV3},
@@ -424,6 +442,7 @@ constexpr std::array<sqlite::Migration, 10> kMigrations{{
     {8, kV8},
     {9, kV9},
     {10, kV10},
+    {12, kV12},
 }};
 
 // pg_advisory_lock key held while migrating, so nodes starting together migrate one at a time.

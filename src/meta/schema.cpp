@@ -448,7 +448,28 @@ CREATE TABLE app_kv (
 ) STRICT;
 )sql";
 
-constexpr std::array<Migration, 10> kMigrations{{
+// Version 12 (report): declared supplier → customer relations between enterprises of one tenant
+// (the supply-chain view, src/report/supply_links.hpp). Both ends belong to the tenant (composite
+// foreign keys) and go with their enterprise; no self links, one link per pair and material.
+// Version 11 is reserved for the solution catalogue (session 17); the lead renumbers at merge.
+constexpr const char* kV12 = R"sql(
+CREATE TABLE supply_links (
+  id TEXT PRIMARY KEY NOT NULL,
+  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE RESTRICT,
+  supplier_enterprise_id TEXT NOT NULL,
+  customer_enterprise_id TEXT NOT NULL,
+  material TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL,
+  CHECK (supplier_enterprise_id <> customer_enterprise_id),
+  UNIQUE (tenant_id, supplier_enterprise_id, customer_enterprise_id, material),
+  FOREIGN KEY (supplier_enterprise_id, tenant_id) REFERENCES enterprises (id, tenant_id) ON DELETE CASCADE,
+  FOREIGN KEY (customer_enterprise_id, tenant_id) REFERENCES enterprises (id, tenant_id) ON DELETE CASCADE
+) STRICT;
+CREATE INDEX supply_links_supplier ON supply_links (supplier_enterprise_id);
+CREATE INDEX supply_links_customer ON supply_links (customer_enterprise_id);
+)sql";
+
+constexpr std::array<Migration, 11> kMigrations{{
     {1, kV1},
     {2, kV2},
     {3, kV3},
@@ -459,13 +480,16 @@ constexpr std::array<Migration, 10> kMigrations{{
     {8, kV8},
     {9, kV9},
     {10, kV10},
+    {12, kV12},
 }};
 
 struct UniqueField {
   std::string_view columns;  // as SQLite names them after "UNIQUE constraint failed: "
   std::string_view message;
 };
-constexpr std::array<UniqueField, 21> kUniqueFields{{
+constexpr std::array<UniqueField, 22> kUniqueFields{{
+    {"supply_links.tenant_id, supply_links.supplier_enterprise_id, supply_links.customer_enterprise_id, supply_links.material",
+     "this supplier already supplies this customer with this material"},
     {"app_runs.id", "run id already exists"},
     {"developer_accounts.email", "a developer account with this email already exists"},
     {"notification_targets.tenant_id, notification_targets.name",

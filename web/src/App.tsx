@@ -33,6 +33,9 @@ import { RunsPage } from './features/apps/Runs';
 import { UploadPage } from './features/apps/Upload';
 import { ModelCataloguePage } from './features/models/ModelCatalogue';
 import { ModelDetailPage } from './features/models/ModelDetail';
+import { IndicesPage } from './features/analysis/IndicesPage';
+import { IndustryMapPage } from './features/analysis/IndustryMapPage';
+import { SupplyChainPage } from './features/analysis/SupplyChainPage';
 import { EnterpriseProfilePage } from './features/park/EnterpriseProfile';
 import { ParkDashboardPage } from './features/park/ParkDashboard';
 
@@ -110,6 +113,9 @@ export function AppRoutes() {
         <Route path="apps/:appId" element={<Guard resource="apps"><AppHostPage /></Guard>} />
         <Route path="models" element={<ModelCataloguePage />} />
         <Route path="models/:id" element={<ModelDetailPage />} />
+        <Route path="analysis/map" element={<IndustryMapPage />} />
+        <Route path="analysis/indices" element={<IndicesPage />} />
+        <Route path="analysis/supply-chain" element={<SupplyChainPage />} />
         <Route path="*" element={<Navigate to="/" replace />} />
       </Route>
     </Routes>

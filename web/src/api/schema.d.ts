@@ -1206,6 +1206,94 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/supply-links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List supply links (供应链关系) with at least one end in your scope */
+        get: operations["GET /api/v1/supply-links"];
+        put?: never;
+        /** Declare that one enterprise supplies another (both yours to manage) */
+        post: operations["POST /api/v1/supply-links"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/supply-links/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a supply link */
+        get: operations["GET /api/v1/supply-links/{id}"];
+        put?: never;
+        post?: never;
+        /** Delete a supply link */
+        delete: operations["DELETE /api/v1/supply-links/{id}"];
+        options?: never;
+        head?: never;
+        /** Change what a supply link delivers */
+        patch: operations["PATCH /api/v1/supply-links/{id}"];
+        trace?: never;
+    };
+    "/api/v1/analysis/industry-map": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Industry map (产业地图): enterprises by industry and location with 30-day key figures */
+        get: operations["GET /api/v1/analysis/industry-map"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analysis/indices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Characteristic indices (特色指数) against a base period = 100, per industry and total */
+        get: operations["GET /api/v1/analysis/indices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analysis/supply-chain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Supply-chain view (供应链监测): enterprises with operating status, links, customers at risk */
+        get: operations["GET /api/v1/analysis/supply-chain"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/apps/packages": {
         parameters: {
             query?: never;
@@ -5848,6 +5936,345 @@ export interface operations {
                 };
                 content: {
                     "application/json": Record<string, never>;
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "GET /api/v1/supply-links": {
+        parameters: {
+            query?: {
+                /** @description links with this enterprise at either end */
+                enterpriseId?: string;
+                /** @description platform admins: one tenant */
+                tenantId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items?: {
+                            id?: string;
+                            tenantId?: string;
+                            supplierEnterpriseId?: string;
+                            supplierName?: string;
+                            customerEnterpriseId?: string;
+                            customerName?: string;
+                            material?: string;
+                            createdAt?: number;
+                        }[];
+                        next?: string | null;
+                    };
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "POST /api/v1/supply-links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    supplierEnterpriseId: string;
+                    customerEnterpriseId: string;
+                    material?: string;
+                    tenantId?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id?: string;
+                        tenantId?: string;
+                        supplierEnterpriseId?: string;
+                        supplierName?: string;
+                        customerEnterpriseId?: string;
+                        customerName?: string;
+                        material?: string;
+                        createdAt?: number;
+                    };
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "GET /api/v1/supply-links/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id?: string;
+                        tenantId?: string;
+                        supplierEnterpriseId?: string;
+                        supplierName?: string;
+                        customerEnterpriseId?: string;
+                        customerName?: string;
+                        material?: string;
+                        createdAt?: number;
+                    };
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "DELETE /api/v1/supply-links/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "PATCH /api/v1/supply-links/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    material: string;
+                };
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id?: string;
+                        tenantId?: string;
+                        supplierEnterpriseId?: string;
+                        supplierName?: string;
+                        customerEnterpriseId?: string;
+                        customerName?: string;
+                        material?: string;
+                        createdAt?: number;
+                    };
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "GET /api/v1/analysis/industry-map": {
+        parameters: {
+            query?: {
+                /** @description one park (default: every enterprise in scope) */
+                parkId?: string;
+                /** @description platform admins: one tenant */
+                tenantId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        parkId?: string;
+                        from?: string;
+                        to?: string;
+                        enterprises?: unknown[];
+                        byIndustry?: unknown[];
+                        method?: Record<string, never>;
+                    };
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "GET /api/v1/analysis/indices": {
+        parameters: {
+            query?: {
+                /** @description one park (default: every enterprise in scope) */
+                parkId?: string;
+                /** @description platform admins: one tenant */
+                tenantId?: string;
+                /** @description first day YYYY-MM-DD (default: 29 days before to) */
+                from?: string;
+                /** @description last day YYYY-MM-DD (default: yesterday, UTC) */
+                to?: string;
+                /** @description base period FROM/TO (default: the first 7 days with data) */
+                base?: string;
+                /** @description day | week */
+                period?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        parkId?: string;
+                        from?: string;
+                        to?: string;
+                        period?: string;
+                        base?: Record<string, never>;
+                        indices?: unknown[];
+                    };
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "GET /api/v1/analysis/supply-chain": {
+        parameters: {
+            query?: {
+                /** @description one park (default: every enterprise in scope) */
+                parkId?: string;
+                /** @description platform admins: one tenant */
+                tenantId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        parkId?: string;
+                        day?: string;
+                        nodes?: unknown[];
+                        edges?: unknown[];
+                        summary?: Record<string, never>;
+                        method?: Record<string, never>;
+                    };
                 };
             };
             /** @description error */

@@ -4,7 +4,7 @@ import type { Role } from '../api/types';
 
 export type Resource = 'overview' | 'tenants' | 'parks' | 'enterprises' | 'users' | 'apikeys' | 'profiles' | 'devices'
   | 'alarms' | 'rulechains' | 'developer' | 'metering' | 'market' | 'appreviews' | 'appupload' | 'appruns' | 'apps' | 'models'
-  | 'park-dashboard';
+  | 'analysis' | 'park-dashboard';
 
 const VIEW: Record<Resource, Role[] | 'all'> = {
   overview: 'all',
@@ -25,6 +25,7 @@ const VIEW: Record<Resource, Role[] | 'all'> = {
   appruns: ['platform-admin', 'tenant-admin', 'enterprise-admin', 'developer'],
   apps: ['tenant-admin', 'park-admin', 'enterprise-admin', 'engineer', 'viewer', 'developer'], // APPs act for an enterprise of a tenant
   models: 'all',
+  analysis: 'all', // each sees the enterprises of their scope
   'park-dashboard': ['platform-admin', 'tenant-admin', 'park-admin'],
 };
 
@@ -47,6 +48,7 @@ const WRITE: Record<Resource, Role[]> = {
   appruns: [],
   apps: ['tenant-admin', 'park-admin', 'enterprise-admin', 'engineer', 'viewer', 'developer'],
   models: ['tenant-admin', 'engineer', 'developer'],
+  analysis: ['platform-admin', 'tenant-admin', 'park-admin'], // supply links
   'park-dashboard': [],
 };
 

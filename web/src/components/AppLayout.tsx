@@ -1,7 +1,7 @@
 import { Grid, Layout, Menu, Button, Dropdown, Space, Segmented, Typography, Tag, theme as antTheme } from 'antd';
 import {
   DashboardOutlined, ClusterOutlined, EnvironmentOutlined, BankOutlined, ApiOutlined, UserOutlined, KeyOutlined,
-  ProfileOutlined, LogoutOutlined, AppstoreOutlined, ShopOutlined, ExperimentOutlined, CodeOutlined, BarChartOutlined, ReadOutlined, MoonOutlined, SunOutlined, AlertOutlined, BranchesOutlined, GlobalOutlined, MenuFoldOutlined, MenuUnfoldOutlined, FundOutlined,
+  ProfileOutlined, LogoutOutlined, AppstoreOutlined, ShopOutlined, ExperimentOutlined, CodeOutlined, BarChartOutlined, ReadOutlined, MoonOutlined, SunOutlined, AlertOutlined, BranchesOutlined, GlobalOutlined, DeploymentUnitOutlined, LineChartOutlined, PushpinOutlined, MenuFoldOutlined, MenuUnfoldOutlined, FundOutlined,
 } from '@ant-design/icons';
 import { useTranslation } from 'react-i18next';
 import { Outlet, useLocation, useNavigate } from 'react-router-dom';
@@ -12,7 +12,9 @@ import { LANGUAGES } from '../i18n';
 import { usePreferences } from '../preferences';
 import { appName, sortApps, useSubscribedApps } from '../features/apps/api';
 
-const ITEMS: { key: Resource | 'rule-chains' | 'developer/docs'; icon: React.ReactNode; label: string; group: 'iot' | 'platform' | 'management' | null }[] = [
+type AnalysisKey = 'analysis/map' | 'analysis/indices' | 'analysis/supply-chain';
+const ITEMS: { key: Resource | 'rule-chains' | 'developer/docs' | AnalysisKey; icon: React.ReactNode; label: string;
+  group: 'iot' | 'platform' | 'analysis' | 'management' | null }[] = [
   { key: 'overview', icon: <DashboardOutlined />, label: 'nav.overview', group: null },
   { key: 'park-dashboard', icon: <FundOutlined />, label: 'park.nav', group: null },
   { key: 'devices', icon: <ApiOutlined />, label: 'nav.devices', group: 'iot' },
@@ -22,6 +24,9 @@ const ITEMS: { key: Resource | 'rule-chains' | 'developer/docs'; icon: React.Rea
   { key: 'apps', icon: <AppstoreOutlined />, label: 'myApps.nav', group: 'platform' },
   { key: 'market', icon: <ShopOutlined />, label: 'market.title', group: 'platform' },
   { key: 'models', icon: <ExperimentOutlined />, label: 'models.title', group: 'platform' },
+  { key: 'analysis/map', icon: <PushpinOutlined />, label: 'analysis.navMap', group: 'analysis' },
+  { key: 'analysis/indices', icon: <LineChartOutlined />, label: 'analysis.navIndices', group: 'analysis' },
+  { key: 'analysis/supply-chain', icon: <DeploymentUnitOutlined />, label: 'analysis.navChain', group: 'analysis' },
   { key: 'enterprises', icon: <BankOutlined />, label: 'nav.enterprises', group: 'management' },
   { key: 'parks', icon: <EnvironmentOutlined />, label: 'nav.parks', group: 'management' },
   { key: 'tenants', icon: <ClusterOutlined />, label: 'nav.tenants', group: 'management' },
@@ -47,7 +52,7 @@ export function AppLayout() {
   // The 应用 / APPs entry lists the enterprise's subscribed APPs (built-ins first).
   const subscribed = useSubscribedApps(canView(role, 'apps'));
   const menu = useMemo(() => {
-    const visible = ITEMS.filter((i) => i.key === 'developer/docs' || canView(role, (i.key === 'rule-chains' ? 'rulechains' : i.key) as Resource));
+    const visible = ITEMS.filter((i) => i.key === 'developer/docs' || canView(role, (i.key === 'rule-chains' ? 'rulechains' : i.key.startsWith('analysis/') ? 'analysis' : i.key) as Resource));
     const apps = sortApps((subscribed.data ?? []).map((s) => s.app), i18n.language);
     const item = (i: (typeof ITEMS)[number]) => (i.key === 'apps' && apps.length
       ? { key: 'apps-menu', icon: i.icon, label: t(i.label), children: [
@@ -60,6 +65,7 @@ export function AppLayout() {
       ...visible.filter((i) => !i.group).map(item),
       { type: 'group' as const, key: 'g-iot', label: t('nav.iot'), children: visible.filter((i) => i.group === 'iot').map(item) },
       { type: 'group' as const, key: 'g-platform', label: t('myApps.group'), children: visible.filter((i) => i.group === 'platform').map(item) },
+      { type: 'group' as const, key: 'g-analysis', label: t('analysis.nav'), children: visible.filter((i) => i.group === 'analysis').map(item) },
       { type: 'group' as const, key: 'g-mgmt', label: t('nav.management'), children: visible.filter((i) => i.group === 'management').map(item) },
     ];
   }, [role, t, collapsed, subscribed.data, i18n.language]);
@@ -72,7 +78,7 @@ export function AppLayout() {
   }, [onAppPage]);
 
   const selected = location.pathname.startsWith('/developer/docs') ? 'developer/docs'
-    : location.pathname.startsWith('/apps/') ? location.pathname.slice(1).split('/').slice(0, 2).join('/')
+    : location.pathname.startsWith('/apps/') || location.pathname.startsWith('/analysis/') ? location.pathname.slice(1).split('/').slice(0, 2).join('/')
     : location.pathname.split('/')[1] || 'overview';
 
   return (

@@ -1,9 +1,11 @@
 import type { Messages } from './zh-CN';
 import parkEn from './park.en';
 import appsEn from './apps.en';
+import analysisEn from './analysis.en';
 
 const en: Messages = {
   ...appsEn,
+  ...analysisEn,
   ...parkEn,
   app: { name: 'Kaiwu', fullName: 'Kaiwu Industrial Internet Platform', tagline: 'Device access · data collection · parks and enterprises' },
   nav: {

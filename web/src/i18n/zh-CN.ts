@@ -1,9 +1,11 @@
 // 简体中文 (default). Keys are shared with en.ts; the Vitest i18n test checks both have the same keys.
 import parkZh from './park.zh-CN';
 import appsZh from './apps.zh-CN';
+import analysisZh from './analysis.zh-CN';
 
 const zh = {
   ...appsZh,
+  ...analysisZh,
   ...parkZh,
   app: { name: '开物', fullName: '开物工业互联网平台', tagline: '设备接入 · 数据采集 · 园区与企业管理' },
   nav: {
