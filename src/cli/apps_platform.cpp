@@ -46,7 +46,8 @@ void tick(apps::AppRuntime& runtime, std::shared_ptr<asio::steady_timer> timer) 
 Result<std::unique_ptr<AppPlatform>> AppPlatform::start(const Config& config, meta::MetadataStore& store,
                                                         tsdb::TelemetryStore& telemetry, bus::Bus& bus,
                                                         alarm::AlarmService& alarms, device::DeviceGateway& gateway,
-                                                        metering::Meter& meter, models::ModelService* models) {
+                                                        metering::Meter& meter, models::ModelService* models,
+                                                        Leases* leases) {
   auto* sql = dynamic_cast<meta::SqlStore*>(&store);
   if (!sql) {
     spdlog::warn("APP marketplace needs an SQL metadata store; APP routes are off");
@@ -66,6 +67,7 @@ Result<std::unique_ptr<AppPlatform>> AppPlatform::start(const Config& config, me
   p->files_ = std::make_unique<apps::AppFiles>(std::filesystem::path(config.data_dir) / "apps" / "files");
   hooks.files = p->files_.get();
   hooks.http_outbound = config.apps.http_outbound == "on";
+  hooks.leases = leases;
   hooks.raise_alarm = [&alarms](const meta::Scope& s, const model::Alarm& a) -> Status {
     KAIWU_TRY(alarms.raise(s, a, "app"));
     return ok();

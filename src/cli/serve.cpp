@@ -11,6 +11,7 @@
 #include "bus/in_process.hpp"
 #include "cli/apps_platform.hpp"
 #include "bus/nats_bus.hpp"
+#include "cluster/leases.hpp"
 #include "cluster/node.hpp"
 #include "cli/commands.hpp"
 #include "cli/platform.hpp"
@@ -197,6 +198,20 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
     return 1;
   }
   bus::Bus& event_bus = **bus_owner;
+  // Cluster mode: APP schedules and developer sandboxes run on one node each (cluster/leases.hpp).
+  std::unique_ptr<cluster::NatsLeases> leases;
+  if (config.bus.backend == "nats") {
+    auto l = cluster::NatsLeases::connect({.servers = config.bus.nats_url,
+                                           .node_name = config.bus.node_name,
+                                           .replicas = static_cast<int>(config.bus.replicas),
+                                           .lease = std::chrono::milliseconds(config.bus.lease_ms)},
+                                          metrics);
+    if (!l) {
+      spdlog::critical("{}", l.error().message);
+      return 1;
+    }
+    leases = std::move(*l);
+  }
   alarm::AlarmService alarms(*store, event_bus);
   alarm::WebhookNotifier webhooks(*store, event_bus, metrics);
   api::ApiContext ctx{*store, **telemetry, jwt, metrics, config, by_address, by_username, [] { return true; }, &router};
@@ -225,6 +240,7 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
   devportal::MailQueue mail_queue(*mailer, metrics);
   devportal::SandboxSimulator sandboxes(*store, **telemetry, &event_bus, metrics,
                                         std::chrono::milliseconds(config.portal.sandbox_interval_ms));
+  sandboxes.set_leases(leases.get());
   std::unique_ptr<devportal::DeveloperService> developers;
   if (auto* accounts = dynamic_cast<meta::DeveloperStore*>(store.get())) {
     if (auto st = sandboxes.load(*accounts); !st) spdlog::error("developer sandboxes: {}", st.error().message);
@@ -334,7 +350,7 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
   api::register_model_routes(router, ctx);
   auto rule_feed = rules::feed_from_bus(event_bus, rule_engine);
   auto app_platform = AppPlatform::start(config, *store, **telemetry, event_bus, alarms, gateway, meter,
-                                         model_service.get());
+                                         model_service.get(), leases.get());
   if (!app_platform) {
     spdlog::critical("{}", app_platform.error().message);
     return 1;
