@@ -2,14 +2,17 @@
 test in a temp directory) and a real nats-server with JetStream (bus, leases), each with its own
 embedded telemetry store and data directory (so nothing passes through a shared disk).
 
-The signed example APP (hello-energy, schedule trigger every 1000 ms) is subscribed by one
-enterprise before node B starts, so both nodes run it:
+The signed example APP (hello-energy, schedule trigger every 1000 ms) and the built-in energy APP
+are subscribed by one enterprise before node B starts, so both nodes run them:
+- an XLSX the energy APP writes through node A downloads from node B (the file is in the
+  metadata database, table app_files; no .xlsx on either node's disk);
 - the schedule fires once per period cluster-wide (one node holds the (APP, enterprise) lease in
   the KV bucket KAIWU_LEASES), not once per node;
 - after `kill -9` of the holder the survivor takes the lease over (within bus.lease_ms) and the
   schedule fires again, once per period.
 Skips when nats-server or the PostgreSQL server binaries are missing."""
 
+import io
 import os
 import re
 import shutil
@@ -19,6 +22,9 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.request
+
+import openpyxl  # noqa: E402  (python3-openpyxl)
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import ADMIN_PASSWORD, BUILTIN_APPS, KAIWU, Server, credit_code, subscribe_builtin, wait_for  # noqa: E402
@@ -128,6 +134,33 @@ class ClusterPairTest(unittest.TestCase):
     def holder(self):
         holders = [s for s in (self.a, self.b) if self.acquisitions(s) > 0]
         return holders[0] if len(holders) == 1 else None
+
+    def test_2_app_file_written_on_one_node_downloads_from_the_other(self):
+        month = time.strftime("%Y-%m", time.gmtime())
+        out = self.call(self.a, "POST", f"/api/v1/apps/kaiwu-energy/functions/export_month?enterpriseId={self.ent['id']}",
+                        {"month": month}, self.tok[self.a])
+        f = out["result"]["file"]
+        path = f"/api/v1/apps/kaiwu-energy/files/{f['id']}?enterpriseId={self.ent['id']}"
+        # No file on either node's disk: the bytes are in the shared metadata database.
+        for s in (self.a, self.b):
+            found = [n for _, _, names in os.walk(s.data_dir) for n in names if n.endswith(".xlsx")]
+            self.assertEqual(found, [], s.data_dir)
+        req = urllib.request.Request(self.b.url(path), headers={"Authorization": f"Bearer {self.tok[self.b]}"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            self.assertIn("spreadsheetml", resp.headers["Content-Type"])
+            data = resp.read()
+        self.assertEqual(len(data), f["size"])
+        self.assertEqual(data[:2], b"PK")
+        wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
+        self.assertIn("Summary 汇总", wb.sheetnames)
+        req = urllib.request.Request(self.a.url(path), headers={"Authorization": f"Bearer {self.tok[self.a]}"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            self.assertEqual(resp.read(), data)
+        # Only the owner: an unknown id is a 404 on both nodes.
+        for s in (self.a, self.b):
+            st, _, _ = s.request("GET", path.replace(f["id"], "0" * len(f["id"])), token=self.tok[s])
+            self.assertEqual(st, 404)
+        self.assertEqual(self.pg.query(f"SELECT size FROM app_files WHERE id = '{f['id']}'"), str(f["size"]))
 
     def test_9_schedule_fires_once_per_period_and_survives_the_holder(self):
         holder = wait_for(self.holder, timeout=LEASE_MS / 1000 + 5, what="exactly one lease holder")
