@@ -13,6 +13,7 @@
 #include "bus/nats_bus.hpp"
 #include "cluster/leases.hpp"
 #include "cluster/node.hpp"
+#include "cluster/signals.hpp"
 #include "cli/commands.hpp"
 #include "cli/platform.hpp"
 #include "cli/setup.hpp"
@@ -326,12 +327,30 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
   rule_options.prepare = [&rule_devices](rules::Message& m) { return rule_devices.resolve(m); };
   rules::RuleEngine rule_engine(rule_actions, metrics, rule_options);
   // With a shared metadata store other nodes change chains too: follow them (rules/chain_sync.hpp).
+  // A change made here is signalled to the other nodes at once (cluster/signals.hpp); their
+  // 30 s poll only catches a lost signal.
   std::unique_ptr<rules::ChainSync> chain_sync;
+  std::unique_ptr<cluster::Signals> node_signals;
+  std::unique_ptr<rules::SignallingChainStore> signalling;
   if (auto* chains = dynamic_cast<meta::RuleChainStore*>(store.get())) {
     load_rule_chains(*chains, rule_engine);
     if (config.meta.backend == "postgres")
-      chain_sync = std::make_unique<rules::ChainSync>(*chains, rule_engine, std::chrono::seconds(2));
-    ctx.rule_chains = chains;
+      chain_sync = std::make_unique<rules::ChainSync>(*chains, rule_engine, std::chrono::seconds(30));
+    if (chain_sync && config.bus.backend == "nats") {
+      auto s = cluster::Signals::connect(config.bus.nats_url, config.bus.node_name, metrics);
+      if (!s) {
+        spdlog::critical("{}", s.error().message);
+        return 1;
+      }
+      node_signals = std::move(*s);
+      if (auto st = node_signals->subscribe("rulechains", [sync = chain_sync.get()] { sync->poke(); }); !st) {
+        spdlog::critical("{}", st.error().message);
+        return 1;
+      }
+      signalling = std::make_unique<rules::SignallingChainStore>(
+          *chains, [s = node_signals.get()] { s->raise("rulechains"); });
+    }
+    ctx.rule_chains = signalling ? static_cast<meta::RuleChainStore*>(signalling.get()) : chains;
     ctx.rule_engine = &rule_engine;
     api::register_rulechain_routes(router, ctx);
   }
@@ -426,6 +445,7 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
   mqtt_thread.join();
   app_platform->reset();
   rule_feed.reset();
+  node_signals.reset();  // no more pokes
   chain_sync.reset();
   rule_engine.stop();
   gateway.stop();

@@ -8,6 +8,8 @@ are subscribed by one enterprise before node B starts, so both nodes run them:
   metadata database, table app_files; no .xlsx on either node's disk);
 - the schedule fires once per period cluster-wide (one node holds the (APP, enterprise) lease in
   the KV bucket KAIWU_LEASES), not once per node;
+- a rule chain created, disabled, enabled and deleted through node A is in (out of) node B's
+  engine within 2 s (a signal on kaiwu.signal.rulechains; B's poll is 30 s);
 - after `kill -9` of the holder the survivor takes the lease over (within bus.lease_ms) and the
   schedule fires again, once per period.
 Skips when nats-server or the PostgreSQL server binaries are missing."""
@@ -30,7 +32,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from harness import ADMIN_PASSWORD, BUILTIN_APPS, KAIWU, Server, credit_code, subscribe_builtin, wait_for  # noqa: E402
 from test_apps import APP, EXAMPLE, openssl_keypair  # noqa: E402
 from test_bus_nats import NatsServer  # noqa: E402
-from test_postgres import Postgres, pg_bin_dir  # noqa: E402
+from test_postgres import CHAIN, Postgres, pg_bin_dir  # noqa: E402
 
 LEASE_MS = 3000
 PERIOD_S = 1.0  # hello-energy's schedule trigger
@@ -161,6 +163,26 @@ class ClusterPairTest(unittest.TestCase):
             st, _, _ = s.request("GET", path.replace(f["id"], "0" * len(f["id"])), token=self.tok[s])
             self.assertEqual(st, 404)
         self.assertEqual(self.pg.query(f"SELECT size FROM app_files WHERE id = '{f['id']}'"), str(f["size"]))
+
+    def test_3_rule_chain_change_reaches_the_other_node_at_once(self):
+        # ChainSync polls every 30 s now: only the signal (kaiwu.signal.rulechains) explains < 2 s.
+        before = metric(self.b, "kaiwu_rules_chains") or 0
+        chain = self.req(self.a, "POST", "/api/v1/rulechains",
+                         {"name": "hot", "definition": CHAIN, "enabled": True}, expect=201)
+        t0 = time.time()
+        wait_for(lambda: metric(self.b, "kaiwu_rules_chains") == before + 1, timeout=2,
+                 what="node B's engine has the chain created through node A")
+        seen_s = time.time() - t0
+        self.req(self.a, "POST", f"/api/v1/rulechains/{chain['id']}/disable")
+        wait_for(lambda: metric(self.b, "kaiwu_rules_chains") == before, timeout=2,
+                 what="node B's engine dropped the chain disabled through node A")
+        self.req(self.a, "POST", f"/api/v1/rulechains/{chain['id']}/enable")
+        wait_for(lambda: metric(self.b, "kaiwu_rules_chains") == before + 1, timeout=2, what="enabled again")
+        self.req(self.a, "DELETE", f"/api/v1/rulechains/{chain['id']}", expect=204)
+        wait_for(lambda: metric(self.b, "kaiwu_rules_chains") == before, timeout=2, what="deleted")
+        self.assertGreaterEqual(metric(self.a, "kaiwu_cluster_signals_sent_total"), 4)
+        self.assertGreaterEqual(metric(self.b, "kaiwu_cluster_signals_received_total"), 4)
+        print(f"\n  chain on node B {seen_s * 1000:.0f} ms after its creation on node A", file=sys.stderr)
 
     def test_9_schedule_fires_once_per_period_and_survives_the_holder(self):
         holder = wait_for(self.holder, timeout=LEASE_MS / 1000 + 5, what="exactly one lease holder")

@@ -1,6 +1,7 @@
 // NatsLeases and Signals against a real nats-server (JetStream, loopback, temp dir): exactly one
 // of two nodes holds a lease; a graceful stop hands it over at once; a lease no longer wanted is
-// released; the bucket's TTL frees a lease whose holder stopped renewing (it was cut off).
+// released; the bucket's TTL frees a lease whose holder stopped renewing (it was cut off). Signals
+// (signals.hpp) reach the other node and never their sender.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -9,6 +10,7 @@
 
 #include "../bus/nats_server.hpp"
 #include "cluster/leases.hpp"
+#include "cluster/signals.hpp"
 
 namespace kaiwu::cluster {
 namespace {
@@ -87,6 +89,22 @@ TEST_F(LeasesTest, UnwantedLeasesAreReleasedAndSilentHoldersExpire) {
   server_->start();
   ASSERT_TRUE(server_->wait_ready());
   EXPECT_TRUE(eventually([&] { return a->held("sandbox|t1") != b->held("sandbox|t1"); }, 8s));
+}
+
+TEST_F(LeasesTest, SignalsReachTheOtherNodesOnly) {
+  MetricsRegistry ma, mb;
+  auto a = Signals::connect(server_->url(), "a", ma);
+  auto b = Signals::connect(server_->url(), "b", mb);
+  ASSERT_TRUE(a && b);
+  std::atomic<int> at_a{0}, at_b{0};
+  ASSERT_TRUE((*a)->subscribe("rulechains", [&] { ++at_a; }));
+  ASSERT_TRUE((*b)->subscribe("rulechains", [&] { ++at_b; }));
+  (*a)->raise("rulechains");
+  (*a)->raise("other");
+  EXPECT_TRUE(eventually([&] { return at_b.load() == 1; }, 2s));
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(at_a.load(), 0);
+  EXPECT_EQ(at_b.load(), 1);
 }
 
 }  // namespace
