@@ -13,6 +13,7 @@
 #include <sstream>
 #include <vector>
 
+#include "core/crypto.hpp"
 #include "core/ids.hpp"
 #include "core/json_parse.hpp"
 
@@ -218,85 +219,75 @@ Status write_workbook(const fs::path& path, const std::vector<Sheet>& sheets) {
   return lxw(closed, "writing " + path.filename().string());
 }
 
-Result<FileInfo> read_info(const fs::path& meta_path) {
-  std::ifstream in(meta_path);
-  if (!in) return fail(Errc::kNotFound, "file not found");
-  std::stringstream text;
-  text << in.rdbuf();
-  auto v = KAIWU_TRY(parse_json(text.str()));
-  if (!v.is_object()) return fail(Errc::kCorruption, meta_path.string() + " is not a JSON object");
-  const auto& o = v.get_object();
-  FileInfo info;
-  if (auto* x = o.if_contains("id"); x && x->is_string()) info.id = std::string(x->get_string());
-  if (auto* x = o.if_contains("name"); x && x->is_string()) info.name = std::string(x->get_string());
-  if (auto* x = o.if_contains("size"); x && x->is_int64()) info.size = x->get_int64();
-  if (auto* x = o.if_contains("createdMs"); x && x->is_int64()) info.created_ms = x->get_int64();
-  return info;
+Result<std::string> slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(Errc::kIo, "cannot read " + path.string());
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
 }
+
+constexpr std::string_view kOwner = "tenant_id = ? AND enterprise_id = ? AND app_id = ?";
+
+std::vector<meta::sql::Value> owner_params(const FileOwner& o) { return {o.tenant_id, o.enterprise_id, o.app_id}; }
 
 }  // namespace
 
-Result<fs::path> AppFiles::dir_of(const FileOwner& owner) const {
+Result<FileInfo> AppFiles::write_xlsx(const FileOwner& owner, const std::string& name, const json::value& sheets) {
   if (!safe_component(owner.tenant_id) || !safe_component(owner.enterprise_id) || !safe_component(owner.app_id))
     return fail(Errc::kInvalidArgument, "files need a tenant, an enterprise and an APP");
-  return root_ / owner.tenant_id / owner.enterprise_id / owner.app_id;
-}
-
-Result<FileInfo> AppFiles::write_xlsx(const FileOwner& owner, const std::string& name, const json::value& sheets) {
-  const auto dir = KAIWU_TRY(dir_of(owner));
   FileInfo info;
   info.name = KAIWU_TRY(download_name(name));
   const auto parsed = KAIWU_TRY(parse_sheets(sheets));
   info.id = new_id();
   info.created_ms = now_ms();
   std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return fail(Errc::kIo, fmt::format("cannot create {}: {}", dir.string(), ec.message()));
-  const auto tmp = dir / (info.id + ".xlsx.tmp");
-  if (auto st = write_workbook(tmp, parsed); !st) {
-    fs::remove(tmp, ec);
-    return std::unexpected(st.error());
-  }
-  info.size = static_cast<std::int64_t>(fs::file_size(tmp, ec));
-  {
-    std::ofstream meta(dir / (info.id + ".json"), std::ios::trunc);
-    meta << json::serialize(json::object{{"id", info.id}, {"name", info.name}, {"size", info.size},
-                                         {"createdMs", info.created_ms}});
-    if (!meta) return fail(Errc::kIo, "cannot write the file's record in " + dir.string());
-  }
-  fs::rename(tmp, dir / (info.id + ".xlsx"), ec);
-  if (ec) return fail(Errc::kIo, fmt::format("cannot store {}: {}", info.name, ec.message()));
-  std::lock_guard lock(mu_);
-  prune(dir);
+  fs::create_directories(scratch_, ec);
+  if (ec) return fail(Errc::kIo, fmt::format("cannot create {}: {}", scratch_.string(), ec.message()));
+  const auto tmp = scratch_ / (info.id + ".xlsx.tmp");
+  auto written = write_workbook(tmp, parsed);
+  auto bytes = written ? slurp(tmp) : Result<std::string>(std::unexpected(written.error()));
+  fs::remove(tmp, ec);
+  if (!bytes) return std::unexpected(bytes.error());
+  info.size = static_cast<std::int64_t>(bytes->size());
+  if (info.size > max_bytes_)
+    return fail(Errc::kResourceExhausted,
+                fmt::format("{} would be {} bytes; at most {} bytes per file", info.name, info.size, max_bytes_));
+  const auto encoded = crypto::base64url_encode(*bytes);
+  KAIWU_TRY_STATUS(with_db_([&](meta::sql::Db& db) -> Status {
+    KAIWU_TRY(db.run(meta::sql::Query("INSERT INTO app_files (id, tenant_id, enterprise_id, app_id, name, size, "
+                                      "created_ms, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                      {info.id, owner.tenant_id, owner.enterprise_id, owner.app_id, info.name,
+                                       info.size, info.created_ms, encoded})));
+    // Retention: the newest kFilesKept of this owner (ids sort by creation time).
+    meta::sql::Query prune("DELETE FROM app_files");
+    prune.where(kOwner, owner_params(owner));
+    meta::sql::Query newest("SELECT id FROM app_files");
+    newest.where(kOwner, owner_params(owner)).tail(" ORDER BY id DESC LIMIT ?", {std::int64_t{kFilesKept}});
+    prune.where("id NOT IN (" + newest.sql() + ")", newest.params());
+    KAIWU_TRY(db.run(prune));
+    return ok();
+  }));
   return info;
 }
 
-// Keeps the newest kFilesKept files (ids sort by creation time).
-void AppFiles::prune(const fs::path& dir) {
-  std::vector<std::string> ids;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir, ec))
-    if (e.path().extension() == ".xlsx") ids.push_back(e.path().stem().string());
-  if (ids.size() <= kFilesKept) return;
-  std::sort(ids.begin(), ids.end());
-  for (std::size_t i = 0; i + kFilesKept < ids.size(); ++i) {
-    fs::remove(dir / (ids[i] + ".xlsx"), ec);
-    fs::remove(dir / (ids[i] + ".json"), ec);
-  }
-}
-
 Result<FileContent> AppFiles::read(const FileOwner& owner, const std::string& file_id) {
-  const auto dir = KAIWU_TRY(dir_of(owner));
   if (!safe_component(file_id)) return fail(Errc::kNotFound, "file " + file_id + " not found");
-  FileContent out;
-  auto info = read_info(dir / (file_id + ".json"));
-  std::ifstream in(dir / (file_id + ".xlsx"), std::ios::binary);
-  if (!info || !in) return fail(Errc::kNotFound, "file " + file_id + " not found");
-  out.info = std::move(*info);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  out.bytes = bytes.str();
-  return out;
+  std::optional<FileContent> out;
+  KAIWU_TRY_STATUS(with_db_([&](meta::sql::Db& db) -> Status {
+    out = KAIWU_TRY(db.one(
+        meta::sql::Query("SELECT id, name, size, created_ms, content FROM app_files")
+            .where(kOwner, owner_params(owner))
+            .where("id = ?", {file_id}),
+        [](const meta::sql::Row& r) -> Result<FileContent> {
+          auto bytes = crypto::base64url_decode(r.text(4));
+          if (!bytes) return fail(Errc::kCorruption, "stored file " + r.text(0) + " is not base64url");
+          return FileContent{FileInfo{r.text(0), r.text(1), r.int64(2), r.int64(3)}, std::move(*bytes)};
+        }));
+    return ok();
+  }));
+  if (!out) return fail(Errc::kNotFound, "file " + file_id + " not found");
+  return std::move(*out);
 }
 
 }  // namespace kaiwu::apps

@@ -34,6 +34,13 @@ namespace {
 
 std::string key_of(const std::string& app, const std::string& enterprise) { return app + "|" + enterprise; }
 
+// The lease a schedule trigger of (app, enterprise) needs in cluster mode.
+std::string schedule_lease(const std::string& app, const std::string& enterprise) {
+  return "app-schedule|" + key_of(app, enterprise);
+}
+
+constexpr const char* kLeaseUser = "apps";
+
 json::value sample_json(const bus::Value& v) {
   return std::visit([](const auto& x) { return json::value(x); }, v);
 }
@@ -230,6 +237,14 @@ Status AppRuntime::reload() {
       if (p.id == s.plan_id) a->plan_type = p.type;
     next.push_back(std::move(a));
   }
+  if (hooks_.leases) {
+    std::vector<std::string> names;
+    for (const auto& a : next)
+      if (std::any_of(a->manifest.triggers.begin(), a->manifest.triggers.end(),
+                      [](const Trigger& t) { return t.type == TriggerType::kSchedule; }))
+        names.push_back(schedule_lease(a->sub.app_id, a->sub.enterprise_id));
+    hooks_.leases->want(kLeaseUser, std::move(names));
+  }
   std::lock_guard lock(active_mu_);
   active_ = std::move(next);
   std::erase_if(next_due_, [&](const auto& entry) {  // schedules of subscriptions that ended
@@ -253,6 +268,7 @@ void AppRuntime::tick(std::int64_t now) {
   {
     std::lock_guard lock(active_mu_);
     for (const auto& a : active_) {
+      const bool here = !hooks_.leases || hooks_.leases->held(schedule_lease(a->sub.app_id, a->sub.enterprise_id));
       for (std::size_t i = 0; i < a->manifest.triggers.size(); ++i) {
         const auto& t = a->manifest.triggers[i];
         if (t.type != TriggerType::kSchedule) continue;
@@ -260,6 +276,7 @@ void AppRuntime::tick(std::int64_t now) {
         auto [it, inserted] = next_due_.try_emplace(k, next_fire(t, now));
         if (inserted || now < it->second) continue;
         it->second = next_fire(t, now);
+        if (!here) continue;  // another node holds this schedule's lease
         due.push_back(Invocation{a->sub.app_id, t.function,
                                  json::serialize(json::object{{"ts", now}, {"scheduled", true}}), a->sub.tenant_id,
                                  a->sub.enterprise_id, "schedule", "trigger:schedule"});

@@ -28,6 +28,7 @@
 #include "apps/run_log.hpp"
 #include "apps/store.hpp"
 #include "bus/bus.hpp"
+#include "core/leases.hpp"
 #include "meta/store.hpp"
 #include "metering/meter.hpp"
 #include "model/alarm.hpp"
@@ -55,6 +56,9 @@ struct RuntimeHooks {
   models::ModelService* models = nullptr;  // kaiwu.models.invoke (metered as model calls)
   AppFiles* files = nullptr;               // kaiwu.files.xlsx
   bool http_outbound = false;              // kaiwu.http.request allowed at all (apps.http_outbound)
+  // Cluster mode: a schedule trigger fires only on the node holding the lease of its (APP,
+  // enterprise) (core/leases.hpp); null = every schedule fires here (embedded mode).
+  Leases* leases = nullptr;
 };
 
 struct RuntimeOptions {
@@ -109,7 +113,8 @@ class AppRuntime {
   Status reload();
   // Checks a package's signature (Marketplace::verify); set before the first reload.
   void set_verifier(std::function<Result<std::string>(const CheckedPackage&)> verifier);
-  // Queues every schedule trigger that is due at now_ms.
+  // Queues every schedule trigger that is due at now_ms (with hooks.leases: only those of the
+  // (APP, enterprise) leases held here; the others only advance).
   void tick(std::int64_t now_ms);
   // Starts feeding telemetry and alarm triggers from the bus (until stop()).
   void attach(bus::Bus& bus);

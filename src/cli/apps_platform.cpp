@@ -46,7 +46,8 @@ void tick(apps::AppRuntime& runtime, std::shared_ptr<asio::steady_timer> timer) 
 Result<std::unique_ptr<AppPlatform>> AppPlatform::start(const Config& config, meta::MetadataStore& store,
                                                         tsdb::TelemetryStore& telemetry, bus::Bus& bus,
                                                         alarm::AlarmService& alarms, device::DeviceGateway& gateway,
-                                                        metering::Meter& meter, models::ModelService* models) {
+                                                        metering::Meter& meter, models::ModelService* models,
+                                                        Leases* leases) {
   auto* sql = dynamic_cast<meta::SqlStore*>(&store);
   if (!sql) {
     spdlog::warn("APP marketplace needs an SQL metadata store; APP routes are off");
@@ -59,13 +60,17 @@ Result<std::unique_ptr<AppPlatform>> AppPlatform::start(const Config& config, me
   keys.push_back(KAIWU_TRY(apps::public_key_of(platform_key)));
   std::unique_ptr<AppPlatform> p(new AppPlatform());
   p->store_ = std::make_unique<apps::SqlAppStore>(*sql);
-  p->kv_ = apps::make_sql_kv_store([sql](const std::function<Status(meta::sql::Db&)>& fn) { return sql->with_db(fn); });
+  const apps::WithDb with_db = [sql](const std::function<Status(meta::sql::Db&)>& fn) { return sql->with_db(fn); };
+  p->kv_ = apps::make_sql_kv_store(with_db);
   apps::RuntimeHooks hooks;
   hooks.kv = p->kv_.get();
   hooks.models = models;
-  p->files_ = std::make_unique<apps::AppFiles>(std::filesystem::path(config.data_dir) / "apps" / "files");
+  // APP files live in the metadata database (any node serves them); the data dir only holds the
+  // workbook while it is written.
+  p->files_ = std::make_unique<apps::AppFiles>(with_db, std::filesystem::path(config.data_dir) / "apps" / "scratch");
   hooks.files = p->files_.get();
   hooks.http_outbound = config.apps.http_outbound == "on";
+  hooks.leases = leases;
   hooks.raise_alarm = [&alarms](const meta::Scope& s, const model::Alarm& a) -> Status {
     KAIWU_TRY(alarms.raise(s, a, "app"));
     return ok();

@@ -29,7 +29,8 @@ class AppPlatform {
   static Result<std::unique_ptr<AppPlatform>> start(const Config& config, meta::MetadataStore& store,
                                                     tsdb::TelemetryStore& telemetry, bus::Bus& bus,
                                                     alarm::AlarmService& alarms, device::DeviceGateway& gateway,
-                                                    metering::Meter& meter, models::ModelService* models);
+                                                    metering::Meter& meter, models::ModelService* models,
+                                                    Leases* leases = nullptr);
   ~AppPlatform();
 
   // Adds the /api/v1/apps routes (ctx gets the marketplace and runtime; ctx.meter must be set).

@@ -11,7 +11,9 @@
 #include "bus/in_process.hpp"
 #include "cli/apps_platform.hpp"
 #include "bus/nats_bus.hpp"
+#include "cluster/leases.hpp"
 #include "cluster/node.hpp"
+#include "cluster/signals.hpp"
 #include "cli/commands.hpp"
 #include "cli/platform.hpp"
 #include "report/park_routes.hpp"
@@ -206,6 +208,20 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
     return 1;
   }
   bus::Bus& event_bus = **bus_owner;
+  // Cluster mode: APP schedules and developer sandboxes run on one node each (cluster/leases.hpp).
+  std::unique_ptr<cluster::NatsLeases> leases;
+  if (config.bus.backend == "nats") {
+    auto l = cluster::NatsLeases::connect({.servers = config.bus.nats_url,
+                                           .node_name = config.bus.node_name,
+                                           .replicas = static_cast<int>(config.bus.replicas),
+                                           .lease = std::chrono::milliseconds(config.bus.lease_ms)},
+                                          metrics);
+    if (!l) {
+      spdlog::critical("{}", l.error().message);
+      return 1;
+    }
+    leases = std::move(*l);
+  }
   alarm::AlarmService alarms(*store, event_bus);
   alarm::WebhookNotifier webhooks(*store, event_bus, metrics);
   api::ApiContext ctx{*store, **telemetry, jwt, metrics, config, by_address, by_username, [] { return true; }, &router};
@@ -234,6 +250,7 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
   devportal::MailQueue mail_queue(*mailer, metrics);
   devportal::SandboxSimulator sandboxes(*store, **telemetry, &event_bus, metrics,
                                         std::chrono::milliseconds(config.portal.sandbox_interval_ms));
+  sandboxes.set_leases(leases.get());
   std::unique_ptr<devportal::DeveloperService> developers;
   if (auto* accounts = dynamic_cast<meta::DeveloperStore*>(store.get())) {
     if (auto st = sandboxes.load(*accounts); !st) spdlog::error("developer sandboxes: {}", st.error().message);
@@ -319,12 +336,30 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
   rule_options.prepare = [&rule_devices](rules::Message& m) { return rule_devices.resolve(m); };
   rules::RuleEngine rule_engine(rule_actions, metrics, rule_options);
   // With a shared metadata store other nodes change chains too: follow them (rules/chain_sync.hpp).
+  // A change made here is signalled to the other nodes at once (cluster/signals.hpp); their
+  // 30 s poll only catches a lost signal.
   std::unique_ptr<rules::ChainSync> chain_sync;
+  std::unique_ptr<cluster::Signals> node_signals;
+  std::unique_ptr<rules::SignallingChainStore> signalling;
   if (auto* chains = dynamic_cast<meta::RuleChainStore*>(store.get())) {
     load_rule_chains(*chains, rule_engine);
     if (config.meta.backend == "postgres")
-      chain_sync = std::make_unique<rules::ChainSync>(*chains, rule_engine, std::chrono::seconds(2));
-    ctx.rule_chains = chains;
+      chain_sync = std::make_unique<rules::ChainSync>(*chains, rule_engine, std::chrono::seconds(30));
+    if (chain_sync && config.bus.backend == "nats") {
+      auto s = cluster::Signals::connect(config.bus.nats_url, config.bus.node_name, metrics);
+      if (!s) {
+        spdlog::critical("{}", s.error().message);
+        return 1;
+      }
+      node_signals = std::move(*s);
+      if (auto st = node_signals->subscribe("rulechains", [sync = chain_sync.get()] { sync->poke(); }); !st) {
+        spdlog::critical("{}", st.error().message);
+        return 1;
+      }
+      signalling = std::make_unique<rules::SignallingChainStore>(
+          *chains, [s = node_signals.get()] { s->raise("rulechains"); });
+    }
+    ctx.rule_chains = signalling ? static_cast<meta::RuleChainStore*>(signalling.get()) : chains;
     ctx.rule_engine = &rule_engine;
     api::register_rulechain_routes(router, ctx);
   }
@@ -352,7 +387,7 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
   }
   auto rule_feed = rules::feed_from_bus(event_bus, rule_engine);
   auto app_platform = AppPlatform::start(config, *store, **telemetry, event_bus, alarms, gateway, meter,
-                                         model_service.get());
+                                         model_service.get(), leases.get());
   if (!app_platform) {
     spdlog::critical("{}", app_platform.error().message);
     return 1;
@@ -428,6 +463,7 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
   mqtt_thread.join();
   app_platform->reset();
   rule_feed.reset();
+  node_signals.reset();  // no more pokes
   chain_sync.reset();
   rule_engine.stop();
   gateway.stop();

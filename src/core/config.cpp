@@ -121,6 +121,7 @@ const std::vector<Key>& schema() {
     k.push_back(int_key<std::uint32_t>("bus.replicas", 1, 5, [](Config& c) -> auto& { return c.bus.replicas; }));
     k.push_back(string_key("bus.node_name", [](Config& c) -> auto& { return c.bus.node_name; }));
     k.push_back(string_key("bus.cross_node", [](Config& c) -> auto& { return c.bus.cross_node; }, {"on", "off"}));
+    k.push_back(int_key<std::uint32_t>("bus.lease_ms", 1'000, 600'000, [](Config& c) -> auto& { return c.bus.lease_ms; }));
     k.push_back(string_key("smtp.url", [](Config& c) -> auto& { return c.smtp.url; }));
     k.push_back(string_key("smtp.from", [](Config& c) -> auto& { return c.smtp.from; }));
     k.push_back(string_key("smtp.user", [](Config& c) -> auto& { return c.smtp.user; }));

@@ -81,6 +81,10 @@ struct BusConfig {
   // With backend nats: "on" = MQTT messages, retained messages, session takeover and device
   // RPC cross nodes over NATS core subjects (cluster/README.md); "off" = each node's broker alone.
   std::string cross_node = "on";
+  // With backend nats: how long a node's lease on an APP schedule (per APP × enterprise) or a
+  // developer sandbox lasts without renewal (renewed every third of it; cluster/leases.hpp), i.e.
+  // the longest a dead node's schedules pause before another node takes them over.
+  std::uint32_t lease_ms = 10'000;
 };
 
 // Outgoing e-mail (developer portal verification). url empty: mails go to <data>/outbox.log.

@@ -104,6 +104,10 @@ Status SandboxSimulator::add(const SandboxIds& ids) {
     sims_.push_back(std::move(sim));
   }
   ++sandbox_count_;
+  if (leases_) {
+    lease_names_.push_back("sandbox|" + ids.tenant_id);
+    leases_->want("sandbox", lease_names_);
+  }
   return ok();
 }
 
@@ -143,8 +147,10 @@ void SandboxSimulator::tick(std::int64_t now) {
   std::vector<tsdb::Point> points;
   {
     std::lock_guard lock(mu_);
-    for (auto& s : sims_)
+    for (auto& s : sims_) {
+      if (leases_ && !leases_->held("sandbox|" + s->tenant_id)) continue;  // another node simulates it
       for (auto& [key, value] : s->step(now)) points.push_back({s->tenant_id, s->device_id, key, now, std::move(value)});
+    }
   }
   if (points.empty()) return;
   if (auto st = telemetry_.write(points); !st) {

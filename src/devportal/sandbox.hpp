@@ -4,6 +4,8 @@
 // write, then the bus), so rules, the live feed and APPs see it like any device's.
 //
 // One thread steps every simulated device each interval; bounded to kMaxSandboxes sandboxes.
+// Cluster mode (set_leases): every node loads every sandbox, and each sandbox is stepped only on
+// the node holding its lease "sandbox|<tenant id>" (core/leases.hpp), so its devices report once.
 // Thread-safety: provision/add/stop from any thread.
 #pragma once
 
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "bus/bus.hpp"
+#include "core/leases.hpp"
 #include "core/metrics.hpp"
 #include "meta/developer_store.hpp"
 #include "meta/store.hpp"
@@ -46,6 +49,8 @@ class SandboxSimulator {
   Status load(meta::DeveloperStore& developers);
   void stop();
   std::size_t sandboxes() const;
+  // Cluster mode: step a sandbox only while holding its lease. Set before load() and add().
+  void set_leases(Leases* leases) { leases_ = leases; }
 
  private:
   struct Sim;
@@ -62,6 +67,8 @@ class SandboxSimulator {
   std::condition_variable wake_;
   std::vector<std::unique_ptr<Sim>> sims_;  // guarded by mu_
   std::size_t sandbox_count_ = 0;           // guarded by mu_
+  std::vector<std::string> lease_names_;    // one per sandbox; guarded by mu_
+  Leases* leases_ = nullptr;
   bool stopping_ = false;                   // guarded by mu_
   std::thread thread_;
 };

@@ -431,7 +431,23 @@ CREATE INDEX supply_links_supplier ON supply_links (supplier_enterprise_id);
 CREATE INDEX supply_links_customer ON supply_links (customer_enterprise_id);
 )sql";
 
-constexpr std::array<sqlite::Migration, 11> kMigrations{{
+// Version 13 (apps): files APPs wrote, as schema.cpp's version 13.
+constexpr const char* kV13 = R"sql(
+CREATE TABLE app_files (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  tenant_id TEXT COLLATE "C" NOT NULL,
+  enterprise_id TEXT COLLATE "C" NOT NULL,
+  app_id TEXT COLLATE "C" NOT NULL,
+  name TEXT NOT NULL,
+  size BIGINT NOT NULL,
+  created_ms BIGINT NOT NULL,
+  content TEXT COLLATE "C" NOT NULL,
+  FOREIGN KEY (enterprise_id, tenant_id) REFERENCES enterprises (id, tenant_id) ON DELETE CASCADE
+);
+CREATE INDEX app_files_owner ON app_files (tenant_id, enterprise_id, app_id, id);
+)sql";
+
+constexpr std::array<sqlite::Migration, 12> kMigrations{{
     {1, kV1},
     {2, kV2},
     {3, kV3},
@@ -443,6 +459,7 @@ constexpr std::array<sqlite::Migration, 11> kMigrations{{
     {9, kV9},
     {10, kV10},
     {12, kV12},
+    {13, kV13},
 }};
 
 // pg_advisory_lock key held while migrating, so nodes starting together migrate one at a time.

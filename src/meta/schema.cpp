@@ -469,7 +469,27 @@ CREATE INDEX supply_links_supplier ON supply_links (supplier_enterprise_id);
 CREATE INDEX supply_links_customer ON supply_links (customer_enterprise_id);
 )sql";
 
-constexpr std::array<Migration, 11> kMigrations{{
+// Version 13 (apps): files APPs wrote (kaiwu.files.xlsx, apps/files.hpp), in the metadata database
+// so that every node of a cluster serves the download. content = the file's bytes, base64url
+// (PostgreSQL text holds no NUL). Retention is the writer's: the newest 100 per APP × enterprise,
+// each ≤ 16 MiB. The files are the enterprise's: they go with it. (11 and 12 are reserved for
+// other work of the same session.)
+constexpr const char* kV13 = R"sql(
+CREATE TABLE app_files (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  enterprise_id TEXT NOT NULL,
+  app_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL,
+  content TEXT NOT NULL,
+  FOREIGN KEY (enterprise_id, tenant_id) REFERENCES enterprises (id, tenant_id) ON DELETE CASCADE
+) STRICT;
+CREATE INDEX app_files_owner ON app_files (tenant_id, enterprise_id, app_id, id);
+)sql";
+
+constexpr std::array<Migration, 12> kMigrations{{
     {1, kV1},
     {2, kV2},
     {3, kV3},
@@ -481,6 +501,7 @@ constexpr std::array<Migration, 11> kMigrations{{
     {9, kV9},
     {10, kV10},
     {12, kV12},
+    {13, kV13},
 }};
 
 struct UniqueField {

@@ -28,8 +28,17 @@ void ChainSync::run(std::chrono::milliseconds period) {
     lock.unlock();
     if (auto done = sync_once(); !done) spdlog::warn("rule chain sync: {}", done.error().message);
     lock.lock();
-    cv_.wait_for(lock, period, [this] { return stop_; });
+    cv_.wait_for(lock, period, [this] { return stop_ || poked_; });
+    poked_ = false;
   }
+}
+
+void ChainSync::poke() {
+  {
+    std::lock_guard lock(mu_);
+    poked_ = true;
+  }
+  cv_.notify_all();
 }
 
 Result<std::size_t> ChainSync::sync_once() {
@@ -63,6 +72,36 @@ Result<std::size_t> ChainSync::sync_once() {
     ++changes;
   }
   return changes;
+}
+
+Result<model::RuleChain> SignallingChainStore::create_rule_chain(const meta::Scope& s, const model::RuleChain& c) {
+  return signal_if_ok(inner_.create_rule_chain(s, c));
+}
+Result<model::RuleChain> SignallingChainStore::get_rule_chain(const meta::Scope& s, const std::string& id,
+                                                              std::int64_t version) {
+  return inner_.get_rule_chain(s, id, version);
+}
+Result<meta::PageOf<model::RuleChain>> SignallingChainStore::list_rule_chains(const meta::Scope& s,
+                                                                              const meta::RuleChainFilter& f,
+                                                                              const meta::Page& p) {
+  return inner_.list_rule_chains(s, f, p);
+}
+Result<std::vector<model::RuleChain>> SignallingChainStore::list_rule_chain_versions(const meta::Scope& s,
+                                                                                     const std::string& id) {
+  return inner_.list_rule_chain_versions(s, id);
+}
+Result<model::RuleChain> SignallingChainStore::update_rule_chain(const meta::Scope& s, const model::RuleChain& c) {
+  return signal_if_ok(inner_.update_rule_chain(s, c));
+}
+Result<model::RuleChain> SignallingChainStore::set_rule_chain_enabled(const meta::Scope& s, const std::string& id,
+                                                                      bool enabled) {
+  return signal_if_ok(inner_.set_rule_chain_enabled(s, id, enabled));
+}
+Status SignallingChainStore::delete_rule_chain(const meta::Scope& s, const std::string& id) {
+  return signal_if_ok(inner_.delete_rule_chain(s, id));
+}
+Result<std::vector<model::RuleChain>> SignallingChainStore::list_enabled_rule_chains() {
+  return inner_.list_enabled_rule_chains();
 }
 
 }  // namespace kaiwu::rules

@@ -2,6 +2,9 @@
 // several nodes share (cluster mode, meta.backend = postgres). A chain created, changed, enabled,
 // disabled or deleted through one node's API reaches the other nodes' engines within one period,
 // which matters because the bus's rules group hands a device's messages to any node.
+// The node that changed a chain signals the others (cluster/signals.hpp, subject
+// kaiwu.signal.rulechains), whose poke() runs a pass at once; the period is only the safety net
+// for a lost signal (NATS core is at most once) and is long (30 s in kaiwu serve).
 //
 // Each pass lists the enabled chains (one query) and installs those whose (version, updated_ms)
 // differ from what this node last installed, and removes those no longer listed. The first pass
@@ -12,6 +15,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -34,6 +38,8 @@ class ChainSync {
 
   // One pass; returns how many chains it installed or removed.
   Result<std::size_t> sync_once();
+  // Runs a pass on the thread now (another node changed a chain). Never blocks.
+  void poke();
 
  private:
   void run(std::chrono::milliseconds period);
@@ -45,7 +51,34 @@ class ChainSync {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
+  bool poked_ = false;  // guarded by mu_
   std::thread thread_;
+};
+
+// The store as this node's API writes it: every successful create, update, enable/disable or
+// delete calls `changed` (kaiwu serve: the signal to the other nodes). Reads pass through.
+class SignallingChainStore final : public meta::RuleChainStore {
+ public:
+  SignallingChainStore(meta::RuleChainStore& inner, std::function<void()> changed)
+      : inner_(inner), changed_(std::move(changed)) {}
+  Result<model::RuleChain> create_rule_chain(const meta::Scope& s, const model::RuleChain& c) override;
+  Result<model::RuleChain> get_rule_chain(const meta::Scope& s, const std::string& id, std::int64_t version) override;
+  Result<meta::PageOf<model::RuleChain>> list_rule_chains(const meta::Scope& s, const meta::RuleChainFilter& f,
+                                                          const meta::Page& p) override;
+  Result<std::vector<model::RuleChain>> list_rule_chain_versions(const meta::Scope& s, const std::string& id) override;
+  Result<model::RuleChain> update_rule_chain(const meta::Scope& s, const model::RuleChain& c) override;
+  Result<model::RuleChain> set_rule_chain_enabled(const meta::Scope& s, const std::string& id, bool enabled) override;
+  Status delete_rule_chain(const meta::Scope& s, const std::string& id) override;
+  Result<std::vector<model::RuleChain>> list_enabled_rule_chains() override;
+
+ private:
+  template <typename R>
+  R signal_if_ok(R r) {
+    if (r) changed_();
+    return r;
+  }
+  meta::RuleChainStore& inner_;
+  std::function<void()> changed_;
 };
 
 }  // namespace kaiwu::rules

@@ -1,5 +1,7 @@
-// AppFiles: XLSX written per owner, read back only by that owner, newest 100 kept, clear errors
-// for bad sheets. (The integration test opens the bytes with openpyxl.)
+// AppFiles: XLSX written per owner into the metadata database (SQLite here; files_pg_test.cpp the
+// PostgreSQL twin), read back only by that owner, newest 100 kept, nothing left on disk, the rows
+// go with their enterprise, clear errors for bad sheets. (The integration tests open the bytes
+// with openpyxl, test_cluster_pair.py from another node.)
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -8,6 +10,8 @@
 #include <filesystem>
 
 #include "apps/files.hpp"
+#include "meta/sqlite_db.hpp"
+#include "meta/sqlite_store.hpp"
 #include "test_util.hpp"
 
 namespace kaiwu::apps {
@@ -21,7 +25,25 @@ class FilesTest : public ::testing::Test {
   void SetUp() override {
     root = std::filesystem::temp_directory_path() / ("kaiwu-files-" + std::to_string(::getpid()));
     std::filesystem::remove_all(root);
-    files = std::make_unique<AppFiles>(root);
+    std::filesystem::create_directories(root);
+    store = must(meta::SqliteStore::open((root / "meta.db").string()));
+    const auto tenant = must(store->create_tenant(model::Tenant{"", "t", "", 0})).id;
+    const auto ts = meta::Scope::tenant(tenant);
+    owner = FileOwner{tenant, must(store->create_enterprise(ts, model::Enterprise{.name = "a"})).id, "kaiwu-energy"};
+    other = must(store->create_enterprise(ts, model::Enterprise{.name = "b"})).id;
+    files = std::make_unique<AppFiles>(
+        [this](const std::function<Status(meta::sql::Db&)>& fn) {
+          return store->with_connection([&](meta::sqlite::Db& db) { return fn(db); });
+        },
+        root / "scratch");
+  }
+  std::int64_t rows(const std::string& enterprise) {
+    std::int64_t n = -1;
+    EXPECT_TRUE(store->with_connection([&](meta::sqlite::Db& db) -> Status {
+      n = KAIWU_TRY(db.scalar(meta::sql::Query("SELECT COUNT(*) FROM app_files WHERE enterprise_id = ?", {enterprise})));
+      return ok();
+    }));
+    return n;
   }
   void TearDown() override { std::filesystem::remove_all(root); }
 
@@ -32,8 +54,10 @@ class FilesTest : public ::testing::Test {
   }
 
   std::filesystem::path root;
+  std::unique_ptr<meta::SqliteStore> store;
   std::unique_ptr<AppFiles> files;
-  FileOwner owner{"t1", "e1", "kaiwu-energy"};
+  FileOwner owner;
+  std::string other;  // a second enterprise of the tenant
 };
 
 TEST_F(FilesTest, WritesAnXlsxOnlyItsOwnerReads) {
@@ -43,9 +67,15 @@ TEST_F(FilesTest, WritesAnXlsxOnlyItsOwnerReads) {
   EXPECT_EQ(static_cast<std::int64_t>(content.bytes.size()), info.size);
   EXPECT_EQ(content.bytes.substr(0, 2), "PK");  // a ZIP container
   EXPECT_EQ(content.info.name, "report.xlsx");
-  EXPECT_EQ(files->read(FileOwner{"t1", "e2", "kaiwu-energy"}, info.id).error().code, Errc::kNotFound);
-  EXPECT_EQ(files->read(FileOwner{"t1", "e1", "kaiwu-oee"}, info.id).error().code, Errc::kNotFound);
+  EXPECT_EQ(files->read(FileOwner{owner.tenant_id, other, "kaiwu-energy"}, info.id).error().code, Errc::kNotFound);
+  EXPECT_EQ(files->read(FileOwner{owner.tenant_id, owner.enterprise_id, "kaiwu-oee"}, info.id).error().code,
+            Errc::kNotFound);
+  EXPECT_EQ(files->read(FileOwner{"t2", owner.enterprise_id, "kaiwu-energy"}, info.id).error().code, Errc::kNotFound);
   EXPECT_EQ(files->read(owner, "../" + info.id).error().code, Errc::kNotFound);
+  EXPECT_TRUE(std::filesystem::is_empty(root / "scratch"));  // the workbook went to the database
+  // The files are the enterprise's: they go with it.
+  ASSERT_TRUE(store->delete_enterprise(meta::Scope::tenant(owner.tenant_id), owner.enterprise_id));
+  EXPECT_EQ(rows(owner.enterprise_id), 0);
 }
 
 TEST_F(FilesTest, KeepsTheNewestHundred) {
@@ -56,10 +86,23 @@ TEST_F(FilesTest, KeepsTheNewestHundred) {
   EXPECT_FALSE(files->read(owner, ids[1]));
   EXPECT_TRUE(files->read(owner, ids[2]));
   EXPECT_TRUE(files->read(owner, ids[101]));
-  std::size_t n = 0;
-  for (const auto& e : std::filesystem::directory_iterator(root / "t1" / "e1" / "kaiwu-energy"))
-    n += e.path().extension() == ".xlsx";
-  EXPECT_EQ(n, 100u);
+  EXPECT_EQ(rows(owner.enterprise_id), 100);
+}
+
+TEST_F(FilesTest, RefusesAWorkbookOverTheSizeLimit) {
+  AppFiles small([this](const std::function<Status(meta::sql::Db&)>& fn) {
+    return store->with_connection([&](meta::sqlite::Db& db) { return fn(db); });
+  }, root / "scratch", 8 * 1024);
+  json::array lines;
+  for (int r = 0; r < 2'000; ++r) lines.emplace_back(json::array{r * 1.000001, r * 7.123457, "row " + std::to_string(r)});
+  json::array sheets{json::object{{"name", "S"}, {"rows", std::move(lines)}}};
+  auto r = small.write_xlsx(owner, "big", sheets);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::kResourceExhausted) << r.error().message;
+  EXPECT_NE(r.error().message.find("at most 8192 bytes per file"), std::string::npos) << r.error().message;
+  EXPECT_EQ(rows(owner.enterprise_id), 0);
+  EXPECT_TRUE(std::filesystem::is_empty(root / "scratch"));
+  EXPECT_TRUE(small.write_xlsx(owner, "small", json::parse(R"([{"name": "S", "rows": [[1]]}])")));
 }
 
 TEST_F(FilesTest, BadSheetsAreClearErrors) {

@@ -382,7 +382,7 @@ TEST_F(ConfigTest, DescribeListsEveryKeyOnce) {
   auto items = describe_config(*c);
   std::map<std::string, std::string> by_key(items.begin(), items.end());
   EXPECT_EQ(by_key.size(), items.size());
-  EXPECT_EQ(items.size(), 43u);
+  EXPECT_EQ(items.size(), 44u);
   EXPECT_EQ(by_key.at("apps.builtin_dir"), "");
   EXPECT_EQ(by_key.at("apps.http_outbound"), "off");
   EXPECT_EQ(by_key.at("meta.backend"), "sqlite");
@@ -392,6 +392,7 @@ TEST_F(ConfigTest, DescribeListsEveryKeyOnce) {
   EXPECT_EQ(by_key.at("tsdb.clickhouse_database"), "kaiwu");
   EXPECT_EQ(by_key.at("bus.backend"), "inprocess");
   EXPECT_EQ(by_key.at("bus.replicas"), "1");
+  EXPECT_EQ(by_key.at("bus.lease_ms"), "10000");
   EXPECT_EQ(by_key.at("mqtt.client_ca"), "");
   EXPECT_EQ(by_key.at("mqtt.connects_per_minute_per_address"), "600");
   EXPECT_EQ(by_key.at("mqtt.max_packet_bytes"), "1048576");

@@ -104,5 +104,39 @@ TEST_F(ChainSyncTest, ThreadPicksUpAChainWithinAPeriod) {
   EXPECT_EQ(alarms_for(90), 1u);
 }
 
+TEST_F(ChainSyncTest, APokeSyncsAtOnceLongBeforeThePeriod) {
+  ChainSync sync(*store, engine, std::chrono::hours(1));  // the first pass runs at start
+  for (int i = 0; i < 100; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  create(alarm_above(80));
+  EXPECT_EQ(engine.chain_count(), 0u);
+  sync.poke();
+  for (int i = 0; i < 200 && engine.chain_count() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(engine.chain_count(), 1u);
+}
+
+TEST_F(ChainSyncTest, SignallingStoreSignalsEveryWriteAndNoRead) {
+  int signals = 0;
+  SignallingChainStore signalling(*store, [&] { ++signals; });
+  const auto ts = meta::Scope::tenant(tenant);
+  model::RuleChain c;
+  c.name = "via-api";
+  c.definition = alarm_above(80);
+  c = must(signalling.create_rule_chain(ts, c));
+  EXPECT_EQ(signals, 1);
+  c.definition = alarm_above(60);
+  must(signalling.update_rule_chain(ts, c));
+  must(signalling.set_rule_chain_enabled(ts, c.id, true));
+  EXPECT_EQ(signals, 3);
+  must(signalling.get_rule_chain(ts, c.id, 0));
+  must(signalling.list_rule_chains(ts, {}, meta::Page{}));
+  must(signalling.list_rule_chain_versions(ts, c.id));
+  must(signalling.list_enabled_rule_chains());
+  EXPECT_EQ(signals, 3);
+  EXPECT_FALSE(signalling.delete_rule_chain(meta::Scope::tenant("other"), c.id));  // refused: no signal
+  EXPECT_EQ(signals, 3);
+  ASSERT_TRUE(signalling.delete_rule_chain(ts, c.id));
+  EXPECT_EQ(signals, 4);
+}
+
 }  // namespace
 }  // namespace kaiwu::rules
