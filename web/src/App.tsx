@@ -33,6 +33,8 @@ import { RunsPage } from './features/apps/Runs';
 import { UploadPage } from './features/apps/Upload';
 import { ModelCataloguePage } from './features/models/ModelCatalogue';
 import { ModelDetailPage } from './features/models/ModelDetail';
+import { IndicatorsPage } from './features/report/IndicatorsPage';
+import { SolutionsPage } from './features/report/SolutionsPage';
 
 export function makeQueryClient() {
   return new QueryClient({
@@ -105,6 +107,8 @@ export function AppRoutes() {
         <Route path="apps/:appId" element={<Guard resource="apps"><AppHostPage /></Guard>} />
         <Route path="models" element={<ModelCataloguePage />} />
         <Route path="models/:id" element={<ModelDetailPage />} />
+        <Route path="indicators" element={<Guard resource="indicators"><IndicatorsPage /></Guard>} />
+        <Route path="solutions" element={<SolutionsPage />} />
         <Route path="*" element={<Navigate to="/" replace />} />
       </Route>
     </Routes>

@@ -3,7 +3,8 @@
 import type { Role } from '../api/types';
 
 export type Resource = 'overview' | 'tenants' | 'parks' | 'enterprises' | 'users' | 'apikeys' | 'profiles' | 'devices'
-  | 'alarms' | 'rulechains' | 'developer' | 'metering' | 'market' | 'appreviews' | 'appupload' | 'appruns' | 'apps' | 'models';
+  | 'alarms' | 'rulechains' | 'developer' | 'metering' | 'market' | 'appreviews' | 'appupload' | 'appruns' | 'apps' | 'models'
+  | 'indicators' | 'solutions';
 
 const VIEW: Record<Resource, Role[] | 'all'> = {
   overview: 'all',
@@ -24,6 +25,8 @@ const VIEW: Record<Resource, Role[] | 'all'> = {
   appruns: ['platform-admin', 'tenant-admin', 'enterprise-admin', 'developer'],
   apps: ['tenant-admin', 'park-admin', 'enterprise-admin', 'engineer', 'viewer', 'developer'], // APPs act for an enterprise of a tenant
   models: 'all',
+  indicators: ['platform-admin', 'tenant-admin'],
+  solutions: 'all',
 };
 
 const WRITE: Record<Resource, Role[]> = {
@@ -45,6 +48,8 @@ const WRITE: Record<Resource, Role[]> = {
   appruns: [],
   apps: ['tenant-admin', 'park-admin', 'enterprise-admin', 'engineer', 'viewer', 'developer'],
   models: ['tenant-admin', 'engineer', 'developer'],
+  indicators: [],
+  solutions: ['platform-admin'],
 };
 
 export function canView(role: Role | null, r: Resource): boolean {

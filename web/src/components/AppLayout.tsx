@@ -2,6 +2,7 @@ import { Grid, Layout, Menu, Button, Dropdown, Space, Segmented, Typography, Tag
 import {
   DashboardOutlined, ClusterOutlined, EnvironmentOutlined, BankOutlined, ApiOutlined, UserOutlined, KeyOutlined,
   ProfileOutlined, LogoutOutlined, AppstoreOutlined, ShopOutlined, ExperimentOutlined, CodeOutlined, BarChartOutlined, ReadOutlined, MoonOutlined, SunOutlined, AlertOutlined, BranchesOutlined, GlobalOutlined, MenuFoldOutlined, MenuUnfoldOutlined,
+  SolutionOutlined, FundOutlined,
 } from '@ant-design/icons';
 import { useTranslation } from 'react-i18next';
 import { Outlet, useLocation, useNavigate } from 'react-router-dom';
@@ -21,12 +22,14 @@ const ITEMS: { key: Resource | 'rule-chains' | 'developer/docs'; icon: React.Rea
   { key: 'apps', icon: <AppstoreOutlined />, label: 'myApps.nav', group: 'platform' },
   { key: 'market', icon: <ShopOutlined />, label: 'market.title', group: 'platform' },
   { key: 'models', icon: <ExperimentOutlined />, label: 'models.title', group: 'platform' },
+  { key: 'solutions', icon: <SolutionOutlined />, label: 'solutions.nav', group: 'platform' },
   { key: 'enterprises', icon: <BankOutlined />, label: 'nav.enterprises', group: 'management' },
   { key: 'parks', icon: <EnvironmentOutlined />, label: 'nav.parks', group: 'management' },
   { key: 'tenants', icon: <ClusterOutlined />, label: 'nav.tenants', group: 'management' },
   { key: 'users', icon: <UserOutlined />, label: 'nav.users', group: 'management' },
   { key: 'apikeys', icon: <KeyOutlined />, label: 'nav.apikeys', group: 'management' },
   { key: 'metering', icon: <BarChartOutlined />, label: 'metering.title', group: 'management' },
+  { key: 'indicators', icon: <FundOutlined />, label: 'indicators.nav', group: 'management' },
   { key: 'developer', icon: <CodeOutlined />, label: 'devportal.navHome', group: null },
   { key: 'developer/docs', icon: <ReadOutlined />, label: 'devportal.navDocs', group: null },
 ];

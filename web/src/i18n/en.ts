@@ -1,8 +1,10 @@
 import type { Messages } from './zh-CN';
+import reportEn from './report.en';
 import appsEn from './apps.en';
 
 const en: Messages = {
   ...appsEn,
+  ...reportEn,
   app: { name: 'Kaiwu', fullName: 'Kaiwu Industrial Internet Platform', tagline: 'Device access · data collection · parks and enterprises' },
   nav: {
     overview: 'Overview', tenants: 'Tenants', parks: 'Parks', enterprises: 'Enterprises', devices: 'Devices',

@@ -1,8 +1,10 @@
 // 简体中文 (default). Keys are shared with en.ts; the Vitest i18n test checks both have the same keys.
 import appsZh from './apps.zh-CN';
+import reportZh from './report.zh-CN';
 
 const zh = {
   ...appsZh,
+  ...reportZh,
   app: { name: '开物', fullName: '开物工业互联网平台', tagline: '设备接入 · 数据采集 · 园区与企业管理' },
   nav: {
     overview: '总览', tenants: '租户', parks: '园区', enterprises: '企业', devices: '设备', profiles: '设备档案',
