@@ -257,45 +257,31 @@ Status subscribe_builtins(apps::Marketplace& market, const DemoSetup& setup, con
 // models they invoke, for the demo enterprises' industries. Cases are left at 0: the operator
 // records real deployments. Existing ids are kept (a restart changes nothing).
 Status seed_solutions(report::SolutionStore& store) {
-  struct Seed {
-    const char* id;
-    const char* zh;
-    const char* en;
-    const char* dzh;
-    const char* den;
-    std::vector<std::string> industries, domains, apps, models, technologies;
-  };
-  const Seed seeds[] = {
-      {"machining-oee-pdm", "机加工设备综合效率与预测性维护", "Machining OEE and predictive maintenance",
-       "开机率、OEE 统计与振动特征、频谱、趋势外推的预测性维护。",
-       "Operating rate and OEE with vibration features, spectrum and trend extrapolation for predictive maintenance.",
-       {"机械", "汽车"}, {"production", "maintenance"}, {"kaiwu-oee", "kaiwu-pdm"},
-       {"kaiwu.vibration.features", "kaiwu.spectrum.fft", "kaiwu.stats.descriptive", "kaiwu.anomaly.ewma",
-        "kaiwu.regression.linear"},
-       {"bigdata", "ai"}},
-      {"energy-carbon-safety", "园区能源双碳与安全生产", "Energy, carbon and safety for parks and utilities",
-       "分项能耗、碳排放核算与安全生产告警。", "Energy by meter, carbon accounting and safety alarms.",
-       {"热力和燃气", "电力"}, {"energy_carbon", "safety"}, {"kaiwu-energy", "kaiwu-safety"}, {}, {"bigdata"}},
-      {"electronics-spc", "电子制造统计过程控制", "Statistical process control for electronics",
-       "控制图与判异规则的质量管控。", "Quality control with control charts and run rules.",
-       {"电子"}, {"quality"}, {"kaiwu-spc"}, {"kaiwu.spc.chart"}, {"bigdata"}},
+  const report::Solution seeds[] = {
+      {.id = "machining-oee-pdm", .name_zh = "机加工设备综合效率与预测性维护",
+       .name_en = "Machining OEE and predictive maintenance",
+       .description_zh = "开机率、OEE 统计与振动特征、频谱、趋势外推的预测性维护。",
+       .description_en = "Operating rate and OEE with vibration features, spectrum and trend extrapolation for "
+                         "predictive maintenance.",
+       .industries = {"机械", "汽车"}, .domains = {"production", "maintenance"}, .app_ids = {"kaiwu-oee", "kaiwu-pdm"},
+       .model_ids = {"kaiwu.vibration.features", "kaiwu.spectrum.fft", "kaiwu.stats.descriptive", "kaiwu.anomaly.ewma",
+                     "kaiwu.regression.linear"},
+       .technologies = {"bigdata", "ai"}, .created_by = "demo"},
+      {.id = "energy-carbon-safety", .name_zh = "园区能源双碳与安全生产",
+       .name_en = "Energy, carbon and safety for parks and utilities",
+       .description_zh = "分项能耗、碳排放核算与安全生产告警。",
+       .description_en = "Energy by meter, carbon accounting and safety alarms.",
+       .industries = {"热力和燃气", "电力"}, .domains = {"energy_carbon", "safety"},
+       .app_ids = {"kaiwu-energy", "kaiwu-safety"}, .technologies = {"bigdata"}, .created_by = "demo"},
+      {.id = "electronics-spc", .name_zh = "电子制造统计过程控制", .name_en = "Statistical process control for electronics",
+       .description_zh = "控制图与判异规则的质量管控。", .description_en = "Quality control with control charts and run rules.",
+       .industries = {"电子"}, .domains = {"quality"}, .app_ids = {"kaiwu-spc"}, .model_ids = {"kaiwu.spc.chart"},
+       .technologies = {"bigdata"}, .created_by = "demo"},
   };
   std::size_t added = 0;
   for (const auto& seed : seeds) {
     if (store.get(seed.id)) continue;
-    report::Solution s;
-    s.id = seed.id;
-    s.name_zh = seed.zh;
-    s.name_en = seed.en;
-    s.description_zh = seed.dzh;
-    s.description_en = seed.den;
-    s.industries = seed.industries;
-    s.domains = seed.domains;
-    s.app_ids = seed.apps;
-    s.model_ids = seed.models;
-    s.technologies = seed.technologies;
-    s.created_by = "demo";
-    if (auto c = store.create(s); !c) return std::unexpected(c.error());
+    if (auto c = store.create(seed); !c) return std::unexpected(c.error());
     ++added;
   }
   if (added) spdlog::info("demo: {} solutions in the catalogue", added);
