@@ -89,6 +89,7 @@ async function main() {
     await page.keyboard.press('Escape');
     await page.getByRole('button', { name: /保\s*存/ }).click();
     await page.getByTestId('error-message').getByText(/^id: /).waitFor();
+    await page.getByTestId('error-message').scrollIntoViewIfNeeded();
     await shot(page, 'solution-error');
     await form.getByLabel('方案编号').fill('rail-maintenance');
     await page.getByRole('button', { name: /保\s*存/ }).click();

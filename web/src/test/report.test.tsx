@@ -69,6 +69,7 @@ describe('platform indicators', () => {
     expect(await screen.findByText('Platform indicators')).toBeInTheDocument();
     expect(screen.getByTestId('figure-devices.byCategory')).toHaveTextContent('Running equipment: 3');
     expect(screen.getByTestId('indicator-1.1')).toHaveTextContent('Every device');
+    expect(screen.getByTestId('figure-devices.total')).toHaveTextContent('1,234 units');
   }, 120_000);
 });
 

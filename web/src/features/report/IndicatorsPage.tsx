@@ -6,13 +6,21 @@ import { ErrorAlert } from '../../components/ErrorAlert';
 import { formatNumber, formatTime } from '../../i18n';
 import { todayUtc, useIndicators, valueEntries, type Figure } from './api';
 
+// The form's units as the server gives them (Chinese), in English.
+const UNITS_EN: Record<string, string> = {
+  '台/套': 'units', '种': 'protocols', '个': '', '家': 'enterprises', '人': 'people', '件': '', '分': 'fen', '万元': '×10k CNY',
+};
+export function unitText(unit: string, lang: string): string {
+  return lang === 'en' ? (UNITS_EN[unit] ?? unit) : unit;
+}
+
 // One figure's value: a number with its unit, a breakdown as tags, a table of rows, or "—".
 function FigureValue({ f }: { f: Figure }) {
   const { t, i18n } = useTranslation();
   const lang = i18n.language;
   if (f.source === 'documentary') return <Tag color="orange">{t('indicators.documentary')}</Tag>;
   if (f.value === null) return <Typography.Text type="secondary">—</Typography.Text>;
-  if (typeof f.value === 'number') return <Typography.Text strong>{formatNumber(f.value)} {f.unit}</Typography.Text>;
+  if (typeof f.value === 'number') return <Typography.Text strong>{formatNumber(f.value)} {unitText(f.unit, lang)}</Typography.Text>;
   if (typeof f.value === 'boolean') return <>{f.value ? t('indicators.yes') : t('indicators.no')}</>;
   if (typeof f.value === 'string') return <>{f.value}</>;
   if (Array.isArray(f.value)) {

@@ -53,9 +53,9 @@ function SolutionEditor({ value, onClose }: { value: { s: SolutionInput; creatin
   return (
     <Modal open={!!value} title={value?.creating ? t('solutions.create') : t('solutions.edit')} width={720}
       onCancel={onClose} onOk={() => void submit()} confirmLoading={saving} okText={t('common.save')} cancelText={t('common.cancel')}
-      destroyOnClose afterOpenChange={(open) => { if (open && value) { form.setFieldsValue(value.s); setError(null); } }}>
+      destroyOnClose afterClose={() => setError(null)}>
       {error ? <ErrorAlert error={error} /> : null}
-      <Form form={form} layout="vertical" preserve={false} data-testid="solution-form">
+      <Form form={form} layout="vertical" preserve={false} initialValues={value?.s} data-testid="solution-form">
         {value?.creating && <Form.Item name="id" label={t('solutions.id')} extra={t('solutions.idHint')}><Input /></Form.Item>}
         <Space style={{ width: '100%' }} styles={{ item: { flex: 1 } }}>
           <Form.Item name="nameZh" label={t('solutions.nameZh')} rules={[{ required: true }]}><Input /></Form.Item>
