@@ -101,8 +101,8 @@ describe('solution catalogue', () => {
     renderRoute('/solutions', '/solutions', <SolutionsPage />);
     await userEvent.click(await screen.findByTestId('solution-create'));
     const form = await screen.findByTestId('solution-form');
-    await userEvent.type(within(form).getByLabelText('中文名称'), '甲方案');
-    await userEvent.type(within(form).getByLabelText('英文名称'), 'Plan A');
+    fireEvent.change(within(form).getByLabelText('中文名称'), { target: { value: '甲方案' } });
+    fireEvent.change(within(form).getByLabelText('英文名称'), { target: { value: 'Plan A' } });
     fireEvent.mouseDown(within(form).getByLabelText('覆盖行业'));
     await userEvent.click(await screen.findByText('电子', { selector: '.ant-select-item-option-content' }));
     fireEvent.mouseDown(within(form).getByLabelText('覆盖领域'));
@@ -114,5 +114,5 @@ describe('solution catalogue', () => {
     const body = calls.filter((c) => c.method === 'POST')[1].body as Record<string, unknown>;
     expect(body).toMatchObject({ nameZh: '甲方案', nameEn: 'Plan A', industries: ['电子'], domains: ['quality'], cases: 0 });
     expect(body).not.toHaveProperty('id');
-  }, 120_000);
+  }, 240_000);
 });
