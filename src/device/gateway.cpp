@@ -109,8 +109,8 @@ struct DeviceGateway::Impl {
       auto st = telemetry.write(all);
       if (st) {
         ingested.inc(all.size());
+        note_active(all);  // before the PUBACKs: a device that got its ack is counted
         for (auto& item : batch) item.done(ReasonCode::kSuccess);
-        note_active(all);
         bus::publish_points(bus, all);  // durable now; one message per device run
         continue;
       }

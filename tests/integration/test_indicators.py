@@ -1,12 +1,14 @@
 """MIIT indicators (GET /api/v1/platform/indicators) and the solution catalogue (/api/v1/solutions)
 of the real binary on a seeded data set: two tenants, enterprises of several industries with SME
 and paid flags, parks of two levels, devices of every category and four protocols, telemetry
-through the HTTP device API and the user telemetry route (daily-active devices), subscriptions
+through the HTTP device API, the user telemetry route and MQTT (mosquitto_pub) for the
+daily-active devices, subscriptions
 to and visits of the built-in APPs, and two solutions. Every figure is compared with a count made
 by hand from the seed; tenant B's admin sees only tenant B; other roles are refused."""
 
 import datetime
 import os
+import subprocess
 import sys
 import unittest
 
@@ -73,6 +75,14 @@ class IndicatorsTest(unittest.TestCase):
             r("POST", f"/api/v1/{tok_press}/telemetry", {"t": 1}, expect=200)
         r("POST", f"/api/v1/devices/{cls.dev_other['id']}/telemetry", {"t": 2}, cls.tok_a)
         r("POST", f"/api/v1/{dev_b['accessToken']}/telemetry", {"t": 3}, expect=200)
+        # B's second device publishes over MQTT (mosquitto_pub, QoS 1: acknowledged once stored), twice.
+        dev_mq = r("POST", "/api/v1/devices", {"name": "mqtt-1", "enterpriseId": ent_b["id"], "category": "running",
+                                               "protocol": "mqtt"}, cls.tok_b, 201)
+        for n in range(2):
+            p = subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(s.mqtt_port), "-q", "1",
+                                "-u", dev_mq["accessToken"], "-t", "v1/devices/me/telemetry", "-m", f'{{"n": {n}}}'],
+                               capture_output=True, text=True, timeout=20)
+            assert p.returncode == 0, p.stderr
         # APPs: A's 电子 enterprise subscribes to OEE and energy, B's to OEE; A visits both.
         for app in ("kaiwu-oee", "kaiwu-energy"):
             r("POST", f"/api/v1/apps/{app}/subscriptions", {"enterpriseId": ent_a["id"], "plan": "free"}, cls.tok_a, 201)
@@ -99,13 +109,13 @@ class IndicatorsTest(unittest.TestCase):
         self.assertEqual(doc["tenantId"], "")
         f = figures(doc)
         v = {k: x["value"] for k, x in f.items()}
-        self.assertEqual(v["devices.total"], 5)
-        self.assertEqual(v["devices.byCategory"], {"running": 2, "processing": 1, "mobile": 1, "other": 1})
+        self.assertEqual(v["devices.total"], 6)
+        self.assertEqual(v["devices.byCategory"], {"running": 3, "processing": 1, "mobile": 1, "other": 1})
         self.assertEqual(f["devices.byCategory"]["labels"]["processing"]["zh"], "加工设备")
-        self.assertEqual(v["devices.connected"], 2)  # the two presses used the device API
-        self.assertEqual(v["devices.dailyActive"], 3)  # A's press and sensor, B's press
+        self.assertEqual(v["devices.connected"], 3)  # the two presses (device API) and the MQTT device
+        self.assertEqual(v["devices.dailyActive"], 4)  # A's press and sensor, B's press and MQTT device
         self.assertEqual(v["protocols.count"], 8)
-        self.assertEqual(v["protocols.list"]["mqtt"], 2)
+        self.assertEqual(v["protocols.list"]["mqtt"], 3)
         self.assertEqual(v["protocols.list"]["modbus-tcp"], 1)
         self.assertEqual(v["protocols.list"]["opcua"], 1)
         self.assertEqual(v["protocols.list"]["http"], 1)
@@ -170,9 +180,9 @@ class IndicatorsTest(unittest.TestCase):
 
     def test_tenant_admin_sees_only_their_tenant(self):
         v = {k: x["value"] for k, x in figures(self.indicators(self.tok_b)).items()}
-        self.assertEqual(v["devices.total"], 1)
-        self.assertEqual(v["devices.byCategory"], {"running": 1, "processing": 0, "mobile": 0, "other": 0})
-        self.assertEqual(v["devices.dailyActive"], 1)
+        self.assertEqual(v["devices.total"], 2)
+        self.assertEqual(v["devices.byCategory"], {"running": 2, "processing": 0, "mobile": 0, "other": 0})
+        self.assertEqual(v["devices.dailyActive"], 2)
         self.assertEqual(v["enterprises.total"], 1)
         self.assertEqual(v["parks.total"], 0)
         self.assertEqual(v["apps.total"], 1)  # only what B subscribes to
@@ -188,7 +198,7 @@ class IndicatorsTest(unittest.TestCase):
         # The platform admin may look at one tenant.
         one = self.indicators(self.admin, f"?tenantId={self.tb['id']}")
         self.assertEqual(one["tenantId"], self.tb["id"])
-        self.assertEqual(figures(one)["devices.total"]["value"], 1)
+        self.assertEqual(figures(one)["devices.total"]["value"], 2)
 
     def test_other_days_and_bad_input(self):
         v = figures(self.indicators(self.admin, "?asOf=2020-01-02"))
