@@ -13,6 +13,7 @@
 #include "core/ids.hpp"
 #include "meta/developer_store.hpp"
 #include "meta/model_store.hpp"
+#include "meta/paging.hpp"
 #include "metering/usage.hpp"
 #include "model/entities.hpp"
 #include "models/manifest.hpp"
@@ -24,7 +25,6 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::int64_t kDayMs = 86'400'000;
-constexpr std::size_t kPageSize = 1000;
 
 // Protocols a device can reach the platform through today, each with a decoder, broker or driver
 // in src/ (mqtt/, api/ device API and line protocol, drivers/{modbus,opcua,dlt645,hj212}).
@@ -71,18 +71,6 @@ std::string where_tenant(const meta::Scope& s, std::string_view column = "tenant
   return fmt::format(" {} {} = '{}'", and_ ? "AND" : "WHERE", column, s.tenant_id);
 }
 
-template <typename T, typename List, typename Visit>
-Status for_each_page(List&& list, Visit&& visit) {
-  meta::Page page;
-  page.limit = kPageSize;
-  while (true) {
-    meta::PageOf<T> batch = KAIWU_TRY(list(page));
-    for (const auto& item : batch.items) visit(item);
-    if (batch.next.empty() || batch.items.empty()) return ok();
-    page.cursor = batch.next;
-  }
-}
-
 void bump(json::object& o, std::string_view key, std::int64_t by = 1) {
   auto& v = o[key];
   v = (v.is_int64() ? v.as_int64() : 0) + by;
@@ -105,7 +93,7 @@ Result<std::vector<json::object>> device_indicators(Context& c) {
   json::object by_protocol;
   for (auto p : kImplementedProtocols) by_protocol[p] = 0;
   std::int64_t total = 0, connected = 0;
-  KAIWU_TRY_STATUS(for_each_page<model::Device>(
+  KAIWU_TRY_STATUS(meta::for_each_page<model::Device>(
       [&](const meta::Page& p) { return c.src.store.list_devices(c.scope, meta::DeviceFilter{}, p); },
       [&](const model::Device& d) {
         ++total;
@@ -390,7 +378,7 @@ struct EnterpriseCounts {
 
 Result<EnterpriseCounts> count_enterprises(Context& c) {
   EnterpriseCounts n;
-  KAIWU_TRY_STATUS(for_each_page<model::Enterprise>(
+  KAIWU_TRY_STATUS(meta::for_each_page<model::Enterprise>(
       [&](const meta::Page& p) { return c.src.store.list_enterprises(c.scope, meta::EnterpriseFilter{}, p); },
       [&](const model::Enterprise& e) {
         ++n.total;
@@ -525,7 +513,7 @@ Result<json::object> solution_indicator(Context& c) {
 Result<json::object> park_indicator(Context& c) {
   json::object by_level{{"national", 0}, {"provincial", 0}, {"municipal", 0}, {"other", 0}};
   std::int64_t total = 0;
-  KAIWU_TRY_STATUS(for_each_page<model::Park>(
+  KAIWU_TRY_STATUS(meta::for_each_page<model::Park>(
       [&](const meta::Page& p) { return c.src.store.list_parks(c.scope, meta::ParkFilter{}, p); },
       [&](const model::Park& p) {
         ++total;

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/ids.hpp"
+#include "meta/paging.hpp"
 #include "meta/sql.hpp"
 #include "report/solutions.hpp"
 
@@ -85,22 +86,10 @@ Result<Solution> find(Db& db, const std::string& id) {
   return std::move(v[0]);
 }
 
-template <typename T, typename F>
-Result<T> on(meta::SqlStore& store, F&& fn) {
-  std::optional<T> out;
-  KAIWU_TRY_STATUS(store.with_db([&](Db& db) -> Status {
-    auto r = fn(db);
-    if (!r) return std::unexpected(r.error());
-    out = std::move(*r);
-    return ok();
-  }));
-  return std::move(*out);
-}
-
 }  // namespace
 
 Result<Solution> SqlSolutionStore::create(const Solution& in) {
-  return on<Solution>(db_, [&](Db& db) -> Result<Solution> {
+  return meta::with_db_value<Solution>(db_, [&](Db& db) -> Result<Solution> {
     Solution s = in;
     if (s.id.empty()) s.id = new_id();
     s.created_ms = s.updated_ms = now_ms();
@@ -117,11 +106,11 @@ Result<Solution> SqlSolutionStore::create(const Solution& in) {
 }
 
 Result<Solution> SqlSolutionStore::get(const std::string& id) {
-  return on<Solution>(db_, [&](Db& db) { return find(db, id); });
+  return meta::with_db_value<Solution>(db_, [&](Db& db) { return find(db, id); });
 }
 
 Result<std::vector<Solution>> SqlSolutionStore::list() {
-  return on<std::vector<Solution>>(db_, [&](Db& db) -> Result<std::vector<Solution>> {
+  return meta::with_db_value<std::vector<Solution>>(db_, [&](Db& db) -> Result<std::vector<Solution>> {
     Query q(kColumns);
     q.tail(" ORDER BY id");
     auto all = KAIWU_TRY(db.all(q, read_solution));
@@ -131,7 +120,7 @@ Result<std::vector<Solution>> SqlSolutionStore::list() {
 }
 
 Result<Solution> SqlSolutionStore::update(const Solution& in) {
-  return on<Solution>(db_, [&](Db& db) -> Result<Solution> {
+  return meta::with_db_value<Solution>(db_, [&](Db& db) -> Result<Solution> {
     auto current = KAIWU_TRY(find(db, in.id));
     Solution s = in;
     s.created_by = current.created_by;
