@@ -36,6 +36,9 @@ void audit(ApiContext& ctx, const http::Request& req, const std::string& tenant_
 
 std::string actor_of(const http::Request& req);
 
+// Marks a device daily-active after its telemetry was accepted (metering::DeviceActivity).
+void note_device_active(ApiContext& ctx, const model::Device& d);
+
 // Records a developer portal tool use (metering Kind::kToolCall) when the caller is a developer.
 void record_tool_call(ApiContext& ctx, const http::Request& req, std::string_view tool);
 

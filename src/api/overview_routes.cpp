@@ -3,25 +3,12 @@
 // device-facing ports for the console's connection examples.
 #include "api/common.hpp"
 #include "core/ids.hpp"
+#include "meta/paging.hpp"
 
 namespace kaiwu::api {
 namespace {
 
 constexpr std::int64_t kDay = 86'400'000;
-constexpr std::size_t kPageSize = 1000;
-
-// Visits every item of a paged list (cursor pagination, bounded by the store's own limits).
-template <typename T, typename List, typename Visit>
-Status for_each_page(List&& list, Visit&& visit) {
-  meta::Page page;
-  page.limit = kPageSize;
-  while (true) {
-    meta::PageOf<T> batch = KAIWU_TRY(list(page));
-    for (const auto& item : batch.items) visit(item);
-    if (batch.next.empty() || batch.items.empty()) return ok();
-    page.cursor = batch.next;
-  }
-}
 
 Result<http::Response> overview(ApiContext& ctx, http::Request& req) {
   auto scope = request_scope(req);
@@ -29,7 +16,7 @@ Result<http::Response> overview(ApiContext& ctx, http::Request& req) {
   json::object by_category{{"running", 0}, {"processing", 0}, {"mobile", 0}, {"other", 0}};
   json::object by_protocol;
   std::int64_t devices = 0, online = 0, active_24h = 0, gateways = 0;
-  KAIWU_TRY_STATUS(for_each_page<model::Device>(
+  KAIWU_TRY_STATUS(meta::for_each_page<model::Device>(
       [&](const meta::Page& p) { return ctx.store.list_devices(scope, meta::DeviceFilter{}, p); },
       [&](const model::Device& d) {
         ++devices;
@@ -41,13 +28,13 @@ Result<http::Response> overview(ApiContext& ctx, http::Request& req) {
         if (d.is_gateway) ++gateways;
       }));
   std::int64_t enterprises = 0, parks = 0, profiles = 0;
-  KAIWU_TRY_STATUS(for_each_page<model::Enterprise>(
+  KAIWU_TRY_STATUS(meta::for_each_page<model::Enterprise>(
       [&](const meta::Page& p) { return ctx.store.list_enterprises(scope, meta::EnterpriseFilter{}, p); },
       [&](const model::Enterprise&) { ++enterprises; }));
-  KAIWU_TRY_STATUS(for_each_page<model::Park>(
+  KAIWU_TRY_STATUS(meta::for_each_page<model::Park>(
       [&](const meta::Page& p) { return ctx.store.list_parks(scope, meta::ParkFilter{}, p); },
       [&](const model::Park&) { ++parks; }));
-  KAIWU_TRY_STATUS(for_each_page<model::DeviceProfile>(
+  KAIWU_TRY_STATUS(meta::for_each_page<model::DeviceProfile>(
       [&](const meta::Page& p) { return ctx.store.list_profiles(scope, meta::ProfileFilter{}, p); },
       [&](const model::DeviceProfile&) { ++profiles; }));
   json::object out{{"devices", devices},         {"online", online},       {"activeLast24h", active_24h},

@@ -4,6 +4,7 @@
 
 #include "apps/manifest.hpp"
 #include "core/ids.hpp"
+#include "meta/paging.hpp"
 #include "meta/sql.hpp"
 
 namespace kaiwu::apps {
@@ -93,19 +94,6 @@ Result<AppSummary> find_app(Db& db, const std::string& app_id) {
   return std::move(*a);
 }
 
-// Runs fn on the connection and hands its value out.
-template <typename T, typename F>
-Result<T> on(meta::SqlStore& store, F&& fn) {
-  std::optional<T> out;
-  KAIWU_TRY_STATUS(store.with_db([&](Db& db) -> Status {
-    auto r = fn(db);
-    if (!r) return std::unexpected(r.error());
-    out = std::move(*r);
-    return ok();
-  }));
-  return std::move(*out);
-}
-
 }  // namespace
 
 std::string_view version_status_name(VersionStatus s) {
@@ -118,7 +106,7 @@ std::string_view version_status_name(VersionStatus s) {
 }
 
 Result<PublisherKey> SqlAppStore::add_publisher_key(const PublisherKey& in) {
-  return on<PublisherKey>(db_, [&](Db& db) -> Result<PublisherKey> {
+  return meta::with_db_value<PublisherKey>(db_, [&](Db& db) -> Result<PublisherKey> {
     Query owner("SELECT owner_user_id FROM app_publisher_keys");
     owner.where("publisher = ?", {in.publisher}).where("owner_user_id != ''").tail("LIMIT 1");
     auto current = KAIWU_TRY(db.one(owner, [](const Row& r) -> Result<std::string> { return r.text(0); }));
@@ -138,7 +126,7 @@ Result<PublisherKey> SqlAppStore::add_publisher_key(const PublisherKey& in) {
 }
 
 Result<std::vector<PublisherKey>> SqlAppStore::list_publisher_keys(const std::string& publisher) {
-  return on<std::vector<PublisherKey>>(db_, [&](Db& db) {
+  return meta::with_db_value<std::vector<PublisherKey>>(db_, [&](Db& db) {
     Query q("SELECT fingerprint, publisher, public_key, owner_user_id, created_ms FROM app_publisher_keys");
     q.where("publisher = ?", {publisher}).tail("ORDER BY created_ms, fingerprint");
     return db.all(q, read_key);
@@ -154,7 +142,7 @@ Status SqlAppStore::delete_publisher_key(const std::string& fingerprint) {
 }
 
 Result<AppVersion> SqlAppStore::add_version(const AppVersion& in, const std::string& publisher) {
-  return on<AppVersion>(db_, [&](Db& db) -> Result<AppVersion> {
+  return meta::with_db_value<AppVersion>(db_, [&](Db& db) -> Result<AppVersion> {
     const std::int64_t now = now_ms();
     auto app = find_app(db, in.app_id);
     if (app && app->publisher != publisher)
@@ -178,11 +166,11 @@ Result<AppVersion> SqlAppStore::add_version(const AppVersion& in, const std::str
 }
 
 Result<AppVersion> SqlAppStore::get_version(const std::string& app_id, const std::string& version) {
-  return on<AppVersion>(db_, [&](Db& db) { return find_version(db, app_id, version); });
+  return meta::with_db_value<AppVersion>(db_, [&](Db& db) { return find_version(db, app_id, version); });
 }
 
 Result<std::vector<AppVersion>> SqlAppStore::list_versions(const std::string& app_id) {
-  return on<std::vector<AppVersion>>(db_, [&](Db& db) -> Result<std::vector<AppVersion>> {
+  return meta::with_db_value<std::vector<AppVersion>>(db_, [&](Db& db) -> Result<std::vector<AppVersion>> {
     KAIWU_TRY_STATUS(find_app(db, app_id));
     Query q(kVersionColumns);
     q.where("app_id = ?", {app_id}).tail("ORDER BY uploaded_ms DESC, version DESC");
@@ -191,7 +179,7 @@ Result<std::vector<AppVersion>> SqlAppStore::list_versions(const std::string& ap
 }
 
 Result<std::vector<AppVersion>> SqlAppStore::list_pending_versions() {
-  return on<std::vector<AppVersion>>(db_, [&](Db& db) {
+  return meta::with_db_value<std::vector<AppVersion>>(db_, [&](Db& db) {
     Query q(kVersionColumns);
     q.where("status = 'pending'").tail("ORDER BY uploaded_ms, app_id");
     return db.all(q, read_version);
@@ -201,7 +189,7 @@ Result<std::vector<AppVersion>> SqlAppStore::list_pending_versions() {
 Result<AppVersion> SqlAppStore::review_version(const std::string& app_id, const std::string& version,
                                                   bool approve, const std::string& reason,
                                                   const std::string& reviewer) {
-  return on<AppVersion>(db_, [&](Db& db) -> Result<AppVersion> {
+  return meta::with_db_value<AppVersion>(db_, [&](Db& db) -> Result<AppVersion> {
     auto v = KAIWU_TRY(find_version(db, app_id, version));
     if (v.status != VersionStatus::kPending)
       return fail(Errc::kFailedPrecondition,
@@ -223,11 +211,11 @@ Result<AppVersion> SqlAppStore::review_version(const std::string& app_id, const 
 }
 
 Result<AppSummary> SqlAppStore::get_app(const std::string& app_id) {
-  return on<AppSummary>(db_, [&](Db& db) { return find_app(db, app_id); });
+  return meta::with_db_value<AppSummary>(db_, [&](Db& db) { return find_app(db, app_id); });
 }
 
 Result<std::vector<AppSummary>> SqlAppStore::list_apps(bool listed_only) {
-  return on<std::vector<AppSummary>>(db_, [&](Db& db) {
+  return meta::with_db_value<std::vector<AppSummary>>(db_, [&](Db& db) {
     Query q(kAppColumns);
     if (listed_only) q.where("a.listed_version != ''");
     q.tail("ORDER BY a.id");
@@ -236,7 +224,7 @@ Result<std::vector<AppSummary>> SqlAppStore::list_apps(bool listed_only) {
 }
 
 Result<Subscription> SqlAppStore::subscribe(const Subscription& in) {
-  return on<Subscription>(db_, [&](Db& db) -> Result<Subscription> {
+  return meta::with_db_value<Subscription>(db_, [&](Db& db) -> Result<Subscription> {
     KAIWU_TRY_STATUS(find_app(db, in.app_id));
     Query dup("SELECT COUNT(*) FROM app_subscriptions");
     dup.where("app_id = ?", {in.app_id}).where("enterprise_id = ?", {in.enterprise_id});
@@ -269,7 +257,7 @@ Status SqlAppStore::unsubscribe(const std::string& app_id, const std::string& te
 
 Result<Subscription> SqlAppStore::get_subscription(const std::string& app_id, const std::string& tenant_id,
                                                       const std::string& enterprise_id) {
-  return on<Subscription>(db_, [&](Db& db) -> Result<Subscription> {
+  return meta::with_db_value<Subscription>(db_, [&](Db& db) -> Result<Subscription> {
     Query q(kSubscriptionColumns);
     q.where("app_id = ?", {app_id}).where("tenant_id = ?", {tenant_id}).where("enterprise_id = ?", {enterprise_id});
     auto s = KAIWU_TRY(db.one(q, read_subscription));
@@ -280,7 +268,7 @@ Result<Subscription> SqlAppStore::get_subscription(const std::string& app_id, co
 
 Result<std::vector<Subscription>> SqlAppStore::list_subscriptions(const std::string& app_id,
                                                                      const std::string& tenant_id) {
-  return on<std::vector<Subscription>>(db_, [&](Db& db) {
+  return meta::with_db_value<std::vector<Subscription>>(db_, [&](Db& db) {
     Query q(kSubscriptionColumns);
     if (!app_id.empty()) q.where("app_id = ?", {app_id});
     if (!tenant_id.empty()) q.where("tenant_id = ?", {tenant_id});
@@ -290,7 +278,7 @@ Result<std::vector<Subscription>> SqlAppStore::list_subscriptions(const std::str
 }
 
 Result<std::int64_t> SqlAppStore::count_call(const std::string& app_id, const std::string& enterprise_id) {
-  return on<std::int64_t>(db_, [&](Db& db) -> Result<std::int64_t> {
+  return meta::with_db_value<std::int64_t>(db_, [&](Db& db) -> Result<std::int64_t> {
     auto n = KAIWU_TRY(db.run(Query("UPDATE app_subscriptions SET calls = calls + 1 WHERE app_id = ? AND enterprise_id = ?",
                                     {app_id, enterprise_id})));
     if (n == 0) return fail(Errc::kNotFound, fmt::format("enterprise {} has no subscription to app {}", enterprise_id, app_id));
@@ -301,7 +289,7 @@ Result<std::int64_t> SqlAppStore::count_call(const std::string& app_id, const st
 }
 
 Result<Rating> SqlAppStore::rate(const Rating& in) {
-  return on<Rating>(db_, [&](Db& db) -> Result<Rating> {
+  return meta::with_db_value<Rating>(db_, [&](Db& db) -> Result<Rating> {
     KAIWU_TRY_STATUS(find_app(db, in.app_id));
     if (in.stars < 1 || in.stars > 5) return fail(Errc::kInvalidArgument, "stars must be 1..5");
     Rating r = in;
@@ -316,7 +304,7 @@ Result<Rating> SqlAppStore::rate(const Rating& in) {
 }
 
 Result<std::vector<Rating>> SqlAppStore::list_ratings(const std::string& app_id) {
-  return on<std::vector<Rating>>(db_, [&](Db& db) -> Result<std::vector<Rating>> {
+  return meta::with_db_value<std::vector<Rating>>(db_, [&](Db& db) -> Result<std::vector<Rating>> {
     KAIWU_TRY_STATUS(find_app(db, app_id));
     Query q("SELECT app_id, user_id, tenant_id, enterprise_id, stars, comment, updated_ms FROM app_ratings");
     q.where("app_id = ?", {app_id}).tail("ORDER BY updated_ms DESC, user_id");

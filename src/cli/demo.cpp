@@ -341,6 +341,41 @@ Status subscribe_builtins(apps::Marketplace& market, const DemoSetup& setup, con
   return ok();
 }
 
+// Solutions (MIIT 3.1) bundling what the platform really ships: the built-in APPs and the public
+// models they invoke, for the demo enterprises' industries. Cases are left at 0: the operator
+// records real deployments. Existing ids are kept (a restart changes nothing).
+Status seed_solutions(report::SolutionStore& store) {
+  const report::Solution seeds[] = {
+      {.id = "machining-oee-pdm", .name_zh = "机加工设备综合效率与预测性维护",
+       .name_en = "Machining OEE and predictive maintenance",
+       .description_zh = "开机率、OEE 统计与振动特征、频谱、趋势外推的预测性维护。",
+       .description_en = "Operating rate and OEE with vibration features, spectrum and trend extrapolation for "
+                         "predictive maintenance.",
+       .industries = {"机械", "汽车"}, .domains = {"production", "maintenance"}, .app_ids = {"kaiwu-oee", "kaiwu-pdm"},
+       .model_ids = {"kaiwu.vibration.features", "kaiwu.spectrum.fft", "kaiwu.stats.descriptive", "kaiwu.anomaly.ewma",
+                     "kaiwu.regression.linear"},
+       .technologies = {"bigdata", "ai"}, .created_by = "demo"},
+      {.id = "energy-carbon-safety", .name_zh = "园区能源双碳与安全生产",
+       .name_en = "Energy, carbon and safety for parks and utilities",
+       .description_zh = "分项能耗、碳排放核算与安全生产告警。",
+       .description_en = "Energy by meter, carbon accounting and safety alarms.",
+       .industries = {"热力和燃气", "电力"}, .domains = {"energy_carbon", "safety"},
+       .app_ids = {"kaiwu-energy", "kaiwu-safety"}, .technologies = {"bigdata"}, .created_by = "demo"},
+      {.id = "electronics-spc", .name_zh = "电子制造统计过程控制", .name_en = "Statistical process control for electronics",
+       .description_zh = "控制图与判异规则的质量管控。", .description_en = "Quality control with control charts and run rules.",
+       .industries = {"电子"}, .domains = {"quality"}, .app_ids = {"kaiwu-spc"}, .model_ids = {"kaiwu.spc.chart"},
+       .technologies = {"bigdata"}, .created_by = "demo"},
+  };
+  std::size_t added = 0;
+  for (const auto& seed : seeds) {
+    if (store.get(seed.id)) continue;
+    if (auto c = store.create(seed); !c) return std::unexpected(c.error());
+    ++added;
+  }
+  if (added) spdlog::info("demo: {} solutions in the catalogue", added);
+  return ok();
+}
+
 // Where the edges find the factory's protocol servers.
 struct Endpoints {
   std::uint16_t modbus = 0, dlt645 = 0, hj212 = 0;
@@ -453,6 +488,7 @@ int run_demo(const CommonOptions& options) {
   hooks.on_apps = [setup](apps::Marketplace& market, const std::vector<std::string>& builtin_ids) -> Status {
     return subscribe_builtins(market, *setup, builtin_ids);
   };
+  hooks.on_solutions = [](report::SolutionStore& store) { return seed_solutions(store); };
   hooks.on_started = [runtime, setup, factory_config](const Config& config) {
     std::string host = config.mqtt.address == "0.0.0.0" ? "127.0.0.1" : config.mqtt.address;
     std::string url = "mqtt://" + host + ":" + std::to_string(config.mqtt.port);

@@ -448,10 +448,35 @@ CREATE TABLE app_kv (
 ) STRICT;
 )sql";
 
+// Version 11 (report): the solution catalogue (MIIT indicator 3.1), platform-wide. Members
+// (industries, APP domains, APP, model and profile ids, technologies) sit in one table by kind,
+// in the order given; report/ checks the values. No foreign keys to APPs or models: those live
+// in other stores and a solution names what it bundles.
+constexpr const char* kV11 = R"sql(
+CREATE TABLE solutions (
+  id TEXT PRIMARY KEY NOT NULL,
+  name_zh TEXT NOT NULL,
+  name_en TEXT NOT NULL,
+  description_zh TEXT NOT NULL DEFAULT '',
+  description_en TEXT NOT NULL DEFAULT '',
+  cases INTEGER NOT NULL DEFAULT 0 CHECK (cases >= 0),
+  created_by TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL
+) STRICT;
+CREATE TABLE solution_members (
+  solution_id TEXT NOT NULL REFERENCES solutions (id) ON DELETE CASCADE,
+  kind TEXT NOT NULL CHECK (kind IN ('industry', 'domain', 'app', 'model', 'profile', 'technology')),
+  member TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  PRIMARY KEY (solution_id, kind, member)
+) STRICT;
+CREATE INDEX solution_members_kind ON solution_members (kind, member);
+)sql";
+
 // Version 12 (report): declared supplier → customer relations between enterprises of one tenant
 // (the supply-chain view, src/report/supply_links.hpp). Both ends belong to the tenant (composite
 // foreign keys) and go with their enterprise; no self links, one link per pair and material.
-// Version 11 is reserved for the solution catalogue (session 17); the lead renumbers at merge.
 constexpr const char* kV12 = R"sql(
 CREATE TABLE supply_links (
   id TEXT PRIMARY KEY NOT NULL,
@@ -472,8 +497,7 @@ CREATE INDEX supply_links_customer ON supply_links (customer_enterprise_id);
 // Version 13 (apps): files APPs wrote (kaiwu.files.xlsx, apps/files.hpp), in the metadata database
 // so that every node of a cluster serves the download. content = the file's bytes, base64url
 // (PostgreSQL text holds no NUL). Retention is the writer's: the newest 100 per APP × enterprise,
-// each ≤ 16 MiB. The files are the enterprise's: they go with it. (11 and 12 are reserved for
-// other work of the same session.)
+// each ≤ 16 MiB. The files are the enterprise's: they go with it.
 constexpr const char* kV13 = R"sql(
 CREATE TABLE app_files (
   id TEXT PRIMARY KEY,
@@ -489,7 +513,7 @@ CREATE TABLE app_files (
 CREATE INDEX app_files_owner ON app_files (tenant_id, enterprise_id, app_id, id);
 )sql";
 
-constexpr std::array<Migration, 12> kMigrations{{
+constexpr std::array<Migration, 13> kMigrations{{
     {1, kV1},
     {2, kV2},
     {3, kV3},
@@ -500,6 +524,7 @@ constexpr std::array<Migration, 12> kMigrations{{
     {8, kV8},
     {9, kV9},
     {10, kV10},
+    {11, kV11},
     {12, kV12},
     {13, kV13},
 }};

@@ -38,6 +38,8 @@ import { IndustryMapPage } from './features/analysis/IndustryMapPage';
 import { SupplyChainPage } from './features/analysis/SupplyChainPage';
 import { EnterpriseProfilePage } from './features/park/EnterpriseProfile';
 import { ParkDashboardPage } from './features/park/ParkDashboard';
+import { IndicatorsPage } from './features/report/IndicatorsPage';
+import { SolutionsPage } from './features/report/SolutionsPage';
 
 export function makeQueryClient() {
   return new QueryClient({
@@ -116,6 +118,8 @@ export function AppRoutes() {
         <Route path="analysis/map" element={<IndustryMapPage />} />
         <Route path="analysis/indices" element={<IndicesPage />} />
         <Route path="analysis/supply-chain" element={<SupplyChainPage />} />
+        <Route path="indicators" element={<Guard resource="indicators"><IndicatorsPage /></Guard>} />
+        <Route path="solutions" element={<SolutionsPage />} />
         <Route path="*" element={<Navigate to="/" replace />} />
       </Route>
     </Routes>

@@ -4,7 +4,7 @@ import type { Role } from '../api/types';
 
 export type Resource = 'overview' | 'tenants' | 'parks' | 'enterprises' | 'users' | 'apikeys' | 'profiles' | 'devices'
   | 'alarms' | 'rulechains' | 'developer' | 'metering' | 'market' | 'appreviews' | 'appupload' | 'appruns' | 'apps' | 'models'
-  | 'analysis' | 'park-dashboard';
+  | 'analysis' | 'park-dashboard' | 'indicators' | 'solutions';
 
 const VIEW: Record<Resource, Role[] | 'all'> = {
   overview: 'all',
@@ -27,6 +27,8 @@ const VIEW: Record<Resource, Role[] | 'all'> = {
   models: 'all',
   analysis: 'all', // each sees the enterprises of their scope
   'park-dashboard': ['platform-admin', 'tenant-admin', 'park-admin'],
+  indicators: ['platform-admin', 'tenant-admin'],
+  solutions: 'all',
 };
 
 const WRITE: Record<Resource, Role[]> = {
@@ -50,6 +52,8 @@ const WRITE: Record<Resource, Role[]> = {
   models: ['tenant-admin', 'engineer', 'developer'],
   analysis: ['platform-admin', 'tenant-admin', 'park-admin'], // supply links
   'park-dashboard': [],
+  indicators: [],
+  solutions: ['platform-admin'],
 };
 
 export function canView(role: Role | null, r: Resource): boolean {

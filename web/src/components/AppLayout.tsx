@@ -2,6 +2,7 @@ import { Grid, Layout, Menu, Button, Dropdown, Space, Segmented, Typography, Tag
 import {
   DashboardOutlined, ClusterOutlined, EnvironmentOutlined, BankOutlined, ApiOutlined, UserOutlined, KeyOutlined,
   ProfileOutlined, LogoutOutlined, AppstoreOutlined, ShopOutlined, ExperimentOutlined, CodeOutlined, BarChartOutlined, ReadOutlined, MoonOutlined, SunOutlined, AlertOutlined, BranchesOutlined, GlobalOutlined, DeploymentUnitOutlined, LineChartOutlined, PushpinOutlined, MenuFoldOutlined, MenuUnfoldOutlined, FundOutlined,
+  SolutionOutlined,
 } from '@ant-design/icons';
 import { useTranslation } from 'react-i18next';
 import { Outlet, useLocation, useNavigate } from 'react-router-dom';
@@ -27,12 +28,14 @@ const ITEMS: { key: Resource | 'rule-chains' | 'developer/docs' | AnalysisKey; i
   { key: 'analysis/map', icon: <PushpinOutlined />, label: 'analysis.navMap', group: 'analysis' },
   { key: 'analysis/indices', icon: <LineChartOutlined />, label: 'analysis.navIndices', group: 'analysis' },
   { key: 'analysis/supply-chain', icon: <DeploymentUnitOutlined />, label: 'analysis.navChain', group: 'analysis' },
+  { key: 'solutions', icon: <SolutionOutlined />, label: 'solutions.nav', group: 'platform' },
   { key: 'enterprises', icon: <BankOutlined />, label: 'nav.enterprises', group: 'management' },
   { key: 'parks', icon: <EnvironmentOutlined />, label: 'nav.parks', group: 'management' },
   { key: 'tenants', icon: <ClusterOutlined />, label: 'nav.tenants', group: 'management' },
   { key: 'users', icon: <UserOutlined />, label: 'nav.users', group: 'management' },
   { key: 'apikeys', icon: <KeyOutlined />, label: 'nav.apikeys', group: 'management' },
   { key: 'metering', icon: <BarChartOutlined />, label: 'metering.title', group: 'management' },
+  { key: 'indicators', icon: <FundOutlined />, label: 'indicators.nav', group: 'management' },
   { key: 'developer', icon: <CodeOutlined />, label: 'devportal.navHome', group: null },
   { key: 'developer/docs', icon: <ReadOutlined />, label: 'devportal.navDocs', group: null },
 ];

@@ -1,5 +1,6 @@
 import type { Messages } from './zh-CN';
 import parkEn from './park.en';
+import reportEn from './report.en';
 import appsEn from './apps.en';
 import analysisEn from './analysis.en';
 
@@ -7,6 +8,7 @@ const en: Messages = {
   ...appsEn,
   ...analysisEn,
   ...parkEn,
+  ...reportEn,
   app: { name: 'Kaiwu', fullName: 'Kaiwu Industrial Internet Platform', tagline: 'Device access · data collection · parks and enterprises' },
   nav: {
     overview: 'Overview', tenants: 'Tenants', parks: 'Parks', enterprises: 'Enterprises', devices: 'Devices',

@@ -2,11 +2,13 @@
 import parkZh from './park.zh-CN';
 import appsZh from './apps.zh-CN';
 import analysisZh from './analysis.zh-CN';
+import reportZh from './report.zh-CN';
 
 const zh = {
   ...appsZh,
   ...analysisZh,
   ...parkZh,
+  ...reportZh,
   app: { name: '开物', fullName: '开物工业互联网平台', tagline: '设备接入 · 数据采集 · 园区与企业管理' },
   nav: {
     overview: '总览', tenants: '租户', parks: '园区', enterprises: '企业', devices: '设备', profiles: '设备档案',
