@@ -49,7 +49,7 @@ Result<AppVersion> Marketplace::review(const std::string& app_id, const std::str
                                        const std::string& reason, const std::string& reviewer) {
   if (!approve && reason.empty()) return fail(Errc::kInvalidArgument, "reason: a rejection needs a reason");
   auto v = KAIWU_TRY(store_.review_version(app_id, version, approve, reason, reviewer));
-  reload_runtime();
+  changed();
   return v;
 }
 
@@ -64,14 +64,14 @@ Result<Subscription> Marketplace::subscribe(const std::string& app_id, const std
   if (!known) return fail(Errc::kInvalidArgument, fmt::format("plan: app {} has no plan '{}'", app_id, plan));
   Subscription s{app_id, tenant_id, enterprise_id, plan, 0, by, 0};
   auto out = KAIWU_TRY(store_.subscribe(s));
-  reload_runtime();
+  changed();
   return out;
 }
 
 Status Marketplace::unsubscribe(const std::string& app_id, const std::string& tenant_id,
                                 const std::string& enterprise_id) {
   KAIWU_TRY_STATUS(store_.unsubscribe(app_id, tenant_id, enterprise_id));
-  reload_runtime();
+  changed();
   return ok();
 }
 
@@ -87,6 +87,11 @@ Result<CheckedPackage> Marketplace::load_listed(const std::string& app_id) {
   auto app = KAIWU_TRY(store_.get_app(app_id));
   if (app.listed_version.empty()) return fail(Errc::kNotFound, fmt::format("app {} is not listed", app_id));
   return load(app_id, app.listed_version);
+}
+
+void Marketplace::changed() {
+  reload_runtime();
+  if (changed_) changed_();
 }
 
 void Marketplace::reload_runtime() {

@@ -9,6 +9,7 @@
 // rules of the data: signatures, plans, listing. Thread-safe; calls block on the store.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,11 +51,19 @@ class Marketplace {
   AppStore& store() { return store_; }
   std::size_t platform_key_count() const { return platform_keys_.size(); }
 
- private:
+  // Loads the subscriptions and listed versions into the runtime again (after a change made by
+  // another node of a cluster). Errors are logged.
   void reload_runtime();
+  // Called after each review, subscribe and unsubscribe made here, once the runtime has them
+  // (kaiwu serve in a cluster: the signal that makes the other nodes reload). Set before use.
+  void set_on_change(std::function<void()> changed) { changed_ = std::move(changed); }
+
+ private:
+  void changed();
 
   AppStore& store_;
   AppRuntime* runtime_;
+  std::function<void()> changed_;
   std::vector<std::string> platform_keys_;
 };
 

@@ -14,6 +14,7 @@
 #include "cluster/leases.hpp"
 #include "cluster/node.hpp"
 #include "cluster/signals.hpp"
+#include "core/wake_loop.hpp"
 #include "cli/commands.hpp"
 #include "cli/platform.hpp"
 #include "report/park_routes.hpp"
@@ -403,6 +404,18 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
     spdlog::critical("{}", app_platform.error().message);
     return 1;
   }
+  // In a cluster a subscription, unsubscription or review made through one node reaches the
+  // others' APP runtimes at once (signal "apps"); a pass a minute catches a lost signal.
+  std::unique_ptr<WakeLoop> apps_sync;
+  if (*app_platform && node_signals) {
+    auto& market = (*app_platform)->marketplace();
+    apps_sync = std::make_unique<WakeLoop>(std::chrono::minutes(1), [&market] { market.reload_runtime(); });
+    if (auto st = node_signals->subscribe("apps", [loop = apps_sync.get()] { loop->poke(); }); !st) {
+      spdlog::critical("{}", st.error().message);
+      return 1;
+    }
+    market.set_on_change([s = node_signals.get()] { s->raise("apps"); });
+  }
   if (*app_platform) {
     (*app_platform)->register_routes(router, ctx);
     if (hooks.on_apps) {
@@ -475,9 +488,10 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
     t->async_wait([&mqtt_io, t](boost::system::error_code) { mqtt_io.stop(); });
   });
   mqtt_thread.join();
+  node_signals.reset();  // no more pokes (waits for running handlers)
+  apps_sync.reset();     // its passes use the marketplace
   app_platform->reset();
   rule_feed.reset();
-  node_signals.reset();  // no more pokes
   chain_sync.reset();
   rule_engine.stop();
   gateway.stop();

@@ -10,35 +10,16 @@ namespace kaiwu::rules {
 
 ChainSync::ChainSync(meta::RuleChainStore& store, RuleEngine& engine, std::chrono::milliseconds period)
     : store_(store), engine_(engine) {
-  if (period.count() > 0) thread_ = std::thread([this, period] { run(period); });
+  if (period.count() > 0)
+    loop_ = std::make_unique<WakeLoop>(period, [this] {
+      if (auto done = sync_once(); !done) spdlog::warn("rule chain sync: {}", done.error().message);
+    });
 }
 
-ChainSync::~ChainSync() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void ChainSync::run(std::chrono::milliseconds period) {
-  std::unique_lock lock(mu_);
-  while (!stop_) {
-    lock.unlock();
-    if (auto done = sync_once(); !done) spdlog::warn("rule chain sync: {}", done.error().message);
-    lock.lock();
-    cv_.wait_for(lock, period, [this] { return stop_ || poked_; });
-    poked_ = false;
-  }
-}
+ChainSync::~ChainSync() = default;
 
 void ChainSync::poke() {
-  {
-    std::lock_guard lock(mu_);
-    poked_ = true;
-  }
-  cv_.notify_all();
+  if (loop_) loop_->poke();
 }
 
 Result<std::size_t> ChainSync::sync_once() {

@@ -23,6 +23,7 @@
 #include <utility>
 
 #include "core/result.hpp"
+#include "core/wake_loop.hpp"
 #include "meta/store.hpp"
 #include "rules/engine.hpp"
 
@@ -42,17 +43,11 @@ class ChainSync {
   void poke();
 
  private:
-  void run(std::chrono::milliseconds period);
-
   meta::RuleChainStore& store_;
   RuleEngine& engine_;
   // (tenant, chain id) → (version, updated_ms) installed by this object.
   std::map<std::pair<std::string, std::string>, std::pair<std::int64_t, std::int64_t>> installed_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  bool poked_ = false;  // guarded by mu_
-  std::thread thread_;
+  std::unique_ptr<WakeLoop> loop_;  // last: stopped before the members its passes use
 };
 
 // The store as this node's API writes it: every successful create, update, enable/disable or
