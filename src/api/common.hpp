@@ -36,6 +36,10 @@ void audit(ApiContext& ctx, const http::Request& req, const std::string& tenant_
 
 std::string actor_of(const http::Request& req);
 
+// Content-Disposition of a download (RFC 6266 §4.3 / RFC 8187): an ASCII fallback and the UTF-8
+// name percent-encoded.
+std::string content_disposition(const std::string& name);
+
 // Records a developer portal tool use (metering Kind::kToolCall) when the caller is a developer.
 void record_tool_call(ApiContext& ctx, const http::Request& req, std::string_view tool);
 

@@ -3,7 +3,7 @@
 import type { Role } from '../api/types';
 
 export type Resource = 'overview' | 'tenants' | 'parks' | 'enterprises' | 'users' | 'apikeys' | 'profiles' | 'devices'
-  | 'alarms' | 'rulechains' | 'developer' | 'metering' | 'market' | 'appreviews' | 'appupload' | 'appruns' | 'apps' | 'models';
+  | 'alarms' | 'rulechains' | 'developer' | 'metering' | 'market' | 'appreviews' | 'appupload' | 'appruns' | 'apps' | 'models' | 'declaration';
 
 const VIEW: Record<Resource, Role[] | 'all'> = {
   overview: 'all',
@@ -24,6 +24,7 @@ const VIEW: Record<Resource, Role[] | 'all'> = {
   appruns: ['platform-admin', 'tenant-admin', 'enterprise-admin', 'developer'],
   apps: ['tenant-admin', 'park-admin', 'enterprise-admin', 'engineer', 'viewer', 'developer'], // APPs act for an enterprise of a tenant
   models: 'all',
+  declaration: ['platform-admin'],
 };
 
 const WRITE: Record<Resource, Role[]> = {
@@ -45,6 +46,7 @@ const WRITE: Record<Resource, Role[]> = {
   appruns: [],
   apps: ['tenant-admin', 'park-admin', 'enterprise-admin', 'engineer', 'viewer', 'developer'],
   models: ['tenant-admin', 'engineer', 'developer'],
+  declaration: ['platform-admin'],
 };
 
 export function canView(role: Role | null, r: Resource): boolean {

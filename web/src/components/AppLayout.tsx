@@ -1,7 +1,7 @@
 import { Grid, Layout, Menu, Button, Dropdown, Space, Segmented, Typography, Tag, theme as antTheme } from 'antd';
 import {
   DashboardOutlined, ClusterOutlined, EnvironmentOutlined, BankOutlined, ApiOutlined, UserOutlined, KeyOutlined,
-  ProfileOutlined, LogoutOutlined, AppstoreOutlined, ShopOutlined, ExperimentOutlined, CodeOutlined, BarChartOutlined, ReadOutlined, MoonOutlined, SunOutlined, AlertOutlined, BranchesOutlined, GlobalOutlined, MenuFoldOutlined, MenuUnfoldOutlined,
+  ProfileOutlined, LogoutOutlined, AppstoreOutlined, ShopOutlined, ExperimentOutlined, CodeOutlined, BarChartOutlined, ReadOutlined, MoonOutlined, SunOutlined, AlertOutlined, BranchesOutlined, GlobalOutlined, MenuFoldOutlined, MenuUnfoldOutlined, FileWordOutlined,
 } from '@ant-design/icons';
 import { useTranslation } from 'react-i18next';
 import { Outlet, useLocation, useNavigate } from 'react-router-dom';
@@ -27,6 +27,7 @@ const ITEMS: { key: Resource | 'rule-chains' | 'developer/docs'; icon: React.Rea
   { key: 'users', icon: <UserOutlined />, label: 'nav.users', group: 'management' },
   { key: 'apikeys', icon: <KeyOutlined />, label: 'nav.apikeys', group: 'management' },
   { key: 'metering', icon: <BarChartOutlined />, label: 'metering.title', group: 'management' },
+  { key: 'declaration', icon: <FileWordOutlined />, label: 'declaration.title', group: 'management' },
   { key: 'developer', icon: <CodeOutlined />, label: 'devportal.navHome', group: null },
   { key: 'developer/docs', icon: <ReadOutlined />, label: 'devportal.navDocs', group: null },
 ];
