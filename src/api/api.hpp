@@ -17,9 +17,12 @@
 #include "http/auth.hpp"
 #include "http/router.hpp"
 #include "meta/store.hpp"
+#include "metering/device_activity.hpp"
 #include "metering/meter.hpp"
 #include "metering/usage.hpp"
 #include "models/runtime.hpp"
+#include "report/declaration_sources.hpp"
+#include "report/solutions.hpp"
 #include "rules/engine.hpp"
 #include "tsdb/store.hpp"
 
@@ -47,6 +50,10 @@ struct ApiContext {
   metering::Meter* meter = nullptr;          // usage records (APP visits, developer logins, tool calls); may be null
   metering::UsageQueries* usage = nullptr;   // null: no /api/v1/metering routes
   devportal::DeveloperService* developers = nullptr;  // null: no /api/v1/developers routes
+  metering::DeviceActivity* device_activity = nullptr;  // accepted telemetry marks devices daily-active
+  meta::DeveloperStore* developer_accounts = nullptr;   // for the developer figures of the indicators
+  report::SolutionStore* solutions = nullptr;           // null: no /api/v1/solutions routes
+  report::DeclarationArchive* declarations = nullptr;   // null: no /api/v1/platform/declaration routes
 };
 
 void register_system_routes(http::Router& r, ApiContext& ctx);
@@ -82,6 +89,12 @@ void register_app_file_routes(http::Router& r, ApiContext& ctx);
 void register_developer_routes(http::Router& r, ApiContext& ctx);
 // /api/v1/metering/summary and /daily; needs ctx.usage.
 void register_metering_routes(http::Router& r, ApiContext& ctx);
+
+// GET /api/v1/platform/indicators (needs ctx.usage) and /api/v1/solutions (needs ctx.solutions).
+void register_indicator_routes(http::Router& r, ApiContext& ctx);
+void register_solution_routes(http::Router& r, ApiContext& ctx);
+// POST /api/v1/platform/declaration and its downloads (needs ctx.declarations; cli/ adds it).
+void register_declaration_routes(http::Router& r, ApiContext& ctx);
 
 // All of the above.
 void register_all(http::Router& r, ApiContext& ctx);

@@ -75,4 +75,9 @@ void audit(ApiContext& ctx, const http::Request& req, const std::string& tenant_
     spdlog::error("audit {} {} {}: {}", action, object_type, object_id, st.error().message);
 }
 
+void note_device_active(ApiContext& ctx, const model::Device& d) {
+  if (!ctx.device_activity) return;
+  ctx.device_activity->seen(d.tenant_id, d.id, now_ms(), [&] { return d.enterprise_id; });
+}
+
 }  // namespace kaiwu::api

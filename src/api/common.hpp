@@ -36,6 +36,9 @@ void audit(ApiContext& ctx, const http::Request& req, const std::string& tenant_
 
 std::string actor_of(const http::Request& req);
 
+// Marks a device daily-active after its telemetry was accepted (metering::DeviceActivity).
+void note_device_active(ApiContext& ctx, const model::Device& d);
+
 // Content-Disposition of a download (RFC 6266 §4.3 / RFC 8187): an ASCII fallback and the UTF-8
 // name percent-encoded.
 std::string content_disposition(const std::string& name);

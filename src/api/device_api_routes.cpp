@@ -29,6 +29,7 @@ Status write_samples(ApiContext& ctx, const model::Device& d, std::vector<ingest
   points.reserve(samples.size());
   for (auto& s : samples) points.push_back({d.tenant_id, d.id, std::move(s.key), s.ts, std::move(s.value)});
   KAIWU_TRY_STATUS(ctx.telemetry.write(points));
+  note_device_active(ctx, d);
   bus::publish_points(ctx.bus, points);
   return ok();
 }
@@ -161,6 +162,7 @@ Result<http::Response> influx_write(ApiContext& ctx, http::Request& req) {
     }
   }
   KAIWU_TRY_STATUS(ctx.telemetry.write(points));
+  for (const auto& [name, device] : cache) note_device_active(ctx, device);
   bus::publish_points(ctx.bus, points);
   return http::Response::no_content();
 }

@@ -62,6 +62,8 @@ void register_all(http::Router& r, ApiContext& ctx) {
   register_alarm_routes(r, ctx);
   register_feed_route(r);
   register_overview_routes(r, ctx);
+  register_indicator_routes(r, ctx);
+  register_solution_routes(r, ctx);
 }
 
 }  // namespace kaiwu::api

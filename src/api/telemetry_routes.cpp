@@ -49,6 +49,7 @@ Result<http::Response> post_telemetry(ApiContext& ctx, http::Request& req) {
   points.reserve(samples.size());
   for (auto& s : samples) points.push_back({device.tenant_id, device.id, std::move(s.key), s.ts, std::move(s.value)});
   KAIWU_TRY_STATUS(ctx.telemetry.write(points));
+  note_device_active(ctx, device);
   const std::size_t written = points.size();
   bus::publish_points(ctx.bus, points);
   return json_response(200, json::object{{"written", written}});

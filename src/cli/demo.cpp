@@ -253,6 +253,55 @@ Status subscribe_builtins(apps::Marketplace& market, const DemoSetup& setup, con
   return ok();
 }
 
+// Solutions (MIIT 3.1) bundling what the platform really ships: the built-in APPs and the public
+// models they invoke, for the demo enterprises' industries. Cases are left at 0: the operator
+// records real deployments. Existing ids are kept (a restart changes nothing).
+Status seed_solutions(report::SolutionStore& store) {
+  struct Seed {
+    const char* id;
+    const char* zh;
+    const char* en;
+    const char* dzh;
+    const char* den;
+    std::vector<std::string> industries, domains, apps, models, technologies;
+  };
+  const Seed seeds[] = {
+      {"machining-oee-pdm", "机加工设备综合效率与预测性维护", "Machining OEE and predictive maintenance",
+       "开机率、OEE 统计与振动特征、频谱、趋势外推的预测性维护。",
+       "Operating rate and OEE with vibration features, spectrum and trend extrapolation for predictive maintenance.",
+       {"机械", "汽车"}, {"production", "maintenance"}, {"kaiwu-oee", "kaiwu-pdm"},
+       {"kaiwu.vibration.features", "kaiwu.spectrum.fft", "kaiwu.stats.descriptive", "kaiwu.anomaly.ewma",
+        "kaiwu.regression.linear"},
+       {"bigdata", "ai"}},
+      {"energy-carbon-safety", "园区能源双碳与安全生产", "Energy, carbon and safety for parks and utilities",
+       "分项能耗、碳排放核算与安全生产告警。", "Energy by meter, carbon accounting and safety alarms.",
+       {"热力和燃气", "电力"}, {"energy_carbon", "safety"}, {"kaiwu-energy", "kaiwu-safety"}, {}, {"bigdata"}},
+      {"electronics-spc", "电子制造统计过程控制", "Statistical process control for electronics",
+       "控制图与判异规则的质量管控。", "Quality control with control charts and run rules.",
+       {"电子"}, {"quality"}, {"kaiwu-spc"}, {"kaiwu.spc.chart"}, {"bigdata"}},
+  };
+  std::size_t added = 0;
+  for (const auto& seed : seeds) {
+    if (store.get(seed.id)) continue;
+    report::Solution s;
+    s.id = seed.id;
+    s.name_zh = seed.zh;
+    s.name_en = seed.en;
+    s.description_zh = seed.dzh;
+    s.description_en = seed.den;
+    s.industries = seed.industries;
+    s.domains = seed.domains;
+    s.app_ids = seed.apps;
+    s.model_ids = seed.models;
+    s.technologies = seed.technologies;
+    s.created_by = "demo";
+    if (auto c = store.create(s); !c) return std::unexpected(c.error());
+    ++added;
+  }
+  if (added) spdlog::info("demo: {} solutions in the catalogue", added);
+  return ok();
+}
+
 // Where the edges find the factory's protocol servers.
 struct Endpoints {
   std::uint16_t modbus = 0, dlt645 = 0, hj212 = 0;
@@ -359,6 +408,7 @@ int run_demo(const CommonOptions& options) {
   hooks.on_apps = [setup](apps::Marketplace& market, const std::vector<std::string>& builtin_ids) -> Status {
     return subscribe_builtins(market, *setup, builtin_ids);
   };
+  hooks.on_solutions = [](report::SolutionStore& store) { return seed_solutions(store); };
   hooks.on_started = [runtime, setup, factory_config](const Config& config) {
     std::string host = config.mqtt.address == "0.0.0.0" ? "127.0.0.1" : config.mqtt.address;
     std::string url = "mqtt://" + host + ":" + std::to_string(config.mqtt.port);

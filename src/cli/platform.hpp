@@ -9,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "core/config.hpp"
 #include "meta/store.hpp"
+#include "report/solutions.hpp"
 
 namespace kaiwu::cli {
 
@@ -18,6 +19,8 @@ struct PlatformHooks {
   std::function<Status(const Config&, meta::MetadataStore&)> before_listen;
   // The APP platform is up and the built-in APPs are installed (not called when APPs are off).
   std::function<Status(apps::Marketplace&, const std::vector<std::string>& builtin_ids)> on_apps;
+  // The solution catalogue is open and the built-in models and APPs are installed.
+  std::function<Status(report::SolutionStore&)> on_solutions;
   // Listeners are up (on the HTTP io thread; start own threads, do not block).
   std::function<void(const Config&)> on_started;
   // Shutdown began (signal): stop own services; called before the platform drains.

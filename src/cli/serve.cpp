@@ -28,6 +28,7 @@
 #include "devportal/mailer.hpp"
 #include "devportal/sandbox.hpp"
 #include "metering/sql_meter.hpp"
+#include "report/solutions.hpp"
 #include "mqtt/broker.hpp"
 #include "mqtt/server.hpp"
 #include "mqtt/ws_bridge.hpp"
@@ -219,6 +220,13 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
   metering::Meter& meter = **metering_store;
   ctx.meter = &meter;
   ctx.usage = metering_store->get();
+  metering::DeviceActivity device_activity(meter);  // daily-active devices (MIIT 1.1); outlives the gateway
+  // The solution catalogue (MIIT 3.1) on the metadata database's connection (migration 11).
+  std::unique_ptr<report::SqlSolutionStore> solutions;
+  if (auto* sql = dynamic_cast<meta::SqlStore*>(store.get())) {
+    solutions = std::make_unique<report::SqlSolutionStore>(*sql);
+    ctx.solutions = solutions.get();
+  }
 
   // Developer portal: self-registration by e-mail, sandbox tenants with simulated devices.
   auto mailer = devportal::make_mailer(config);
@@ -233,6 +241,7 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
         devportal::PortalOptions{config.portal.public_url, std::int64_t{config.portal.token_ttl_s} * 1000,
                                  std::int64_t{config.portal.resend_interval_s} * 1000});
     ctx.developers = developers.get();
+    ctx.developer_accounts = accounts;
     spdlog::info("developer portal: {} sandboxes, mail via {}", sandboxes.sandboxes(),
                  config.smtp.url.empty() ? "outbox.log" : config.smtp.url);
   }
@@ -258,6 +267,8 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
   });
   ctx.devices = &gateway;
   gateway.set_bus(&event_bus);
+  gateway.set_activity(&device_activity);
+  ctx.device_activity = &device_activity;
   // Cluster mode: MQTT messages, retained messages, session takeover and device RPC cross nodes.
   auto peers = join_cluster(config.bus, metrics);
   if (!peers) {
@@ -345,6 +356,13 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
       if (auto st = hooks.on_apps((*app_platform)->marketplace(), (*app_platform)->builtin_ids()); !st)
         spdlog::error("{}", st.error().message);
     }
+  }
+  // The 双跨 declaration export (report/declaration*): generated sets under <data>/declarations.
+  report::DeclarationArchive declarations(std::filesystem::path(config.data_dir) / "declarations", kVersion);
+  ctx.declarations = &declarations;
+  api::register_declaration_routes(router, ctx);
+  if (hooks.on_solutions && solutions) {
+    if (auto st = hooks.on_solutions(*solutions); !st) spdlog::error("{}", st.error().message);
   }
   if (auto st = broker.load_state(); !st) {
     spdlog::critical("{} (move {} away to start without the saved MQTT sessions)", st.error().message,

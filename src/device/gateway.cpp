@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <tuple>
 
 #include <boost/json.hpp>
@@ -43,6 +44,7 @@ struct DeviceGateway::Impl {
   Publisher publisher;
   bus::Bus* bus = nullptr;
   RemoteDevices* remote = nullptr;
+  metering::DeviceActivity* activity = nullptr;  // set before the broker starts
 
   // Telemetry from every connection is written in batches: while one write (one WAL fsync) is
   // in flight, new payloads queue up and the next write takes them all (group commit across
@@ -65,6 +67,22 @@ struct DeviceGateway::Impl {
       ingest_running = true;
     }
     if (start) boost::asio::post(pool, [this] { drain(); });
+  }
+
+  // Daily-active devices: each device of the accepted points, once per UTC day (the enterprise is
+  // looked up for first sightings only; this runs on the pool, so the store read may block).
+  void note_active(std::span<const tsdb::Point> points) {
+    if (!activity) return;
+    const std::int64_t now = now_ms();
+    const std::string* last = nullptr;
+    for (const auto& p : points) {
+      if (last && *last == p.device) continue;
+      last = &p.device;
+      activity->seen(p.tenant, p.device, now, [&] {
+        auto d = store.get_device(meta::Scope::tenant(p.tenant), p.device);
+        return d ? d->enterprise_id : std::string();
+      });
+    }
   }
 
   static ReasonCode reason_of(const Error& e) {
@@ -92,6 +110,7 @@ struct DeviceGateway::Impl {
       if (st) {
         ingested.inc(all.size());
         for (auto& item : batch) item.done(ReasonCode::kSuccess);
+        note_active(all);
         bus::publish_points(bus, all);  // durable now; one message per device run
         continue;
       }
@@ -107,6 +126,7 @@ struct DeviceGateway::Impl {
         offset += item.points.size();
         auto one = telemetry.write(mine);
         if (one) ingested.inc(mine.size());
+        if (one) note_active(mine);
         item.done(one ? ReasonCode::kSuccess : reason_of(one.error()));
         if (one) bus::publish_points(bus, std::vector<tsdb::Point>(mine.begin(), mine.end()));
       }
@@ -657,6 +677,8 @@ void DeviceGateway::notify_shared_attributes(const model::Device& device, const 
 void DeviceGateway::set_publisher(Publisher publisher) { impl_->publisher = std::move(publisher); }
 
 void DeviceGateway::set_bus(bus::Bus* bus) { impl_->bus = bus; }
+
+void DeviceGateway::set_activity(metering::DeviceActivity* activity) { impl_->activity = activity; }
 
 bool DeviceGateway::is_online(const std::string& device_id) const {
   std::lock_guard lock(impl_->mu);

@@ -35,6 +35,7 @@
 #include "bus/bus.hpp"
 #include "core/metrics.hpp"
 #include "meta/store.hpp"
+#include "metering/device_activity.hpp"
 #include "mqtt/broker.hpp"
 #include "tsdb/store.hpp"
 
@@ -74,6 +75,9 @@ class DeviceGateway final : public mqtt::BrokerHooks {
   // Where durable telemetry, client attribute writes, devices created behind gateways and
   // online/offline changes are published (null: nowhere). Set before the broker starts.
   void set_bus(bus::Bus* bus);
+  // Where accepted telemetry marks its devices daily-active (null: nowhere). Set before the
+  // broker starts.
+  void set_activity(metering::DeviceActivity* activity);
 
   // How the gateway publishes into the broker (posts onto the broker's thread).
   using Publisher = std::function<void(const std::string& tenant, mqtt::Publish message)>;

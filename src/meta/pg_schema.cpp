@@ -413,7 +413,30 @@ CREATE TABLE app_kv (
 );
 )sql";
 
-constexpr std::array<sqlite::Migration, 10> kMigrations{{
+// Version 11 (report): the solution catalogue, as schema.cpp's version 11.
+constexpr const char* kV11 = R"sql(
+CREATE TABLE solutions (
+  id TEXT COLLATE "C" PRIMARY KEY NOT NULL,
+  name_zh TEXT NOT NULL,
+  name_en TEXT NOT NULL,
+  description_zh TEXT NOT NULL DEFAULT '',
+  description_en TEXT NOT NULL DEFAULT '',
+  cases BIGINT NOT NULL DEFAULT 0 CHECK (cases >= 0),
+  created_by TEXT COLLATE "C" NOT NULL DEFAULT '',
+  created_ms BIGINT NOT NULL,
+  updated_ms BIGINT NOT NULL
+);
+CREATE TABLE solution_members (
+  solution_id TEXT COLLATE "C" NOT NULL REFERENCES solutions (id) ON DELETE CASCADE,
+  kind TEXT COLLATE "C" NOT NULL CHECK (kind IN ('industry', 'domain', 'app', 'model', 'profile', 'technology')),
+  member TEXT COLLATE "C" NOT NULL,
+  position BIGINT NOT NULL,
+  PRIMARY KEY (solution_id, kind, member)
+);
+CREATE INDEX solution_members_kind ON solution_members (kind, member);
+)sql";
+
+constexpr std::array<sqlite::Migration, 11> kMigrations{{
     {1, kV1},
     {2, kV2},
     {3, kV3},
@@ -424,6 +447,7 @@ constexpr std::array<sqlite::Migration, 10> kMigrations{{
     {8, kV8},
     {9, kV9},
     {10, kV10},
+    {11, kV11},
 }};
 
 // pg_advisory_lock key held while migrating, so nodes starting together migrate one at a time.

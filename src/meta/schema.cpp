@@ -448,7 +448,33 @@ CREATE TABLE app_kv (
 ) STRICT;
 )sql";
 
-constexpr std::array<Migration, 10> kMigrations{{
+// Version 11 (report): the solution catalogue (MIIT indicator 3.1), platform-wide. Members
+// (industries, APP domains, APP, model and profile ids, technologies) sit in one table by kind,
+// in the order given; report/ checks the values. No foreign keys to APPs or models: those live
+// in other stores and a solution names what it bundles.
+constexpr const char* kV11 = R"sql(
+CREATE TABLE solutions (
+  id TEXT PRIMARY KEY NOT NULL,
+  name_zh TEXT NOT NULL,
+  name_en TEXT NOT NULL,
+  description_zh TEXT NOT NULL DEFAULT '',
+  description_en TEXT NOT NULL DEFAULT '',
+  cases INTEGER NOT NULL DEFAULT 0 CHECK (cases >= 0),
+  created_by TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL
+) STRICT;
+CREATE TABLE solution_members (
+  solution_id TEXT NOT NULL REFERENCES solutions (id) ON DELETE CASCADE,
+  kind TEXT NOT NULL CHECK (kind IN ('industry', 'domain', 'app', 'model', 'profile', 'technology')),
+  member TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  PRIMARY KEY (solution_id, kind, member)
+) STRICT;
+CREATE INDEX solution_members_kind ON solution_members (kind, member);
+)sql";
+
+constexpr std::array<Migration, 11> kMigrations{{
     {1, kV1},
     {2, kV2},
     {3, kV3},
@@ -459,6 +485,7 @@ constexpr std::array<Migration, 10> kMigrations{{
     {8, kV8},
     {9, kV9},
     {10, kV10},
+    {11, kV11},
 }};
 
 struct UniqueField {

@@ -9,6 +9,7 @@ std::string_view to_string(Kind kind) {
     case Kind::kModelCall: return "model_call";
     case Kind::kDeveloperLogin: return "developer_login";
     case Kind::kToolCall: return "tool_call";
+    case Kind::kDeviceActive: return "device_active";
   }
   return "unknown";
 }

@@ -24,6 +24,7 @@ enum class Kind : std::uint8_t {
   kModelCall,       // a model was invoked
   kDeveloperLogin,  // a developer account logged in
   kToolCall,        // a developer used a portal tool (upload, validate, sandbox, logs, API key)
+  kDeviceActive,    // a device's telemetry was accepted (once per device and UTC day; subject = device)
 };
 
 std::string_view to_string(Kind kind);  // "app_visit", "app_call", "model_call", ...

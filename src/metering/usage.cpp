@@ -51,7 +51,8 @@ std::string day_name(std::int64_t ms) {
 }
 
 std::optional<Kind> parse_kind(std::string_view name) {
-  for (Kind k : {Kind::kAppVisit, Kind::kAppCall, Kind::kModelCall, Kind::kDeveloperLogin, Kind::kToolCall})
+  for (Kind k : {Kind::kAppVisit, Kind::kAppCall, Kind::kModelCall, Kind::kDeveloperLogin, Kind::kToolCall,
+                 Kind::kDeviceActive})
     if (to_string(k) == name) return k;
   return std::nullopt;
 }

@@ -39,14 +39,14 @@ const std::vector<DimensionSpec>& dimensions() {
         {"1.4", "服务工业企业数量", {}},
         {"1.5", "平台开发者数量", {}}}},
       {"（三）", "平台核心技术水平",
-       {{"2.1", "技术创新能力", {"平台相关发明专利数量（件）", "软件著作权数量（件）", "5G、大数据、人工智能、数字孪生、区块链等新一代信息技术融合应用情况"}},
+       {{"2.1", "技术创新能力", {"5G、大数据、人工智能、数字孪生、区块链等新一代信息技术融合应用情况"}},
         {"2.2", "可靠性和安全防护", {"通过的第三方安全认证或测评（名称、机构、时间）", "平台可靠性指标（年度可用率等）的第三方证明"}},
         {"2.3", "自研杀手锏APP", {"杀手锏APP在公有云上的部署与跨平台调用证明材料"}}}},
       {"（四）", "平台赋能成效",
        {{"3.1", "解决方案供给", {"有效解决方案的典型应用案例说明"}},
         {"3.2", "赋能园区", {"国家级、省级示范园区名称及服务合同"}},
-        {"3.3", "赋能行业和领域", {"入选部级、省级案例数量（个）及名称", "赋能规模和收入排名前三的行业与领域"}},
-        {"3.4", "中小企业服务", {"服务中小企业合同金额（万元）"}},
+        {"3.3", "赋能行业和领域", {"入选部级、省级案例名称", "赋能规模和收入排名前三的行业与领域"}},
+        {"3.4", "中小企业服务", {}},
         {"3.5", "国际业务", {"国际业务模式与海外服务情况"}}}},
       {"（五）", "平台社会贡献度",
        {{"4.1", "稳增长", {"支撑地方稳增长的工作情况"}},
@@ -55,7 +55,7 @@ const std::vector<DimensionSpec>& dimensions() {
         {"4.4", "部重点工作", {"承担或参与部重点工作情况"}},
         {"4.5", "标准制定", {"牵头或参与制定的国家、行业标准（名称、编号、角色）"}}}},
       {"（六）", "平台可持续发展能力",
-       {{"5.1", "盈利和融资", {"平台上一年度营业收入（万元）", "平台上一年度利润（万元）", "融资情况"}},
+       {{"5.1", "盈利和融资", {"平台上一年度营业收入（万元）", "平台上一年度利润（万元）"}},
         {"5.2", "资源调配", {"平台建设运营的资金、人员等资源投入情况"}},
         {"5.3", "生态运营", {"合作伙伴与解决方案服务商数量（家）", "开发者培训与课程情况"}}}},
   };
@@ -157,12 +157,17 @@ void indicator_section(docx::Document& doc, const json::object& all, const Indic
                                 {Run{str_of(fo, "definitionZh")}}});
         continue;
       }
-      const std::string unit = str_of(fo, "unit");
+      std::string unit = str_of(fo, "unit");
+      json::object shown = fo;
+      if (unit == "分" && value && value->is_number()) {  // minor units read as 元 in a form
+        shown["value"] = value->to_number<double>() / 100.0;
+        unit = "元";
+      }
       std::vector<Run> cell;
       if (!value || value->is_null()) {
         cell.push_back(blanks.mark(unit.empty() ? name : fmt::format("{}（{}）", name, unit)));
       } else {
-        const auto text = figure_text(fo);
+        const auto text = figure_text(shown);
         cell.push_back(Run{value->is_object() || unit.empty() ? text : fmt::format("{} {}", text, unit)});
       }
       figures.rows.push_back({{Run{name}}, std::move(cell), {Run{str_of(fo, "definitionZh")}}});

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <functional>
 #include <map>
 
 #include "apps/manifest.hpp"
@@ -11,6 +12,7 @@
 #include "core/ids.hpp"
 #include "meta/model_store.hpp"
 #include "models/manifest.hpp"
+#include "report/solutions.hpp"
 
 namespace kaiwu::report {
 namespace json = boost::json;
@@ -157,6 +159,35 @@ Annex enterprises_annex(const std::vector<model::Enterprise>& list, const Names&
   return Annex{"附件4-服务企业清单.xlsx", "附件4 服务企业清单", {std::move(s)}};
 }
 
+std::string joined(const std::vector<std::string>& items, const std::function<std::string(const std::string&)>& label) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : "、") + label(i);
+  return out;
+}
+
+Result<Annex> solutions_annex(SolutionStore* solutions) {
+  AnnexSheet s{"解决方案清单",
+               {"序号", "方案ID", "方案名称", "英文名称", "覆盖行业", "覆盖领域", "APP", "模型", "设备模型", "融合技术",
+                "有效案例数"},
+               {}};
+  if (solutions) {
+    auto list = KAIWU_TRY(solutions->list());
+    const auto same = [](const std::string& x) { return x; };
+    const auto domain = [](const std::string& code) {
+      auto d = apps::parse_domain(code);
+      return d ? std::string(apps::domain_label_zh(*d)) : code;
+    };
+    const auto tech = [](const std::string& code) { return std::string(technology_label_zh(code)); };
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const auto& x = list[i];
+      s.rows.push_back({json::value(i + 1), str(x.id), str(x.name_zh), str(x.name_en), str(joined(x.industries, same)),
+                        str(joined(x.domains, domain)), str(joined(x.app_ids, same)), str(joined(x.model_ids, same)),
+                        str(joined(x.profile_ids, same)), str(joined(x.technologies, tech)), json::value(x.cases)});
+    }
+  }
+  return Annex{"附件5-解决方案清单.xlsx", "附件5 解决方案清单", {std::move(s)}};
+}
+
 // APP run logs of the year (newest kMaxRunsPerApp per APP) and the audit log of the year.
 Result<Annex> logs_annex(meta::MetadataStore& store, apps::AppStore* apps, const std::vector<apps::AppSummary>& list,
                          int year, const Names& names) {
@@ -232,6 +263,7 @@ Result<DeclarationInput> gather_declaration(const DeclarationSources& src, int y
   const auto apps = KAIWU_TRY(listed_apps(src.apps));
   in.annexes.push_back(KAIWU_TRY(apps_annex(src.apps, apps)));
   in.annexes.push_back(enterprises_annex(enterprises, names));
+  in.annexes.push_back(KAIWU_TRY(solutions_annex(src.solutions)));
   in.annexes.push_back(KAIWU_TRY(logs_annex(src.store, src.apps, apps, year, names)));
   return in;
 }

@@ -78,8 +78,8 @@ std::string instr_run(std::string_view code) {
 
 // The TOC field (ECMA-376 Part 1 §17.16.5.68): \o "1-3" the three heading levels, \h hyperlinks,
 // \z \u as Word writes them. Its result is pre-filled with one entry per heading (a hyperlink to
-// the heading's bookmark and a PAGEREF the reader resolves), so the contents are there before
-// anyone updates the field; settings.xml asks Word to update fields on open.
+// the heading's bookmark and a PAGEREF without a cached number), so the contents are there before
+// anyone updates the field; settings.xml asks Word to update fields (and fill the page numbers) on open.
 std::string toc_xml(const std::vector<const Heading*>& headings) {
   std::string out = R"(<w:p><w:pPr><w:pStyle w:val="TOCHeading"/></w:pPr>)" + run_xml(Run{"目　录"}) + "</w:p>";
   const std::string tabs =
@@ -95,7 +95,7 @@ std::string toc_xml(const std::vector<const Heading*>& headings) {
     p += fmt::format(R"(<w:hyperlink w:anchor="{}" w:history="1">)", bookmark_name(i));
     p += run_xml(Run{h.text}) + R"(<w:r><w:tab/></w:r>)";
     p += field_run("begin") + instr_run("PAGEREF " + bookmark_name(i) + " \\h") + field_run("separate");
-    p += R"(<w:r><w:t>1</w:t></w:r>)" + field_run("end") + "</w:hyperlink>";
+    p += field_run("end") + "</w:hyperlink>";  // no cached page number: none is invented
     if (i + 1 == headings.size()) p += field_run("end");
     out += p + "</w:p>";
   }

@@ -249,6 +249,61 @@ TEST_P(MeterTest, NodesShareOneTableOnPostgres) {
   EXPECT_FALSE((*db)->run(meta::sql::Query("DELETE FROM usage")));
 }
 
+TEST_P(MeterTest, DailyActiveDevicesAreDistinctSubjects) {
+  for (const char* d : {"d1", "d2", "d1"}) meter_->record(rec(Kind::kDeviceActive, "t1", "e1", d, kNov1 + kHour));
+  meter_->record(rec(Kind::kDeviceActive, "t1", "e1", "d3", kNov1 + kDay));
+  meter_->record(rec(Kind::kDeviceActive, "t2", "e9", "d9", kNov1 + kHour));
+  auto rows = meter_->daily("t1", TimeRange{kNov1, kNov1 + kDay}, "");
+  ASSERT_TRUE(rows) << rows.error().message;
+  ASSERT_EQ(rows->size(), 2u);  // d1 (twice) and d2 on Nov 1 in t1
+  EXPECT_EQ((*rows)[0].kind, Kind::kDeviceActive);
+  EXPECT_EQ((*rows)[0].subject_id, "d1");
+  EXPECT_EQ((*rows)[0].count, 2);
+  EXPECT_EQ(meter_->daily("", TimeRange{kNov1, kNov1 + kDay}, "")->size(), 3u);
+  auto s = meter_->summary("t1", nov_);
+  EXPECT_EQ(s->app_calls + s->app_visits + s->model_calls + s->tool_calls + s->developer_logins, 0);
+}
+
+// A metering.db written before kDeviceActive (user_version 1, the old CHECK) is rebuilt on open:
+// its records stay, its triggers still refuse changes, and device_active records are accepted.
+TEST(SqliteMeterFileTest, VersionOneFileAcceptsDeviceActive) {
+  auto dir = std::filesystem::temp_directory_path() / ("kaiwu-meter-v1-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto path = (dir / "metering.db").string();
+  {
+    auto db = meta::sqlite::Db::open(path);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE((*db)->script(R"sql(
+CREATE TABLE usage (
+  id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('app_visit', 'app_call', 'model_call', 'developer_login', 'tool_call')),
+  tenant_id TEXT NOT NULL DEFAULT '', enterprise_id TEXT NOT NULL DEFAULT '', subject_id TEXT NOT NULL DEFAULT '',
+  actor_id TEXT NOT NULL DEFAULT '', function TEXT NOT NULL DEFAULT '', ok INTEGER NOT NULL CHECK (ok IN (0, 1)),
+  duration_us INTEGER NOT NULL DEFAULT 0) STRICT;
+CREATE TRIGGER usage_no_update BEFORE UPDATE ON usage BEGIN SELECT RAISE(ABORT, 'usage records are append-only'); END;
+CREATE TRIGGER usage_no_delete BEFORE DELETE ON usage BEGIN SELECT RAISE(ABORT, 'usage records are append-only'); END;
+INSERT INTO usage (ts_ms, kind, tenant_id, subject_id, ok) VALUES (1793491200000, 'app_call', 't', 'a', 1);
+PRAGMA user_version = 1;
+)sql"));
+  }
+  {
+    MetricsRegistry metrics;
+    auto m = SqlMeter::open_sqlite(path, metrics);
+    ASSERT_TRUE(m) << m.error().message;
+    (*m)->record(rec(Kind::kDeviceActive, "t", "e", "d1", kNov1 + kHour));
+    auto rows = (*m)->daily("t", TimeRange{kNov1, kNov1 + kDay}, "");
+    ASSERT_TRUE(rows) << rows.error().message;
+    ASSERT_EQ(rows->size(), 2u);
+    EXPECT_EQ(metrics.counter("kaiwu_metering_errors_total", "").value(), 0u);
+  }
+  auto db = meta::sqlite::Db::open(path);
+  ASSERT_TRUE(db);
+  EXPECT_EQ(*(*db)->scalar(meta::sqlite::Query("PRAGMA user_version")), 2);
+  EXPECT_EQ(*(*db)->scalar(meta::sqlite::Query("SELECT COUNT(*) FROM usage")), 2);
+  EXPECT_FALSE((*db)->run(meta::sqlite::Query("DELETE FROM usage")));
+  std::filesystem::remove_all(dir);
+}
+
 TEST(SqliteMeterFileTest, StopFlushesAndRecordsAreAppendOnly) {  // the embedded default
   auto dir = std::filesystem::temp_directory_path() / ("kaiwu-meter-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);

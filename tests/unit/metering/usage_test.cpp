@@ -34,7 +34,8 @@ TEST(UsageTest, DaysRoundTrip) {
 }
 
 TEST(UsageTest, KindNamesRoundTrip) {
-  for (Kind k : {Kind::kAppVisit, Kind::kAppCall, Kind::kModelCall, Kind::kDeveloperLogin, Kind::kToolCall})
+  for (Kind k : {Kind::kAppVisit, Kind::kAppCall, Kind::kModelCall, Kind::kDeveloperLogin, Kind::kToolCall,
+                 Kind::kDeviceActive})
     EXPECT_EQ(parse_kind(to_string(k)), k);
   EXPECT_FALSE(parse_kind("login"));
 }

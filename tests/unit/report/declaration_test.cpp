@@ -49,8 +49,9 @@ TEST(Declaration, FillsSectionTwoFromTheIndicators) {
 
 TEST(Declaration, UnknownValuesAreMarkedBlanksNeverInvented) {
   const auto x = build_section_two(input()).document_xml();
-  EXPECT_NE(x.find("【待填写：本月按次计费收入（元）】"), std::string::npos);
-  EXPECT_NE(x.find("【待填写：平台相关发明专利数量（件）】"), std::string::npos);
+  EXPECT_NE(x.find("【待填写：融资情况（万元）】"), std::string::npos);
+  EXPECT_NE(x.find("1234.56 元"), std::string::npos);  // fen shown as yuan
+  EXPECT_NE(x.find("【待填写：平台上一年度营业收入（万元）】"), std::string::npos);
   EXPECT_NE(x.find("【待填写：申报单位全称】"), std::string::npos);
   // An indicator without any figure in the JSON (1.2 here) gets a blank, not a zero.
   const auto models = x.find("2. 工业模型数量");
