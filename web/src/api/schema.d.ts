@@ -929,6 +929,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/platform/indicators": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** MIIT 双跨 capability figures from live data, each with its definition and query */
+        get: operations["GET /api/v1/platform/indicators"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/solutions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The solution catalogue (解决方案: industry × domain bundles of APPs, models and profiles) */
+        get: operations["GET /api/v1/solutions"];
+        put?: never;
+        /** Add a solution */
+        post: operations["POST /api/v1/solutions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/solutions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a solution */
+        get: operations["GET /api/v1/solutions/{id}"];
+        put?: never;
+        post?: never;
+        /** Delete a solution */
+        delete: operations["DELETE /api/v1/solutions/{id}"];
+        options?: never;
+        head?: never;
+        /** Change a solution */
+        patch: operations["PATCH /api/v1/solutions/{id}"];
+        trace?: never;
+    };
     "/api/v1/rulechains": {
         parameters: {
             query?: never;
@@ -1439,6 +1493,40 @@ export interface paths {
         };
         /** Download a file an APP wrote for the caller's enterprise (XLSX) */
         get: operations["GET /api/v1/apps/{appId}/files/{fileId}"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/platform/declaration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Generate the 双跨 declaration (section 二 as DOCX, evidence annexes as XLSX) from live data */
+        post: operations["POST /api/v1/platform/declaration"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/platform/declaration/{id}/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download one file of a generated declaration */
+        get: operations["GET /api/v1/platform/declaration/{id}/{file}"];
         put?: never;
         post?: never;
         delete?: never;
@@ -4882,6 +4970,317 @@ export interface operations {
             };
         };
     };
+    "GET /api/v1/platform/indicators": {
+        parameters: {
+            query?: {
+                /** @description YYYY-MM-DD (UTC) of the daily figures; its month for the monthly ones; default today */
+                asOf?: string;
+                /** @description platform admins: one tenant (default: the whole platform) */
+                tenantId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        asOf: string;
+                        month: string;
+                        generatedMs: number;
+                        tenantId: string;
+                        indicators: {
+                            id: string;
+                            nameZh: string;
+                            nameEn: string;
+                            figures: {
+                                id: string;
+                                nameZh: string;
+                                nameEn: string;
+                                unit: string;
+                                definitionZh: string;
+                                definitionEn: string;
+                                query: string;
+                                /** @enum {string} */
+                                source: "live" | "documentary";
+                                /** @description number | string | boolean | object {key: number} | array of rows | null */
+                                value: unknown;
+                                labels?: {
+                                    [key: string]: {
+                                        zh: string;
+                                        en: string;
+                                    };
+                                };
+                            }[];
+                        }[];
+                    };
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "GET /api/v1/solutions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            id: string;
+                            nameZh: string;
+                            nameEn: string;
+                            descriptionZh?: string;
+                            descriptionEn?: string;
+                            cases: number;
+                            createdBy?: string;
+                            createdMs?: number;
+                            updatedMs?: number;
+                            industries: string[];
+                            domains: string[];
+                            appIds: string[];
+                            modelIds: string[];
+                            profileIds: string[];
+                            technologies: string[];
+                        }[];
+                    };
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "POST /api/v1/solutions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    id?: string;
+                    nameZh: string;
+                    nameEn: string;
+                    descriptionZh?: string;
+                    descriptionEn?: string;
+                    cases?: number;
+                    technologies?: string[];
+                    profileIds?: string[];
+                    modelIds?: string[];
+                    industries: string[];
+                    domains: string[];
+                    appIds?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        nameZh: string;
+                        nameEn: string;
+                        descriptionZh?: string;
+                        descriptionEn?: string;
+                        cases: number;
+                        createdBy?: string;
+                        createdMs?: number;
+                        updatedMs?: number;
+                        industries: string[];
+                        domains: string[];
+                        appIds: string[];
+                        modelIds: string[];
+                        profileIds: string[];
+                        technologies: string[];
+                    };
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "GET /api/v1/solutions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        nameZh: string;
+                        nameEn: string;
+                        descriptionZh?: string;
+                        descriptionEn?: string;
+                        cases: number;
+                        createdBy?: string;
+                        createdMs?: number;
+                        updatedMs?: number;
+                        industries: string[];
+                        domains: string[];
+                        appIds: string[];
+                        modelIds: string[];
+                        profileIds: string[];
+                        technologies: string[];
+                    };
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "DELETE /api/v1/solutions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "PATCH /api/v1/solutions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    appIds?: string[];
+                    nameZh?: string;
+                    nameEn?: string;
+                    descriptionZh?: string;
+                    descriptionEn?: string;
+                    cases?: number;
+                    technologies?: string[];
+                    profileIds?: string[];
+                    modelIds?: string[];
+                    industries?: string[];
+                    domains?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        nameZh: string;
+                        nameEn: string;
+                        descriptionZh?: string;
+                        descriptionEn?: string;
+                        cases: number;
+                        createdBy?: string;
+                        createdMs?: number;
+                        updatedMs?: number;
+                        industries: string[];
+                        domains: string[];
+                        appIds: string[];
+                        modelIds: string[];
+                        profileIds: string[];
+                        technologies: string[];
+                    };
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     "GET /api/v1/rulechains": {
         parameters: {
             query?: {
@@ -6495,6 +6894,80 @@ export interface operations {
             path: {
                 appId: string;
                 fileId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "POST /api/v1/platform/declaration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    year: number;
+                };
+            };
+        };
+        responses: {
+            /** @description success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        year: number;
+                        asOf: string;
+                        files: {
+                            name: string;
+                            bytes: number;
+                            url: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "GET /api/v1/platform/declaration/{id}/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                file: string;
             };
             cookie?: never;
         };

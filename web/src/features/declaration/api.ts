@@ -3,8 +3,11 @@
 import { useMutation } from '@tanstack/react-query';
 import { call, getToken, toApiError } from '../../api/client';
 
-export interface DeclarationFile { name: string; bytes: number; url: string }
-export interface Declaration { id: string; year: number; asOf: string; files: DeclarationFile[] }
+import type { operations } from '../../api/schema';
+
+// The response of POST /api/v1/platform/declaration, from the generated OpenAPI types.
+export type Declaration = operations['POST /api/v1/platform/declaration']['responses'][201]['content']['application/json'];
+export type DeclarationFile = Declaration['files'][number];
 
 export function useGenerateDeclaration() {
   return useMutation({
