@@ -21,6 +21,9 @@ DEBIAN_PACKAGES=(
   python3-aiosmtpd
   # APP files: XLSX written with libxlsxwriter (kaiwu.files.xlsx), read back by the tests with openpyxl
   libxlsxwriter-dev python3-openpyxl
+  # declaration export (report/): DOCX packages zipped with libzip; its test renders them with
+  # LibreOffice (soffice --headless), pdftoppm/pdftotext (poppler) and reads styles with python3-docx
+  libzip-dev libreoffice-writer-nogui poppler-utils python3-docx
   # Modbus peers: pymodbus server/client (serial server needs pyserial-asyncio), socat pty pairs
   python3-pymodbus python3-serial python3-serial-asyncio socat
   # the web console's end-to-end test (playwright-core drives it) and CJK glyphs for its screenshots

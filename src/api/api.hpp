@@ -21,6 +21,7 @@
 #include "metering/meter.hpp"
 #include "metering/usage.hpp"
 #include "models/runtime.hpp"
+#include "report/declaration_sources.hpp"
 #include "report/solutions.hpp"
 #include "rules/engine.hpp"
 #include "tsdb/store.hpp"
@@ -52,6 +53,7 @@ struct ApiContext {
   metering::DeviceActivity* device_activity = nullptr;  // accepted telemetry marks devices daily-active
   meta::DeveloperStore* developer_accounts = nullptr;   // for the developer figures of the indicators
   report::SolutionStore* solutions = nullptr;           // null: no /api/v1/solutions routes
+  report::DeclarationArchive* declarations = nullptr;   // null: no /api/v1/platform/declaration routes
 };
 
 void register_system_routes(http::Router& r, ApiContext& ctx);
@@ -91,6 +93,8 @@ void register_metering_routes(http::Router& r, ApiContext& ctx);
 // GET /api/v1/platform/indicators (needs ctx.usage) and /api/v1/solutions (needs ctx.solutions).
 void register_indicator_routes(http::Router& r, ApiContext& ctx);
 void register_solution_routes(http::Router& r, ApiContext& ctx);
+// POST /api/v1/platform/declaration and its downloads (needs ctx.declarations; cli/ adds it).
+void register_declaration_routes(http::Router& r, ApiContext& ctx);
 
 // All of the above.
 void register_all(http::Router& r, ApiContext& ctx);

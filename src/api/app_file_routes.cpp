@@ -7,19 +7,6 @@
 namespace kaiwu::api {
 namespace {
 
-// RFC 6266 §4.3 / RFC 8187: an ASCII fallback and the UTF-8 name percent-encoded.
-std::string content_disposition(const std::string& name) {
-  std::string ascii;
-  std::string encoded;
-  for (unsigned char c : name) {
-    ascii += (c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '%') ? static_cast<char>(c) : '_';
-    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                       c == '.' || c == '-' || c == '_';
-    encoded += plain ? std::string(1, static_cast<char>(c)) : fmt::format("%{:02X}", c);
-  }
-  return fmt::format("attachment; filename=\"{}\"; filename*=UTF-8''{}", ascii, encoded);
-}
-
 Result<http::Response> download(ApiContext& ctx, http::Request& req) {
   const std::string app(req.param("appId"));
   const std::string enterprise = KAIWU_TRY(acting_enterprise(ctx, req, "app " + app + " not found"));

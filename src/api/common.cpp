@@ -36,6 +36,18 @@ Result<std::string> acting_enterprise(ApiContext& ctx, const http::Request& req,
   return id;
 }
 
+std::string content_disposition(const std::string& name) {
+  std::string ascii;
+  std::string encoded;
+  for (unsigned char c : name) {
+    ascii += (c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '%') ? static_cast<char>(c) : '_';
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       c == '.' || c == '-' || c == '_';
+    encoded += plain ? std::string(1, static_cast<char>(c)) : fmt::format("%{:02X}", c);
+  }
+  return fmt::format("attachment; filename=\"{}\"; filename*=UTF-8''{}", ascii, encoded);
+}
+
 bool may_grant(const http::Principal& p, model::Role role) {
   if (p.role == model::Role::kPlatformAdmin) return true;
   if (role == model::Role::kPlatformAdmin) return false;

@@ -39,6 +39,10 @@ std::string actor_of(const http::Request& req);
 // Marks a device daily-active after its telemetry was accepted (metering::DeviceActivity).
 void note_device_active(ApiContext& ctx, const model::Device& d);
 
+// Content-Disposition of a download (RFC 6266 §4.3 / RFC 8187): an ASCII fallback and the UTF-8
+// name percent-encoded.
+std::string content_disposition(const std::string& name);
+
 // Records a developer portal tool use (metering Kind::kToolCall) when the caller is a developer.
 void record_tool_call(ApiContext& ctx, const http::Request& req, std::string_view tool);
 

@@ -67,6 +67,12 @@ struct AppToolOptions {
   std::string pubkey;  // PEM Ed25519 public key (verify)
 };
 
+// `kaiwu report declaration` (report_cli.cpp): the 双跨 declaration files into a directory.
+struct ReportOptions {
+  int year = 0;
+  std::string out;
+};
+
 int run_serve(const CommonOptions& options);
 int run_demo(const CommonOptions& options);
 int run_sim(const SimOptions& options);
@@ -76,5 +82,6 @@ int run_print_config(const CommonOptions& options);
 int run_tsdb_stats(const CommonOptions& options);
 int run_bench_mqtt(const BenchMqttOptions& options);
 int run_app_tool(const AppToolOptions& options);
+int run_report_declaration(const CommonOptions& options, const ReportOptions& report);
 
 }  // namespace kaiwu::cli

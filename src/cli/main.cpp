@@ -57,6 +57,15 @@ int main(int argc, char** argv) {
   auto* tsdb_stats = admin->add_subcommand("tsdb-stats", "Print telemetry storage statistics (server stopped)");
   tsdb_stats->add_option("-d,--data", common.data_dir, "data directory")->capture_default_str();
 
+  auto* report = app.add_subcommand("report", "Reports from the platform's data");
+  report->require_subcommand(1);
+  kaiwu::cli::ReportOptions ro;
+  auto* declaration = report->add_subcommand(
+      "declaration", "The 双跨 declaration: section 二 as DOCX and the evidence annexes as XLSX (works while the server runs)");
+  add_common(declaration);
+  declaration->add_option("--year", ro.year, "declaration year (the current one: figures as of today)")->required();
+  declaration->add_option("--out", ro.out, "output directory (created if missing)")->required();
+
   auto* print_config = app.add_subcommand("config", "Print the effective configuration and exit");
   add_common(print_config);
 
@@ -108,5 +117,6 @@ int main(int argc, char** argv) {
   if (tsdb_stats->parsed()) return kaiwu::cli::run_tsdb_stats(common);
   if (bench_mqtt->parsed()) return kaiwu::cli::run_bench_mqtt(bm);
   if (print_config->parsed()) return kaiwu::cli::run_print_config(common);
+  if (declaration->parsed()) return kaiwu::cli::run_report_declaration(common, ro);
   return 2;
 }

@@ -423,6 +423,10 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
         spdlog::error("{}", st.error().message);
     }
   }
+  // The 双跨 declaration export (report/declaration*): generated sets under <data>/declarations.
+  report::DeclarationArchive declarations(std::filesystem::path(config.data_dir) / "declarations", kVersion);
+  ctx.declarations = &declarations;
+  api::register_declaration_routes(router, ctx);
   if (hooks.on_solutions && solutions) {
     if (auto st = hooks.on_solutions(*solutions); !st) spdlog::error("{}", st.error().message);
   }

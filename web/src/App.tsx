@@ -24,6 +24,7 @@ import { DocsPage } from './features/devportal/DocsPage';
 import { RegisterPage } from './features/devportal/RegisterPage';
 import { VerifyPage } from './features/devportal/VerifyPage';
 import { MeteringPage } from './features/metering/MeteringPage';
+import { DeclarationPage } from './features/declaration/DeclarationPage';
 import { AppDetailPage } from './features/apps/AppDetail';
 import { AppHostPage } from './features/apps/AppHost';
 import { MarketplacePage } from './features/apps/Marketplace';
@@ -106,6 +107,7 @@ export function AppRoutes() {
         <Route path="developer" element={<Guard resource="developer"><DeveloperHome /></Guard>} />
         <Route path="developer/docs" element={<DocsPage />} />
         <Route path="metering" element={<Guard resource="metering"><MeteringPage /></Guard>} />
+        <Route path="declaration" element={<Guard resource="declaration"><DeclarationPage /></Guard>} />
         <Route path="market" element={<MarketplacePage />} />
         <Route path="market/reviews" element={<Guard resource="appreviews"><ReviewsPage /></Guard>} />
         <Route path="market/upload" element={<Guard resource="appupload"><UploadPage /></Guard>} />

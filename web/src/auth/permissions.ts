@@ -4,7 +4,8 @@ import type { Role } from '../api/types';
 
 export type Resource = 'overview' | 'tenants' | 'parks' | 'enterprises' | 'users' | 'apikeys' | 'profiles' | 'devices'
   | 'alarms' | 'rulechains' | 'developer' | 'metering' | 'market' | 'appreviews' | 'appupload' | 'appruns' | 'apps' | 'models'
-  | 'analysis' | 'park-dashboard' | 'indicators' | 'solutions';
+  | 'analysis' | 'park-dashboard' | 'indicators' | 'solutions'
+  | 'declaration';
 
 const VIEW: Record<Resource, Role[] | 'all'> = {
   overview: 'all',
@@ -29,6 +30,7 @@ const VIEW: Record<Resource, Role[] | 'all'> = {
   'park-dashboard': ['platform-admin', 'tenant-admin', 'park-admin'],
   indicators: ['platform-admin', 'tenant-admin'],
   solutions: 'all',
+  declaration: ['platform-admin'],
 };
 
 const WRITE: Record<Resource, Role[]> = {
@@ -54,6 +56,7 @@ const WRITE: Record<Resource, Role[]> = {
   'park-dashboard': [],
   indicators: [],
   solutions: ['platform-admin'],
+  declaration: ['platform-admin'],
 };
 
 export function canView(role: Role | null, r: Resource): boolean {

@@ -3,6 +3,7 @@ import {
   DashboardOutlined, ClusterOutlined, EnvironmentOutlined, BankOutlined, ApiOutlined, UserOutlined, KeyOutlined,
   ProfileOutlined, LogoutOutlined, AppstoreOutlined, ShopOutlined, ExperimentOutlined, CodeOutlined, BarChartOutlined, ReadOutlined, MoonOutlined, SunOutlined, AlertOutlined, BranchesOutlined, GlobalOutlined, DeploymentUnitOutlined, LineChartOutlined, PushpinOutlined, MenuFoldOutlined, MenuUnfoldOutlined, FundOutlined,
   SolutionOutlined,
+  FileWordOutlined,
 } from '@ant-design/icons';
 import { useTranslation } from 'react-i18next';
 import { Outlet, useLocation, useNavigate } from 'react-router-dom';
@@ -36,6 +37,7 @@ const ITEMS: { key: Resource | 'rule-chains' | 'developer/docs' | AnalysisKey; i
   { key: 'apikeys', icon: <KeyOutlined />, label: 'nav.apikeys', group: 'management' },
   { key: 'metering', icon: <BarChartOutlined />, label: 'metering.title', group: 'management' },
   { key: 'indicators', icon: <FundOutlined />, label: 'indicators.nav', group: 'management' },
+  { key: 'declaration', icon: <FileWordOutlined />, label: 'declaration.title', group: 'management' },
   { key: 'developer', icon: <CodeOutlined />, label: 'devportal.navHome', group: null },
   { key: 'developer/docs', icon: <ReadOutlined />, label: 'devportal.navDocs', group: null },
 ];

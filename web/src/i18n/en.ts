@@ -145,5 +145,11 @@ const en: Messages = {
     scope: 'Scope', platform: 'Whole platform', tenantOnly: 'This tenant', noData: 'No usage recorded this month',
     kinds: { app_visit: 'APP visit', app_call: 'APP call', model_call: 'Model call', developer_login: 'Developer login', tool_call: 'Tool call' },
   },
+  declaration: {
+    title: 'Declaration export', year: 'Year', generate: 'Generate', result: 'Generated files', asOf: 'Data as of', files: 'Files',
+    file: 'File', size: 'Size', download: 'Download', form: 'Form section',
+    intro: 'Section 二 (platform information and capability figures) of the MIIT cross-industry platform application form, filled from live data as a Word document in the form\'s layout (A4, body 16 pt FangSong, headings HeiTi/KaiTi, three-level contents), with the device, model, APP, served-enterprise and solution lists and run-log extracts as Excel annexes.',
+    blanks: 'What the platform cannot know (finance, patents, certifications…) is left as highlighted 【待填写：…】 blanks for you to fill in truthfully.',
+  },
 };
 export default en;

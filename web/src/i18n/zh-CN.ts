@@ -134,6 +134,12 @@ const zh = {
     scope: '统计范围', platform: '全平台', tenantOnly: '本租户', noData: '本月暂无计量记录',
     kinds: { app_visit: 'APP 访问', app_call: 'APP 调用', model_call: '模型调用', developer_login: '开发者登录', tool_call: '工具调用' },
   },
+  declaration: {
+    title: '申报书导出', year: '申报年度', generate: '生成申报书', result: '生成结果', asOf: '数据截止日期', files: '文件数',
+    file: '文件', size: '大小', download: '下载', form: '申报书正文',
+    intro: '按《跨行业跨领域工业互联网平台申报书》第二部分“平台基本情况与能力指标”的版式（A4，正文3号仿宋，一级标题3号黑体，二级标题3号楷体，三级目录）用平台实时数据生成 Word 文档，并附设备、模型、APP、服务企业、解决方案清单和运行日志摘录（Excel）。',
+    blanks: '平台数据无法给出的内容（财务、专利、认证等）在文中以黄色高亮的“【待填写：…】”标出，请据实填写，切勿编造。',
+  },
 };
 export default zh;
 export type Messages = typeof zh;
