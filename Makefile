@@ -11,7 +11,7 @@ endif
 JOBS ?= $(shell nproc)
 DATA ?= ./kaiwu-data
 
-.PHONY: all deps configure build web test run bench fuzz clean
+.PHONY: all deps configure build web test run bench fuzz lifetime clean
 
 all: build
 
@@ -55,6 +55,10 @@ fuzz: deps
 	tests/fuzz/build_libfuzzer.sh build-fuzz
 	for t in chunk mqtt telemetry_json line_protocol modbus dlt645 hj212 opcua bus_codec model_expr cluster; do mkdir -p build-fuzz/corpus-$$t; \
 	  build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$$t tests/fuzz/corpus/$$t || exit 1; done
+
+# clang -Wdangling over src/ (string_view/span bound to a temporary); needs clang-19.
+lifetime: $(BUILD_DIR)/build.ninja
+	scripts/lifetime-check.sh $(BUILD_DIR)
 
 clean:
 	rm -rf build build-san build-fuzz web/dist
