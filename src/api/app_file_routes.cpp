@@ -2,6 +2,8 @@
 // caller's enterprise. The same rule as function calls: the API key's or user's own enterprise,
 // or for tenant-wide callers the one named by ?enterpriseId=, subscribed to the APP; anything
 // else (another enterprise's file included) is "not found".
+#include <fmt/format.h>
+
 #include "api/common.hpp"
 
 namespace kaiwu::api {

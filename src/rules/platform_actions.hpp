@@ -7,6 +7,7 @@
 // Every method blocks (disk, network): call from the rule engine's workers only. Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <functional>
 
 #include "meta/store.hpp"
