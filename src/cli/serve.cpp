@@ -368,8 +368,13 @@ int run_platform(const CommonOptions& options, const PlatformHooks& hooks) {
         spdlog::critical("{}", st.error().message);
         return 1;
       }
+      // The local sync is poked too: it must know every enabled chain (also those this node's API
+      // installed) to remove it when another node disables or deletes it.
       signalling = std::make_unique<rules::SignallingChainStore>(
-          *chains, [s = node_signals.get()] { s->raise("rulechains"); });
+          *chains, [s = node_signals.get(), sync = chain_sync.get()] {
+            s->raise("rulechains");
+            sync->poke();
+          });
     }
     ctx.rule_chains = signalling ? static_cast<meta::RuleChainStore*>(signalling.get()) : chains;
     ctx.rule_engine = &rule_engine;

@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "cluster/nats_servers.hpp"
 #include "core/crypto.hpp"
 
 namespace kaiwu::cluster {
@@ -131,7 +132,7 @@ Result<std::unique_ptr<NatsLeases>> NatsLeases::connect(LeaseOptions options, Me
   auto& o = impl->options;
   natsOptions* no = nullptr;
   natsStatus s = natsOptions_Create(&no);
-  if (s == NATS_OK) s = natsOptions_SetURL(no, o.servers.c_str());  // comma-separated list accepted
+  if (s == NATS_OK) s = set_nats_servers(no, o.servers);
   if (s == NATS_OK) s = natsOptions_SetName(no, (o.node_name + "-leases").c_str());
   if (s == NATS_OK) s = natsOptions_SetMaxReconnect(no, -1);
   if (s == NATS_OK) s = natsOptions_SetReconnectWait(no, 100);

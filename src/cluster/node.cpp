@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "cluster/envelope.hpp"
+#include "cluster/nats_servers.hpp"
 #include "core/crypto.hpp"
 #include "core/json_parse.hpp"
 
@@ -304,14 +305,7 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::connect(ClusterOptions options
     gethostname(host, sizeof host - 1);
     options.node_name = fmt::format("{}-{}", host, getpid());
   }
-  std::vector<std::string> servers;
-  for (std::size_t start = 0; start <= options.servers.size();) {
-    auto end = std::min(options.servers.find(',', start), options.servers.size());
-    auto s = options.servers.substr(start, end - start);
-    std::erase(s, ' ');
-    if (!s.empty()) servers.push_back(std::move(s));
-    start = end + 1;
-  }
+  const auto servers = split_nats_servers(options.servers);
   if (servers.empty()) return fail(Errc::kInvalidArgument, "bus.nats_url: no NATS server given");
   auto impl = std::make_shared<Impl>(std::move(options), metrics);
   impl->handle = new Impl::Handle{impl};

@@ -6,6 +6,8 @@
 
 #include <vector>
 
+#include "cluster/nats_servers.hpp"
+
 namespace kaiwu::cluster {
 namespace {
 
@@ -50,7 +52,7 @@ Result<std::unique_ptr<Signals>> Signals::connect(const std::string& servers, co
   auto impl = std::make_unique<Impl>(metrics);
   natsOptions* o = nullptr;
   natsStatus s = natsOptions_Create(&o);
-  if (s == NATS_OK) s = natsOptions_SetURL(o, servers.c_str());
+  if (s == NATS_OK) s = set_nats_servers(o, servers);
   if (s == NATS_OK) s = natsOptions_SetName(o, (node_name + "-signals").c_str());
   if (s == NATS_OK) s = natsOptions_SetNoEcho(o, true);
   if (s == NATS_OK) s = natsOptions_SetMaxReconnect(o, -1);

@@ -9,7 +9,10 @@ are subscribed by one enterprise before node B starts, so both nodes run them:
 - the schedule fires once per period cluster-wide (one node holds the (APP, enterprise) lease in
   the KV bucket KAIWU_LEASES), not once per node;
 - a rule chain created, disabled, enabled and deleted through node A is in (out of) node B's
-  engine within 2 s (a signal on kaiwu.signal.rulechains; B's poll is 30 s);
+  engine within 2 s (a signal on kaiwu.signal.rulechains; B's poll is 30 s), and one created
+  through A and disabled through B leaves A's engine;
+- a subscription made through node B runs on node A within 2 s, and ends there after the
+  unsubscription (signal kaiwu.signal.apps);
 - after `kill -9` of the holder the survivor takes the lease over (within bus.lease_ms) and the
   schedule fires again, once per period.
 Skips when nats-server or the PostgreSQL server binaries are missing."""
@@ -180,9 +183,31 @@ class ClusterPairTest(unittest.TestCase):
         wait_for(lambda: metric(self.b, "kaiwu_rules_chains") == before + 1, timeout=2, what="enabled again")
         self.req(self.a, "DELETE", f"/api/v1/rulechains/{chain['id']}", expect=204)
         wait_for(lambda: metric(self.b, "kaiwu_rules_chains") == before, timeout=2, what="deleted")
+        # Created through A, disabled through B: gone from A too (A's own sync knew the chain).
+        chain = self.req(self.a, "POST", "/api/v1/rulechains",
+                         {"name": "hot2", "definition": CHAIN, "enabled": True}, expect=201)
+        wait_for(lambda: metric(self.b, "kaiwu_rules_chains") == before + 1, timeout=2, what="on B")
+        self.req(self.b, "POST", f"/api/v1/rulechains/{chain['id']}/disable")
+        wait_for(lambda: metric(self.a, "kaiwu_rules_chains") == before, timeout=2,
+                 what="node A's engine dropped its own chain disabled through node B")
+        self.req(self.b, "DELETE", f"/api/v1/rulechains/{chain['id']}", expect=204)
         self.assertGreaterEqual(metric(self.a, "kaiwu_cluster_signals_sent_total"), 4)
         self.assertGreaterEqual(metric(self.b, "kaiwu_cluster_signals_received_total"), 4)
         print(f"\n  chain on node B {seen_s * 1000:.0f} ms after its creation on node A", file=sys.stderr)
+
+    def test_4_subscription_made_on_one_node_runs_on_the_other_at_once(self):
+        ent = self.req(self.b, "POST", "/api/v1/enterprises",
+                       {"name": "B co", "industry": "电子", "creditCode": credit_code("91320000MA1PGBP0B")}, expect=201)
+        call = f"/api/v1/apps/{APP}/functions/summary?enterpriseId={ent['id']}"
+        self.call(self.a, "POST", call, {}, self.tok[self.a], expect=404)  # not subscribed yet
+        self.req(self.b, "POST", f"/api/v1/apps/{APP}/subscriptions", {"enterpriseId": ent["id"], "plan": "free"},
+                 expect=201)
+        # Node A's runtime reloads on the signal kaiwu.signal.apps (its safety-net pass is a minute).
+        wait_for(lambda: self.a.request("POST", call, {}, token=self.tok[self.a])[0] == 200, timeout=2,
+                 what="node A runs the APP for the enterprise subscribed through node B")
+        self.req(self.b, "DELETE", f"/api/v1/apps/{APP}/subscriptions/{ent['id']}", expect=204)
+        wait_for(lambda: self.a.request("POST", call, {}, token=self.tok[self.a])[0] == 404, timeout=2,
+                 what="node A stopped running it after the unsubscription through node B")
 
     def test_9_schedule_fires_once_per_period_and_survives_the_holder(self):
         holder = wait_for(self.holder, timeout=LEASE_MS / 1000 + 5, what="exactly one lease holder")
