@@ -243,7 +243,7 @@ class ClusterTest(unittest.TestCase):
         wait_for(lambda: len(late_b.got()) >= 2, timeout=10, what="retained messages on B")
         self.assertEqual(sorted(late_b.got()), [("cfg/line1/setpoint", "72", 1, True), ("cfg/line2/setpoint", "65", 1, True)])
         # Node C is down while line1's is cleared and line3's is set: it learns both when it comes back.
-        self.assertEqual(c.stop(), 0)
+        self.assertEqual(c.stop(), 0, c.read_log()[-4000:])  # a graceful stop; the log says why not
         pub.c.publish("cfg/line1/setpoint", "", qos=1, retain=True).wait_for_publish(10)
         pub.c.publish("cfg/line3/setpoint", "80", qos=1, retain=True).wait_for_publish(10)
         time.sleep(0.5)
